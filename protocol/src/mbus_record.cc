@@ -1,0 +1,385 @@
+// Decoding of EN 13757-3 variable data records.
+#include <bit>
+#include <cstring>
+
+#include "heatlink/protocol/mbus_telegram.h"
+#include "heatlink/protocol/mbus_vif.h"
+
+namespace heatlink::protocol::mbus {
+
+const char* function_name(Function function) noexcept {
+  switch (function) {
+    case Function::instantaneous: return "instantaneous";
+    case Function::maximum: return "maximum";
+    case Function::minimum: return "minimum";
+    case Function::error: return "error";
+  }
+  return "instantaneous";
+}
+
+namespace {
+
+constexpr std::uint8_t kDifExtension = 0x80;
+constexpr std::uint8_t kDifStorageBit = 0x40;
+constexpr std::uint8_t kDifFunctionMask = 0x30;
+constexpr std::uint8_t kFiller = 0x2F;
+constexpr std::uint8_t kManufacturerData = 0x0F;
+constexpr std::uint8_t kMoreRecordsFollow = 0x1F;
+constexpr std::uint8_t kGlobalReadout = 0x7F;
+
+// Data field length by DIF coding; 0xD (variable) and 0xF (special) are handled apart.
+constexpr std::uint8_t kCodingSize[16] = {0, 1, 2, 3, 4, 4, 6, 8, 0, 1, 2, 3, 4, 0, 6, 0};
+
+struct Cursor {
+  Bytes data;
+  std::size_t base;  // added to positions for error offsets
+  std::size_t pos = 0;
+
+  bool at_end() const noexcept { return pos >= data.size(); }
+  std::size_t left() const noexcept { return data.size() - pos; }
+};
+
+Error truncated(const Cursor& c, const char* field) noexcept {
+  return Error{Errc::truncated, c.base + c.data.size(), field, "telegram ends inside the record"};
+}
+
+bool is_printable(Bytes text) noexcept {
+  for (const std::uint8_t ch : text) {
+    if (ch < 0x20 || ch > 0x7E) return false;
+  }
+  return true;
+}
+
+// Reads `bytes` as an unsigned little-endian number (the caller reversed MSB-first data).
+std::uint64_t read_le(const std::uint8_t* bytes, std::size_t n) noexcept {
+  std::uint64_t v = 0;
+  for (std::size_t i = n; i-- > 0;) v = v << 8 | bytes[i];
+  return v;
+}
+
+std::int64_t sign_extend(std::uint64_t v, std::size_t bytes) noexcept {
+  if (bytes == 0 || bytes >= 8) return static_cast<std::int64_t>(v);
+  const unsigned bits = static_cast<unsigned>(bytes * 8);
+  const std::uint64_t sign = std::uint64_t{1} << (bits - 1);
+  return static_cast<std::int64_t>((v ^ sign) - sign);
+}
+
+// BCD, least significant byte first. A leading F nibble means negative; any other nibble
+// above 9 marks an error value.
+bool read_bcd(const std::uint8_t* bytes, std::size_t n, std::int64_t& out) noexcept {
+  std::int64_t v = 0;
+  bool negative = false;
+  for (std::size_t i = n; i-- > 0;) {
+    const unsigned hi = bytes[i] >> 4;
+    const unsigned lo = bytes[i] & 0x0F;
+    if (i == n - 1 && hi == 0xF) {
+      negative = true;
+    } else if (hi > 9) {
+      return false;
+    } else {
+      v = v * 10 + hi;
+    }
+    if (lo > 9) return false;
+    v = v * 10 + lo;
+  }
+  out = negative ? -v : v;
+  return true;
+}
+
+bool read_time_point(const std::uint8_t* b, std::size_t n, TimePoint& t) noexcept {
+  auto year_of = [](std::uint8_t day_byte, std::uint8_t month_byte) {
+    return static_cast<std::uint16_t>(2000 + (((day_byte & 0xE0) >> 5) | ((month_byte & 0xF0) >> 1)));
+  };
+  switch (n) {
+    case 2:  // type G
+      t.type = 'G';
+      t.day = b[0] & 0x1F;
+      t.month = b[1] & 0x0F;
+      t.year = year_of(b[0], b[1]);
+      return true;
+    case 3:  // type J
+      t.type = 'J';
+      t.second = b[0] & 0x3F;
+      t.minute = b[1] & 0x3F;
+      t.hour = b[2] & 0x1F;
+      return true;
+    case 4:  // type F
+      t.type = 'F';
+      t.minute = b[0] & 0x3F;
+      t.invalid = (b[0] & 0x80) != 0;
+      t.hour = b[1] & 0x1F;
+      t.summer_time = (b[1] & 0x80) != 0;
+      t.day = b[2] & 0x1F;
+      t.month = b[3] & 0x0F;
+      t.year = year_of(b[2], b[3]);
+      return true;
+    case 6:  // type I
+      t.type = 'I';
+      t.second = b[0] & 0x3F;
+      t.minute = b[1] & 0x3F;
+      t.invalid = (b[1] & 0x80) != 0;
+      t.hour = b[2] & 0x1F;
+      t.summer_time = (b[2] & 0x80) != 0;
+      t.day = b[3] & 0x1F;
+      t.month = b[4] & 0x0F;
+      t.year = year_of(b[3], b[4]);
+      return true;
+    default: return false;
+  }
+}
+
+struct VifState {
+  VifInfo info;
+  int exponent = 0;
+  bool time_point = false;
+};
+
+// Reads VIF and VIFEs (and a plain-text unit) at the cursor into `r` and `s`.
+// `data_size` is the DIF's fixed data size, used to tell the two text placements apart.
+Error read_vif(Cursor& c, Record& r, VifState& s, std::size_t data_size) noexcept {
+  const std::size_t start = c.pos;
+  if (c.at_end()) return truncated(c, "VIF");
+  const std::uint8_t vif = c.data[c.pos++];
+  std::uint8_t last = vif;
+  bool manufacturer_vifes = false;
+  s.info = primary_vif(vif);
+
+  if (s.info.kind == VifKind::extension_fb || s.info.kind == VifKind::extension_fd) {
+    if ((vif & 0x80) == 0) {
+      s.info = VifInfo{};  // 0x7B / 0x7D without the extension bit are reserved
+    } else {
+      if (c.at_end()) return truncated(c, "VIF extension");
+      last = c.data[c.pos++];
+      s.info = s.info.kind == VifKind::extension_fb ? fb_vif(last) : fd_vif(last);
+      manufacturer_vifes = s.info.kind == VifKind::manufacturer;
+    }
+  } else if (s.info.kind == VifKind::manufacturer) {
+    manufacturer_vifes = true;
+  } else if (s.info.kind == VifKind::text_unit) {
+    auto text_at = [&](std::size_t at) {
+      if (at >= c.data.size()) return false;
+      const std::size_t len = c.data[at];
+      return at + 1 + len + data_size <= c.data.size() && is_printable(c.data.subspan(at + 1, len));
+    };
+    std::size_t vife_end = c.pos;
+    if (vif & 0x80) {  // standard placement: the VIFE chain comes before the text
+      while (vife_end < c.data.size() && (c.data[vife_end] & 0x80)) ++vife_end;
+      ++vife_end;
+    }
+    const bool standard = (vif & 0x80) == 0 || text_at(vife_end);
+    const std::size_t text_at_pos = standard ? vife_end : c.pos;
+    if (!text_at(text_at_pos)) {
+      if (text_at_pos >= c.data.size()) return truncated(c, "plain-text VIF");
+      return Error{Errc::bad_length, c.base + text_at_pos, "plain-text VIF length",
+                   "text does not fit the record or is not printable", -1, c.data[text_at_pos]};
+    }
+    const std::size_t len = c.data[text_at_pos];
+    r.text_unit = c.data.subspan(text_at_pos + 1, len);
+    if (!standard) {  // length and text follow the VIF directly; VIFEs come after them
+      c.pos = text_at_pos + 1 + len;
+    }
+    // In the standard placement the VIFE loop below reads the chain and the text is skipped
+    // after it.
+    while (last & 0x80) {
+      if (c.at_end()) return truncated(c, "VIFE");
+      last = c.data[c.pos++];
+      if (r.vife_count < kMaxVife) r.vifes[r.vife_count++] = last;
+    }
+    if (standard) c.pos = text_at_pos + 1 + len;
+    r.vif = c.data.subspan(start, c.pos - start);
+    return {};
+  }
+
+  std::size_t vife_seen = 0;
+  while (last & 0x80) {
+    if (c.at_end()) return truncated(c, "VIFE");
+    last = c.data[c.pos++];
+    if (++vife_seen > kMaxVife) {
+      return Error{Errc::bad_field, c.base + c.pos - 1, "VIFE", "more than 10 VIFEs"};
+    }
+    r.vifes[r.vife_count++] = last;
+    if (manufacturer_vifes) continue;
+    if ((last & 0x7F) == kVifeManufacturer) {
+      manufacturer_vifes = true;
+      r.manufacturer_vif = true;
+      continue;
+    }
+    s.exponent += vife_exponent(last);
+    s.time_point = s.time_point || vife_makes_time_point(last);
+  }
+  r.manufacturer_vif = r.manufacturer_vif || s.info.kind == VifKind::manufacturer;
+  r.vif = c.data.subspan(start, c.pos - start);
+  return {};
+}
+
+void read_value(Record& r, const VifState& s, bool msb_first) noexcept {
+  std::uint8_t buf[8];
+  const std::size_t n = r.data.size();
+  const std::uint8_t* bytes = r.data.data();
+  if (msb_first && n > 1 && n <= sizeof buf) {
+    for (std::size_t i = 0; i < n; ++i) buf[i] = bytes[n - 1 - i];
+    bytes = buf;
+  }
+  r.quantity = s.info.quantity;
+  r.original_unit = s.info.unit;
+  r.exponent = static_cast<std::int8_t>(s.info.exponent + s.exponent);
+  const bool time_point = s.info.kind == VifKind::time_point || s.time_point;
+
+  switch (r.coding) {
+    case 0x0: case 0x8:
+      r.kind = ValueKind::none;
+      return;
+    case 0x5: {
+      std::uint32_t bits = static_cast<std::uint32_t>(read_le(bytes, 4));
+      float f;
+      std::memcpy(&f, &bits, sizeof f);
+      r.kind = ValueKind::real;
+      r.real = f;
+      break;
+    }
+    case 0x9: case 0xA: case 0xB: case 0xC: case 0xE:
+      r.kind = read_bcd(bytes, n, r.mantissa) ? ValueKind::bcd : ValueKind::bcd_error;
+      break;
+    default: {  // binary integers, and variable-length data already sized by the caller
+      if (r.kind == ValueKind::text || r.kind == ValueKind::bytes || r.kind == ValueKind::bcd ||
+          r.kind == ValueKind::bcd_error) {
+        break;  // set up by the variable-length reader
+      }
+      if (time_point && read_time_point(bytes, n, r.time)) {
+        r.kind = ValueKind::time_point;
+        r.exponent = 0;
+        return;
+      }
+      const std::uint64_t raw = read_le(bytes, n);
+      r.kind = ValueKind::integer;
+      r.mantissa = s.info.bitfield ? static_cast<std::int64_t>(raw) : sign_extend(raw, n);
+      break;
+    }
+  }
+  if (r.kind == ValueKind::integer || r.kind == ValueKind::bcd) {
+    r.value = normalise(static_cast<double>(r.mantissa), r.exponent, r.original_unit, &r.unit);
+  } else if (r.kind == ValueKind::real) {
+    r.value = normalise(r.real, r.exponent, r.original_unit, &r.unit);
+  } else {
+    r.unit = normalisation(r.original_unit).to;
+  }
+}
+
+// Variable-length data (DIF coding 0xD): the LVAR byte says what follows.
+Error read_lvar(Cursor& c, Record& r, bool msb_first) noexcept {
+  if (c.at_end()) return truncated(c, "LVAR");
+  const std::uint8_t lvar = c.data[c.pos++];
+  std::size_t len;
+  if (lvar <= 0xBF) {
+    len = lvar;
+    r.kind = ValueKind::text;
+  } else if (lvar <= 0xCF || (lvar >= 0xD0 && lvar <= 0xDF)) {
+    len = static_cast<std::size_t>(lvar & 0x0F);
+    r.kind = ValueKind::bcd;
+  } else if (lvar <= 0xEF) {
+    len = static_cast<std::size_t>(lvar - 0xE0);
+    r.kind = ValueKind::integer;
+  } else if (lvar <= 0xF4) {
+    len = static_cast<std::size_t>(4 * (lvar - 0xEC));
+    r.kind = ValueKind::integer;
+  } else {
+    return Error{Errc::unsupported, c.base + c.pos - 1, "LVAR", "reserved length code", -1, lvar};
+  }
+  if (c.left() < len) return truncated(c, "variable-length data");
+  r.data = c.data.subspan(c.pos, len);
+  c.pos += len;
+  if (r.kind == ValueKind::bcd) {
+    std::uint8_t buf[16];
+    const std::uint8_t* bytes = r.data.data();
+    if (msb_first && len <= sizeof buf) {
+      for (std::size_t i = 0; i < len; ++i) buf[i] = r.data[len - 1 - i];
+      bytes = buf;
+    }
+    if (len > 9 || !read_bcd(bytes, len, r.mantissa)) r.kind = ValueKind::bcd_error;
+    if (lvar >= 0xD0) r.mantissa = -r.mantissa;
+  } else if (r.kind == ValueKind::integer) {
+    if (len > 8) {
+      r.kind = ValueKind::bytes;
+    } else {
+      std::uint8_t buf[8];
+      for (std::size_t i = 0; i < len; ++i) buf[i] = msb_first ? r.data[len - 1 - i] : r.data[i];
+      r.mantissa = sign_extend(read_le(buf, len), len);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Error decode_records(Bytes data, bool msb_first, std::size_t base, std::vector<Record>& out,
+                     bool* more_records_follow, Bytes* manufacturer_data) {
+  Cursor c{data, base};
+  while (!c.at_end()) {
+    const std::size_t start = c.pos;
+    const std::uint8_t dif = c.data[c.pos];
+    if (dif == kFiller) {
+      ++c.pos;
+      continue;
+    }
+    Record& r = out.emplace_back();
+    if (dif == kManufacturerData || dif == kMoreRecordsFollow) {
+      ++c.pos;
+      r.dif = c.data.subspan(start, 1);
+      r.data = c.data.subspan(c.pos);
+      r.quantity = Quantity::manufacturer_specific;
+      r.kind = ValueKind::bytes;
+      r.coding = 0xF;
+      r.manufacturer_vif = true;
+      if (more_records_follow != nullptr && dif == kMoreRecordsFollow) *more_records_follow = true;
+      if (manufacturer_data != nullptr) *manufacturer_data = r.data;
+      return {};
+    }
+    if ((dif & 0x0F) == 0x0F && dif != kGlobalReadout) {
+      r.dif = c.data.subspan(start, 1);
+      r.data = c.data.subspan(start + 1);
+      r.kind = ValueKind::bytes;
+      r.quantity = Quantity::reserved;
+      r.error = Error{Errc::unsupported, base + start, "DIF", "reserved special function", -1, dif};
+      return r.error;
+    }
+    ++c.pos;
+    r.coding = dif & 0x0F;
+    r.function = static_cast<Function>((dif & kDifFunctionMask) >> 4);
+    r.storage = (dif & kDifStorageBit) ? 1 : 0;
+    std::uint8_t last = dif;
+    for (unsigned n = 0; last & kDifExtension; ++n) {
+      if (c.at_end()) return r.error = truncated(c, "DIFE");
+      if (n == kMaxDife) {
+        return r.error = Error{Errc::bad_field, base + c.pos, "DIFE", "more than 10 DIFEs"};
+      }
+      last = c.data[c.pos++];
+      r.storage |= std::uint64_t{last & 0x0Fu} << (1 + 4 * n);
+      r.tariff |= static_cast<std::uint32_t>((last >> 4) & 0x03u) << (2 * n);
+      r.subunit = static_cast<std::uint16_t>(r.subunit | ((last >> 6) & 0x01u) << n);
+    }
+    r.dif = c.data.subspan(start, c.pos - start);
+    if (dif == kGlobalReadout) {
+      r.quantity = Quantity::any_vif;
+      r.kind = ValueKind::none;
+      r.coding = 0;
+      continue;
+    }
+
+    VifState s;
+    if (Error e = read_vif(c, r, s, r.coding == 0xD ? 0 : kCodingSize[r.coding]); !e.ok()) {
+      return r.error = e;
+    }
+    if (r.coding == 0xD) {
+      if (Error e = read_lvar(c, r, msb_first); !e.ok()) return r.error = e;
+    } else {
+      const std::size_t size = kCodingSize[r.coding];
+      if (c.left() < size) return r.error = truncated(c, "data field");
+      r.data = c.data.subspan(c.pos, size);
+      c.pos += size;
+    }
+    read_value(r, s, msb_first);
+  }
+  return {};
+}
+
+}  // namespace heatlink::protocol::mbus
