@@ -3,6 +3,7 @@
 
 #include "heatlink/protocol/cjt188.h"
 #include "heatlink/protocol/units.h"
+#include "record_storage.h"
 
 namespace heatlink::protocol::cjt188 {
 
@@ -47,6 +48,7 @@ struct Context {
   const Frame& frame;
   std::size_t data_base;  // offset of frame.data from the frame's first byte
   Reply& out;
+  const VendorProfile* profile;
 };
 
 Error fail(Context& c, Errc code, std::size_t at, const char* field, const char* detail,
@@ -64,7 +66,7 @@ bool bcd_value(Bytes bytes, std::int64_t& out) noexcept {
 
 Record& add_number(Context& c, Bytes bytes, Quantity q, Unit unit, int exponent,
                    std::uint64_t storage = 0) {
-  Record& r = c.out.records.emplace_back();
+  Record& r = mbus::append_record(c.out.records);
   r.data = bytes;
   r.quantity = q;
   r.original_unit = unit;
@@ -97,21 +99,41 @@ bool read_time(Bytes b, mbus::TimePoint& t) noexcept {
 }
 
 void add_time(Context& c, Bytes bytes, Quantity q) {
-  Record& r = c.out.records.emplace_back();
+  Record& r = mbus::append_record(c.out.records);
   r.data = bytes;
   r.quantity = q;
   r.coding = 0xD;
   r.kind = read_time(bytes, r.time) ? ValueKind::time_point : ValueKind::bcd_error;
 }
 
-// Does `placement` put a unit of the expected quantity in every slot?
-bool layout_fits(Bytes d, UnitPlacement placement) noexcept {
+// Does `placement` put a unit of the expected quantity in every slot? With `bcd`, must
+// every value also be valid BCD?
+bool layout_fits(Bytes d, UnitPlacement placement, bool bcd) noexcept {
+  const bool after = placement == UnitPlacement::after_value;
   for (std::size_t i = 0; i < 5; ++i) {
-    const std::size_t at = 5 * i + (placement == UnitPlacement::after_value ? kValueSize : 0);
-    const mbus::UnitCode u = mbus::en1434_unit(d[at]);
+    const mbus::UnitCode u = mbus::en1434_unit(d[5 * i + (after ? kValueSize : 0)]);
     if (!u.known || u.quantity != kSlotQuantity[i]) return false;
+    std::uint64_t value;
+    if (bcd && !bcd_to_uint(d.subspan(5 * i + (after ? 0 : 1), kValueSize), value)) return false;
   }
   return true;
+}
+
+// The vendor's placement if known; else the one whose units fit, preferring BCD values.
+bool choose_placement(Bytes d, const VendorProfile* profile, UnitPlacement& out) noexcept {
+  if (profile != nullptr) {
+    out = profile->unit_placement;
+    return layout_fits(d, out, false);
+  }
+  for (const bool bcd : {true, false}) {
+    for (const UnitPlacement p : {UnitPlacement::after_value, UnitPlacement::before_value}) {
+      if (layout_fits(d, p, bcd)) {
+        out = p;
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 Error decode_heat_data(Context& c) {
@@ -120,12 +142,9 @@ Error decode_heat_data(Context& c) {
     return fail(c, Errc::truncated, d.size(), "901F data", "needs 43 bytes");
   }
   UnitPlacement placement = UnitPlacement::after_value;
-  if (!layout_fits(d, placement)) {
-    placement = UnitPlacement::before_value;
-    if (!layout_fits(d, placement)) {
-      return fail(c, Errc::bad_field, kValueSize, "901F unit byte",
-                  "no unit layout fits: expected energy, energy, power, flow, volume", d[kValueSize]);
-    }
+  if (!choose_placement(d, c.profile, placement)) {
+    return fail(c, Errc::bad_field, kValueSize, "901F unit byte",
+                "no unit layout fits: expected energy, energy, power, flow, volume", d[kValueSize]);
   }
   c.out.unit_placement = placement;
   for (std::size_t i = 0; i < 5; ++i) {
@@ -164,14 +183,15 @@ Error decode_settlement(Context& c, std::uint16_t di) {
 
 }  // namespace
 
-bool decode_reply(const Frame& frame, Reply& out) {
+bool decode_reply(const Frame& frame, Reply& out, const VendorProfile* profile) {
   out.records.clear();
   out.has_status = false;
   out.status = {};
   out.unit_placement = UnitPlacement::after_value;
   out.error = {};
-  Context c{frame, static_cast<std::size_t>(frame.data.data() - frame.body.data()) + frame.preamble + 11,
-            out};
+  Context c{frame,
+            static_cast<std::size_t>(frame.data.data() - frame.body.data()) + frame.preamble + 11,
+            out, profile};
   const Bytes d = frame.data;
   if (frame.is_error()) {
     if (d.size() == 2) {

@@ -93,7 +93,7 @@ bool pack_time(const TimePoint& t, std::size_t n, std::uint8_t* b) noexcept {
 bool pack_bcd(std::int64_t value, std::size_t n, std::uint8_t* b) noexcept {
   const bool negative = value < 0;
   std::uint64_t v = negative ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
-  const std::size_t digits = 2 * n - (negative ? 1 : 0);
+  const std::size_t digits = 2 * n - (negative ? 1u : 0u);
   for (std::size_t i = 0; i < 2 * n; ++i) {
     std::uint8_t nibble = static_cast<std::uint8_t>(v % 10);
     if (i >= digits) nibble = 0xF;
@@ -138,7 +138,7 @@ Error encode_record(const RecordSpec& spec, bool msb_first, std::span<std::uint8
       return Error{Errc::bad_field, start, "record DIFE", "storage, tariff or subunit too large"};
     }
     difes[dife_count++] = static_cast<std::uint8_t>((storage & 0x0F) | (tariff & 0x03) << 4 |
-                                                    (subunit & 0x01) << 6);
+                                                    (subunit & 0x01u) << 6);
     storage >>= 4;
     tariff >>= 2;
     subunit = static_cast<std::uint16_t>(subunit >> 1);

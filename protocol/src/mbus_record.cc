@@ -1,9 +1,13 @@
 // Decoding of EN 13757-3 variable data records.
+#include <array>
 #include <bit>
+#include <charconv>
 #include <cstring>
 
 #include "heatlink/protocol/mbus_telegram.h"
 #include "heatlink/protocol/mbus_vif.h"
+#include "record_storage.h"
+#include "vif_tables.h"
 
 namespace heatlink::protocol::mbus {
 
@@ -52,6 +56,23 @@ bool is_printable(Bytes text) noexcept {
 
 // Reads `bytes` as an unsigned little-endian number (the caller reversed MSB-first data).
 std::uint64_t read_le(const std::uint8_t* bytes, std::size_t n) noexcept {
+  // Fixed-size loads the compiler inlines; a memcpy of variable size would be a call.
+  const auto load = [bytes](auto zero) {
+    decltype(zero) v;
+    std::memcpy(&v, bytes, sizeof v);
+    return static_cast<std::uint64_t>(v);
+  };
+  if constexpr (std::endian::native == std::endian::little) {
+    switch (n) {
+      case 1: return bytes[0];
+      case 2: return load(std::uint16_t{});
+      case 3: return load(std::uint16_t{}) | std::uint64_t{bytes[2]} << 16;
+      case 4: return load(std::uint32_t{});
+      case 6: return load(std::uint32_t{}) | std::uint64_t{bytes[4]} << 32 | std::uint64_t{bytes[5]} << 40;
+      case 8: return load(std::uint64_t{});
+      default: break;
+    }
+  }
   std::uint64_t v = 0;
   for (std::size_t i = n; i-- > 0;) v = v << 8 | bytes[i];
   return v;
@@ -64,23 +85,32 @@ std::int64_t sign_extend(std::uint64_t v, std::size_t bytes) noexcept {
   return static_cast<std::int64_t>((v ^ sign) - sign);
 }
 
+// Two BCD digits per byte: 0-99, or 0xFF for a byte with a nibble above 9.
+constexpr auto kBcdByte = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned b = 0; b < 256; ++b) {
+    t[b] = (b >> 4) <= 9 && (b & 0x0F) <= 9 ? static_cast<std::uint8_t>((b >> 4) * 10 + (b & 0x0F))
+                                             : std::uint8_t{0xFF};
+  }
+  return t;
+}();
+
 // BCD, least significant byte first. A leading F nibble means negative; any other nibble
 // above 9 marks an error value.
 bool read_bcd(const std::uint8_t* bytes, std::size_t n, std::int64_t& out) noexcept {
-  std::int64_t v = 0;
-  bool negative = false;
-  for (std::size_t i = n; i-- > 0;) {
-    const unsigned hi = bytes[i] >> 4;
-    const unsigned lo = bytes[i] & 0x0F;
-    if (i == n - 1 && hi == 0xF) {
-      negative = true;
-    } else if (hi > 9) {
-      return false;
-    } else {
-      v = v * 10 + hi;
-    }
-    if (lo > 9) return false;
-    v = v * 10 + lo;
+  if (n == 0) {
+    out = 0;
+    return true;
+  }
+  std::uint8_t top = bytes[n - 1];
+  const bool negative = (top >> 4) == 0xF;
+  if (negative) top &= 0x0F;
+  std::int64_t v = kBcdByte[top];
+  if (v == 0xFF) return false;
+  for (std::size_t i = n - 1; i-- > 0;) {
+    const std::uint8_t pair = kBcdByte[bytes[i]];
+    if (pair == 0xFF) return false;
+    v = v * 100 + pair;
   }
   out = negative ? -v : v;
   return true;
@@ -128,6 +158,15 @@ bool read_time_point(const std::uint8_t* b, std::size_t n, TimePoint& t) noexcep
   }
 }
 
+// A real32 shown as its shortest decimal form: 53.3983078 rather than 53.39830780029297.
+double float_as_decimal(float f) noexcept {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, f);
+  double d = f;
+  if (ec == std::errc{}) std::from_chars(buf, end, d);
+  return d;
+}
+
 struct VifState {
   VifInfo info;
   int exponent = 0;
@@ -142,7 +181,7 @@ Error read_vif(Cursor& c, Record& r, VifState& s, std::size_t data_size) noexcep
   const std::uint8_t vif = c.data[c.pos++];
   std::uint8_t last = vif;
   bool manufacturer_vifes = false;
-  s.info = primary_vif(vif);
+  s.info = tables::kPrimary[vif & 0x7F];
 
   if (s.info.kind == VifKind::extension_fb || s.info.kind == VifKind::extension_fd) {
     if ((vif & 0x80) == 0) {
@@ -150,7 +189,7 @@ Error read_vif(Cursor& c, Record& r, VifState& s, std::size_t data_size) noexcep
     } else {
       if (c.at_end()) return truncated(c, "VIF extension");
       last = c.data[c.pos++];
-      s.info = s.info.kind == VifKind::extension_fb ? fb_vif(last) : fd_vif(last);
+      s.info = s.info.kind == VifKind::extension_fb ? tables::kFb[last & 0x7F] : tables::kFd[last & 0x7F];
       manufacturer_vifes = s.info.kind == VifKind::manufacturer;
     }
   } else if (s.info.kind == VifKind::manufacturer) {
@@ -174,7 +213,8 @@ Error read_vif(Cursor& c, Record& r, VifState& s, std::size_t data_size) noexcep
                    "text does not fit the record or is not printable", -1, c.data[text_at_pos]};
     }
     const std::size_t len = c.data[text_at_pos];
-    r.text_unit = c.data.subspan(text_at_pos + 1, len);
+    r.text_offset = static_cast<std::uint8_t>(text_at_pos + 1 - start);
+    r.text_size = static_cast<std::uint8_t>(len);
     if (!standard) {  // length and text follow the VIF directly; VIFEs come after them
       c.pos = text_at_pos + 1 + len;
     }
@@ -184,9 +224,10 @@ Error read_vif(Cursor& c, Record& r, VifState& s, std::size_t data_size) noexcep
       if (c.at_end()) return truncated(c, "VIFE");
       last = c.data[c.pos++];
       if (r.vife_count < kMaxVife) r.vifes[r.vife_count++] = last;
+      s.exponent += vife_exponent(last);
     }
     if (standard) c.pos = text_at_pos + 1 + len;
-    r.vif = c.data.subspan(start, c.pos - start);
+    r.vif_size = static_cast<std::uint8_t>(c.pos - start);
     return {};
   }
 
@@ -208,7 +249,7 @@ Error read_vif(Cursor& c, Record& r, VifState& s, std::size_t data_size) noexcep
     s.time_point = s.time_point || vife_makes_time_point(last);
   }
   r.manufacturer_vif = r.manufacturer_vif || s.info.kind == VifKind::manufacturer;
-  r.vif = c.data.subspan(start, c.pos - start);
+  r.vif_size = static_cast<std::uint8_t>(c.pos - start);
   return {};
 }
 
@@ -234,7 +275,7 @@ void read_value(Record& r, const VifState& s, bool msb_first) noexcept {
       float f;
       std::memcpy(&f, &bits, sizeof f);
       r.kind = ValueKind::real;
-      r.real = f;
+      r.real = float_as_decimal(f);
       break;
     }
     case 0x9: case 0xA: case 0xB: case 0xC: case 0xE:
@@ -309,6 +350,54 @@ Error read_lvar(Cursor& c, Record& r, bool msb_first) noexcept {
   return {};
 }
 
+// Reads the data field of a record whose VIF is already known. False: truncated.
+bool read_data(Cursor& c, Record& r, bool msb_first, Error& error) noexcept {
+  if (r.coding == 0xD) {
+    error = read_lvar(c, r, msb_first);
+    return error.ok();
+  }
+  const std::size_t size = kCodingSize[r.coding];
+  if (c.left() < size) {
+    error = truncated(c, "data field");
+    return false;
+  }
+  r.data = c.data.subspan(c.pos, size);
+  c.pos += size;
+  return true;
+}
+
+// The common case in heat-meter telegrams: a primary VIF without extension bit holding a
+// binary or BCD number of fixed size, in an LSB-first telegram.
+constexpr std::uint16_t kPlainCodings = 0b0101'1110'1101'1110;  // 1-4, 6, 7, 9-C, E
+
+// Decodes a plain record's VIF and value at the cursor. False: the data is truncated.
+bool read_plain(Cursor& c, Record& r, const tables::PlainVif& v) noexcept {
+  const std::size_t size = kCodingSize[r.coding];
+  if (c.left() < 1 + size) return false;
+  const std::uint8_t* at = c.data.data() + c.pos;
+  r.vif_size = 1;
+  r.data = Bytes{at + 1, size};
+  c.pos += 1 + size;
+  r.quantity = v.info.quantity;
+  r.original_unit = v.info.unit;
+  r.unit = v.normalised;
+  r.exponent = v.info.exponent;
+  if (r.coding >= 0x9) {
+    if (!read_bcd(at + 1, size, r.mantissa)) {
+      r.kind = ValueKind::bcd_error;
+      return true;
+    }
+    r.kind = ValueKind::bcd;
+  } else {
+    const std::uint64_t raw = read_le(at + 1, size);
+    r.mantissa = v.info.bitfield ? static_cast<std::int64_t>(raw) : sign_extend(raw, size);
+    r.kind = ValueKind::integer;
+  }
+  const double scaled = scale_decimal(static_cast<double>(r.mantissa), v.shift);
+  r.value = v.exact ? scaled : scaled * v.factor + v.offset;
+  return true;
+}
+
 }  // namespace
 
 Error decode_records(Bytes data, bool msb_first, std::size_t base, std::vector<Record>& out,
@@ -321,61 +410,75 @@ Error decode_records(Bytes data, bool msb_first, std::size_t base, std::vector<R
       ++c.pos;
       continue;
     }
-    Record& r = out.emplace_back();
-    if (dif == kManufacturerData || dif == kMoreRecordsFollow) {
-      ++c.pos;
-      r.dif = c.data.subspan(start, 1);
-      r.data = c.data.subspan(c.pos);
-      r.quantity = Quantity::manufacturer_specific;
-      r.kind = ValueKind::bytes;
-      r.coding = 0xF;
-      r.manufacturer_vif = true;
-      if (more_records_follow != nullptr && dif == kMoreRecordsFollow) *more_records_follow = true;
-      if (manufacturer_data != nullptr) *manufacturer_data = r.data;
-      return {};
-    }
+    Record& r = append_record(out);
+    r.head = c.data.data() + start;
     if ((dif & 0x0F) == 0x0F && dif != kGlobalReadout) {
-      r.dif = c.data.subspan(start, 1);
+      r.dif_size = 1;
       r.data = c.data.subspan(start + 1);
       r.kind = ValueKind::bytes;
+      r.coding = 0xF;
+      if (dif == kManufacturerData || dif == kMoreRecordsFollow) {
+        r.quantity = Quantity::manufacturer_specific;
+        r.manufacturer_vif = true;
+        if (more_records_follow != nullptr && dif == kMoreRecordsFollow) *more_records_follow = true;
+        if (manufacturer_data != nullptr) *manufacturer_data = r.data;
+        return {};
+      }
       r.quantity = Quantity::reserved;
-      r.error = Error{Errc::unsupported, base + start, "DIF", "reserved special function", -1, dif};
-      return r.error;
+      r.error = Errc::unsupported;
+      return Error{Errc::unsupported, base + start, "DIF", "reserved special function", -1, dif};
     }
     ++c.pos;
     r.coding = dif & 0x0F;
     r.function = static_cast<Function>((dif & kDifFunctionMask) >> 4);
     r.storage = (dif & kDifStorageBit) ? 1 : 0;
-    std::uint8_t last = dif;
-    for (unsigned n = 0; last & kDifExtension; ++n) {
-      if (c.at_end()) return r.error = truncated(c, "DIFE");
-      if (n == kMaxDife) {
-        return r.error = Error{Errc::bad_field, base + c.pos, "DIFE", "more than 10 DIFEs"};
+    Error error;
+    if (dif & kDifExtension) {
+      std::uint8_t last = dif;
+      for (unsigned n = 0; last & kDifExtension; ++n) {
+        if (c.at_end()) {
+          error = truncated(c, "DIFE");
+          break;
+        }
+        if (n == kMaxDife) {
+          error = Error{Errc::bad_field, base + c.pos, "DIFE", "more than 10 DIFEs"};
+          break;
+        }
+        last = c.data[c.pos++];
+        r.storage |= std::uint64_t{last & 0x0Fu} << (1 + 4 * n);
+        r.tariff |= static_cast<std::uint32_t>((last >> 4) & 0x03u) << (2 * n);
+        r.subunit = static_cast<std::uint16_t>(r.subunit | ((last >> 6) & 0x01u) << n);
       }
-      last = c.data[c.pos++];
-      r.storage |= std::uint64_t{last & 0x0Fu} << (1 + 4 * n);
-      r.tariff |= static_cast<std::uint32_t>((last >> 4) & 0x03u) << (2 * n);
-      r.subunit = static_cast<std::uint16_t>(r.subunit | ((last >> 6) & 0x01u) << n);
+      if (!error.ok()) {
+        r.error = error.code;
+        return error;
+      }
     }
-    r.dif = c.data.subspan(start, c.pos - start);
+    r.dif_size = static_cast<std::uint8_t>(c.pos - start);
     if (dif == kGlobalReadout) {
       r.quantity = Quantity::any_vif;
-      r.kind = ValueKind::none;
       r.coding = 0;
       continue;
     }
 
-    VifState s;
-    if (Error e = read_vif(c, r, s, r.coding == 0xD ? 0 : kCodingSize[r.coding]); !e.ok()) {
-      return r.error = e;
+    if (c.at_end()) {
+      r.error = Errc::truncated;
+      return truncated(c, "VIF");
     }
-    if (r.coding == 0xD) {
-      if (Error e = read_lvar(c, r, msb_first); !e.ok()) return r.error = e;
-    } else {
-      const std::size_t size = kCodingSize[r.coding];
-      if (c.left() < size) return r.error = truncated(c, "data field");
-      r.data = c.data.subspan(c.pos, size);
-      c.pos += size;
+    const std::uint8_t vif = c.data[c.pos];
+    if (const tables::PlainVif& v = tables::kPlainVifs[vif & 0x7F];
+        (vif & 0x80) == 0 && v.plain && !msb_first && ((kPlainCodings >> r.coding) & 1) != 0) {
+      if (read_plain(c, r, v)) continue;
+      ++c.pos;  // the VIF was there; the data is short
+      error = truncated(c, "data field");
+      r.error = error.code;
+      return error;
+    }
+    VifState s;
+    error = read_vif(c, r, s, r.coding == 0xD ? 0 : kCodingSize[r.coding]);
+    if (!error.ok() || !read_data(c, r, msb_first, error)) {
+      r.error = error.code;
+      return error;
     }
     read_value(r, s, msb_first);
   }

@@ -103,6 +103,11 @@ Result<FrameBytes> snd_ud(std::uint8_t address, std::uint8_t ci, Bytes data, boo
   return encode_long(static_cast<std::uint8_t>(kSndUd | (fcb ? kFcb : 0)), address, ci, data);
 }
 
+bool is_command_ci(std::uint8_t ci) noexcept {
+  return ci == kCiSelect || ci == kCiSelectHighFirst || ci == kCiApplicationReset ||
+         ci >= kCiBaudFirst;
+}
+
 std::optional<unsigned> baud_of_ci(std::uint8_t ci) noexcept {
   if (ci < kCiBaudFirst) return std::nullopt;
   return 300u << (ci - kCiBaudFirst);

@@ -1,6 +1,8 @@
 // EN 13757-3 telegram headers and layouts.
 #include "heatlink/protocol/mbus_telegram.h"
 
+#include "record_storage.h"
+
 namespace heatlink::protocol::mbus {
 
 const char* layout_name(Layout layout) noexcept {
@@ -115,7 +117,7 @@ void decode_fixed(const Frame& frame, Telegram& out) {
   out.medium = static_cast<std::uint8_t>(((types[0] & 0xC0) >> 6) | ((types[1] & 0xC0) >> 4));
   const bool binary = (out.status & 0x80) != 0;
   for (std::size_t i = 0; i < 2; ++i) {
-    Record& r = out.records.emplace_back();
+    Record& r = append_record(out.records);
     r.data = d.subspan(8 + 4 * i, 4);
     r.storage = (out.status & 0x40) ? 1 : 0;
     const UnitCode u = en1434_unit(types[i] & 0x3F);

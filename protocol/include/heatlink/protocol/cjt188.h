@@ -132,8 +132,10 @@ struct Reply {
 
 // Decodes the payload of `frame` (requests and replies) into `out`. Returns false when
 // out.error is set; records decoded before the error are kept. Offsets are relative to
-// the frame's first byte (its preamble, if any).
-bool decode_reply(const Frame& frame, Reply& out);
+// the frame's first byte (its preamble, if any). Without a profile the unit placement of
+// 901F data is detected (units must measure each slot's quantity and values be BCD); a
+// profile settles the rare frames where both placements fit.
+bool decode_reply(const Frame& frame, Reply& out, const VendorProfile* profile = nullptr);
 
 // Encoders.
 struct FrameSpec {

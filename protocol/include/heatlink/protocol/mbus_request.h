@@ -47,6 +47,9 @@ Result<FrameBytes> switch_baud(std::uint8_t address, unsigned baud) noexcept;
 // SND_UD with any CI and data (FCV set; FCB as given).
 Result<FrameBytes> snd_ud(std::uint8_t address, std::uint8_t ci, Bytes data, bool fcb) noexcept;
 
+// True for the CI values of master commands without data records: selection (0x52, 0x56),
+// application reset (0x50) and baud switch (0xB8-0xBF).
+bool is_command_ci(std::uint8_t ci) noexcept;
 // The baud rate a CI 0xB8-0xBF asks for, if `ci` is one.
 std::optional<unsigned> baud_of_ci(std::uint8_t ci) noexcept;
 // The mask of a secondary selection frame (CI 0x52 or 0x56 with 8 data bytes).

@@ -45,31 +45,39 @@ inline constexpr std::size_t kMaxDife = 10;
 inline constexpr std::size_t kMaxVife = 10;
 
 struct Record {
-  Bytes dif;   // DIF and DIFEs as sent
-  Bytes vif;   // VIF and VIFEs as sent (and a plain-text unit, when there is one)
-  Bytes data;  // the data field as sent
+  // The record as sent: DIF and DIFEs from head, then VIF and VIFEs (and a plain-text unit).
+  Bytes dif() const noexcept { return {head, dif_size}; }
+  Bytes vif() const noexcept { return {head + dif_size, vif_size}; }
+  // Plain-text VIF: the unit, last character first, inside vif().
+  Bytes text_unit() const noexcept { return {head + dif_size + text_offset, text_size}; }
 
-  Function function = Function::instantaneous;
+  Bytes data;  // the data field as sent
+  const std::uint8_t* head = nullptr;
   std::uint64_t storage = 0;  // up to 41 bits
+  std::int64_t mantissa = 0;  // integer and BCD values as sent
+  double real = 0;            // data field 5, before the exponent
+  double value = 0;           // normalised, in `unit`
   std::uint32_t tariff = 0;   // up to 20 bits
   std::uint16_t subunit = 0;  // up to 10 bits
-  std::uint8_t coding = 0;    // the DIF data field, 0x0..0xF
+  TimePoint time;
 
+  std::uint8_t dif_size = 0;
+  std::uint8_t vif_size = 0;
+  std::uint8_t text_offset = 0;  // from the start of vif()
+  std::uint8_t text_size = 0;
+  std::uint8_t coding = 0;  // the DIF data field, 0x0..0xF
+  Function function = Function::instantaneous;
   Quantity quantity = Quantity::unknown;
   Unit original_unit = Unit::none;  // the telegram's own unit
   Unit unit = Unit::none;           // the normalised unit
   ValueKind kind = ValueKind::none;
-  std::int64_t mantissa = 0;  // integer and BCD values as sent
-  std::int8_t exponent = 0;   // value = mantissa * 10^exponent original_unit
-  double real = 0;            // data field 5, before the exponent
-  double value = 0;           // normalised, in `unit`
-  TimePoint time;
-  Bytes text_unit;  // plain-text VIF: the unit, last character first
-
-  std::array<std::uint8_t, kMaxVife> vifes{};  // combinable VIFE codes, as sent
+  std::int8_t exponent = 0;  // value = mantissa * 10^exponent original_unit
   std::uint8_t vife_count = 0;
-  bool manufacturer_vif = false;   // VIF 0x7F/0xFF, or a VIFE 0x7F/0xFF seen
-  Error error;                     // ok, or why this record is incomplete
+  std::array<std::uint8_t, kMaxVife> vifes{};  // combinable VIFE codes, as sent
+  bool manufacturer_vif = false;  // VIF 0x7F/0xFF, or a VIFE 0x7F/0xFF seen
+  // ok, or why this record is incomplete. Decoding stops at such a record, so it is the
+  // last one, and Telegram::error (or cjt188::Reply::error) holds the whole message.
+  Errc error = Errc::ok;
 };
 
 enum class Layout : std::uint8_t {

@@ -1,0 +1,87 @@
+#include "heatlink/protocol/frame_scan.h"
+
+#include <algorithm>
+
+namespace heatlink::protocol {
+
+Result<Protocol> parse_protocol(std::string_view name) {
+  if (name == "auto" || name == "any") return Protocol::any;
+  if (name == "mbus") return Protocol::mbus;
+  if (name == "cjt188") return Protocol::cjt188;
+  return Error{Errc::bad_field, 0, "protocol", "expected auto, mbus or cjt188"};
+}
+
+namespace {
+
+AnyScanResult from(const mbus::ScanResult& r) noexcept {
+  AnyScanResult out;
+  out.status = r.status;
+  out.consumed = r.consumed;
+  out.missing = r.missing;
+  out.protocol = Protocol::mbus;
+  out.mbus = r.frame;
+  out.error = r.error;
+  return out;
+}
+
+AnyScanResult from(const cjt188::ScanResult& r) noexcept {
+  AnyScanResult out;
+  out.status = r.status;
+  out.consumed = r.consumed;
+  out.missing = r.missing;
+  out.protocol = Protocol::cjt188;
+  out.cjt188 = r.frame;
+  out.error = r.error;
+  return out;
+}
+
+bool looks_like_mbus_header(Bytes b) noexcept {
+  return b.size() >= 4 && b[0] == mbus::kLongStart && b[1] == b[2] && b[3] == mbus::kLongStart;
+}
+
+}  // namespace
+
+AnyScanResult scan_any(Bytes buffer, Protocol protocol) noexcept {
+  using mbus::ScanStatus;
+  if (protocol == Protocol::mbus) return from(mbus::scan_frame(buffer));
+  if (protocol == Protocol::cjt188) return from(cjt188::scan_frame(buffer));
+  if (buffer.empty()) return from(mbus::scan_frame(buffer));
+  const std::uint8_t first = buffer[0];
+  if (first == mbus::kAck || first == mbus::kShortStart) return from(mbus::scan_frame(buffer));
+  if (first == cjt188::kPreamble) return from(cjt188::scan_frame(buffer));
+  if (first != mbus::kLongStart) {
+    // Noise: skip to the next byte that could start a frame of either protocol.
+    const auto next = std::find_if(buffer.begin() + 1, buffer.end(), [](std::uint8_t b) {
+      return b == mbus::kAck || b == mbus::kShortStart || b == mbus::kLongStart ||
+             b == cjt188::kPreamble;
+    });
+    AnyScanResult r;
+    r.status = ScanStatus::invalid;
+    r.consumed = static_cast<std::size_t>(next - buffer.begin());
+    r.error = Error{Errc::bad_start, 0, "frame start", "expected 0xE5, 0x10, 0x68 or 0xFE", -1, first};
+    return r;
+  }
+  const mbus::ScanResult m = mbus::scan_frame(buffer);
+  const cjt188::ScanResult c = cjt188::scan_frame(buffer);
+  const bool m_done = m.status == ScanStatus::complete;
+  const bool c_done = c.status == ScanStatus::complete;
+  if (m_done && c_done) return m.consumed <= c.consumed ? from(m) : from(c);
+  if (m_done) return from(m);
+  if (c_done) return from(c);
+  if (m.status == ScanStatus::need_more || c.status == ScanStatus::need_more) {
+    AnyScanResult r;
+    r.missing = m.status == ScanStatus::need_more && c.status == ScanStatus::need_more
+                    ? std::min(m.missing, c.missing)
+                    : (m.status == ScanStatus::need_more ? m.missing : c.missing);
+    return r;
+  }
+  // Both refused. A consistent M-Bus header made it an M-Bus frame that failed its checks:
+  // drop all of it, as an M-Bus-only scan would. Otherwise drop the lesser amount.
+  const bool mbus_header = looks_like_mbus_header(buffer);
+  AnyScanResult r = mbus_header ? from(m) : from(c);
+  r.consumed = mbus_header ? m.consumed : std::min(m.consumed, c.consumed);
+  r.protocol = Protocol::any;
+  return r;
+}
+
+}  // namespace heatlink::protocol
