@@ -3,6 +3,7 @@ BUILD      ?= build
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= 2
 FUZZ_SECONDS ?= 600
+FUZZ_TEST_SECONDS ?= 20
 
 .PHONY: all deps configure build test bench fuzz-build fuzz clean
 
@@ -17,23 +18,26 @@ configure:
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# Fuzz targets need clang's libFuzzer with ASan and UBSan, so they get a build of their own.
+# clang with AddressSanitizer and UndefinedBehaviorSanitizer: every test runs again here,
+# and the libFuzzer targets run for FUZZ_TEST_SECONDS each.
 fuzz-build:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DHEATLINK_FUZZ=ON \
-	  -DHEATLINK_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
+	  -DHEATLINK_SANITIZE=address,undefined -DHEATLINK_BENCH=OFF \
+	  -DHEATLINK_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 test: deps
 	$(MAKE) build fuzz-build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
-	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -L fuzz
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS)
 
 bench: build
 	$(BUILD)/bin/bench_decode
 
 # A long fuzzing session: every target for FUZZ_SECONDS seconds.
-fuzz: fuzz-build
-	scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+fuzz:
+	$(MAKE) fuzz-build FUZZ_TEST_SECONDS=$(FUZZ_SECONDS)
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -L fuzz
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

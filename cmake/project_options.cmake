@@ -21,6 +21,12 @@ target_compile_options(heatlink_warnings INTERFACE
 
 set(HEATLINK_SANITIZE "" CACHE STRING "Comma-separated -fsanitize= list for our targets")
 if(HEATLINK_SANITIZE)
-  target_compile_options(heatlink_options INTERFACE -fsanitize=${HEATLINK_SANITIZE} -fno-omit-frame-pointer)
+  # Any finding fails the test that caused it.
+  target_compile_options(heatlink_options INTERFACE -fsanitize=${HEATLINK_SANITIZE}
+    -fno-sanitize-recover=all -fno-omit-frame-pointer)
   target_link_options(heatlink_options INTERFACE -fsanitize=${HEATLINK_SANITIZE})
+endif()
+if(HEATLINK_FUZZ)
+  # Coverage feedback for libFuzzer in all our code; the fuzz targets link the runtime.
+  target_compile_options(heatlink_options INTERFACE -fsanitize=fuzzer-no-link)
 endif()

@@ -35,6 +35,18 @@ AnyScanResult from(const cjt188::ScanResult& r) noexcept {
   return out;
 }
 
+bool can_start_any_frame(std::uint8_t b) noexcept {
+  return b == mbus::kAck || b == mbus::kShortStart || b == mbus::kLongStart ||
+         b == cjt188::kPreamble;
+}
+
+// Noise from `from` on: up to the next byte that could start a frame of either protocol.
+std::size_t noise_end(Bytes buffer, std::size_t from) noexcept {
+  const auto next = std::find_if(buffer.begin() + static_cast<std::ptrdiff_t>(from), buffer.end(),
+                                 can_start_any_frame);
+  return static_cast<std::size_t>(next - buffer.begin());
+}
+
 bool looks_like_mbus_header(Bytes b) noexcept {
   return b.size() >= 4 && b[0] == mbus::kLongStart && b[1] == b[2] && b[3] == mbus::kLongStart;
 }
@@ -48,16 +60,20 @@ AnyScanResult scan_any(Bytes buffer, Protocol protocol) noexcept {
   if (buffer.empty()) return from(mbus::scan_frame(buffer));
   const std::uint8_t first = buffer[0];
   if (first == mbus::kAck || first == mbus::kShortStart) return from(mbus::scan_frame(buffer));
-  if (first == cjt188::kPreamble) return from(cjt188::scan_frame(buffer));
+  if (first == cjt188::kPreamble) {
+    AnyScanResult r = from(cjt188::scan_frame(buffer));
+    // CJ/T 188 alone would skip noise up to its own start bytes; here an M-Bus start ends it.
+    if (r.status == ScanStatus::invalid && r.error.code == Errc::bad_start) {
+      r.consumed = std::max<std::size_t>(noise_end(buffer, r.error.offset + 1), 1);
+      r.consumed = std::min(r.consumed, buffer.size());
+    }
+    return r;
+  }
   if (first != mbus::kLongStart) {
     // Noise: skip to the next byte that could start a frame of either protocol.
-    const auto next = std::find_if(buffer.begin() + 1, buffer.end(), [](std::uint8_t b) {
-      return b == mbus::kAck || b == mbus::kShortStart || b == mbus::kLongStart ||
-             b == cjt188::kPreamble;
-    });
     AnyScanResult r;
     r.status = ScanStatus::invalid;
-    r.consumed = static_cast<std::size_t>(next - buffer.begin());
+    r.consumed = noise_end(buffer, 1);
     r.error = Error{Errc::bad_start, 0, "frame start", "expected 0xE5, 0x10, 0x68 or 0xFE", -1, first};
     return r;
   }

@@ -398,6 +398,15 @@ bool read_plain(Cursor& c, Record& r, const tables::PlainVif& v) noexcept {
   return true;
 }
 
+// Decoding stops at a record it cannot delimit: that record keeps every byte from its start
+// to the end of the telegram, so nothing is lost.
+Error keep_rest(Record& r, Bytes data, std::size_t start, Error error) noexcept {
+  r.error = error.code;
+  r.kind = ValueKind::bytes;
+  r.data = data.subspan(start);
+  return error;
+}
+
 }  // namespace
 
 Error decode_records(Bytes data, bool msb_first, std::size_t base, std::vector<Record>& out,
@@ -425,8 +434,8 @@ Error decode_records(Bytes data, bool msb_first, std::size_t base, std::vector<R
         return {};
       }
       r.quantity = Quantity::reserved;
-      r.error = Errc::unsupported;
-      return Error{Errc::unsupported, base + start, "DIF", "reserved special function", -1, dif};
+      return keep_rest(r, c.data, start,
+                       Error{Errc::unsupported, base + start, "DIF", "reserved special function", -1, dif});
     }
     ++c.pos;
     r.coding = dif & 0x0F;
@@ -449,10 +458,7 @@ Error decode_records(Bytes data, bool msb_first, std::size_t base, std::vector<R
         r.tariff |= static_cast<std::uint32_t>((last >> 4) & 0x03u) << (2 * n);
         r.subunit = static_cast<std::uint16_t>(r.subunit | ((last >> 6) & 0x01u) << n);
       }
-      if (!error.ok()) {
-        r.error = error.code;
-        return error;
-      }
+      if (!error.ok()) return keep_rest(r, c.data, start, error);
     }
     r.dif_size = static_cast<std::uint8_t>(c.pos - start);
     if (dif == kGlobalReadout) {
@@ -461,24 +467,18 @@ Error decode_records(Bytes data, bool msb_first, std::size_t base, std::vector<R
       continue;
     }
 
-    if (c.at_end()) {
-      r.error = Errc::truncated;
-      return truncated(c, "VIF");
-    }
+    if (c.at_end()) return keep_rest(r, c.data, start, truncated(c, "VIF"));
     const std::uint8_t vif = c.data[c.pos];
     if (const tables::PlainVif& v = tables::kPlainVifs[vif & 0x7F];
         (vif & 0x80) == 0 && v.plain && !msb_first && ((kPlainCodings >> r.coding) & 1) != 0) {
       if (read_plain(c, r, v)) continue;
-      ++c.pos;  // the VIF was there; the data is short
-      error = truncated(c, "data field");
-      r.error = error.code;
-      return error;
+      r.vif_size = 1;  // the VIF was there; the data is short
+      return keep_rest(r, c.data, start, truncated(c, "data field"));
     }
     VifState s;
     error = read_vif(c, r, s, r.coding == 0xD ? 0 : kCodingSize[r.coding]);
     if (!error.ok() || !read_data(c, r, msb_first, error)) {
-      r.error = error.code;
-      return error;
+      return keep_rest(r, c.data, start, error);
     }
     read_value(r, s, msb_first);
   }

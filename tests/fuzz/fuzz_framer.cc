@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "heatlink/protocol/frame_scan.h"
+#include "heatlink/protocol/frame_stream.h"
 
 namespace {
 
@@ -20,20 +20,24 @@ struct Outcome {
 
 Outcome scan(Bytes stream, Protocol protocol, std::size_t chunk) {
   Outcome out;
-  std::vector<std::uint8_t> buffer;
+  heatlink::protocol::FrameStream frames(protocol);
   for (std::size_t pos = 0; pos < stream.size(); pos += chunk) {
-    const Bytes piece = stream.subspan(pos, std::min(chunk, stream.size() - pos));
-    buffer.insert(buffer.end(), piece.begin(), piece.end());
-    for (;;) {
-      const AnyScanResult r = heatlink::protocol::scan_any(buffer, protocol);
-      if (r.status == ScanStatus::need_more) break;
-      if (r.consumed == 0 || r.consumed > buffer.size()) std::abort();
-      if (r.status == ScanStatus::complete) {
-        out.frames.emplace_back(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(r.consumed));
-      } else {
-        out.skipped += r.consumed;
+    Bytes piece = stream.subspan(pos, std::min(chunk, stream.size() - pos));
+    while (!piece.empty()) {  // a piece larger than the buffer goes in as it drains
+      const std::size_t taken = frames.feed(piece);
+      piece = piece.subspan(taken);
+      bool progress = taken > 0;
+      for (AnyScanResult r = frames.next(); r.status != ScanStatus::need_more; r = frames.next()) {
+        if (r.consumed == 0) std::abort();
+        progress = true;
+        if (r.status == ScanStatus::complete) {
+          const Bytes f = stream.subspan(frames.position() - r.consumed, r.consumed);
+          out.frames.emplace_back(f.begin(), f.end());
+        } else {
+          out.skipped += r.consumed;
+        }
       }
-      buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(r.consumed));
+      if (!progress) std::abort();  // a full buffer that is not a frame: the stream is stuck
     }
   }
   return out;

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "heatlink/protocol/frame_stream.h"
 #include "test_frames.h"
 
 namespace heatlink::protocol::mbus {
@@ -113,26 +114,24 @@ struct Scanned {
   std::size_t invalid_reports = 0;
 };
 
-// Feeds `stream` in chunks of `chunk` bytes into an accumulating buffer, as a socket reader
-// would, and collects the frames.
+// Feeds `stream` in chunks of `chunk` bytes, as a socket reader would, and collects the
+// frames.
 Scanned scan_in_chunks(const std::vector<std::uint8_t>& stream, std::size_t chunk) {
   Scanned out;
-  std::vector<std::uint8_t> buffer;
+  FrameStream frames(Protocol::mbus);
   for (std::size_t pos = 0; pos < stream.size(); pos += chunk) {
-    const std::size_t n = std::min(chunk, stream.size() - pos);
-    buffer.insert(buffer.end(), stream.begin() + static_cast<std::ptrdiff_t>(pos),
-                  stream.begin() + static_cast<std::ptrdiff_t>(pos + n));
-    for (;;) {
-      const ScanResult r = scan_frame(buffer);
-      if (r.status == ScanStatus::need_more) break;
+    const Bytes piece = Bytes{stream}.subspan(pos, std::min(chunk, stream.size() - pos));
+    EXPECT_EQ(frames.feed(piece), piece.size());
+    for (AnyScanResult r = frames.next(); r.status != ScanStatus::need_more; r = frames.next()) {
+      EXPECT_GT(r.consumed, 0u);
       if (r.status == ScanStatus::complete) {
-        out.frames.emplace_back(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(r.consumed));
+        const Bytes f = Bytes{stream}.subspan(frames.position() - r.consumed, r.consumed);
+        out.frames.emplace_back(f.begin(), f.end());
+        EXPECT_EQ(r.mbus.size, r.consumed);
       } else {
         out.skipped += r.consumed;
         ++out.invalid_reports;
       }
-      EXPECT_GT(r.consumed, 0u);
-      buffer.erase(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(r.consumed));
     }
   }
   return out;

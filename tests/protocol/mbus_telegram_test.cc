@@ -318,6 +318,7 @@ TEST(MbusTelegram, KeepsRecordsBeforeATruncatedOne) {
   expect_value(t.records[0], Quantity::energy, 12345, Unit::kwh);
   expect_value(t.records[1], Quantity::flow_temperature, 70.12, Unit::deg_c);
   EXPECT_EQ(t.records[2].error, Errc::truncated);
+  EXPECT_EQ(to_hex(t.records[2].data), "04130102");  // the undecoded rest is kept
   EXPECT_EQ(t.error.code, Errc::truncated);
   EXPECT_EQ(t.error.offset, d.bytes.size() - 2);  // the checksum byte: where the data ended
 }
@@ -334,7 +335,8 @@ TEST(MbusTelegram, StopsAtAReservedDifAndSaysWhere) {
   EXPECT_FALSE(d.ok);
   EXPECT_EQ(d.telegram.error.code, Errc::unsupported);
   EXPECT_EQ(d.telegram.error.offset, 7u + 6u);
-  EXPECT_EQ(d.telegram.records.size(), 2u);
+  ASSERT_EQ(d.telegram.records.size(), 2u);
+  EXPECT_EQ(to_hex(d.telegram.records[1].data), "3F0102");
 }
 
 TEST(MbusTelegram, ReportsAShortHeader) {

@@ -4,7 +4,9 @@
 // capacity is kept), so a caller that reuses one Telegram decodes without heap allocation.
 // Byte views in Telegram and Record point into the frame's buffer and are valid while it is.
 // One bad record never loses the ones before it: decoding stops at the first record it cannot
-// delimit, marks that record with the error, and reports it in Telegram::error as well.
+// delimit, marks that record with the error (its data then holds every byte from the record's
+// start to the end of the telegram), and reports it in Telegram::error as well. Records with
+// unknown or reserved VIF codes are not errors: their data field is kept and named.
 // Error offsets are relative to the first byte of the frame (the 0x68).
 #pragma once
 
