@@ -1,6 +1,7 @@
 #include "heatlink/protocol/frame_scan.h"
 
 #include <algorithm>
+#include <type_traits>
 
 namespace heatlink::protocol {
 
@@ -13,25 +14,20 @@ Result<Protocol> parse_protocol(std::string_view name) {
 
 namespace {
 
-AnyScanResult from(const mbus::ScanResult& r) noexcept {
+template <class ScanResult>
+AnyScanResult from(const ScanResult& r) noexcept {
   AnyScanResult out;
   out.status = r.status;
   out.consumed = r.consumed;
   out.missing = r.missing;
-  out.protocol = Protocol::mbus;
-  out.mbus = r.frame;
   out.error = r.error;
-  return out;
-}
-
-AnyScanResult from(const cjt188::ScanResult& r) noexcept {
-  AnyScanResult out;
-  out.status = r.status;
-  out.consumed = r.consumed;
-  out.missing = r.missing;
-  out.protocol = Protocol::cjt188;
-  out.cjt188 = r.frame;
-  out.error = r.error;
+  if constexpr (std::is_same_v<ScanResult, mbus::ScanResult>) {
+    out.protocol = Protocol::mbus;
+    out.mbus = r.frame;
+  } else {
+    out.protocol = Protocol::cjt188;
+    out.cjt188 = r.frame;
+  }
   return out;
 }
 

@@ -311,18 +311,18 @@ Error read_lvar(Cursor& c, Record& r, bool msb_first) noexcept {
   if (c.at_end()) return truncated(c, "LVAR");
   const std::uint8_t lvar = c.data[c.pos++];
   std::size_t len;
-  if (lvar <= 0xBF) {
+  if (lvar <= 0xBF) {  // ASCII text
     len = lvar;
     r.kind = ValueKind::text;
-  } else if (lvar <= 0xCF || (lvar >= 0xD0 && lvar <= 0xDF)) {
-    len = static_cast<std::size_t>(lvar & 0x0F);
+  } else if ((lvar & 0x0F) <= 9 && (lvar >> 4) <= 0xD) {  // C0-C9 positive, D0-D9 negative BCD
+    len = lvar & 0x0Fu;
     r.kind = ValueKind::bcd;
-  } else if (lvar <= 0xEF) {
-    len = static_cast<std::size_t>(lvar - 0xE0);
-    r.kind = ValueKind::integer;
-  } else if (lvar <= 0xF4) {
-    len = static_cast<std::size_t>(4 * (lvar - 0xEC));
-    r.kind = ValueKind::integer;
+  } else if (lvar >= 0xE0 && lvar <= 0xEF) {  // binary, 0-15 bytes
+    len = lvar - 0xE0u;
+    r.kind = len <= 8 ? ValueKind::integer : ValueKind::bytes;
+  } else if (lvar >= 0xF0 && lvar <= 0xF6) {  // binary, 16-32 bytes, then 48 and 64
+    len = lvar <= 0xF4 ? 4u * (lvar - 0xECu) : lvar == 0xF5 ? 48u : 64u;
+    r.kind = ValueKind::bytes;
   } else {
     return Error{Errc::unsupported, c.base + c.pos - 1, "LVAR", "reserved length code", -1, lvar};
   }
@@ -336,18 +336,10 @@ Error read_lvar(Cursor& c, Record& r, bool msb_first) noexcept {
       for (std::size_t i = 0; i < len; ++i) buf[i] = r.data[len - 1 - i];
       bytes = buf;
     }
-    if (len > 9 || !read_bcd(bytes, len, r.mantissa)) r.kind = ValueKind::bcd_error;
+    if (!read_bcd(bytes, len, r.mantissa)) r.kind = ValueKind::bcd_error;
     if (lvar >= 0xD0) r.mantissa = -r.mantissa;
-  } else if (r.kind == ValueKind::integer) {
-    if (len > 8) {
-      r.kind = ValueKind::bytes;
-    } else {
-      std::uint8_t buf[8];
-      for (std::size_t i = 0; i < len; ++i) buf[i] = msb_first ? r.data[len - 1 - i] : r.data[i];
-      r.mantissa = sign_extend(read_le(buf, len), len);
-    }
   }
-  return {};
+  return {};  // binary numbers up to 8 bytes are read by read_value, like fixed-size ones
 }
 
 // Reads the data field of a record whose VIF is already known. False: truncated.

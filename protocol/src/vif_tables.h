@@ -25,17 +25,14 @@ constexpr void fill_one(Table& t, int code, Q q, U u = U::none, VifKind kind = V
   t[static_cast<std::size_t>(code)] = VifInfo{q, u, 0, kind, bitfield};
 }
 
-// Durations coded in two bits: seconds, minutes, hours, days.
-constexpr void fill_duration(Table& t, int first, Q q) {
-  constexpr U kUnits[] = {U::s, U::min, U::h, U::d};
-  for (int i = 0; i < 4; ++i) fill_one(t, first + i, q, kUnits[i]);
+// Four consecutive codes that differ only in their unit.
+constexpr void fill_units(Table& t, int first, Q q, const U (&units)[4]) {
+  for (int i = 0; i < 4; ++i) fill_one(t, first + i, q, units[i]);
 }
 
-// Durations coded from hours up: hours, days, months, years.
-constexpr void fill_long_duration(Table& t, int first, Q q) {
-  constexpr U kUnits[] = {U::h, U::d, U::month, U::year};
-  for (int i = 0; i < 4; ++i) fill_one(t, first + i, q, kUnits[i]);
-}
+// Durations coded in two bits: seconds to days, or hours to years.
+constexpr U kShortDurations[4] = {U::s, U::min, U::h, U::d};
+constexpr U kLongDurations[4] = {U::h, U::d, U::month, U::year};
 
 constexpr Table make_primary() {
   Table t{};
@@ -43,8 +40,8 @@ constexpr Table make_primary() {
   fill(t, 0x08, 0x0F, Q::energy, U::j, 0);
   fill(t, 0x10, 0x17, Q::volume, U::m3, -6);
   fill(t, 0x18, 0x1F, Q::mass, U::kg, -3);
-  fill_duration(t, 0x20, Q::on_time);
-  fill_duration(t, 0x24, Q::operating_time);
+  fill_units(t, 0x20, Q::on_time, kShortDurations);
+  fill_units(t, 0x24, Q::operating_time, kShortDurations);
   fill(t, 0x28, 0x2F, Q::power, U::w, -3);
   fill(t, 0x30, 0x37, Q::power, U::j_per_h, 0);
   fill(t, 0x38, 0x3F, Q::flow, U::m3_per_h, -6);
@@ -59,8 +56,8 @@ constexpr Table make_primary() {
   fill_one(t, 0x6C, Q::date, U::none, VifKind::time_point);
   fill_one(t, 0x6D, Q::datetime, U::none, VifKind::time_point);
   fill_one(t, 0x6E, Q::hca_units, U::hca);
-  fill_duration(t, 0x70, Q::averaging_duration);
-  fill_duration(t, 0x74, Q::actuality_duration);
+  fill_units(t, 0x70, Q::averaging_duration, kShortDurations);
+  fill_units(t, 0x74, Q::actuality_duration, kShortDurations);
   fill_one(t, 0x78, Q::fabrication_number, U::none, VifKind::value, true);
   fill_one(t, 0x79, Q::enhanced_identification, U::none, VifKind::value, true);
   fill_one(t, 0x7A, Q::bus_address, U::none, VifKind::value, true);
@@ -95,17 +92,17 @@ constexpr Table make_fd() {
   fill_one(t, 0x20, Q::first_storage_number);
   fill_one(t, 0x21, Q::last_storage_number);
   fill_one(t, 0x22, Q::storage_block_size);
-  fill_duration(t, 0x24, Q::storage_interval);
+  fill_units(t, 0x24, Q::storage_interval, kShortDurations);
   fill_one(t, 0x28, Q::storage_interval, U::month);
   fill_one(t, 0x29, Q::storage_interval, U::year);
   fill_one(t, 0x2A, Q::operator_specific_data, U::none, VifKind::value, true);
   fill_one(t, 0x2B, Q::time_point_second, U::s);
-  fill_duration(t, 0x2C, Q::duration_since_readout);
+  fill_units(t, 0x2C, Q::duration_since_readout, kShortDurations);
   fill_one(t, 0x30, Q::tariff_start, U::none, VifKind::time_point);
   fill_one(t, 0x31, Q::tariff_duration, U::min);
   fill_one(t, 0x32, Q::tariff_duration, U::h);
   fill_one(t, 0x33, Q::tariff_duration, U::d);
-  fill_duration(t, 0x34, Q::tariff_period);
+  fill_units(t, 0x34, Q::tariff_period, kShortDurations);
   fill_one(t, 0x38, Q::tariff_period, U::month);
   fill_one(t, 0x39, Q::tariff_period, U::year);
   fill_one(t, 0x3A, Q::dimensionless);
@@ -119,8 +116,8 @@ constexpr Table make_fd() {
   fill_one(t, 0x65, Q::day_change_time, U::none, VifKind::time_point);
   fill_one(t, 0x66, Q::parameter_activation_state, U::none, VifKind::value, true);
   fill_one(t, 0x67, Q::supplier_information, U::none, VifKind::value, true);
-  fill_long_duration(t, 0x68, Q::duration_since_cumulation);
-  fill_long_duration(t, 0x6C, Q::battery_operating_time);
+  fill_units(t, 0x68, Q::duration_since_cumulation, kLongDurations);
+  fill_units(t, 0x6C, Q::battery_operating_time, kLongDurations);
   fill_one(t, 0x70, Q::battery_change_datetime, U::none, VifKind::time_point);
   fill_one(t, 0x71, Q::rf_level, U::dbm);
   fill_one(t, 0x72, Q::daylight_saving, U::none, VifKind::value, true);

@@ -207,6 +207,18 @@ TEST(MbusTelegram, DecodesVariableLengthTextAndNumbers) {
   EXPECT_EQ(r[3].mantissa, 0x7FFF);
 }
 
+TEST(MbusTelegram, KeepsLongBinaryAsBytesAndRefusesReservedLengths) {
+  const Decoded d = decode(0x78, "0D 13 E9 01 02 03 04 05 06 07 08 09");
+  ASSERT_TRUE(d.ok) << d.telegram.error.message();
+  EXPECT_EQ(d.telegram.records.at(0).kind, ValueKind::bytes);
+  EXPECT_EQ(to_hex(d.telegram.records.at(0).data), "010203040506070809");
+  const Decoded reserved = decode(0x78, "04 13 01 00 00 00 0D 13 CA 00");
+  EXPECT_FALSE(reserved.ok);
+  EXPECT_EQ(reserved.telegram.error.code, Errc::unsupported);
+  EXPECT_EQ(reserved.telegram.error.offset, 7u + 8u);
+  EXPECT_EQ(reserved.telegram.records.size(), 2u);
+}
+
 TEST(MbusTelegram, DecodesDifesUpToTen) {
   // Storage 1 + 0xF<<1 = 31, tariff 3, subunit 1 in the first DIFE; a second DIFE adds more.
   const Decoded d = decode(0x78, "C4 FF 01 13 00 00 00 00");
