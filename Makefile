@@ -5,7 +5,7 @@ JOBS       ?= 2
 FUZZ_SECONDS ?= 600
 FUZZ_TEST_SECONDS ?= 20
 
-.PHONY: all deps configure build test bench fuzz-build fuzz clean
+.PHONY: all deps configure build test bench fuzz-build fuzz format format-check tidy clean
 
 all: build
 
@@ -27,7 +27,7 @@ fuzz-build:
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
 test: deps
-	$(MAKE) build fuzz-build
+	$(MAKE) format-check build fuzz-build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS)
 
@@ -38,6 +38,17 @@ bench: build
 fuzz:
 	$(MAKE) fuzz-build FUZZ_TEST_SECONDS=$(FUZZ_SECONDS)
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -L fuzz
+
+SOURCES = $(shell git ls-files '*.cc' '*.h')
+
+format:
+	clang-format -i $(SOURCES)
+
+format-check:
+	clang-format --dry-run --Werror $(SOURCES)
+
+tidy: configure
+	clang-tidy -p $(BUILD) --quiet $(filter %.cc,$(SOURCES))
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)

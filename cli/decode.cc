@@ -28,11 +28,11 @@ bool read_hex(std::string_view text, Input& in, Json& error) {
     in.line_starts.push_back(in.bytes.size());
     auto bytes = protocol::parse_hex(row);
     if (!bytes) {
-      error = Json{{"error", "hex text line " + std::to_string(line) + " column " +
-                                 std::to_string(bytes.error().offset + 1) + ": " +
-                                 bytes.error().message()},
-                   {"offset", in.bytes.size()},
-                   {"line", line}};
+      error = Json{
+          {"error", "hex text line " + std::to_string(line) + " column " +
+                        std::to_string(bytes.error().offset + 1) + ": " + bytes.error().message()},
+          {"offset", in.bytes.size()},
+          {"line", line}};
       return false;
     }
     in.bytes.insert(in.bytes.end(), bytes->begin(), bytes->end());

@@ -25,16 +25,22 @@ bool is_identity(const mbus::Record& r) {
 
 Json record_value(const mbus::Record& r) {
   switch (r.kind) {
-    case mbus::ValueKind::none: return nullptr;
+    case mbus::ValueKind::none:
+      return nullptr;
     case mbus::ValueKind::integer:
     case mbus::ValueKind::bcd:
       if (is_identity(r)) return r.mantissa;
       return r.value;
-    case mbus::ValueKind::real: return r.value;
-    case mbus::ValueKind::bcd_error: return nullptr;
-    case mbus::ValueKind::time_point: return iso_time(r.time);
-    case mbus::ValueKind::text: return readable_text(r.data);
-    case mbus::ValueKind::bytes: return to_hex(r.data);
+    case mbus::ValueKind::real:
+      return r.value;
+    case mbus::ValueKind::bcd_error:
+      return nullptr;
+    case mbus::ValueKind::time_point:
+      return iso_time(r.time);
+    case mbus::ValueKind::text:
+      return readable_text(r.data);
+    case mbus::ValueKind::bytes:
+      return to_hex(r.data);
   }
   return nullptr;
 }
@@ -44,8 +50,12 @@ Json record_value(const mbus::Record& r) {
 std::string iso_time(const mbus::TimePoint& t) {
   char buf[32];
   switch (t.type) {
-    case 'G': std::snprintf(buf, sizeof buf, "%04u-%02u-%02u", t.year, t.month, t.day); break;
-    case 'J': std::snprintf(buf, sizeof buf, "%02u:%02u:%02u", t.hour, t.minute, t.second); break;
+    case 'G':
+      std::snprintf(buf, sizeof buf, "%04u-%02u-%02u", t.year, t.month, t.day);
+      break;
+    case 'J':
+      std::snprintf(buf, sizeof buf, "%02u:%02u:%02u", t.hour, t.minute, t.second);
+      break;
     case 'F':
       std::snprintf(buf, sizeof buf, "%04u-%02u-%02uT%02u:%02u", t.year, t.month, t.day, t.hour,
                     t.minute);

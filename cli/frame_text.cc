@@ -46,7 +46,8 @@ void print_text(const Json& j, std::ostream& out) {
   if (j.contains("records")) {
     out << "  " << std::left << std::setw(14) << "function" << std::setw(5) << "stor"
         << std::setw(5) << "tar" << std::setw(5) << "sub" << std::setw(26) << "quantity"
-        << std::setw(22) << "value" << std::setw(8) << "unit" << "raw\n";
+        << std::setw(22) << "value" << std::setw(8) << "unit"
+        << "raw\n";
     for (const Json& r : j["records"]) {
       out << "  " << std::setw(14) << text_of(r["function"]) << std::setw(5)
           << text_of(r["storage"]) << std::setw(5) << text_of(r["tariff"]) << std::setw(5)

@@ -1,18 +1,26 @@
 // heatlink: one binary, many subcommands (DESIGN.md "Names").
 #include <CLI/CLI.hpp>
+#include <exception>
 #include <iostream>
 
 #include "mbus_commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"HeatLink - district-heating meter reading"};
-  app.require_subcommand(1);
-  heatlink::cli::add_mbus_commands(app);
+  // Exceptions stop here (DESIGN.md rule 3): a failure the commands did not turn into a
+  // result is reported and the exit status says so.
   try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    CLI::App app{"HeatLink - district-heating meter reading"};
+    app.require_subcommand(1);
+    heatlink::cli::add_mbus_commands(app);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      const int code = app.exit(e);
+      return code == 0 ? 0 : 2;
+    }
+    return heatlink::cli::exit_status();
+  } catch (const std::exception& e) {
+    std::cerr << "heatlink: " << e.what() << '\n';
+    return 3;
   }
-  return heatlink::cli::exit_status();
 }

@@ -61,6 +61,8 @@ void add_mbus_commands(CLI::App& app) {
   decode->callback([args] { g_exit_status = run_decode(*args); });
 }
 
-int exit_status() { return g_exit_status; }
+int exit_status() {
+  return g_exit_status;
+}
 
 }  // namespace heatlink::cli

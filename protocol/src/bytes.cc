@@ -42,7 +42,8 @@ Result<std::vector<std::uint8_t>> parse_hex(std::string_view text) {
     }
     const int hi = hex_value(c);
     if (hi < 0) {
-      return Error{Errc::bad_field, i, "hex text", "not a hex digit", -1, static_cast<unsigned char>(c)};
+      return Error{Errc::bad_field,   i,  "hex text",
+                   "not a hex digit", -1, static_cast<unsigned char>(c)};
     }
     if (i + 1 >= text.size() || hex_value(text[i + 1]) < 0) {
       return Error{Errc::bad_field, i, "hex text", "odd number of hex digits in a group"};
@@ -59,7 +60,7 @@ bool bcd_to_uint(Bytes lsb_first, std::uint64_t& out) noexcept {
     const unsigned hi = lsb_first[i] >> 4;
     const unsigned lo = lsb_first[i] & 0x0F;
     if (hi > 9 || lo > 9) return false;
-    value = value * 100 + hi * 10 + lo;
+    value = value * 100 + std::uint64_t{hi} * 10 + lo;
   }
   out = value;
   return true;

@@ -9,27 +9,35 @@ namespace heatlink::protocol::cjt188 {
 
 const char* valve_name(Valve valve) noexcept {
   switch (valve) {
-    case Valve::open: return "open";
-    case Valve::closed: return "closed";
-    case Valve::fault: return "fault";
-    case Valve::unknown: return "unknown";
+    case Valve::open:
+      return "open";
+    case Valve::closed:
+      return "closed";
+    case Valve::fault:
+      return "fault";
+    case Valve::unknown:
+      return "unknown";
   }
   return "unknown";
 }
 
 Valve Status::valve() const noexcept {
   switch (st1 & 0x03) {
-    case 0x00: return Valve::open;
-    case 0x01: return Valve::closed;
-    case 0x03: return Valve::fault;
-    default: return Valve::unknown;
+    case 0x00:
+      return Valve::open;
+    case 0x01:
+      return Valve::closed;
+    case 0x03:
+      return Valve::fault;
+    default:
+      return Valve::unknown;
   }
 }
 
 std::array<std::uint8_t, 7> encode_time(const mbus::TimePoint& t) noexcept {
   auto bcd = [](unsigned v) { return static_cast<std::uint8_t>((v / 10 % 10) << 4 | v % 10); };
-  return {bcd(t.second), bcd(t.minute), bcd(t.hour), bcd(t.day), bcd(t.month),
-          bcd(t.year % 100u), bcd(t.year / 100u)};
+  return {bcd(t.second), bcd(t.minute),      bcd(t.hour),       bcd(t.day),
+          bcd(t.month),  bcd(t.year % 100u), bcd(t.year / 100u)};
 }
 
 namespace {
@@ -217,12 +225,17 @@ bool decode_reply(const Frame& frame, Reply& out, const VendorProfile* profile) 
   } else if (di >= kDiSettlementFirst && di <= kDiSettlementLast) {
     e = decode_settlement(c, di);
   } else if (di == kDiClock) {
-    if (d.size() < 7) e = fail(c, Errc::truncated, d.size(), "clock", "needs 7 bytes");
-    else add_time(c, d.subspan(0, 7), Quantity::datetime);
+    if (d.size() < 7)
+      e = fail(c, Errc::truncated, d.size(), "clock", "needs 7 bytes");
+    else
+      add_time(c, d.subspan(0, 7), Quantity::datetime);
   } else if (di == kDiSettlementDay || di == kDiReadingDay) {
-    if (d.empty()) e = fail(c, Errc::truncated, 0, "day", "needs 1 byte");
-    else add_number(c, d.subspan(0, 1), di == kDiSettlementDay ? Quantity::settlement_day
-                                                               : Quantity::reading_day, Unit::none, 0);
+    if (d.empty())
+      e = fail(c, Errc::truncated, 0, "day", "needs 1 byte");
+    else
+      add_number(c, d.subspan(0, 1),
+                 di == kDiSettlementDay ? Quantity::settlement_day : Quantity::reading_day,
+                 Unit::none, 0);
   } else if (d.size() == 2) {  // write acknowledgements carry the status
     out.has_status = true;
     out.status = Status{d[0], d[1]};
@@ -234,7 +247,8 @@ bool decode_reply(const Frame& frame, Reply& out, const VendorProfile* profile) 
   return e.ok();
 }
 
-Result<std::vector<std::uint8_t>> encode_heat_data(const HeatData& h, const VendorProfile& profile) {
+Result<std::vector<std::uint8_t>> encode_heat_data(const HeatData& h,
+                                                   const VendorProfile& profile) {
   std::vector<std::uint8_t> out;
   out.reserve(kHeatDataSize);
   auto put_bcd = [&out](std::uint64_t v, std::size_t n) {
@@ -243,14 +257,17 @@ Result<std::vector<std::uint8_t>> encode_heat_data(const HeatData& h, const Vend
     out.insert(out.end(), b, b + n);
   };
   const std::pair<std::uint64_t, std::uint8_t> slots[5] = {
-      {h.settlement_heat, h.settlement_heat_unit}, {h.current_heat, h.current_heat_unit},
-      {h.power, h.power_unit}, {h.flow, h.flow_unit}, {h.volume, h.volume_unit}};
+      {h.settlement_heat, h.settlement_heat_unit},
+      {h.current_heat, h.current_heat_unit},
+      {h.power, h.power_unit},
+      {h.flow, h.flow_unit},
+      {h.volume, h.volume_unit}};
   for (std::size_t i = 0; i < 5; ++i) {
     const auto [value, unit] = slots[i];
     const mbus::UnitCode u = mbus::en1434_unit(unit);
     if (!u.known || u.quantity != kSlotQuantity[i]) {
-      return Error{Errc::bad_field, i, "901F unit code", "does not measure this slot's quantity",
-                   -1, unit};
+      return Error{
+          Errc::bad_field, i, "901F unit code", "does not measure this slot's quantity", -1, unit};
     }
     if (value > 99'999'999) {
       return Error{Errc::bad_field, i, "901F value", "more than 8 BCD digits"};
@@ -260,7 +277,8 @@ Result<std::vector<std::uint8_t>> encode_heat_data(const HeatData& h, const Vend
     if (profile.unit_placement == UnitPlacement::after_value) out.push_back(unit);
   }
   for (const std::uint32_t v : {h.supply_temperature, h.return_temperature, h.operating_hours}) {
-    if (v > 999'999) return Error{Errc::bad_field, out.size(), "901F value", "more than 6 BCD digits"};
+    if (v > 999'999)
+      return Error{Errc::bad_field, out.size(), "901F value", "more than 6 BCD digits"};
     put_bcd(v, 3);
   }
   const auto time = encode_time(h.time);

@@ -7,40 +7,68 @@ namespace heatlink::protocol::cjt188 {
 
 const char* meter_type_name(std::uint8_t type) noexcept {
   switch (type) {
-    case 0x10: return "cold_water";
-    case 0x11: return "hot_water";
-    case 0x12: return "drinking_water";
-    case 0x13: return "reclaimed_water";
-    case 0x20: return "heat";
-    case 0x21: return "cooling";
-    case 0x22: return "heat_and_cooling";
-    case 0x30: return "gas";
-    case 0x40: return "electricity";
-    default: return "unknown";
+    case 0x10:
+      return "cold_water";
+    case 0x11:
+      return "hot_water";
+    case 0x12:
+      return "drinking_water";
+    case 0x13:
+      return "reclaimed_water";
+    case 0x20:
+      return "heat";
+    case 0x21:
+      return "cooling";
+    case 0x22:
+      return "heat_and_cooling";
+    case 0x30:
+      return "gas";
+    case 0x40:
+      return "electricity";
+    default:
+      return "unknown";
   }
 }
 
 const char* control_name(std::uint8_t control) noexcept {
   switch (control & 0x1F) {
-    case kReadData: return "read_data";
-    case kReadAddress: return "read_address";
-    case kWriteData: return "write_data";
-    case kWriteAddress: return "write_address";
-    case kSync: return "sync";
-    default: return "unknown";
+    case kReadData:
+      return "read_data";
+    case kReadAddress:
+      return "read_address";
+    case kWriteData:
+      return "write_data";
+    case kWriteAddress:
+      return "write_address";
+    case kSync:
+      return "sync";
+    default:
+      return "unknown";
   }
 }
 
 bool is_known_di(std::uint16_t di) noexcept {
   if (di >= kDiSettlementFirst && di <= kDiSettlementLast) return true;
   switch (di) {
-    case kDiCurrentData: case kDiClock: case kDiSettlementDay: case kDiReadingDay:
-    case kDiReadAddress: case kDiSetTime: case kDiValve: case kDiWriteAddress:
+    case kDiCurrentData:
+    case kDiClock:
+    case kDiSettlementDay:
+    case kDiReadingDay:
+    case kDiReadAddress:
+    case kDiSetTime:
+    case kDiValve:
+    case kDiWriteAddress:
     case 0x8102:  // price table (water and gas meters)
-    case 0xA010: case 0xA011: case 0xA012: case 0xA013: case 0xA014: case 0xA016:
+    case 0xA010:
+    case 0xA011:
+    case 0xA012:
+    case 0xA013:
+    case 0xA014:
+    case 0xA016:
     case 0xA019:
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -62,8 +90,8 @@ Result<Address> Address::parse(std::string_view digits) {
   Address a;
   for (std::size_t i = 0; i < 14; ++i) {
     if (digits[i] < '0' || digits[i] > '9') {
-      return Error{Errc::bad_field, i, "CJ/T 188 address", "digits are 0-9", -1,
-                   static_cast<unsigned char>(digits[i])};
+      return Error{Errc::bad_field,  i,  "CJ/T 188 address",
+                   "digits are 0-9", -1, static_cast<unsigned char>(digits[i])};
     }
   }
   for (std::size_t k = 0; k < 7; ++k) {  // A6 is the first pair of digits
@@ -113,10 +141,12 @@ ScanResult scan_frame(Bytes buffer) noexcept {
   }
   if (p == buffer.size()) return need(p, p + 13);
   if (buffer[p] != kStart) {
-    const auto next = std::find_if(buffer.begin() + static_cast<std::ptrdiff_t>(p) + 1, buffer.end(),
-                                   [](std::uint8_t b) { return b == kPreamble || b == kStart; });
-    return invalid(static_cast<std::size_t>(next - buffer.begin()),
-                   Error{Errc::bad_start, p, "frame start", "expected 0xFE or 0x68", -1, buffer[p]});
+    const auto next =
+        std::find_if(buffer.begin() + static_cast<std::ptrdiff_t>(p) + 1, buffer.end(),
+                     [](std::uint8_t b) { return b == kPreamble || b == kStart; });
+    return invalid(
+        static_cast<std::size_t>(next - buffer.begin()),
+        Error{Errc::bad_start, p, "frame start", "expected 0xFE or 0x68", -1, buffer[p]});
   }
   const Bytes f = buffer.subspan(p);
   if (f.size() < 11) return need(f.size(), 13);
@@ -157,8 +187,8 @@ ScanResult scan_frame(Bytes buffer) noexcept {
     return r;
   }
   if (len < 3) {
-    return invalid(p + 1, Error{Errc::bad_length, p + 10, "L field", "below DI and SER (3)", -1,
-                                f[10]});
+    return invalid(p + 1,
+                   Error{Errc::bad_length, p + 10, "L field", "below DI and SER (3)", -1, f[10]});
   }
   const auto high = static_cast<std::uint16_t>(body[0] << 8 | body[1]);
   const auto low = static_cast<std::uint16_t>(body[1] << 8 | body[0]);
@@ -185,7 +215,8 @@ Result<Frame> decode_frame(Bytes bytes) noexcept {
       return r.frame;
     case mbus::ScanStatus::need_more:
       return Error{Errc::truncated, bytes.size(), "frame", "input ends inside the frame"};
-    case mbus::ScanStatus::invalid: break;
+    case mbus::ScanStatus::invalid:
+      break;
   }
   return r.error;
 }
@@ -243,8 +274,8 @@ FrameBytes set_time(std::uint8_t meter_type, const Address& address, const mbus:
 FrameBytes valve_control(std::uint8_t meter_type, const Address& address, std::uint8_t command,
                          std::uint8_t ser, const VendorProfile& profile) noexcept {
   const std::uint8_t data[1] = {command};
-  return *encode_frame(FrameSpec{meter_type, address, kWriteData, true, kDiValve, ser, Bytes{data, 1}},
-                       profile);
+  return *encode_frame(
+      FrameSpec{meter_type, address, kWriteData, true, kDiValve, ser, Bytes{data, 1}}, profile);
 }
 
 }  // namespace heatlink::protocol::cjt188

@@ -6,15 +6,24 @@ namespace heatlink::protocol {
 
 const char* errc_name(Errc code) noexcept {
   switch (code) {
-    case Errc::ok: return "ok";
-    case Errc::truncated: return "truncated";
-    case Errc::bad_start: return "bad start";
-    case Errc::bad_length: return "bad length";
-    case Errc::bad_checksum: return "bad checksum";
-    case Errc::bad_stop: return "bad stop byte";
-    case Errc::bad_field: return "bad field";
-    case Errc::unsupported: return "unsupported";
-    case Errc::too_long: return "too long";
+    case Errc::ok:
+      return "ok";
+    case Errc::truncated:
+      return "truncated";
+    case Errc::bad_start:
+      return "bad start";
+    case Errc::bad_length:
+      return "bad length";
+    case Errc::bad_checksum:
+      return "bad checksum";
+    case Errc::bad_stop:
+      return "bad stop byte";
+    case Errc::bad_field:
+      return "bad field";
+    case Errc::unsupported:
+      return "unsupported";
+    case Errc::too_long:
+      return "too long";
   }
   return "unknown";
 }

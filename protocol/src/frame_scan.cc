@@ -70,7 +70,8 @@ AnyScanResult scan_any(Bytes buffer, Protocol protocol) noexcept {
     AnyScanResult r;
     r.status = ScanStatus::invalid;
     r.consumed = noise_end(buffer, 1);
-    r.error = Error{Errc::bad_start, 0, "frame start", "expected 0xE5, 0x10, 0x68 or 0xFE", -1, first};
+    r.error =
+        Error{Errc::bad_start, 0, "frame start", "expected 0xE5, 0x10, 0x68 or 0xFE", -1, first};
     return r;
   }
   const mbus::ScanResult m = mbus::scan_frame(buffer);

@@ -86,20 +86,24 @@ bool pack_time(const TimePoint& t, std::size_t n, std::uint8_t* b) noexcept {
       b[4] = static_cast<std::uint8_t>(year_high | (t.month & 0x0F));
       b[5] = 0;
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
 bool pack_bcd(std::int64_t value, std::size_t n, std::uint8_t* b) noexcept {
   const bool negative = value < 0;
-  std::uint64_t v = negative ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+  std::uint64_t v =
+      negative ? 0 - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
   const std::size_t digits = 2 * n - (negative ? 1u : 0u);
   for (std::size_t i = 0; i < 2 * n; ++i) {
     std::uint8_t nibble = static_cast<std::uint8_t>(v % 10);
     if (i >= digits) nibble = 0xF;
     v /= 10;
-    if (i % 2 == 0) b[i / 2] = nibble;
-    else b[i / 2] = static_cast<std::uint8_t>(b[i / 2] | nibble << 4);
+    if (i % 2 == 0)
+      b[i / 2] = nibble;
+    else
+      b[i / 2] = static_cast<std::uint8_t>(b[i / 2] | nibble << 4);
   }
   return v == 0;
 }
@@ -137,14 +141,15 @@ Error encode_record(const RecordSpec& spec, bool msb_first, std::span<std::uint8
     if (dife_count == 10) {
       return Error{Errc::bad_field, start, "record DIFE", "storage, tariff or subunit too large"};
     }
-    difes[dife_count++] = static_cast<std::uint8_t>((storage & 0x0F) | (tariff & 0x03) << 4 |
-                                                    (subunit & 0x01u) << 6);
+    difes[dife_count++] =
+        static_cast<std::uint8_t>((storage & 0x0F) | (tariff & 0x03) << 4 | (subunit & 0x01u) << 6);
     storage >>= 4;
     tariff >>= 2;
     subunit = static_cast<std::uint16_t>(subunit >> 1);
   }
-  const auto dif = static_cast<std::uint8_t>((dife_count ? 0x80 : 0) | (spec.storage & 1) << 6 |
-                                             static_cast<unsigned>(spec.function) << 4 | spec.coding);
+  const auto dif =
+      static_cast<std::uint8_t>((dife_count ? 0x80 : 0) | (spec.storage & 1) << 6 |
+                                static_cast<unsigned>(spec.function) << 4 | spec.coding);
   if (!w.put(dif)) return overflow(start);
   for (std::size_t i = 0; i < dife_count; ++i) {
     if (!w.put(static_cast<std::uint8_t>(difes[i] | (i + 1 < dife_count ? 0x80 : 0)))) {
@@ -157,14 +162,20 @@ Error encode_record(const RecordSpec& spec, bool msb_first, std::span<std::uint8
   const std::size_t n = kCodingSize[spec.coding];
   bool fits = true;
   switch (spec.coding) {
-    case 0x0: case 0x8: break;
+    case 0x0:
+    case 0x8:
+      break;
     case 0x5: {
       std::uint32_t bits;
       std::memcpy(&bits, &spec.real, sizeof bits);
       for (std::size_t i = 0; i < 4; ++i) value[i] = static_cast<std::uint8_t>(bits >> (8 * i));
       break;
     }
-    case 0x9: case 0xA: case 0xB: case 0xC: case 0xE:
+    case 0x9:
+    case 0xA:
+    case 0xB:
+    case 0xC:
+    case 0xE:
       fits = pack_bcd(spec.mantissa, n, value);
       break;
     case 0xD: {
@@ -195,9 +206,9 @@ Result<FrameBytes> encode_rsp_ud(std::uint8_t address, const TelegramHeader& hea
   std::array<std::uint8_t, kMaxUserData> data{};
   const bool msb_first = header.ci == 0x76;
   Writer w(data, 0);
-  const std::uint8_t id[4] = {static_cast<std::uint8_t>(header.id), static_cast<std::uint8_t>(header.id >> 8),
-                              static_cast<std::uint8_t>(header.id >> 16),
-                              static_cast<std::uint8_t>(header.id >> 24)};
+  const std::uint8_t id[4] = {
+      static_cast<std::uint8_t>(header.id), static_cast<std::uint8_t>(header.id >> 8),
+      static_cast<std::uint8_t>(header.id >> 16), static_cast<std::uint8_t>(header.id >> 24)};
   const std::uint8_t man[2] = {static_cast<std::uint8_t>(header.manufacturer),
                                static_cast<std::uint8_t>(header.manufacturer >> 8)};
   const std::uint8_t sig[2] = {static_cast<std::uint8_t>(header.signature),

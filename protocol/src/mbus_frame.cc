@@ -6,10 +6,14 @@ namespace heatlink::protocol::mbus {
 
 const char* frame_type_name(FrameType type) noexcept {
   switch (type) {
-    case FrameType::ack: return "ack";
-    case FrameType::short_frame: return "short";
-    case FrameType::control: return "control";
-    case FrameType::long_frame: return "long";
+    case FrameType::ack:
+      return "ack";
+    case FrameType::short_frame:
+      return "short";
+    case FrameType::control:
+      return "control";
+    case FrameType::long_frame:
+      return "long";
   }
   return "unknown";
 }
@@ -19,11 +23,16 @@ const char* control_name(std::uint8_t c) noexcept {
     return (c & 0x0F) == 0x08 ? "RSP_UD" : (c & 0x0F) == 0x00 ? "ACK" : "unknown";
   }
   switch (c & 0x0F) {
-    case 0x00: return "SND_NKE";
-    case 0x03: return "SND_UD";
-    case 0x0A: return "REQ_UD1";
-    case 0x0B: return "REQ_UD2";
-    default: return "unknown";
+    case 0x00:
+      return "SND_NKE";
+    case 0x03:
+      return "SND_UD";
+    case 0x0A:
+      return "REQ_UD1";
+    case 0x0B:
+      return "REQ_UD2";
+    default:
+      return "unknown";
   }
 }
 
@@ -58,8 +67,8 @@ bool can_start_frame(std::uint8_t b) noexcept {
 ScanResult skip_noise(Bytes buffer) noexcept {
   const auto next = std::find_if(buffer.begin() + 1, buffer.end(), can_start_frame);
   const auto n = static_cast<std::size_t>(next - buffer.begin());
-  return invalid(n, Error{Errc::bad_start, 0, "frame start", "expected 0xE5, 0x10 or 0x68", -1,
-                          buffer[0]});
+  return invalid(
+      n, Error{Errc::bad_start, 0, "frame start", "expected 0xE5, 0x10 or 0x68", -1, buffer[0]});
 }
 
 ScanResult scan_short(Bytes b) noexcept {
@@ -128,9 +137,12 @@ ScanResult scan_frame(Bytes buffer) noexcept {
       r.frame = Frame{FrameType::ack, 0, 0, 0, {}, 1};
       return r;
     }
-    case kShortStart: return scan_short(buffer);
-    case kLongStart: return scan_long(buffer);
-    default: return skip_noise(buffer);
+    case kShortStart:
+      return scan_short(buffer);
+    case kLongStart:
+      return scan_long(buffer);
+    default:
+      return skip_noise(buffer);
   }
 }
 
@@ -144,7 +156,8 @@ Result<Frame> decode_frame(Bytes bytes) noexcept {
       return r.frame;
     case ScanStatus::need_more:
       return Error{Errc::truncated, bytes.size(), "frame", "input ends inside the frame"};
-    case ScanStatus::invalid: break;
+    case ScanStatus::invalid:
+      break;
   }
   return r.error;
 }

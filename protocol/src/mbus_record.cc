@@ -13,10 +13,14 @@ namespace heatlink::protocol::mbus {
 
 const char* function_name(Function function) noexcept {
   switch (function) {
-    case Function::instantaneous: return "instantaneous";
-    case Function::maximum: return "maximum";
-    case Function::minimum: return "minimum";
-    case Function::error: return "error";
+    case Function::instantaneous:
+      return "instantaneous";
+    case Function::maximum:
+      return "maximum";
+    case Function::minimum:
+      return "minimum";
+    case Function::error:
+      return "error";
   }
   return "instantaneous";
 }
@@ -64,13 +68,21 @@ std::uint64_t read_le(const std::uint8_t* bytes, std::size_t n) noexcept {
   };
   if constexpr (std::endian::native == std::endian::little) {
     switch (n) {
-      case 1: return bytes[0];
-      case 2: return load(std::uint16_t{});
-      case 3: return load(std::uint16_t{}) | std::uint64_t{bytes[2]} << 16;
-      case 4: return load(std::uint32_t{});
-      case 6: return load(std::uint32_t{}) | std::uint64_t{bytes[4]} << 32 | std::uint64_t{bytes[5]} << 40;
-      case 8: return load(std::uint64_t{});
-      default: break;
+      case 1:
+        return bytes[0];
+      case 2:
+        return load(std::uint16_t{});
+      case 3:
+        return load(std::uint16_t{}) | std::uint64_t{bytes[2]} << 16;
+      case 4:
+        return load(std::uint32_t{});
+      case 6:
+        return load(std::uint32_t{}) | std::uint64_t{bytes[4]} << 32 |
+               std::uint64_t{bytes[5]} << 40;
+      case 8:
+        return load(std::uint64_t{});
+      default:
+        break;
     }
   }
   std::uint64_t v = 0;
@@ -90,7 +102,7 @@ constexpr auto kBcdByte = [] {
   std::array<std::uint8_t, 256> t{};
   for (unsigned b = 0; b < 256; ++b) {
     t[b] = (b >> 4) <= 9 && (b & 0x0F) <= 9 ? static_cast<std::uint8_t>((b >> 4) * 10 + (b & 0x0F))
-                                             : std::uint8_t{0xFF};
+                                            : std::uint8_t{0xFF};
   }
   return t;
 }();
@@ -118,7 +130,8 @@ bool read_bcd(const std::uint8_t* bytes, std::size_t n, std::int64_t& out) noexc
 
 bool read_time_point(const std::uint8_t* b, std::size_t n, TimePoint& t) noexcept {
   auto year_of = [](std::uint8_t day_byte, std::uint8_t month_byte) {
-    return static_cast<std::uint16_t>(2000 + (((day_byte & 0xE0) >> 5) | ((month_byte & 0xF0) >> 1)));
+    return static_cast<std::uint16_t>(2000 +
+                                      (((day_byte & 0xE0) >> 5) | ((month_byte & 0xF0) >> 1)));
   };
   switch (n) {
     case 2:  // type G
@@ -154,7 +167,8 @@ bool read_time_point(const std::uint8_t* b, std::size_t n, TimePoint& t) noexcep
       t.month = b[4] & 0x0F;
       t.year = year_of(b[3], b[4]);
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -189,7 +203,8 @@ Error read_vif(Cursor& c, Record& r, VifState& s, std::size_t data_size) noexcep
     } else {
       if (c.at_end()) return truncated(c, "VIF extension");
       last = c.data[c.pos++];
-      s.info = s.info.kind == VifKind::extension_fb ? tables::kFb[last & 0x7F] : tables::kFd[last & 0x7F];
+      s.info = s.info.kind == VifKind::extension_fb ? tables::kFb[last & 0x7F]
+                                                    : tables::kFd[last & 0x7F];
       manufacturer_vifes = s.info.kind == VifKind::manufacturer;
     }
   } else if (s.info.kind == VifKind::manufacturer) {
@@ -209,8 +224,12 @@ Error read_vif(Cursor& c, Record& r, VifState& s, std::size_t data_size) noexcep
     const std::size_t text_at_pos = standard ? vife_end : c.pos;
     if (!text_at(text_at_pos)) {
       if (text_at_pos >= c.data.size()) return truncated(c, "plain-text VIF");
-      return Error{Errc::bad_length, c.base + text_at_pos, "plain-text VIF length",
-                   "text does not fit the record or is not printable", -1, c.data[text_at_pos]};
+      return Error{Errc::bad_length,
+                   c.base + text_at_pos,
+                   "plain-text VIF length",
+                   "text does not fit the record or is not printable",
+                   -1,
+                   c.data[text_at_pos]};
     }
     const std::size_t len = c.data[text_at_pos];
     r.text_offset = static_cast<std::uint8_t>(text_at_pos + 1 - start);
@@ -267,7 +286,8 @@ void read_value(Record& r, const VifState& s, bool msb_first) noexcept {
   const bool time_point = s.info.kind == VifKind::time_point || s.time_point;
 
   switch (r.coding) {
-    case 0x0: case 0x8:
+    case 0x0:
+    case 0x8:
       r.kind = ValueKind::none;
       return;
     case 0x5: {
@@ -278,7 +298,11 @@ void read_value(Record& r, const VifState& s, bool msb_first) noexcept {
       r.real = float_as_decimal(f);
       break;
     }
-    case 0x9: case 0xA: case 0xB: case 0xC: case 0xE:
+    case 0x9:
+    case 0xA:
+    case 0xB:
+    case 0xC:
+    case 0xE:
       r.kind = read_bcd(bytes, n, r.mantissa) ? ValueKind::bcd : ValueKind::bcd_error;
       break;
     default: {  // binary integers, and variable-length data already sized by the caller
@@ -421,13 +445,15 @@ Error decode_records(Bytes data, bool msb_first, std::size_t base, std::vector<R
       if (dif == kManufacturerData || dif == kMoreRecordsFollow) {
         r.quantity = Quantity::manufacturer_specific;
         r.manufacturer_vif = true;
-        if (more_records_follow != nullptr && dif == kMoreRecordsFollow) *more_records_follow = true;
+        if (more_records_follow != nullptr && dif == kMoreRecordsFollow)
+          *more_records_follow = true;
         if (manufacturer_data != nullptr) *manufacturer_data = r.data;
         return {};
       }
       r.quantity = Quantity::reserved;
-      return keep_rest(r, c.data, start,
-                       Error{Errc::unsupported, base + start, "DIF", "reserved special function", -1, dif});
+      return keep_rest(
+          r, c.data, start,
+          Error{Errc::unsupported, base + start, "DIF", "reserved special function", -1, dif});
     }
     ++c.pos;
     r.coding = dif & 0x0F;

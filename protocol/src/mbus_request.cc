@@ -13,10 +13,15 @@ Result<SecondaryAddress> SecondaryAddress::parse(std::string_view text) {
   for (std::size_t i = 0; i < 16; ++i) {
     const char c = text[i];
     unsigned nibble;
-    if (c >= '0' && c <= '9') nibble = static_cast<unsigned>(c - '0');
-    else if (c >= 'A' && c <= 'F') nibble = static_cast<unsigned>(c - 'A' + 10);
-    else if (c >= 'a' && c <= 'f') nibble = static_cast<unsigned>(c - 'a' + 10);
-    else return Error{Errc::bad_field, i, "secondary address", "not a hex digit", -1, static_cast<unsigned char>(c)};
+    if (c >= '0' && c <= '9')
+      nibble = static_cast<unsigned>(c - '0');
+    else if (c >= 'A' && c <= 'F')
+      nibble = static_cast<unsigned>(c - 'A' + 10);
+    else if (c >= 'a' && c <= 'f')
+      nibble = static_cast<unsigned>(c - 'a' + 10);
+    else
+      return Error{Errc::bad_field,   i,  "secondary address",
+                   "not a hex digit", -1, static_cast<unsigned char>(c)};
     if (i < 8 && nibble > 9 && nibble != 0xF) {
       return Error{Errc::bad_field, i, "secondary address", "ID digits are 0-9 or the wildcard F"};
     }
@@ -54,7 +59,9 @@ SecondaryAddress address_of_header(std::uint32_t id, std::uint16_t manufacturer,
   return SecondaryAddress{id, manufacturer, version, medium};
 }
 
-FrameBytes snd_nke(std::uint8_t address) noexcept { return encode_short(kSndNke, address); }
+FrameBytes snd_nke(std::uint8_t address) noexcept {
+  return encode_short(kSndNke, address);
+}
 
 FrameBytes req_ud2(std::uint8_t address, bool fcb) noexcept {
   return encode_short(static_cast<std::uint8_t>(kReqUd2 | (fcb ? kFcb : 0)), address);
@@ -65,11 +72,14 @@ FrameBytes req_ud1(std::uint8_t address, bool fcb) noexcept {
 }
 
 FrameBytes select_secondary(const SecondaryAddress& mask, bool high_byte_first) noexcept {
-  std::uint8_t d[8] = {
-      static_cast<std::uint8_t>(mask.id),         static_cast<std::uint8_t>(mask.id >> 8),
-      static_cast<std::uint8_t>(mask.id >> 16),   static_cast<std::uint8_t>(mask.id >> 24),
-      static_cast<std::uint8_t>(mask.manufacturer), static_cast<std::uint8_t>(mask.manufacturer >> 8),
-      mask.version,                                mask.medium};
+  std::uint8_t d[8] = {static_cast<std::uint8_t>(mask.id),
+                       static_cast<std::uint8_t>(mask.id >> 8),
+                       static_cast<std::uint8_t>(mask.id >> 16),
+                       static_cast<std::uint8_t>(mask.id >> 24),
+                       static_cast<std::uint8_t>(mask.manufacturer),
+                       static_cast<std::uint8_t>(mask.manufacturer >> 8),
+                       mask.version,
+                       mask.medium};
   if (high_byte_first) {
     std::swap(d[0], d[3]);
     std::swap(d[1], d[2]);

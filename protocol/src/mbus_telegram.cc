@@ -7,12 +7,18 @@ namespace heatlink::protocol::mbus {
 
 const char* layout_name(Layout layout) noexcept {
   switch (layout) {
-    case Layout::variable: return "variable";
-    case Layout::fixed: return "fixed";
-    case Layout::application_error: return "application_error";
-    case Layout::no_header: return "no_header";
-    case Layout::short_header: return "short_header";
-    case Layout::unsupported: return "unsupported";
+    case Layout::variable:
+      return "variable";
+    case Layout::fixed:
+      return "fixed";
+    case Layout::application_error:
+      return "application_error";
+    case Layout::no_header:
+      return "no_header";
+    case Layout::short_header:
+      return "short_header";
+    case Layout::unsupported:
+      return "unsupported";
   }
   return "unsupported";
 }
@@ -33,13 +39,35 @@ std::uint16_t manufacturer_code(const char letters[3]) noexcept {
 }
 
 const char* medium_name(std::uint8_t medium) noexcept {
-  static constexpr const char* kNames[] = {
-      "other",       "oil",          "electricity",    "gas",          "heat_outlet",
-      "steam",       "warm_water",   "water",          "heat_cost_allocator",
-      "compressed_air", "cooling_outlet", "cooling_inlet", "heat_inlet", "heat_cooling",
-      "bus_system",  "unknown",      "reserved",       "reserved",     "reserved",
-      "reserved",    "calorific_value", "hot_water",   "cold_water",   "dual_water",
-      "pressure",    "ad_converter", "smoke_detector", "room_sensor",  "gas_detector"};
+  static constexpr const char* kNames[] = {"other",
+                                           "oil",
+                                           "electricity",
+                                           "gas",
+                                           "heat_outlet",
+                                           "steam",
+                                           "warm_water",
+                                           "water",
+                                           "heat_cost_allocator",
+                                           "compressed_air",
+                                           "cooling_outlet",
+                                           "cooling_inlet",
+                                           "heat_inlet",
+                                           "heat_cooling",
+                                           "bus_system",
+                                           "unknown",
+                                           "reserved",
+                                           "reserved",
+                                           "reserved",
+                                           "reserved",
+                                           "calorific_value",
+                                           "hot_water",
+                                           "cold_water",
+                                           "dual_water",
+                                           "pressure",
+                                           "ad_converter",
+                                           "smoke_detector",
+                                           "room_sensor",
+                                           "gas_detector"};
   return medium < std::size(kNames) ? kNames[medium] : "reserved";
 }
 
@@ -66,23 +94,30 @@ UnitCode en1434_unit(std::uint8_t code) noexcept {
     U unit;
   };
   static constexpr Triple kTriples[] = {
-      {Q::energy, U::wh},       {Q::energy, U::kwh},      {Q::energy, U::mwh},
-      {Q::energy, U::kj},       {Q::energy, U::mj},       {Q::energy, U::gj},
-      {Q::power, U::w},         {Q::power, U::kw},        {Q::power, U::mw},
-      {Q::power, U::kj_per_h},  {Q::power, U::mj_per_h},  {Q::power, U::gj_per_h},
-      {Q::volume, U::ml},       {Q::volume, U::l},        {Q::volume, U::m3},
-      {Q::flow, U::ml_per_h},   {Q::flow, U::l_per_h},    {Q::flow, U::m3_per_h}};
+      {Q::energy, U::wh},      {Q::energy, U::kwh},     {Q::energy, U::mwh},
+      {Q::energy, U::kj},      {Q::energy, U::mj},      {Q::energy, U::gj},
+      {Q::power, U::w},        {Q::power, U::kw},       {Q::power, U::mw},
+      {Q::power, U::kj_per_h}, {Q::power, U::mj_per_h}, {Q::power, U::gj_per_h},
+      {Q::volume, U::ml},      {Q::volume, U::l},       {Q::volume, U::m3},
+      {Q::flow, U::ml_per_h},  {Q::flow, U::l_per_h},   {Q::flow, U::m3_per_h}};
   if (code >= 0x02 && code <= 0x37) {
     const Triple& t = kTriples[(code - 0x02) / 3];
     return UnitCode{t.quantity, t.unit, static_cast<std::int8_t>((code - 0x02) % 3), true};
   }
   switch (code) {
-    case 0x00: return UnitCode{Q::time, U::none, 0, true};
-    case 0x01: return UnitCode{Q::date, U::none, 0, true};
-    case 0x38: return UnitCode{Q::temperature_difference, U::kelvin, -3, true};
-    case 0x39: return UnitCode{Q::hca_units, U::hca, 0, true};
-    case 0x3E: case 0x3F: return UnitCode{Q::dimensionless, U::none, 0, true};
-    default: return UnitCode{};
+    case 0x00:
+      return UnitCode{Q::time, U::none, 0, true};
+    case 0x01:
+      return UnitCode{Q::date, U::none, 0, true};
+    case 0x38:
+      return UnitCode{Q::temperature_difference, U::kelvin, -3, true};
+    case 0x39:
+      return UnitCode{Q::hca_units, U::hca, 0, true};
+    case 0x3E:
+    case 0x3F:
+      return UnitCode{Q::dimensionless, U::none, 0, true};
+    default:
+      return UnitCode{};
   }
 }
 
@@ -104,7 +139,9 @@ std::uint16_t read_u16(Bytes b, bool msb_first) noexcept {
 Error need_header(const Frame& frame, std::size_t size) noexcept {
   if (frame.data.size() >= size) return {};
   return Error{Errc::truncated, kDataOffset + frame.data.size(), "data header",
-               size == 12 ? "needs 12 bytes" : size == 16 ? "needs 16 bytes" : "needs 4 bytes"};
+               size == 12   ? "needs 12 bytes"
+               : size == 16 ? "needs 16 bytes"
+                            : "needs 4 bytes"};
 }
 
 void decode_fixed(const Frame& frame, Telegram& out) {
@@ -132,9 +169,9 @@ void decode_fixed(const Frame& frame, Telegram& out) {
     } else {
       r.coding = 0xC;
       std::uint64_t v = 0;
-      const std::uint8_t lsb[4] = {static_cast<std::uint8_t>(raw), static_cast<std::uint8_t>(raw >> 8),
-                                   static_cast<std::uint8_t>(raw >> 16),
-                                   static_cast<std::uint8_t>(raw >> 24)};
+      const std::uint8_t lsb[4] = {
+          static_cast<std::uint8_t>(raw), static_cast<std::uint8_t>(raw >> 8),
+          static_cast<std::uint8_t>(raw >> 16), static_cast<std::uint8_t>(raw >> 24)};
       r.kind = bcd_to_uint(Bytes{lsb, 4}, v) ? ValueKind::bcd : ValueKind::bcd_error;
       r.mantissa = static_cast<std::int64_t>(v);
     }
@@ -163,7 +200,8 @@ bool decode_telegram(const Frame& frame, Telegram& out) {
   const Bytes d = frame.data;
   std::size_t header = 0;
   switch (frame.ci) {
-    case 0x72: case 0x76:
+    case 0x72:
+    case 0x76:
       out.layout = Layout::variable;
       if (out.error = need_header(frame, 12); !out.error.ok()) return false;
       out.has_identity = true;
@@ -184,10 +222,12 @@ bool decode_telegram(const Frame& frame, Telegram& out) {
       out.signature = read_u16(d.subspan(2, 2), false);
       header = 4;
       break;
-    case 0x78: case 0x51:
+    case 0x78:
+    case 0x51:
       out.layout = Layout::no_header;
       break;
-    case 0x73: case 0x77:
+    case 0x73:
+    case 0x77:
       out.layout = Layout::fixed;
       if (out.error = need_header(frame, 16); !out.error.ok()) return false;
       decode_fixed(frame, out);

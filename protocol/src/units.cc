@@ -1,6 +1,5 @@
 #include "heatlink/protocol/units.h"
 
-
 namespace heatlink::protocol {
 
 const char* unit_name(Unit unit) noexcept {

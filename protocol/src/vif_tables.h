@@ -73,14 +73,22 @@ constexpr Table make_fd() {
   Table t{};
   fill(t, 0x00, 0x03, Q::credit, U::currency, -3);
   fill(t, 0x04, 0x07, Q::debit, U::currency, -3);
-  constexpr Q kIdentity[] = {Q::access_number,        Q::medium,
-                             Q::manufacturer,         Q::parameter_set_id,
-                             Q::model_version,        Q::hardware_version,
-                             Q::firmware_version,     Q::software_version,
-                             Q::customer_location,    Q::customer,
-                             Q::access_code_user,     Q::access_code_operator,
-                             Q::access_code_system_operator, Q::access_code_developer,
-                             Q::password,             Q::error_flags,
+  constexpr Q kIdentity[] = {Q::access_number,
+                             Q::medium,
+                             Q::manufacturer,
+                             Q::parameter_set_id,
+                             Q::model_version,
+                             Q::hardware_version,
+                             Q::firmware_version,
+                             Q::software_version,
+                             Q::customer_location,
+                             Q::customer,
+                             Q::access_code_user,
+                             Q::access_code_operator,
+                             Q::access_code_system_operator,
+                             Q::access_code_developer,
+                             Q::password,
+                             Q::error_flags,
                              Q::error_mask};
   for (int i = 0; i < 17; ++i) fill_one(t, 0x08 + i, kIdentity[i], U::none, VifKind::value, true);
   fill_one(t, 0x1A, Q::digital_output, U::none, VifKind::value, true);
@@ -164,7 +172,6 @@ constexpr Table make_fb() {
 inline constexpr Table kPrimary = make_primary();
 inline constexpr Table kFd = make_fd();
 inline constexpr Table kFb = make_fb();
-
 
 }  // namespace heatlink::protocol::mbus::tables
 

@@ -5,12 +5,11 @@
 
 #include <vector>
 
+#include "allocation_counter.h"
 #include "heatlink/protocol/cjt188.h"
 #include "heatlink/protocol/mbus_frame.h"
 #include "heatlink/protocol/mbus_telegram.h"
-#include "allocation_counter.h"
 #include "test_frames.h"
-
 
 namespace {
 
@@ -27,7 +26,8 @@ std::vector<std::vector<std::uint8_t>> heat_meter_frames() {
 
 void report(benchmark::State& state, std::size_t frames, std::size_t records, std::size_t bytes,
             std::size_t allocations) {
-  state.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  state.counters["frames/s"] =
+      benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
   if (records > 0) {
     state.counters["records/s"] =
         benchmark::Counter(static_cast<double>(records), benchmark::Counter::kIsRate);
@@ -71,7 +71,8 @@ BENCHMARK(BM_FullDecode);
 void BM_Cjt188Decode(benchmark::State& state) {
   const auto frame = vectors::hex(
       "FE FE 68 20 78 56 34 12 00 00 00 81 2E 90 1F 01 56 34 12 00 05 67 45 23 00 05 34 12 00 00"
-      " 17 56 00 00 00 35 67 45 03 00 2C 12 70 00 53 40 00 34 12 00 45 30 10 15 01 24 20 05 00 72 16");
+      " 17 56 00 00 00 35 67 45 03 00 2C 12 70 00 53 40 00 34 12 00 45 30 10 15 01 24 20 05 00 72 "
+      "16");
   cjt188::Reply reply;
   reply.records.reserve(16);
   std::size_t n = 0, records = 0;

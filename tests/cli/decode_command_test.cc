@@ -127,7 +127,8 @@ TEST(DecodeCommand, DecodesCjt188WithStatus) {
   const CommandRun run = heatlink(
       "mbus decode --protocol cjt188",
       "FE FE 68 20 78 56 34 12 00 00 00 81 2E 90 1F 01 56 34 12 00 05 67 45 23 00 05 34 12 00 00"
-      " 17 56 00 00 00 35 67 45 03 00 2C 12 70 00 53 40 00 34 12 00 45 30 10 15 01 24 20 05 00 72 16");
+      " 17 56 00 00 00 35 67 45 03 00 2C 12 70 00 53 40 00 34 12 00 45 30 10 15 01 24 20 05 00 72 "
+      "16");
   ASSERT_EQ(run.status, 0) << run.out;
   ASSERT_EQ(run.lines.size(), 1u);
   const auto& f = run.lines[0];
@@ -166,7 +167,8 @@ TEST(DecodeCommand, RefusesUnknownOptionsWithStatusTwo) {
 
 TEST(DecodeCommand, MarksABadRecordButKeepsTheFrame) {
   // A long frame whose last record is truncated: the frame prints, with the error.
-  const CommandRun run = heatlink("mbus decode", "68 0D 0D 68 08 01 78 04 06 39 30 00 00 04 13 01 02 0E 16");
+  const CommandRun run =
+      heatlink("mbus decode", "68 0D 0D 68 08 01 78 04 06 39 30 00 00 04 13 01 02 0E 16");
   EXPECT_EQ(run.status, 1) << run.out;
   ASSERT_EQ(run.lines.size(), 1u) << run.out;
   EXPECT_EQ(run.lines[0]["records"][0]["value"], 12345.0);

@@ -26,20 +26,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     h.supply_temperature = v[4] % 1000000;
     h.return_temperature = v[5] % 1000000;
     cjt188::VendorProfile profile;
-    profile.unit_placement = (data[0] & 1) ? cjt188::UnitPlacement::before_value
-                                           : cjt188::UnitPlacement::after_value;
+    profile.unit_placement =
+        (data[0] & 1) ? cjt188::UnitPlacement::before_value : cjt188::UnitPlacement::after_value;
     profile.di_order = (data[1] & 1) ? cjt188::DiOrder::low_first : cjt188::DiOrder::high_first;
     const auto payload = cjt188::encode_heat_data(h, profile);
     if (!payload.ok()) std::abort();
-    const auto frame = cjt188::encode_frame(
-        cjt188::FrameSpec{cjt188::kHeatHeating, cjt188::Address::wildcard(),
-                          cjt188::kReadData | cjt188::kReplyBit, true, cjt188::kDiCurrentData, 0,
-                          *payload},
-        profile);
+    const auto frame =
+        cjt188::encode_frame(cjt188::FrameSpec{cjt188::kHeatHeating, cjt188::Address::wildcard(),
+                                               cjt188::kReadData | cjt188::kReplyBit, true,
+                                               cjt188::kDiCurrentData, 0, *payload},
+                             profile);
     if (!frame.ok()) std::abort();
     const auto decoded = cjt188::decode_frame(frame->view());
     if (!decoded.ok() || !cjt188::decode_reply(*decoded, reply, &profile)) std::abort();
-    if (reply.records.size() != 9 || reply.records[1].mantissa != static_cast<std::int64_t>(h.current_heat) ||
+    if (reply.records.size() != 9 ||
+        reply.records[1].mantissa != static_cast<std::int64_t>(h.current_heat) ||
         reply.records[0].mantissa != static_cast<std::int64_t>(h.settlement_heat) ||
         reply.records[5].mantissa != static_cast<std::int64_t>(h.supply_temperature)) {
       std::abort();

@@ -1,12 +1,10 @@
 // Decoding into reused storage allocates nothing per frame (the hot path of the gateway).
 #include <gtest/gtest.h>
 
-
+#include "allocation_counter.h"
 #include "heatlink/protocol/cjt188.h"
 #include "heatlink/protocol/mbus_telegram.h"
-#include "allocation_counter.h"
 #include "test_frames.h"
-
 
 namespace heatlink::protocol {
 namespace {

@@ -17,15 +17,16 @@ std::vector<std::vector<std::uint8_t>> valid_frames() {
   for (const auto& c : testing::captured_frames()) {
     if (c.valid) out.push_back(c.bytes);
   }
-  for (const auto data : {testing::kMultical403, testing::kMultical603, testing::kSharky775,
-                          testing::kSonoMeter}) {
+  for (const auto data :
+       {testing::kMultical403, testing::kMultical603, testing::kSharky775, testing::kSonoMeter}) {
     out.push_back(testing::long_frame(0x08, 1, 0x72, data));
   }
   out.push_back(hex("10 5B 01 5C 16"));
   out.push_back(hex("68 03 03 68 53 FE 50 A1 16"));
   out.push_back(hex(
       "FE FE 68 20 78 56 34 12 00 00 00 81 2E 90 1F 01 56 34 12 00 05 67 45 23 00 05 34 12 00 00"
-      " 17 56 00 00 00 35 67 45 03 00 2C 12 70 00 53 40 00 34 12 00 45 30 10 15 01 24 20 05 00 72 16"));
+      " 17 56 00 00 00 35 67 45 03 00 2C 12 70 00 53 40 00 34 12 00 45 30 10 15 01 24 20 05 00 72 "
+      "16"));
   out.push_back(hex("FE FE 68 20 78 56 34 12 00 00 00 C1 03 06 03 00 69 16"));
   return out;
 }
@@ -86,7 +87,8 @@ TEST(Corruption, EveryFlippedByteGivesACleanErrorOrAnotherValidFrame) {
 TEST(Corruption, TruncationAtEveryLengthIsNeedMoreOrAnError) {
   for (const auto& frame : valid_frames()) {
     for (std::size_t n = 0; n < frame.size(); ++n) {
-      const std::vector<std::uint8_t> prefix(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(n));
+      const std::vector<std::uint8_t> prefix(frame.begin(),
+                                             frame.begin() + static_cast<std::ptrdiff_t>(n));
       scan_everything(prefix);
     }
   }

@@ -95,7 +95,8 @@ class SpecGenerator {
       s.bytes_are_text = pick(0, 1) == 0;
       const int n = pick(s.bytes_are_text ? 0 : 1, 12);
       storage_.emplace_back();
-      for (int i = 0; i < n; ++i) storage_.back().push_back(static_cast<std::uint8_t>(pick(0x20, 0x7E)));
+      for (int i = 0; i < n; ++i)
+        storage_.back().push_back(static_cast<std::uint8_t>(pick(0x20, 0x7E)));
       s.bytes = storage_.back();
       return s;
     }
@@ -118,8 +119,8 @@ class SpecGenerator {
     for (int i = 0; i < vifes; ++i) {
       push_vif(s, static_cast<std::uint8_t>(kVifes[pick(0, 8)] | (i + 1 < vifes ? 0x80 : 0)));
     }
-    static constexpr std::uint8_t kCodings[] = {0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7,
-                                                0x9, 0xA, 0xB, 0xC, 0xE};
+    static constexpr std::uint8_t kCodings[] = {0x0, 0x1, 0x2, 0x3, 0x4, 0x5, 0x6,
+                                                0x7, 0x9, 0xA, 0xB, 0xC, 0xE};
     s.coding = kCodings[pick(0, 12)];
     static constexpr int kBytes[16] = {0, 1, 2, 3, 4, 4, 6, 8, 0, 1, 2, 3, 4, 0, 6, 0};
     const int n = kBytes[s.coding];
@@ -132,8 +133,9 @@ class SpecGenerator {
       if (pick(0, 1) == 0) s.mantissa = -s.mantissa;
     } else if (n > 0) {
       const std::uint64_t raw = pick_u64(8 * n);
-      s.mantissa = n == 8 || info.bitfield ? static_cast<std::int64_t>(raw)
-                                           : static_cast<std::int64_t>(raw) - (std::int64_t{1} << (8 * n - 1));
+      s.mantissa = n == 8 || info.bitfield
+                       ? static_cast<std::int64_t>(raw)
+                       : static_cast<std::int64_t>(raw) - (std::int64_t{1} << (8 * n - 1));
     }
     return s;
   }
@@ -195,11 +197,12 @@ TEST(MbusEncodeProperty, DecodeOfEncodeGivesBackEveryRecord) {
       const auto decoded = decode_frame(frame->view());
       ASSERT_TRUE(decoded.ok()) << decoded.error().message();
       Telegram t;
-      ASSERT_TRUE(decode_telegram(*decoded, t)) << t.error.message() << " in " << to_hex(frame->view());
+      ASSERT_TRUE(decode_telegram(*decoded, t))
+          << t.error.message() << " in " << to_hex(frame->view());
       ASSERT_EQ(t.records.size(), specs.size()) << to_hex(frame->view());
       for (std::size_t i = 0; i < specs.size(); ++i) {
-        SCOPED_TRACE(::testing::Message() << "round " << round << " record " << i << " frame "
-                                          << to_hex(frame->view()));
+        SCOPED_TRACE(::testing::Message()
+                     << "round " << round << " record " << i << " frame " << to_hex(frame->view()));
         expect_round_trip(specs[i], t.records[i]);
       }
       if (::testing::Test::HasFailure()) return;

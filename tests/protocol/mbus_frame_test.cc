@@ -138,14 +138,16 @@ Scanned scan_in_chunks(const std::vector<std::uint8_t>& stream, std::size_t chun
 }
 
 std::vector<std::uint8_t> noisy_stream() {
-  std::vector<std::uint8_t> s = hex("00 FF 37");                 // line noise
-  const auto append = [&s](const std::vector<std::uint8_t>& b) { s.insert(s.end(), b.begin(), b.end()); };
-  append(hex("10 5B 01 5C 16"));                                // REQ_UD2 echoed by a converter
-  append(hex("E5"));                                            // an ACK
+  std::vector<std::uint8_t> s = hex("00 FF 37");  // line noise
+  const auto append = [&s](const std::vector<std::uint8_t>& b) {
+    s.insert(s.end(), b.begin(), b.end());
+  };
+  append(hex("10 5B 01 5C 16"));  // REQ_UD2 echoed by a converter
+  append(hex("E5"));              // an ACK
   append(testing::long_frame(0x08, 0x01, 0x72, testing::kMultical403));
-  append(hex("68 05 07 68"));                                   // a broken header
+  append(hex("68 05 07 68"));  // a broken header
   append(testing::long_frame(0x08, 0x02, 0x72, testing::kSharky775));
-  append(hex("10 5B 02 00 16"));                                // a short frame with a bad checksum
+  append(hex("10 5B 02 00 16"));  // a short frame with a bad checksum
   append(testing::long_frame(0x08, 0x03, 0x72, testing::kSonoMeter));
   return s;
 }

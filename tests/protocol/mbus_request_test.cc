@@ -60,7 +60,8 @@ TEST(MbusRequest, RejectsMalformedSecondaryAddresses) {
 }
 
 TEST(MbusRequest, BuildsSetPrimaryAddress) {
-  EXPECT_EQ(set_primary_address(1, 5).to_vector(), testing::long_frame(0x53, 0x01, 0x51, "01 7A 05"));
+  EXPECT_EQ(set_primary_address(1, 5).to_vector(),
+            testing::long_frame(0x53, 0x01, 0x51, "01 7A 05"));
 }
 
 TEST(MbusRequest, BuildsApplicationResetAndDataSetSelection) {

@@ -150,11 +150,11 @@ TEST(MbusTelegram, DecodesSonoMeterErrorCodeAsUnsignedFlags) {
 
 TEST(MbusTelegram, DecodesEveryIntegerWidthSigned) {
   const Decoded d = decode(0x78,
-                           "01 13 FF"                  // int8 -1 l
-                           "02 13 00 80"               // int16 -32768
-                           "03 13 FF FF 7F"            // int24 8388607
-                           "04 13 FE FF FF FF"         // int32 -2
-                           "06 13 01 00 00 00 00 00"   // int48 1
+                           "01 13 FF"                         // int8 -1 l
+                           "02 13 00 80"                      // int16 -32768
+                           "03 13 FF FF 7F"                   // int24 8388607
+                           "04 13 FE FF FF FF"                // int32 -2
+                           "06 13 01 00 00 00 00 00"          // int48 1
                            "07 13 00 00 00 00 00 00 00 80");  // int64 min
   ASSERT_TRUE(d.ok) << d.telegram.error.message();
   const auto& r = d.telegram.records;
@@ -180,10 +180,10 @@ TEST(MbusTelegram, DecodesReal32AsItsShortestDecimal) {
 
 TEST(MbusTelegram, DecodesBcdWidthsNegativeAndErrorValues) {
   const Decoded d = decode(0x78,
-                           "09 13 42"                  // 2 digits
-                           "0A 13 34 F2"               // 4 digits, leading F: -234
-                           "0E 13 56 34 12 00 00 00"   // 12 digits
-                           "0C 13 00 00 E0 00");       // E nibble: an error value
+                           "09 13 42"                 // 2 digits
+                           "0A 13 34 F2"              // 4 digits, leading F: -234
+                           "0E 13 56 34 12 00 00 00"  // 12 digits
+                           "0C 13 00 00 E0 00");      // E nibble: an error value
   ASSERT_TRUE(d.ok) << d.telegram.error.message();
   const auto& r = d.telegram.records;
   EXPECT_EQ(r[0].mantissa, 42);
@@ -194,10 +194,10 @@ TEST(MbusTelegram, DecodesBcdWidthsNegativeAndErrorValues) {
 
 TEST(MbusTelegram, DecodesVariableLengthTextAndNumbers) {
   const Decoded d = decode(0x78,
-                           "0D FD0A 03 4D 41 4B"    // manufacturer "KAM", sent last char first
-                           "0D 13 C2 34 12"          // positive BCD, 4 digits
-                           "0D 13 D1 05"             // negative BCD
-                           "0D 13 E2 FF 7F");        // binary, 2 bytes
+                           "0D FD0A 03 4D 41 4B"  // manufacturer "KAM", sent last char first
+                           "0D 13 C2 34 12"       // positive BCD, 4 digits
+                           "0D 13 D1 05"          // negative BCD
+                           "0D 13 E2 FF 7F");     // binary, 2 bytes
   ASSERT_TRUE(d.ok) << d.telegram.error.message();
   const auto& r = d.telegram.records;
   EXPECT_EQ(r[0].kind, ValueKind::text);
@@ -234,9 +234,9 @@ TEST(MbusTelegram, DecodesDifesUpToTen) {
 
 TEST(MbusTelegram, AppliesMultiplicativeVifeCorrections) {
   const Decoded d = decode(0x78,
-                           "04 86 75 0A 00 00 00"   // energy kWh * 10^(5-6): 1.0 kWh
-                           "04 86 7D 0A 00 00 00"   // * 10^3
-                           "04 93 3B 0A 00 00 00"   // volume l, accumulated if positive
+                           "04 86 75 0A 00 00 00"       // energy kWh * 10^(5-6): 1.0 kWh
+                           "04 86 7D 0A 00 00 00"       // * 10^3
+                           "04 93 3B 0A 00 00 00"       // volume l, accumulated if positive
                            "04 FB 82 22 05 00 00 00");  // reactive energy per hour (named)
   ASSERT_TRUE(d.ok) << d.telegram.error.message();
   const auto& r = d.telegram.records;

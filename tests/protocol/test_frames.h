@@ -57,17 +57,17 @@ inline constexpr std::string_view kMultical403 =
 // Kamstrup MULTICAL 603 in MWh with billing-date values.
 inline constexpr std::string_view kMultical603 =
     "11223344 2D2C 35 04 02 00 0000"
-    "04 FB00 D2040000"     // energy 123.4 MWh
-    "34 22 10000000"       // on time during error: 16 h
-    "02 61 8F0B"           // temperature difference 29.59 K
-    "04 2E 0F000000"       // power 15 kW
-    "14 2E 19000000"       // maximum power 25 kW
-    "04 3C 5E010000"       // flow 3.50 m3/h
-    "14 3C BC020000"       // maximum flow 7.00 m3/h
-    "04 6D 1E0A0F31"       // 2024-01-15T10:30
-    "44 FB00 B0040000"     // billing-date energy 120.0 MWh (storage 1)
-    "42 6C FF2C"           // billing date 2023-12-31
-    "0C 78 21436587";      // fabrication number 87654321
+    "04 FB00 D2040000"  // energy 123.4 MWh
+    "34 22 10000000"    // on time during error: 16 h
+    "02 61 8F0B"        // temperature difference 29.59 K
+    "04 2E 0F000000"    // power 15 kW
+    "14 2E 19000000"    // maximum power 25 kW
+    "04 3C 5E010000"    // flow 3.50 m3/h
+    "14 3C BC020000"    // maximum flow 7.00 m3/h
+    "04 6D 1E0A0F31"    // 2024-01-15T10:30
+    "44 FB00 B0040000"  // billing-date energy 120.0 MWh (storage 1)
+    "42 6C FF2C"        // billing date 2023-12-31
+    "0C 78 21436587";   // fabrication number 87654321
 
 // Kamstrup MULTICAL 603 in GJ.
 inline constexpr std::string_view kMultical603Gj =
@@ -77,31 +77,31 @@ inline constexpr std::string_view kMultical603Gj =
 // Hydrometer Sharky 775: every value BCD.
 inline constexpr std::string_view kSharky775 =
     "87654321 2423 2F 04 05 00 0000"
-    "0C 06 45230100"       // energy 12345 kWh
-    "8C10 06 00010000"     // tariff 1 energy 100 kWh
-    "8C20 13 50000000"     // tariff 2 volume 0.050 m3
-    "0C 13 56341200"       // volume 123.456 m3
-    "0C 2B 341200F0"       // power -1234 W
-    "0B 3B 500300"         // flow 0.350 m3/h
-    "0A 5A 0107"           // flow temperature 70.1 degC
-    "0A 5E 0504"           // return temperature 40.5 degC
-    "0A 62 9602"           // temperature difference 29.6 K
-    "0A 27 6503"           // operating days 365
-    "04 6D 1E0A0F31"       // 2024-01-15T10:30
-    "4C 06 00100100"       // billing-date energy 11000 kWh
-    "42 6C FF2C"           // billing date 2023-12-31
-    "01 FD17 04";          // error flags: E-4
+    "0C 06 45230100"    // energy 12345 kWh
+    "8C10 06 00010000"  // tariff 1 energy 100 kWh
+    "8C20 13 50000000"  // tariff 2 volume 0.050 m3
+    "0C 13 56341200"    // volume 123.456 m3
+    "0C 2B 341200F0"    // power -1234 W
+    "0B 3B 500300"      // flow 0.350 m3/h
+    "0A 5A 0107"        // flow temperature 70.1 degC
+    "0A 5E 0504"        // return temperature 40.5 degC
+    "0A 62 9602"        // temperature difference 29.6 K
+    "0A 27 6503"        // operating days 365
+    "04 6D 1E0A0F31"    // 2024-01-15T10:30
+    "4C 06 00100100"    // billing-date energy 11000 kWh
+    "42 6C FF2C"        // billing date 2023-12-31
+    "01 FD17 04";       // error flags: E-4
 
 // Danfoss SonoMeter 40 (heat/cooling).
 inline constexpr std::string_view kSonoMeter =
     "55667788 D310 0B 0D 07 00 0000"
-    "04 06 E8030000"       // energy 1000 kWh
-    "04 14 10270000"       // volume 100.00 m3
-    "02 59 641B"           // 70.12 degC
-    "02 5D D50F"           // 40.53 degC
-    "04 2B 10270000"       // power 10000 W
-    "04 3B 5E010000"       // flow 350 l/h
-    "04 6D 1E0A0F31"       // 2024-01-15T10:30
-    "04 FD17 81040000";    // error code 0x0481
+    "04 06 E8030000"     // energy 1000 kWh
+    "04 14 10270000"     // volume 100.00 m3
+    "02 59 641B"         // 70.12 degC
+    "02 5D D50F"         // 40.53 degC
+    "04 2B 10270000"     // power 10000 W
+    "04 3B 5E010000"     // flow 350 l/h
+    "04 6D 1E0A0F31"     // 2024-01-15T10:30
+    "04 FD17 81040000";  // error code 0x0481
 
 }  // namespace heatlink::protocol::testing

@@ -13,11 +13,17 @@ void* operator new(std::size_t n) {
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace heatlink::testing {
 
-std::size_t allocation_count() noexcept { return g_allocations.load(std::memory_order_relaxed); }
+std::size_t allocation_count() noexcept {
+  return g_allocations.load(std::memory_order_relaxed);
+}
 
 }  // namespace heatlink::testing

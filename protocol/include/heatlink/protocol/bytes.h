@@ -26,7 +26,9 @@ struct FrameBytes {
   std::size_t size = 0;
 
   Bytes view() const noexcept { return {bytes.data(), size}; }
-  std::vector<std::uint8_t> to_vector() const { return {bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(size)}; }
+  std::vector<std::uint8_t> to_vector() const {
+    return {bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(size)};
+  }
   bool operator==(const FrameBytes& other) const noexcept {
     return view().size() == other.view().size() &&
            std::equal(view().begin(), view().end(), other.view().begin());

@@ -93,7 +93,7 @@ struct Frame {
   std::uint16_t di = 0;
   DiOrder di_order = DiOrder::high_first;
   std::uint8_t ser = 0;
-  Bytes data;  // after SER (for error replies: the status bytes)
+  Bytes data;            // after SER (for error replies: the status bytes)
   std::size_t size = 0;  // bytes on the wire, preamble included
 
   bool is_reply() const noexcept { return (control & kReplyBit) != 0; }

@@ -15,9 +15,9 @@ namespace heatlink::protocol {
 
 enum class Errc : std::uint8_t {
   ok = 0,
-  truncated,    // the input ends inside a frame or a field
-  bad_start,    // a byte that cannot start a frame
-  bad_length,   // a length field out of range, or disagreeing with another
+  truncated,   // the input ends inside a frame or a field
+  bad_start,   // a byte that cannot start a frame
+  bad_length,  // a length field out of range, or disagreeing with another
   bad_checksum,
   bad_stop,     // the stop byte is not 0x16
   bad_field,    // a field holds a value the standard does not allow

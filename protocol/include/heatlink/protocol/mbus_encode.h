@@ -30,7 +30,7 @@ struct RecordSpec {
   float real = 0;             // coding 5
   TimePoint time;             // used when `is_time` (codings 2, 3, 4, 6 -> types G, J, F, I)
   bool is_time = false;
-  Bytes bytes;                // coding 0xD: text (as sent, last character first) or binary
+  Bytes bytes;  // coding 0xD: text (as sent, last character first) or binary
   bool bytes_are_text = true;
 
   static RecordSpec make(std::initializer_list<std::uint8_t> vif_bytes, std::uint8_t coding,
@@ -57,7 +57,7 @@ Error encode_record(const RecordSpec& spec, bool msb_first, std::span<std::uint8
 // follows a DIF 0x0F (or the 0x1F). `c` is the C field (0x08, plus ACD 0x20 / DFC 0x10).
 Result<FrameBytes> encode_rsp_ud(std::uint8_t address, const TelegramHeader& header,
                                  std::span<const RecordSpec> records,
-                                 bool more_records_follow = false,
-                                 Bytes manufacturer_data = {}, std::uint8_t c = kRspUd) noexcept;
+                                 bool more_records_follow = false, Bytes manufacturer_data = {},
+                                 std::uint8_t c = kRspUd) noexcept;
 
 }  // namespace heatlink::protocol::mbus

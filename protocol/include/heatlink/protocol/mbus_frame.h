@@ -36,7 +36,7 @@ inline constexpr std::uint8_t kFcv = 0x10;  // master frames; DFC in slave frame
 
 // Primary addresses with a meaning of their own.
 inline constexpr std::uint8_t kAddressUnconfigured = 0;
-inline constexpr std::uint8_t kAddressSelected = 0xFD;   // the slave selected by secondary address
+inline constexpr std::uint8_t kAddressSelected = 0xFD;  // the slave selected by secondary address
 inline constexpr std::uint8_t kAddressBroadcastReply = 0xFE;
 inline constexpr std::uint8_t kAddressBroadcast = 0xFF;
 
@@ -47,8 +47,8 @@ struct Frame {
   FrameType type = FrameType::ack;
   std::uint8_t c = 0;
   std::uint8_t a = 0;
-  std::uint8_t ci = 0;  // control and long frames
-  Bytes data;           // long frames: the bytes after CI
+  std::uint8_t ci = 0;   // control and long frames
+  Bytes data;            // long frames: the bytes after CI
   std::size_t size = 1;  // bytes on the wire
 
   bool from_master() const noexcept { return (c & 0x40) != 0; }
@@ -76,7 +76,8 @@ Result<Frame> decode_frame(Bytes bytes) noexcept;
 FrameBytes encode_ack() noexcept;
 FrameBytes encode_short(std::uint8_t c, std::uint8_t a) noexcept;
 FrameBytes encode_control(std::uint8_t c, std::uint8_t a, std::uint8_t ci) noexcept;
-Result<FrameBytes> encode_long(std::uint8_t c, std::uint8_t a, std::uint8_t ci, Bytes data) noexcept;
+Result<FrameBytes> encode_long(std::uint8_t c, std::uint8_t a, std::uint8_t ci,
+                               Bytes data) noexcept;
 
 // Sum of bytes mod 256, the M-Bus and CJ/T 188 checksum.
 std::uint8_t checksum(Bytes bytes) noexcept;

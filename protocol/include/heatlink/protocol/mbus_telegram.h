@@ -38,7 +38,7 @@ enum class ValueKind : std::uint8_t {
 struct TimePoint {
   std::uint16_t year = 0;
   std::uint8_t month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  char type = 0;  // 'G' date, 'J' time, 'F' date-time, 'I' date-time with seconds
+  char type = 0;             // 'G' date, 'J' time, 'F' date-time, 'I' date-time with seconds
   bool invalid = false;      // IV flag set by the meter
   bool summer_time = false;  // SU flag
 };
@@ -76,7 +76,7 @@ struct Record {
   std::int8_t exponent = 0;  // value = mantissa * 10^exponent original_unit
   std::uint8_t vife_count = 0;
   std::array<std::uint8_t, kMaxVife> vifes{};  // combinable VIFE codes, as sent
-  bool manufacturer_vif = false;  // VIF 0x7F/0xFF, or a VIFE 0x7F/0xFF seen
+  bool manufacturer_vif = false;               // VIF 0x7F/0xFF, or a VIFE 0x7F/0xFF seen
   // ok, or why this record is incomplete. Decoding stops at such a record, so it is the
   // last one, and Telegram::error (or cjt188::Reply::error) holds the whole message.
   Errc error = Errc::ok;
