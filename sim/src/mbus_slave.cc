@@ -71,8 +71,8 @@ std::optional<protocol::FrameBytes> MbusSlave::on_snd_ud(const mbus::Frame& requ
   }
   switch (request.ci) {
     case mbus::kCiApplicationReset:
-      device_->application_reset(request.data.empty() ? std::nullopt
-                                                      : std::optional<std::uint8_t>(request.data[0]));
+      device_->application_reset(
+          request.data.empty() ? std::nullopt : std::optional<std::uint8_t>(request.data[0]));
       part_ = 0;
       more_ = false;
       return mbus::encode_ack();

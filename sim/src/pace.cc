@@ -25,7 +25,8 @@ Micros SteadyWallClock::now() {
 }
 
 void SteadyWallClock::sleep_until(Micros when) {
-  std::this_thread::sleep_until(std::chrono::steady_clock::time_point(std::chrono::microseconds(when)));
+  std::this_thread::sleep_until(
+      std::chrono::steady_clock::time_point(std::chrono::microseconds(when)));
 }
 
 PacedRunner::PacedRunner(EventQueue& queue, WallClock& wall, Pace pace)

@@ -13,7 +13,9 @@ std::uint64_t splitmix64(std::uint64_t& x) noexcept {
   return z ^ (z >> 31);
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+std::uint64_t rotl(std::uint64_t x, int k) noexcept {
+  return (x << k) | (x >> (64 - k));
+}
 
 }  // namespace
 
@@ -50,7 +52,9 @@ double RandomStream::uniform() noexcept {
   return static_cast<double>(next() >> 11) * 0x1.0p-53;
 }
 
-double RandomStream::uniform(double lo, double hi) noexcept { return lo + (hi - lo) * uniform(); }
+double RandomStream::uniform(double lo, double hi) noexcept {
+  return lo + (hi - lo) * uniform();
+}
 
 std::int64_t RandomStream::uniform_int(std::int64_t lo, std::int64_t hi) noexcept {
   const auto span = static_cast<std::uint64_t>(hi - lo) + 1;
@@ -58,7 +62,9 @@ std::int64_t RandomStream::uniform_int(std::int64_t lo, std::int64_t hi) noexcep
   return lo + static_cast<std::int64_t>(next() % span);
 }
 
-bool RandomStream::chance(double probability) noexcept { return uniform() < probability; }
+bool RandomStream::chance(double probability) noexcept {
+  return uniform() < probability;
+}
 
 double RandomStream::normal(double mean, double stddev) noexcept {
   // Box-Muller with both uniforms drawn here, so the stream position is predictable.

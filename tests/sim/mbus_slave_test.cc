@@ -24,7 +24,8 @@ class ThreePartMeter final : public MbusDevice {
     h.version = 0x35;
     h.medium = 0x04;
     h.access_number = static_cast<std::uint8_t>(++telegrams);
-    const mbus::RecordSpec records[] = {mbus::RecordSpec::make({0x13}, 0x2, static_cast<std::int64_t>(part))};
+    const mbus::RecordSpec records[] = {
+        mbus::RecordSpec::make({0x13}, 0x2, static_cast<std::int64_t>(part))};
     return *mbus::encode_rsp_ud(address, h, records, *more);
   }
   void application_reset(std::optional<std::uint8_t> subcode) override { reset_subcode = subcode; }
@@ -92,21 +93,27 @@ TEST_F(MbusSlaveTest, SndNkeRestartsTheAnswer) {
 
 TEST_F(MbusSlaveTest, SelectsBySecondaryAddressWithWildcards) {
   EXPECT_EQ(part_of(send(mbus::req_ud2(mbus::kAddressSelected, true))), -2);
-  EXPECT_EQ(part_of(send(mbus::select_secondary(*mbus::SecondaryAddress::parse("1234FFFFFFFFFFFF")))), -1);
+  EXPECT_EQ(
+      part_of(send(mbus::select_secondary(*mbus::SecondaryAddress::parse("1234FFFFFFFFFFFF")))),
+      -1);
   EXPECT_TRUE(slave.selected());
   EXPECT_EQ(part_of(send(mbus::req_ud2(mbus::kAddressSelected, true))), 0);
   EXPECT_EQ(telegram.id, 0x12345678u);
 }
 
 TEST_F(MbusSlaveTest, HighByteFirstSelectionWorksToo) {
-  EXPECT_EQ(part_of(send(mbus::select_secondary(*mbus::SecondaryAddress::parse("12345678FFFF35FF"), true))), -1);
+  EXPECT_EQ(part_of(send(
+                mbus::select_secondary(*mbus::SecondaryAddress::parse("12345678FFFF35FF"), true))),
+            -1);
   EXPECT_TRUE(slave.selected());
 }
 
 TEST_F(MbusSlaveTest, DeselectsOnANonMatchingSelectionSilently) {
   send(mbus::select_secondary(*mbus::SecondaryAddress::parse("12345678FFFFFFFF")));
   ASSERT_TRUE(slave.selected());
-  EXPECT_EQ(part_of(send(mbus::select_secondary(*mbus::SecondaryAddress::parse("87654321FFFFFFFF")))), -2);
+  EXPECT_EQ(
+      part_of(send(mbus::select_secondary(*mbus::SecondaryAddress::parse("87654321FFFFFFFF")))),
+      -2);
   EXPECT_FALSE(slave.selected());
   EXPECT_EQ(part_of(send(mbus::req_ud2(mbus::kAddressSelected, true))), -2);
 }

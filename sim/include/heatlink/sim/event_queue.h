@@ -16,12 +16,24 @@ namespace heatlink::sim {
 
 using Micros = std::int64_t;
 
-constexpr Micros microseconds(std::int64_t n) { return n; }
-constexpr Micros milliseconds(std::int64_t n) { return n * 1000; }
-constexpr Micros seconds(std::int64_t n) { return n * 1'000'000; }
-constexpr Micros minutes(std::int64_t n) { return seconds(n * 60); }
-constexpr Micros hours(std::int64_t n) { return minutes(n * 60); }
-constexpr Micros days(std::int64_t n) { return hours(n * 24); }
+constexpr Micros microseconds(std::int64_t n) {
+  return n;
+}
+constexpr Micros milliseconds(std::int64_t n) {
+  return n * 1000;
+}
+constexpr Micros seconds(std::int64_t n) {
+  return n * 1'000'000;
+}
+constexpr Micros minutes(std::int64_t n) {
+  return seconds(n * 60);
+}
+constexpr Micros hours(std::int64_t n) {
+  return minutes(n * 60);
+}
+constexpr Micros days(std::int64_t n) {
+  return hours(n * 24);
+}
 
 class EventQueue {
  public:

@@ -16,8 +16,8 @@ class RandomStream {
   static RandomStream derive(std::uint64_t seed, std::string_view identity) noexcept;
 
   std::uint64_t next() noexcept;
-  double uniform() noexcept;                           // [0, 1)
-  double uniform(double lo, double hi) noexcept;       // [lo, hi)
+  double uniform() noexcept;                                            // [0, 1)
+  double uniform(double lo, double hi) noexcept;                        // [lo, hi)
   std::int64_t uniform_int(std::int64_t lo, std::int64_t hi) noexcept;  // [lo, hi]
   bool chance(double probability) noexcept;
   double normal(double mean, double stddev) noexcept;  // Box-Muller, one draw per call pair
