@@ -42,8 +42,8 @@ CivilTime Calendar::at(Micros t) const noexcept {
 }
 
 Micros Calendar::time_of(const CivilTime& c) const noexcept {
-  const std::int64_t s = days_from_civil(c.year, c.month, c.day) * 86400 + c.hour * 3600 +
-                         c.minute * 60 + c.second;
+  const std::int64_t s =
+      days_from_civil(c.year, c.month, c.day) * 86400 + c.hour * 3600 + c.minute * 60 + c.second;
   return seconds(s - start_seconds_);
 }
 

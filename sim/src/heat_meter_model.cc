@@ -47,8 +47,8 @@ Micros first_of_next_month(const Calendar& calendar, Micros t) noexcept {
 
 }  // namespace
 
-HeatMeterModel::HeatMeterModel(const Household& household, Micros start,
-                               double initial_energy_kwh, double initial_volume_m3)
+HeatMeterModel::HeatMeterModel(const Household& household, Micros start, double initial_energy_kwh,
+                               double initial_volume_m3)
     : household_(household), updated_(start), clock_set_at_(start) {
   state_.energy_kwh = initial_energy_kwh;
   state_.volume_m3 = initial_volume_m3;
@@ -106,19 +106,20 @@ void HeatMeterModel::conditions_at(Micros step_start, const HeatStation& station
   const double outdoor = station.outdoor(step_start);
   const double supply = station.supply(step_start);
   const int hour = station.calendar->at(step_start).hour;
-  double load = station.heating_on
-                    ? std::max(0.0, household_.heat_loss_kw_per_k *
-                                        (household_.indoor_setpoint - outdoor)) *
-                          household_.occupancy * hour_factor(hour)
-                    : 0.0;
+  double load =
+      station.heating_on
+          ? std::max(0.0, household_.heat_loss_kw_per_k * (household_.indoor_setpoint - outdoor)) *
+                household_.occupancy * hour_factor(hour)
+          : 0.0;
   if (!valve_open(step_start)) load = 0;
   const double room = household_.indoor_setpoint;
   double flow = 0;
   double return_c = room + 2.0;  // standing water cools towards the room
   if (load > 0.01 && supply > room + 3.0) {
     const double design = std::max(0.1, static_cast<double>(household_.design_load_kw));
-    const double delta_t = std::clamp(household_.design_delta_t * std::sqrt(load / design), 2.0,
-                                      std::min(household_.design_delta_t * 1.3, supply - room - 1.0));
+    const double delta_t =
+        std::clamp(household_.design_delta_t * std::sqrt(load / design), 2.0,
+                   std::min(household_.design_delta_t * 1.3, supply - room - 1.0));
     return_c = supply - delta_t;
     // The flow that carries `load` at this cooling, measured in the return pipe.
     flow = load / water::power_kw(1.0, supply, return_c, return_c);

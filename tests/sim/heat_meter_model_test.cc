@@ -69,8 +69,7 @@ TEST_F(HeatMeterModelTest, PowerFollowsTheReturnTemperatureAndFlow) {
   const MeterState& s = meter.state();
   EXPECT_GT(s.supply_c, s.return_c);
   EXPECT_GT(s.flow_m3_per_h, 0.0F);
-  const double expected =
-      water::power_kw(s.flow_m3_per_h, s.supply_c, s.return_c, s.return_c);
+  const double expected = water::power_kw(s.flow_m3_per_h, s.supply_c, s.return_c, s.return_c);
   EXPECT_NEAR(s.power_kw, expected, expected * 1e-4);
   // The supply temperature follows the station's heating curve of the outdoor temperature.
   EXPECT_NEAR(s.supply_c, station.curve.supply_temperature(station.outdoor(hours(10))), 1e-3);
@@ -176,7 +175,8 @@ TEST(Weather, ColdInJanuaryMildInOctoberColderAtNight) {
   const double january_night = weather.outdoor_temperature(0, calendar);
   const double january_afternoon = weather.outdoor_temperature(hours(12), calendar);
   const double october = weather.outdoor_temperature(days(260), calendar);
-  EXPECT_NEAR(january_night, weather.annual_mean - weather.annual_amplitude - weather.daily_amplitude, 0.5);
+  EXPECT_NEAR(january_night,
+              weather.annual_mean - weather.annual_amplitude - weather.daily_amplitude, 0.5);
   EXPECT_GT(january_afternoon, january_night + 6.0);
   EXPECT_GT(october, january_afternoon + 10.0);
 }

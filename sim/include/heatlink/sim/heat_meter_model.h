@@ -57,8 +57,8 @@ struct MeterFaults {
     valve_stuck = 1 << 8,
   };
   std::uint16_t flags = 0;
-  float leak_m3_per_h = 0;     // extra flow through the meter (leak or burst downstream)
-  float clock_drift_ppm = 0;   // the meter's clock runs fast (positive) or slow
+  float leak_m3_per_h = 0;    // extra flow through the meter (leak or burst downstream)
+  float clock_drift_ppm = 0;  // the meter's clock runs fast (positive) or slow
 
   bool has(std::uint16_t flag) const noexcept { return (flags & flag) != 0; }
   bool sensor_error() const noexcept { return (flags & 0x0F) != 0; }
@@ -129,10 +129,10 @@ class HeatMeterModel {
   Micros next_month_ = -1;       // the next 1st of the month, 00:00 (-1: not known yet)
   Micros conditions_step_ = -1;  // the step whose conditions the instantaneous values hold
   Micros valve_arrives_ = 0;
-  Micros clock_set_at_ = 0;      // true time when the meter clock was last set
-  Micros clock_offset_ = 0;      // meter clock minus true time, when it was set
-  bool valve_open_ = true;       // before valve_arrives_
-  bool valve_target_ = true;     // from valve_arrives_ on
+  Micros clock_set_at_ = 0;   // true time when the meter clock was last set
+  Micros clock_offset_ = 0;   // meter clock minus true time, when it was set
+  bool valve_open_ = true;    // before valve_arrives_
+  bool valve_target_ = true;  // from valve_arrives_ on
 };
 
 }  // namespace heatlink::sim

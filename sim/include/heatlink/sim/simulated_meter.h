@@ -1,0 +1,58 @@
+// One simulated heat meter: its physics (HeatMeterModel), the telegrams of its vendor, and
+// its side of the link layer (M-Bus through MbusSlave, or CJ/T 188). Talks bytes only.
+//
+// Not copyable or movable (its slave refers to it): keep meters in a std::deque. Reads use
+// the shared clock and heat station, which must outlive the meter.
+#pragma once
+
+#include <optional>
+
+#include "heatlink/protocol/cjt188.h"
+#include "heatlink/sim/heat_meter_model.h"
+#include "heatlink/sim/mbus_slave.h"
+#include "heatlink/sim/vendor_telegrams.h"
+
+namespace heatlink::sim {
+
+class SimulatedMeter final : public MbusDevice {
+ public:
+  SimulatedMeter(MeterKind kind, const MeterIdentity& identity, const HeatMeterModel& model,
+                 const HeatStation& station, const EventQueue& clock);
+  SimulatedMeter(const SimulatedMeter&) = delete;
+  SimulatedMeter& operator=(const SimulatedMeter&) = delete;
+
+  MeterKind kind() const noexcept { return kind_; }
+  const MeterIdentity& identity() const noexcept { return identity_; }
+  MbusSlave& mbus() noexcept { return slave_; }
+  // A CJ/T 188 request in, the reply out (nothing when not addressed or not a CJ/T 188 meter).
+  std::optional<protocol::FrameBytes> receive_cjt188(const protocol::cjt188::Frame& request);
+
+  // Ground truth: the model brought up to the clock's now.
+  const HeatMeterModel& model_now();
+  HeatMeterModel& model() noexcept { return model_; }
+
+  unsigned baud() const noexcept { return baud_; }
+  DataSet data_set() const noexcept { return data_set_; }
+  // How long the motorised valve takes to move (CJ/T 188 meters).
+  Micros valve_travel = seconds(15);
+
+  // MbusDevice
+  protocol::FrameBytes telegram(std::uint8_t address, std::size_t part, bool* more) override;
+  void application_reset(std::optional<std::uint8_t> subcode) override;
+  void baud_changed(unsigned baud) override { baud_ = baud; }
+
+ private:
+  TelegramContext context(Micros now);
+
+  MeterKind kind_;
+  DataSet data_set_ = DataSet::standard;
+  std::uint8_t access_number_ = 0;
+  unsigned baud_ = 2400;
+  MeterIdentity identity_;
+  HeatMeterModel model_;
+  MbusSlave slave_;
+  const HeatStation* station_;
+  const EventQueue* clock_;
+};
+
+}  // namespace heatlink::sim
