@@ -40,10 +40,18 @@ protocol::FrameBytes SimulatedMeter::telegram(std::uint8_t address, std::size_t 
 void SimulatedMeter::application_reset(std::optional<std::uint8_t> subcode) {
   if (kind_ != MeterKind::sonometer30) return;
   switch (subcode.value_or(0)) {
-    case 0x10: data_set_ = DataSet::all; break;
-    case 0x20: data_set_ = DataSet::billing; break;
-    case 0x30: data_set_ = DataSet::instantaneous; break;
-    default: data_set_ = DataSet::standard; break;
+    case 0x10:
+      data_set_ = DataSet::all;
+      break;
+    case 0x20:
+      data_set_ = DataSet::billing;
+      break;
+    case 0x30:
+      data_set_ = DataSet::instantaneous;
+      break;
+    default:
+      data_set_ = DataSet::standard;
+      break;
   }
 }
 
@@ -75,8 +83,13 @@ std::optional<protocol::FrameBytes> SimulatedMeter::receive_cjt188(const cjt188:
   const Micros now = clock_->now();
   const TelegramContext ctx = context(now);
   const cjt188::VendorProfile& profile = identity_.cjt188;
-  cjt188::FrameSpec reply{cjt188::kHeatHeating, own,    static_cast<std::uint8_t>(request.control | cjt188::kReplyBit),
-                          true,                 request.di, request.ser, {}};
+  cjt188::FrameSpec reply{cjt188::kHeatHeating,
+                          own,
+                          static_cast<std::uint8_t>(request.control | cjt188::kReplyBit),
+                          true,
+                          request.di,
+                          request.ser,
+                          {}};
   std::vector<std::uint8_t> data;
   auto status_bytes = [&] {
     const cjt188::Status st = cjt188_status(model_, now);
@@ -89,7 +102,8 @@ std::optional<protocol::FrameBytes> SimulatedMeter::receive_cjt188(const cjt188:
         auto heat = cjt188::encode_heat_data(cjt188_heat_data(ctx, now), profile);
         ok = heat.ok();
         if (ok) data = std::move(*heat);
-      } else if (request.di >= cjt188::kDiSettlementFirst && request.di <= cjt188::kDiSettlementLast) {
+      } else if (request.di >= cjt188::kDiSettlementFirst &&
+                 request.di <= cjt188::kDiSettlementLast) {
         const float kwh = model_.state().month_end_kwh[request.di - cjt188::kDiSettlementFirst];
         std::uint8_t value[4];
         protocol::uint_to_bcd(static_cast<std::uint64_t>(static_cast<double>(kwh) * 100), value);
@@ -126,7 +140,8 @@ std::optional<protocol::FrameBytes> SimulatedMeter::receive_cjt188(const cjt188:
       ok = false;
   }
   if (!ok) {  // error reply: SER and the status
-    reply.control = static_cast<std::uint8_t>(request.control | cjt188::kReplyBit | cjt188::kErrorBit);
+    reply.control =
+        static_cast<std::uint8_t>(request.control | cjt188::kReplyBit | cjt188::kErrorBit);
     reply.has_di = false;
     status_bytes();
   }

@@ -14,35 +14,51 @@ using mbus::RecordSpec;
 
 const char* meter_kind_name(MeterKind kind) noexcept {
   switch (kind) {
-    case MeterKind::multical403: return "multical403";
-    case MeterKind::multical603: return "multical603";
-    case MeterKind::sharky775: return "sharky775";
-    case MeterKind::sonometer30: return "sonometer30";
-    case MeterKind::cjt188_heat: return "cjt188_heat";
+    case MeterKind::multical403:
+      return "multical403";
+    case MeterKind::multical603:
+      return "multical603";
+    case MeterKind::sharky775:
+      return "sharky775";
+    case MeterKind::sonometer30:
+      return "sonometer30";
+    case MeterKind::cjt188_heat:
+      return "cjt188_heat";
   }
   return "unknown";
 }
 
-bool speaks_mbus(MeterKind kind) noexcept { return kind != MeterKind::cjt188_heat; }
+bool speaks_mbus(MeterKind kind) noexcept {
+  return kind != MeterKind::cjt188_heat;
+}
 
 std::uint16_t MeterIdentity::manufacturer(MeterKind kind) const noexcept {
   switch (kind) {
     case MeterKind::multical403:
-    case MeterKind::multical603: return mbus::manufacturer_code("KAM");
-    case MeterKind::sharky775: return mbus::manufacturer_code("HYD");
-    case MeterKind::sonometer30: return mbus::manufacturer_code("DFS");
-    case MeterKind::cjt188_heat: return 0;
+    case MeterKind::multical603:
+      return mbus::manufacturer_code("KAM");
+    case MeterKind::sharky775:
+      return mbus::manufacturer_code("HYD");
+    case MeterKind::sonometer30:
+      return mbus::manufacturer_code("DFS");
+    case MeterKind::cjt188_heat:
+      return 0;
   }
   return 0;
 }
 
 std::uint8_t MeterIdentity::version(MeterKind kind) const noexcept {
   switch (kind) {
-    case MeterKind::multical403: return 0x34;
-    case MeterKind::multical603: return 0x35;
-    case MeterKind::sharky775: return 0x2F;
-    case MeterKind::sonometer30: return 0x0B;  // SonoMeter 40's; the 30's is not published
-    case MeterKind::cjt188_heat: return 0;
+    case MeterKind::multical403:
+      return 0x34;
+    case MeterKind::multical603:
+      return 0x35;
+    case MeterKind::sharky775:
+      return 0x2F;
+    case MeterKind::sonometer30:
+      return 0x0B;  // SonoMeter 40's; the 30's is not published
+    case MeterKind::cjt188_heat:
+      return 0;
   }
   return 0;
 }
@@ -53,8 +69,13 @@ std::uint8_t MeterIdentity::medium(MeterKind kind) const noexcept {
 
 protocol::cjt188::Address MeterIdentity::cjt188_address() const noexcept {
   protocol::cjt188::Address a;
-  a.bytes = {static_cast<std::uint8_t>(id), static_cast<std::uint8_t>(id >> 8),
-             static_cast<std::uint8_t>(id >> 16), static_cast<std::uint8_t>(id >> 24), 0, 0, 0};
+  a.bytes = {static_cast<std::uint8_t>(id),
+             static_cast<std::uint8_t>(id >> 8),
+             static_cast<std::uint8_t>(id >> 16),
+             static_cast<std::uint8_t>(id >> 24),
+             0,
+             0,
+             0};
   return a;
 }
 
@@ -114,7 +135,9 @@ using Records = std::vector<RecordSpec>;
 
 void kamstrup_energy(const TelegramContext& c, Records& out, std::uint64_t storage, double kwh) {
   switch (c.identity.energy_unit) {
-    case EnergyUnit::kwh: out.push_back(RecordSpec::make({0x06}, 0x4, register_of(kwh, 1), storage)); break;
+    case EnergyUnit::kwh:
+      out.push_back(RecordSpec::make({0x06}, 0x4, register_of(kwh, 1), storage));
+      break;
     case EnergyUnit::mwh:
       out.push_back(RecordSpec::make({0xFB, 0x00}, 0x4, register_of(kwh, 100), storage));
       break;
@@ -152,7 +175,8 @@ Records multical603(const TelegramContext& c) {
   r.push_back(RecordSpec::make({0x2E}, 0x4, rounded(s.power_kw, 1)));
   r.push_back(RecordSpec::make({0x2E}, 0x4, rounded(s.max_power_kw, 1), 0, Function::maximum));
   r.push_back(RecordSpec::make({0x3C}, 0x4, rounded(s.flow_m3_per_h, 0.01)));
-  r.push_back(RecordSpec::make({0x3C}, 0x4, rounded(s.max_flow_m3_per_h, 0.01), 0, Function::maximum));
+  r.push_back(
+      RecordSpec::make({0x3C}, 0x4, rounded(s.max_flow_m3_per_h, 0.01), 0, Function::maximum));
   r.push_back(RecordSpec::make({0xFF, 0x22}, 0x4, kamstrup_info_code(c.model)));
   r.push_back(time_record(0x6D, 0x4, c.meter_clock, 'F'));
   kamstrup_energy(c, r, 1, s.billing_energy_kwh);
@@ -241,8 +265,10 @@ std::uint32_t kamstrup_info_code(const HeatMeterModel& model) noexcept {
 std::uint8_t sharky_error_flags(const HeatMeterModel& model) noexcept {
   const MeterFaults& f = model.faults();
   std::uint8_t flags = 0;
-  if (f.has(MeterFaults::supply_sensor_open) || f.has(MeterFaults::supply_sensor_short)) flags |= 0x01;
-  if (f.has(MeterFaults::return_sensor_open) || f.has(MeterFaults::return_sensor_short)) flags |= 0x02;
+  if (f.has(MeterFaults::supply_sensor_open) || f.has(MeterFaults::supply_sensor_short))
+    flags |= 0x01;
+  if (f.has(MeterFaults::return_sensor_open) || f.has(MeterFaults::return_sensor_short))
+    flags |= 0x02;
   if (f.has(MeterFaults::air_in_flow_sensor)) flags |= 0x04;  // E-4: ultrasonic fault
   if (f.has(MeterFaults::low_battery)) flags |= 0x08;
   if (f.has(MeterFaults::reverse_flow)) flags |= 0x10;
@@ -254,10 +280,12 @@ std::uint16_t sonometer_error_code(const HeatMeterModel& model) noexcept {
   const MeterFaults& f = model.faults();
   // Four hex digits: [calculator][T2][T1][flow].
   unsigned calculator = f.has(MeterFaults::low_battery) ? 0x1 : 0;
-  const unsigned t1 = f.has(MeterFaults::supply_sensor_short) ? 0x4
-                      : f.has(MeterFaults::supply_sensor_open) ? 0x8 : 0;
-  const unsigned t2 = f.has(MeterFaults::return_sensor_short) ? 0x4
-                      : f.has(MeterFaults::return_sensor_open) ? 0x8 : 0;
+  const unsigned t1 = f.has(MeterFaults::supply_sensor_short)  ? 0x4
+                      : f.has(MeterFaults::supply_sensor_open) ? 0x8
+                                                               : 0;
+  const unsigned t2 = f.has(MeterFaults::return_sensor_short)  ? 0x4
+                      : f.has(MeterFaults::return_sensor_open) ? 0x8
+                                                               : 0;
   unsigned flow = 0;
   if (f.has(MeterFaults::air_in_flow_sensor)) flow |= 0x1;
   if (f.has(MeterFaults::reverse_flow)) flow |= 0x2;
@@ -272,8 +300,10 @@ protocol::cjt188::Status cjt188_status(const HeatMeterModel& model, Micros now) 
   if (f.has(MeterFaults::valve_stuck)) st1 = 0x03;
   if (f.has(MeterFaults::low_battery)) st1 |= 0x04;
   std::uint8_t st2 = 0;  // vendor defined; ours: calculator, supply, return, flow sensor
-  if (f.has(MeterFaults::supply_sensor_open) || f.has(MeterFaults::supply_sensor_short)) st2 |= 0x02;
-  if (f.has(MeterFaults::return_sensor_open) || f.has(MeterFaults::return_sensor_short)) st2 |= 0x04;
+  if (f.has(MeterFaults::supply_sensor_open) || f.has(MeterFaults::supply_sensor_short))
+    st2 |= 0x02;
+  if (f.has(MeterFaults::return_sensor_open) || f.has(MeterFaults::return_sensor_short))
+    st2 |= 0x04;
   if (f.has(MeterFaults::air_in_flow_sensor) || f.has(MeterFaults::reverse_flow)) st2 |= 0x08;
   return protocol::cjt188::Status{st1, st2};
 }
@@ -294,26 +324,39 @@ protocol::cjt188::HeatData cjt188_heat_data(const TelegramContext& c, Micros now
   return h;
 }
 
-protocol::FrameBytes mbus_telegram(const TelegramContext& c, std::uint8_t address,
-                                   std::size_t part, bool* more) {
+protocol::FrameBytes mbus_telegram(const TelegramContext& c, std::uint8_t address, std::size_t part,
+                                   bool* more) {
   Records records;
   *more = false;
   switch (c.kind) {
-    case MeterKind::multical403: records = multical403(c); break;
-    case MeterKind::multical603: records = multical603(c); break;
-    case MeterKind::sharky775: records = sharky775(c); break;
+    case MeterKind::multical403:
+      records = multical403(c);
+      break;
+    case MeterKind::multical603:
+      records = multical603(c);
+      break;
+    case MeterKind::sharky775:
+      records = sharky775(c);
+      break;
     case MeterKind::sonometer30:
       switch (c.data_set) {
-        case DataSet::standard: records = sonometer_standard(c); break;
-        case DataSet::instantaneous: records = sonometer_instantaneous(c); break;
-        case DataSet::billing: records = sonometer_billing(c); break;
+        case DataSet::standard:
+          records = sonometer_standard(c);
+          break;
+        case DataSet::instantaneous:
+          records = sonometer_instantaneous(c);
+          break;
+        case DataSet::billing:
+          records = sonometer_billing(c);
+          break;
         case DataSet::all:
           *more = part == 0;
           records = part == 0 ? sonometer_standard(c) : sonometer_billing(c);
           break;
       }
       break;
-    case MeterKind::cjt188_heat: break;
+    case MeterKind::cjt188_heat:
+      break;
   }
   mbus::TelegramHeader h;
   h.id = c.identity.id;

@@ -77,13 +77,15 @@ TEST_F(SimulatedMeterTest, Multical403ReportsTheModelsRegisters) {
   EXPECT_EQ(telegram.id, 0x11223344u);
   EXPECT_STREQ(mbus::manufacturer_letters(telegram.manufacturer).data(), "KAM");
   EXPECT_EQ(telegram.version, 0x34);
-  EXPECT_EQ(find(protocol::Quantity::energy).mantissa, static_cast<std::int64_t>(std::floor(truth.energy_kwh)));
+  EXPECT_EQ(find(protocol::Quantity::energy).mantissa,
+            static_cast<std::int64_t>(std::floor(truth.energy_kwh)));
   EXPECT_GT(truth.energy_kwh, 12345.0 + 10);
   EXPECT_NEAR(find(protocol::Quantity::volume).value, truth.volume_m3, 0.01);
   EXPECT_NEAR(find(protocol::Quantity::flow_temperature).value, truth.supply_c, 0.005);
   EXPECT_NEAR(find(protocol::Quantity::return_temperature).value, truth.return_c, 0.005);
   EXPECT_NEAR(find(protocol::Quantity::flow).value, truth.flow_m3_per_h, 0.0005);
-  EXPECT_EQ(find(protocol::Quantity::operating_time).value, static_cast<double>(truth.on_seconds / 60 * 60));
+  EXPECT_EQ(find(protocol::Quantity::operating_time).value,
+            static_cast<double>(truth.on_seconds / 60 * 60));
 }
 
 TEST_F(SimulatedMeterTest, KamstrupShowsABrokenSensorWithSentinelAndInfoCode) {
@@ -113,7 +115,8 @@ TEST_F(SimulatedMeterTest, Multical603InMwhAndGj) {
   EXPECT_NEAR(billing.value, mwh.model_now().state().billing_energy_kwh, 100.0);
   EXPECT_EQ(find(protocol::Quantity::date, 1).time.day, 1);
   EXPECT_EQ(find(protocol::Quantity::fabrication_number).mantissa, 55555555);
-  EXPECT_EQ(find(protocol::Quantity::power, 0, mbus::Function::maximum).kind, mbus::ValueKind::integer);
+  EXPECT_EQ(find(protocol::Quantity::power, 0, mbus::Function::maximum).kind,
+            mbus::ValueKind::integer);
   read(gj);
   EXPECT_EQ(find(protocol::Quantity::energy).original_unit, protocol::Unit::gj);
   EXPECT_NEAR(find(protocol::Quantity::energy).value, gj.model_now().state().energy_kwh, 28.0);
@@ -148,7 +151,8 @@ TEST_F(SimulatedMeterTest, SonoMeterSelectsDataSetsAndAnswersInTwoTelegrams) {
   EXPECT_EQ(find(protocol::Quantity::error_flags).mantissa, 0);
   read(meter, false);  // FCB toggled: the second telegram, the month-end values
   EXPECT_FALSE(telegram.more_records_follow);
-  EXPECT_NEAR(find(protocol::Quantity::energy, 2).value, meter.model_now().state().month_end_kwh[1], 1.0);
+  EXPECT_NEAR(find(protocol::Quantity::energy, 2).value, meter.model_now().state().month_end_kwh[1],
+              1.0);
   const auto instantaneous = mbus::decode_frame(mbus::application_reset(5, 0x30).view());
   meter.mbus().receive(*instantaneous);
   read(meter, true);
@@ -169,7 +173,8 @@ TEST_F(SimulatedMeterTest, Cjt188MeterAnswersReadDataWithTheModelsValues) {
   SimulatedMeter& meter = add(MeterKind::cjt188_heat, 0x00123456, 0);
   clock.run_until(hours(20));
   const cjt188::Address address = meter.identity().cjt188_address();
-  const auto answer = cjt188_request(meter, cjt188::read_data(cjt188::kHeatHeating, address, cjt188::kDiCurrentData, 7));
+  const auto answer = cjt188_request(
+      meter, cjt188::read_data(cjt188::kHeatHeating, address, cjt188::kDiCurrentData, 7));
   ASSERT_TRUE(answer.has_value());
   const auto frame = cjt188::decode_frame(answer->view());
   ASSERT_TRUE(frame.ok());
@@ -185,13 +190,15 @@ TEST_F(SimulatedMeterTest, Cjt188MeterAnswersReadDataWithTheModelsValues) {
 TEST_F(SimulatedMeterTest, Cjt188ValveTakesSecondsToMove) {
   SimulatedMeter& meter = add(MeterKind::cjt188_heat, 0x00123457, 0);
   const cjt188::Address address = meter.identity().cjt188_address();
-  const auto ack = cjt188_request(meter, cjt188::valve_control(cjt188::kHeatHeating, address, cjt188::kValveClose, 1));
+  const auto ack = cjt188_request(
+      meter, cjt188::valve_control(cjt188::kHeatHeating, address, cjt188::kValveClose, 1));
   ASSERT_TRUE(ack.has_value());
   cjt188::Reply r;
   ASSERT_TRUE(cjt188::decode_reply(*cjt188::decode_frame(ack->view()), r));
   EXPECT_EQ(r.status.valve(), cjt188::Valve::open);  // still moving
   clock.run_until(meter.valve_travel + seconds(1));
-  const auto poll = cjt188_request(meter, cjt188::read_data(cjt188::kHeatHeating, address, cjt188::kDiCurrentData, 2));
+  const auto poll = cjt188_request(
+      meter, cjt188::read_data(cjt188::kHeatHeating, address, cjt188::kDiCurrentData, 2));
   ASSERT_TRUE(cjt188::decode_reply(*cjt188::decode_frame(poll->view()), r));
   EXPECT_EQ(r.status.valve(), cjt188::Valve::closed);
 }
@@ -200,24 +207,29 @@ TEST_F(SimulatedMeterTest, Cjt188SetTimeReadAddressAndErrors) {
   SimulatedMeter& meter = add(MeterKind::cjt188_heat, 0x00123458, 0);
   const cjt188::Address address = meter.identity().cjt188_address();
   const mbus::TimePoint t{2026, 2, 1, 8, 30, 0, 'I'};
-  ASSERT_TRUE(cjt188_request(meter, cjt188::set_time(cjt188::kHeatHeating, address, t, 3)).has_value());
+  ASSERT_TRUE(
+      cjt188_request(meter, cjt188::set_time(cjt188::kHeatHeating, address, t, 3)).has_value());
   EXPECT_EQ(calendar.at(meter.model().meter_time(clock.now())).month, 2);
   const auto who = cjt188_request(meter, cjt188::read_address(cjt188::kHeatHeating, 4));
   ASSERT_TRUE(who.has_value());
   EXPECT_EQ(cjt188::decode_frame(who->view())->address, address);
-  const auto bad = cjt188_request(meter, cjt188::read_data(cjt188::kHeatHeating, address, 0x1234, 5));
+  const auto bad =
+      cjt188_request(meter, cjt188::read_data(cjt188::kHeatHeating, address, 0x1234, 5));
   ASSERT_TRUE(bad.has_value());
   EXPECT_TRUE(cjt188::decode_frame(bad->view())->is_error());
   cjt188::Address other = address;
   other.bytes[0] ^= 1;
-  EXPECT_FALSE(cjt188_request(meter, cjt188::read_data(cjt188::kHeatHeating, other, cjt188::kDiCurrentData, 6)).has_value());
+  EXPECT_FALSE(cjt188_request(
+                   meter, cjt188::read_data(cjt188::kHeatHeating, other, cjt188::kDiCurrentData, 6))
+                   .has_value());
 }
 
 TEST_F(SimulatedMeterTest, SettlementValuesAreTheMonthEnds) {
   SimulatedMeter& meter = add(MeterKind::cjt188_heat, 0x00123459, 0);
   clock.run_until(days(80));
   const cjt188::Address address = meter.identity().cjt188_address();
-  const auto answer = cjt188_request(meter, cjt188::read_data(cjt188::kHeatHeating, address, 0xD121, 8));
+  const auto answer =
+      cjt188_request(meter, cjt188::read_data(cjt188::kHeatHeating, address, 0xD121, 8));
   cjt188::Reply r;
   ASSERT_TRUE(cjt188::decode_reply(*cjt188::decode_frame(answer->view()), r)) << r.error.message();
   EXPECT_EQ(r.records.at(0).storage, 2u);

@@ -14,11 +14,11 @@
 namespace heatlink::sim {
 
 enum class MeterKind : std::uint8_t {
-  multical403,      // Kamstrup, energy in kWh
-  multical603,      // Kamstrup, energy in kWh, 0.1 MWh or 0.1 GJ (MeterIdentity::energy_unit)
-  sharky775,        // Hydrometer/Diehl, every value BCD
-  sonometer30,      // Danfoss, data sets chosen by CI 0x50 sub-code
-  cjt188_heat,      // a CJ/T 188 heat meter with a motorised valve
+  multical403,  // Kamstrup, energy in kWh
+  multical603,  // Kamstrup, energy in kWh, 0.1 MWh or 0.1 GJ (MeterIdentity::energy_unit)
+  sharky775,    // Hydrometer/Diehl, every value BCD
+  sonometer30,  // Danfoss, data sets chosen by CI 0x50 sub-code
+  cjt188_heat,  // a CJ/T 188 heat meter with a motorised valve
 };
 const char* meter_kind_name(MeterKind kind) noexcept;
 bool speaks_mbus(MeterKind kind) noexcept;
