@@ -49,7 +49,9 @@ bool looks_like_mbus_header(Bytes b) noexcept {
 
 }  // namespace
 
-AnyScanResult scan_any(Bytes buffer, Protocol protocol) noexcept {
+namespace {
+
+AnyScanResult scan(Bytes buffer, Protocol protocol) noexcept {
   using mbus::ScanStatus;
   if (protocol == Protocol::mbus) return from(mbus::scan_frame(buffer));
   if (protocol == Protocol::cjt188) return from(cjt188::scan_frame(buffer));
@@ -94,6 +96,14 @@ AnyScanResult scan_any(Bytes buffer, Protocol protocol) noexcept {
   AnyScanResult r = mbus_header ? from(m) : from(c);
   r.consumed = mbus_header ? m.consumed : std::min(m.consumed, c.consumed);
   r.protocol = Protocol::any;
+  return r;
+}
+
+}  // namespace
+
+AnyScanResult scan_any(Bytes buffer, Protocol protocol) noexcept {
+  AnyScanResult r = scan(buffer, protocol);
+  if (r.status == mbus::ScanStatus::complete) r.bytes = buffer.subspan(0, r.consumed);
   return r;
 }
 

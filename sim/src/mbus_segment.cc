@@ -20,7 +20,8 @@ MbusSegment::MbusSegment(EventQueue& queue, SegmentConfig config, std::uint64_t 
 
 std::size_t MbusSegment::attach(SimulatedMeter& meter, const LinkFaults& faults) {
   char identity[64];
-  std::snprintf(identity, sizeof identity, "%s/meter/%08X", config_.name.c_str(), meter.identity().id);
+  std::snprintf(identity, sizeof identity, "%s/meter/%08X", config_.name.c_str(),
+                meter.identity().id);
   meters_.push_back(Attached{&meter, faults, RandomStream::derive(seed_, identity)});
   return meters_.size() - 1;
 }
@@ -57,10 +58,11 @@ void MbusSegment::transmit(protocol::Bytes bytes) {
   }
   // The request is heard once its last stop bit is on the wire.
   const Micros on_wire = wire_time(bytes.size(), config_.baud);
-  queue_.schedule_after(on_wire, [this, request = std::vector<std::uint8_t>(bytes.begin(), bytes.end())]() mutable {
-                          if (config_.echo && receiver_) receiver_(request);
-                          deliver_request(std::move(request));
-                        });
+  queue_.schedule_after(
+      on_wire, [this, request = std::vector<std::uint8_t>(bytes.begin(), bytes.end())]() mutable {
+        if (config_.echo && receiver_) receiver_(request);
+        deliver_request(std::move(request));
+      });
 }
 
 std::optional<protocol::FrameBytes> MbusSegment::answer(Attached& a,
@@ -104,7 +106,8 @@ void MbusSegment::deliver_request(std::vector<std::uint8_t> bytes) {
       }
       // A reply starts 11 bit times to 330 bit times + 50 ms after the request's end.
       const Micros bit = 1'000'000 / config_.baud;
-      const Micros delay = a.random.uniform_int(11 * bit, 330 * bit + milliseconds(50)) + a.faults.late_by;
+      const Micros delay =
+          a.random.uniform_int(11 * bit, 330 * bit + milliseconds(50)) + a.faults.late_by;
       Transmission t{queue_.now() + delay, reply->to_vector()};
       damage(a, t.bytes);
       replies.push_back(std::move(t));

@@ -19,10 +19,14 @@ int level_of(const std::vector<std::uint8_t>& bytes, double bit) noexcept {
   if (character >= bytes.size()) return 1;
   const std::uint8_t c = bytes[character];
   switch (const std::size_t pos = k % kBitsPerCharacter; pos) {
-    case 0: return 0;  // start bit
-    case 9: return std::popcount(c) & 1;  // even parity
-    case 10: return 1;  // stop bit
-    default: return (c >> (pos - 1)) & 1;
+    case 0:
+      return 0;  // start bit
+    case 9:
+      return std::popcount(c) & 1;  // even parity
+    case 10:
+      return 1;  // stop bit
+    default:
+      return (c >> (pos - 1)) & 1;
   }
 }
 
@@ -59,7 +63,8 @@ std::vector<std::uint8_t> receive_wired_and(const std::vector<Transmission>& tra
     }
     out.push_back(c);
     t += bit_us * 10.5;  // the stop bit's middle; look for the next start bit after it
-    while (t < static_cast<double>(end) && line(t) == 0) t += step;  // a framing error: wait for mark
+    while (t < static_cast<double>(end) && line(t) == 0)
+      t += step;  // a framing error: wait for mark
   }
   return out;
 }

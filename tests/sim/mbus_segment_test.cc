@@ -52,7 +52,8 @@ class SegmentTest : public ::testing::Test {
     MeterIdentity identity;
     identity.id = id;
     identity.primary = primary;
-    return meters.emplace_back(kind, identity, HeatMeterModel(Household{}, 0, 100.0), station, clock);
+    return meters.emplace_back(kind, identity, HeatMeterModel(Household{}, 0, 100.0), station,
+                               clock);
   }
 
   void send(const protocol::FrameBytes& request) {
@@ -98,7 +99,8 @@ TEST_F(SegmentTest, AMeterAnswersInsideTheWindow) {
   EXPECT_EQ(t.id, 0x12345678u);
   // Request on the wire, the reply delay inside [11 bit, 330 bit + 50 ms], the reply on the wire.
   const Micros bit = 1'000'000 / 2400;
-  const Micros delay = arrivals.at(0) - sent_at - wire_time(5, 2400) - wire_time(received.size(), 2400);
+  const Micros delay =
+      arrivals.at(0) - sent_at - wire_time(5, 2400) - wire_time(received.size(), 2400);
   EXPECT_GE(delay, 11 * bit);
   EXPECT_LE(delay, 330 * bit + milliseconds(50));
 }
@@ -118,9 +120,10 @@ TEST_F(SegmentTest, DuplicatePrimaryAddressesCollide) {
     for (const auto& f : frames()) garbled += f.status == mbus::ScanStatus::invalid;
   }
   EXPECT_GT(garbled, 0);
-  EXPECT_NE(std::find_if(trace.lines().begin(), trace.lines().end(),
-                         [](const std::string& l) { return l.find("|collision|") != std::string::npos; }),
-            trace.lines().end());
+  EXPECT_NE(
+      std::find_if(trace.lines().begin(), trace.lines().end(),
+                   [](const std::string& l) { return l.find("|collision|") != std::string::npos; }),
+      trace.lines().end());
 }
 
 TEST_F(SegmentTest, SeveralMetersMatchingAWildcardAllAnswer) {
@@ -137,11 +140,13 @@ TEST_F(SegmentTest, SeveralMetersMatchingAWildcardAllAnswer) {
 TEST_F(SegmentTest, TheConverterMayEchoTheRequest) {
   MbusSegment echoing(clock, SegmentConfig{"echo", 2400, true, 64}, 1);
   echoing.attach(add(MeterKind::multical403, 0x12345678, 1));
-  echoing.set_receiver([this](protocol::Bytes b) { received.insert(received.end(), b.begin(), b.end()); });
+  echoing.set_receiver(
+      [this](protocol::Bytes b) { received.insert(received.end(), b.begin(), b.end()); });
   echoing.transmit(mbus::req_ud2(1, true).view());
   clock.run_until(seconds(3));
   ASSERT_GT(received.size(), 5u);
-  EXPECT_EQ(std::vector<std::uint8_t>(received.begin(), received.begin() + 5), mbus::req_ud2(1, true).to_vector());
+  EXPECT_EQ(std::vector<std::uint8_t>(received.begin(), received.begin() + 5),
+            mbus::req_ud2(1, true).to_vector());
 }
 
 TEST_F(SegmentTest, OverloadAndShortCircuitCutTheBus) {
@@ -188,7 +193,8 @@ TEST_F(SegmentTest, CarriesCjt188AndMbusMetersOnOneWire) {
   SimulatedMeter& cjt = add(MeterKind::cjt188_heat, 0x00123456, 0);
   segment.attach(cjt);
   segment.attach(add(MeterKind::sonometer30, 0x22334455, 4));
-  send(cjt188::read_data(cjt188::kHeatHeating, cjt.identity().cjt188_address(), cjt188::kDiCurrentData, 1));
+  send(cjt188::read_data(cjt188::kHeatHeating, cjt.identity().cjt188_address(),
+                         cjt188::kDiCurrentData, 1));
   ASSERT_EQ(frames().size(), 1u);
   EXPECT_EQ(frames()[0].protocol, protocol::Protocol::cjt188);
   send(mbus::req_ud2(4, true));

@@ -21,6 +21,7 @@ struct AnyScanResult {
   std::size_t consumed = 0;
   std::size_t missing = 0;
   Protocol protocol = Protocol::any;  // complete: which protocol framed it
+  Bytes bytes;                        // complete: the whole frame as received
   mbus::Frame mbus;
   cjt188::Frame cjt188;
   Error error;

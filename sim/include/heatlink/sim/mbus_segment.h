@@ -33,11 +33,11 @@ struct SegmentConfig {
 
 // How one meter's answers go wrong on the wire.
 struct LinkFaults {
-  double no_response = 0;      // probability of not answering at all
-  Micros late_by = 0;          // added to the reply delay (beyond the window: a late reply)
-  bool bad_checksum = false;   // the reply's checksum byte is wrong
-  bool junk = false;           // the reply is replaced by random bytes of the same length
-  bool truncated = false;      // only the first half of the reply is sent
+  double no_response = 0;         // probability of not answering at all
+  Micros late_by = 0;             // added to the reply delay (beyond the window: a late reply)
+  bool bad_checksum = false;      // the reply's checksum byte is wrong
+  bool junk = false;              // the reply is replaced by random bytes of the same length
+  bool truncated = false;         // only the first half of the reply is sent
   std::uint32_t read_budget = 0;  // answers at most this many requests a day (0: no limit)
   float unit_loads = 1.0F;
 };
