@@ -116,9 +116,8 @@ void Hm660::from_channel(std::size_t /*channel*/, protocol::Bytes bytes) {
 void Hm660::send_rs232(std::vector<std::uint8_t> bytes) {
   // Bytes leave one after another at the RS-232 rate.
   const Micros start = std::max(queue_.now(), rs232_busy_until_);
-  const Micros end =
-      start + static_cast<Micros>(bytes.size()) * config_.rs232_bits_per_character * 1'000'000 /
-                  config_.rs232_baud;
+  const Micros end = start + static_cast<Micros>(bytes.size()) * config_.rs232_bits_per_character *
+                                 1'000'000 / config_.rs232_baud;
   rs232_busy_until_ = end;
   queue_.schedule_at(end, [this, bytes = std::move(bytes)] {
     if (trace_ != nullptr) trace_->record(queue_.now(), config_.name, "rs232_out", bytes);

@@ -22,7 +22,8 @@ class Hm660Test : public ::testing::Test {
     station.weather = &weather;
     hm660.add_channel(SegmentConfig{"ch1", 2400, false, 64}, 1);
     hm660.add_channel(SegmentConfig{"ch2", 2400, false, 64}, 2);
-    hm660.set_rs232_sender([this](protocol::Bytes b) { upstream.insert(upstream.end(), b.begin(), b.end()); });
+    hm660.set_rs232_sender(
+        [this](protocol::Bytes b) { upstream.insert(upstream.end(), b.begin(), b.end()); });
   }
 
   SimulatedMeter& add(std::size_t channel, MeterKind kind, std::uint32_t id, std::uint8_t primary,
@@ -30,7 +31,8 @@ class Hm660Test : public ::testing::Test {
     MeterIdentity identity;
     identity.id = id;
     identity.primary = primary;
-    SimulatedMeter& m = meters.emplace_back(kind, identity, HeatMeterModel(Household{}, 0, 50.0), station, clock);
+    SimulatedMeter& m =
+        meters.emplace_back(kind, identity, HeatMeterModel(Household{}, 0, 50.0), station, clock);
     hm660.attach(channel, m, faults);
     return m;
   }
@@ -42,7 +44,8 @@ class Hm660Test : public ::testing::Test {
     stream = protocol::FrameStream();
     stream.feed(upstream);
     std::vector<protocol::AnyScanResult> out;
-    for (auto r = stream.next(); r.status != mbus::ScanStatus::need_more; r = stream.next()) out.push_back(r);
+    for (auto r = stream.next(); r.status != mbus::ScanStatus::need_more; r = stream.next())
+      out.push_back(r);
     return out;
   }
 
@@ -87,7 +90,8 @@ TEST_F(Hm660Test, SendsUnknownAddressesAndBroadcastsToEveryChannel) {
 TEST_F(Hm660Test, FollowsASecondarySelectionToItsChannel) {
   add(0, MeterKind::multical403, 0x10000001, 1);
   add(1, MeterKind::sonometer30, 0x20000002, 2);
-  const auto ack = exchange(mbus::select_secondary(*mbus::SecondaryAddress::parse("20000002FFFFFFFF")));
+  const auto ack =
+      exchange(mbus::select_secondary(*mbus::SecondaryAddress::parse("20000002FFFFFFFF")));
   ASSERT_EQ(ack.size(), 1u);
   EXPECT_EQ(ack[0].mbus.type, mbus::FrameType::ack);
   const auto replies = exchange(mbus::req_ud2(mbus::kAddressSelected, true));
@@ -97,7 +101,8 @@ TEST_F(Hm660Test, FollowsASecondarySelectionToItsChannel) {
 
 TEST_F(Hm660Test, RoutesCjt188ByAddress) {
   SimulatedMeter& m = add(1, MeterKind::cjt188_heat, 0x00123456, 0);
-  const auto replies = exchange(cjt188::read_data(cjt188::kHeatHeating, m.identity().cjt188_address(), cjt188::kDiCurrentData, 1));
+  const auto replies = exchange(cjt188::read_data(
+      cjt188::kHeatHeating, m.identity().cjt188_address(), cjt188::kDiCurrentData, 1));
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].protocol, protocol::Protocol::cjt188);
   EXPECT_EQ(channel_of_last_request(), "ch2");
@@ -115,7 +120,8 @@ TEST_F(Hm660Test, ForwardsGarbageOnlyWhenConfiguredTo) {
   Hm660 raw{clock, Hm660Config{.forward_garbage = true}, nullptr};
   raw.add_channel(SegmentConfig{"raw", 2400, false, 64}, 3);
   raw.attach(0, meters.back(), LinkFaults{.junk = true});
-  raw.set_rs232_sender([this](protocol::Bytes b) { upstream.insert(upstream.end(), b.begin(), b.end()); });
+  raw.set_rs232_sender(
+      [this](protocol::Bytes b) { upstream.insert(upstream.end(), b.begin(), b.end()); });
   raw.receive_rs232(mbus::req_ud2(1, false).view());
   clock.run_until(clock.now() + seconds(5));
   EXPECT_FALSE(upstream.empty());

@@ -33,6 +33,7 @@ class SimulatedMeter final : public MbusDevice {
 
   unsigned baud() const noexcept { return baud_; }
   DataSet data_set() const noexcept { return data_set_; }
+  void set_data_set(DataSet data_set) noexcept { data_set_ = data_set; }
   // How long the motorised valve takes to move (CJ/T 188 meters).
   Micros valve_travel = seconds(15);
 

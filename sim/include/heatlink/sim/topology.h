@@ -1,0 +1,78 @@
+// A district as the simulator builds it: heat stations, their HM-660 concentrators, the
+// channels of each, and groups of meters on each channel (templates, counts, address ranges,
+// vendor mix). The YAML form is documented in docs/topology.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "heatlink/sim/calendar.h"
+#include "heatlink/sim/hm660.h"
+#include "heatlink/sim/weather.h"
+
+namespace heatlink::sim {
+
+struct MeterGroup {
+  std::vector<std::pair<MeterKind, double>> mix;  // kinds and their shares (a single kind: 1.0)
+  EnergyUnit energy_unit = EnergyUnit::kwh;
+  protocol::cjt188::VendorProfile cjt188;
+  std::size_t count = 1;
+  std::uint32_t first_id = 1;    // secondary ID as a decimal number; +1 per meter
+  int first_primary = 1;         // +1 per meter; past 250 meters have primary address 0
+  double energy_min_kwh = 0;     // initial registers, drawn per meter
+  double energy_max_kwh = 10000;
+  DataSet data_set = DataSet::standard;  // SonoMeter: the data set it starts with
+  LinkFaults link;
+  MeterFaults physical;
+};
+
+struct ChannelSpec {
+  SegmentConfig segment;
+  std::vector<MeterGroup> groups;
+};
+
+struct ConcentratorSpec {
+  Hm660Config config;
+  std::vector<ChannelSpec> channels;
+};
+
+struct StationSpec {
+  std::string name;
+  HeatingCurve curve;
+  std::vector<ConcentratorSpec> concentrators;
+};
+
+struct Topology {
+  std::optional<std::uint64_t> seed;
+  CivilTime start{2026, 11, 15};
+  WeatherProfile weather;
+  std::vector<StationSpec> stations;
+
+  std::size_t meter_count() const noexcept;
+};
+
+// A problem in a topology file: where, which key, and what is wrong.
+struct TopologyError {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+  std::string key;
+  std::string message;
+
+  // "district.yaml:12:7: key 'cout': unknown key (did you mean 'count'?)"
+  std::string to_string() const;
+};
+
+// Parses a topology; `file` names the text in errors. Never throws.
+std::variant<Topology, TopologyError> parse_topology(std::string_view text, std::string_view file);
+std::variant<Topology, TopologyError> load_topology(const std::string& path);
+
+// Secondary IDs are written in decimal and sent in BCD: 12345678 -> 0x12345678.
+std::uint32_t bcd_id(std::uint32_t decimal) noexcept;
+
+}  // namespace heatlink::sim

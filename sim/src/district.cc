@@ -1,0 +1,63 @@
+#include "heatlink/sim/district.h"
+
+#include <string>
+
+namespace heatlink::sim {
+
+namespace {
+
+// The kind of the `index`-th of `count` meters of a group: shares split the group into runs,
+// so that the same group always gives the same kinds in the same places.
+MeterKind kind_at(const MeterGroup& g, std::size_t index) noexcept {
+  double total = 0;
+  for (const auto& [kind, share] : g.mix) total += share;
+  const double position = (static_cast<double>(index) + 0.5) / static_cast<double>(g.count) * total;
+  double cumulative = 0;
+  for (const auto& [kind, share] : g.mix) {
+    cumulative += share;
+    if (position < cumulative) return kind;
+  }
+  return g.mix.back().first;
+}
+
+}  // namespace
+
+District::District(const Topology& topology, std::uint64_t seed, Trace* trace)
+    : seed_(seed), calendar_(topology.start), weather_(topology.weather) {
+  for (const StationSpec& s : topology.stations) {
+    const HeatStation& station = stations_.emplace_back(HeatStation{&calendar_, &weather_, s.curve, true});
+    for (const ConcentratorSpec& c : s.concentrators) {
+      Hm660& hm660 = concentrators_.emplace_back(queue_, c.config, trace);
+      for (const ChannelSpec& channel : c.channels) {
+        hm660.add_channel(channel.segment, seed ^ fnv1a(channel.segment.name));
+        const std::size_t index = hm660.channel_count() - 1;
+        for (const MeterGroup& g : channel.groups) {
+          for (std::size_t i = 0; i < g.count; ++i) {
+            const auto id = static_cast<std::uint32_t>(g.first_id + i);
+            const int primary = g.first_primary == 0 ? 0 : g.first_primary + static_cast<int>(i);
+            // Each meter draws from its own stream: adding a meter changes no other meter.
+            RandomStream random = RandomStream::derive(seed, "meter/" + std::to_string(id));
+            const Household household = Household::draw(random);
+            const double energy = random.uniform(g.energy_min_kwh, g.energy_max_kwh);
+            HeatMeterModel model(household, 0, energy, energy * random.uniform(0.015, 0.03));
+            model.set_faults(g.physical);
+            const MeterIdentity identity{bcd_id(id), static_cast<std::uint8_t>(primary <= 250 ? primary : 0),
+                                         g.energy_unit, g.cjt188};
+            SimulatedMeter& meter = meters_.emplace_back(kind_at(g, i), identity, model, station, queue_);
+            meter.set_data_set(g.data_set);
+            hm660.attach(index, meter, g.link);
+          }
+        }
+      }
+    }
+  }
+}
+
+Hm660* District::find_concentrator(std::string_view name) {
+  for (Hm660& c : concentrators_) {
+    if (c.config().name == name) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace heatlink::sim
