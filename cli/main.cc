@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "mbus_commands.h"
+#include "sim_command.h"
 
 int main(int argc, char** argv) {
   // Exceptions stop here (DESIGN.md rule 3): a failure the commands did not turn into a
@@ -12,13 +13,15 @@ int main(int argc, char** argv) {
     CLI::App app{"HeatLink - district-heating meter reading"};
     app.require_subcommand(1);
     heatlink::cli::add_mbus_commands(app);
+    int sim_status = 0;
+    heatlink::cli::add_sim_command(app, sim_status);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       const int code = app.exit(e);
       return code == 0 ? 0 : 2;
     }
-    return heatlink::cli::exit_status();
+    return heatlink::cli::exit_status() != 0 ? heatlink::cli::exit_status() : sim_status;
   } catch (const std::exception& e) {
     std::cerr << "heatlink: " << e.what() << '\n';
     return 3;

@@ -25,7 +25,8 @@ MeterKind kind_at(const MeterGroup& g, std::size_t index) noexcept {
 District::District(const Topology& topology, std::uint64_t seed, Trace* trace)
     : seed_(seed), calendar_(topology.start), weather_(topology.weather) {
   for (const StationSpec& s : topology.stations) {
-    const HeatStation& station = stations_.emplace_back(HeatStation{&calendar_, &weather_, s.curve, true});
+    const HeatStation& station =
+        stations_.emplace_back(HeatStation{&calendar_, &weather_, s.curve, true});
     for (const ConcentratorSpec& c : s.concentrators) {
       Hm660& hm660 = concentrators_.emplace_back(queue_, c.config, trace);
       for (const ChannelSpec& channel : c.channels) {
@@ -41,9 +42,11 @@ District::District(const Topology& topology, std::uint64_t seed, Trace* trace)
             const double energy = random.uniform(g.energy_min_kwh, g.energy_max_kwh);
             HeatMeterModel model(household, 0, energy, energy * random.uniform(0.015, 0.03));
             model.set_faults(g.physical);
-            const MeterIdentity identity{bcd_id(id), static_cast<std::uint8_t>(primary <= 250 ? primary : 0),
+            const MeterIdentity identity{bcd_id(id),
+                                         static_cast<std::uint8_t>(primary <= 250 ? primary : 0),
                                          g.energy_unit, g.cjt188};
-            SimulatedMeter& meter = meters_.emplace_back(kind_at(g, i), identity, model, station, queue_);
+            SimulatedMeter& meter =
+                meters_.emplace_back(kind_at(g, i), identity, model, station, queue_);
             meter.set_data_set(g.data_set);
             hm660.attach(index, meter, g.link);
           }

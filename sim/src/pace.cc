@@ -1,5 +1,6 @@
 #include "heatlink/sim/pace.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <thread>
@@ -43,6 +44,12 @@ void PacedRunner::set_pace(Pace pace) {
 Micros PacedRunner::wall_time_of(Micros virtual_time) const noexcept {
   const double elapsed = static_cast<double>(virtual_time - virtual_anchor_) / pace_.factor;
   return wall_anchor_ + static_cast<Micros>(elapsed);
+}
+
+Micros PacedRunner::virtual_now() const {
+  if (pace_.mode == Pace::Mode::fastest) return queue_.now();
+  const double elapsed = static_cast<double>(wall_.now() - wall_anchor_) * pace_.factor;
+  return std::max(queue_.now(), virtual_anchor_ + static_cast<Micros>(elapsed));
 }
 
 std::size_t PacedRunner::run_until(Micros until) {

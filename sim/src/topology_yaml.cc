@@ -109,7 +109,8 @@ class Reader {
     if (const YAML::Node n = map[key]) out = value<T>(n, key, expected);
   }
 
-  double number(const YAML::Node& map, const char* key, double fallback, double lo, double hi) const {
+  double number(const YAML::Node& map, const char* key, double fallback, double lo,
+                double hi) const {
     const YAML::Node n = map[key];
     if (!n) return fallback;
     const double v = value<double>(n, key, "a number");
@@ -154,7 +155,8 @@ class Reader {
     optional(map, "bad_checksum", g.link.bad_checksum, "true or false");
     optional(map, "junk", g.link.junk, "true or false");
     optional(map, "truncated", g.link.truncated, "true or false");
-    g.link.read_budget = static_cast<std::uint32_t>(number(map, "read_budget", g.link.read_budget, 0, 1e6));
+    g.link.read_budget =
+        static_cast<std::uint32_t>(number(map, "read_budget", g.link.read_budget, 0, 1e6));
     g.link.unit_loads = static_cast<float>(number(map, "unit_loads", g.link.unit_loads, 0, 1000));
     g.physical.leak_m3_per_h =
         static_cast<float>(number(map, "leak_m3_per_h", g.physical.leak_m3_per_h, 0, 100));
@@ -176,7 +178,8 @@ class Reader {
         const std::string name = value<std::string>(item, "physical", "a fault name");
         const auto* found = std::find_if(std::begin(kNames), std::end(kNames),
                                          [&](const auto& p) { return p.first == name; });
-        if (found == std::end(kNames)) fail(item, "physical", "unknown physical fault '" + name + "'");
+        if (found == std::end(kNames))
+          fail(item, "physical", "unknown physical fault '" + name + "'");
         g.physical.flags = static_cast<std::uint16_t>(g.physical.flags | found->second);
       }
     }
@@ -196,18 +199,27 @@ class Reader {
     }
     if (const YAML::Node u = map["energy_unit"]) {
       const std::string text = value<std::string>(u, "energy_unit", "kwh, mwh or gj");
-      if (text == "kwh") g.energy_unit = EnergyUnit::kwh;
-      else if (text == "mwh") g.energy_unit = EnergyUnit::mwh;
-      else if (text == "gj") g.energy_unit = EnergyUnit::gj;
-      else fail(u, "energy_unit", "expected kwh, mwh or gj");
+      if (text == "kwh")
+        g.energy_unit = EnergyUnit::kwh;
+      else if (text == "mwh")
+        g.energy_unit = EnergyUnit::mwh;
+      else if (text == "gj")
+        g.energy_unit = EnergyUnit::gj;
+      else
+        fail(u, "energy_unit", "expected kwh, mwh or gj");
     }
     if (const YAML::Node d = map["data_set"]) {
       const std::string text = value<std::string>(d, "data_set", "a data set");
-      if (text == "standard") g.data_set = DataSet::standard;
-      else if (text == "all") g.data_set = DataSet::all;
-      else if (text == "billing") g.data_set = DataSet::billing;
-      else if (text == "instantaneous") g.data_set = DataSet::instantaneous;
-      else fail(d, "data_set", "expected standard, all, billing or instantaneous");
+      if (text == "standard")
+        g.data_set = DataSet::standard;
+      else if (text == "all")
+        g.data_set = DataSet::all;
+      else if (text == "billing")
+        g.data_set = DataSet::billing;
+      else if (text == "instantaneous")
+        g.data_set = DataSet::instantaneous;
+      else
+        fail(d, "data_set", "expected standard, all, billing or instantaneous");
     }
     if (const YAML::Node e = map["energy_kwh"]) {
       if (!e.IsSequence() || e.size() != 2) fail(e, "energy_kwh", "expected [min, max]");
@@ -222,27 +234,31 @@ class Reader {
       check_keys(c, {"di_order", "unit_placement", "preamble"});
       if (const YAML::Node o = c["di_order"]) {
         const std::string text = value<std::string>(o, "di_order", "high_first or low_first");
-        if (text != "high_first" && text != "low_first") fail(o, "di_order", "expected high_first or low_first");
+        if (text != "high_first" && text != "low_first")
+          fail(o, "di_order", "expected high_first or low_first");
         g.cjt188.di_order = text == "high_first" ? protocol::cjt188::DiOrder::high_first
                                                  : protocol::cjt188::DiOrder::low_first;
       }
       if (const YAML::Node p = c["unit_placement"]) {
-        const std::string text = value<std::string>(p, "unit_placement", "after_value or before_value");
+        const std::string text =
+            value<std::string>(p, "unit_placement", "after_value or before_value");
         if (text != "after_value" && text != "before_value") {
           fail(p, "unit_placement", "expected after_value or before_value");
         }
-        g.cjt188.unit_placement = text == "after_value" ? protocol::cjt188::UnitPlacement::after_value
-                                                        : protocol::cjt188::UnitPlacement::before_value;
+        g.cjt188.unit_placement = text == "after_value"
+                                      ? protocol::cjt188::UnitPlacement::after_value
+                                      : protocol::cjt188::UnitPlacement::before_value;
       }
       g.cjt188.preamble = static_cast<std::uint8_t>(number(c, "preamble", g.cjt188.preamble, 0, 4));
     }
     if (const YAML::Node f = map["faults"]) faults(f, g);
   }
 
-  MeterGroup group(const YAML::Node& map, const std::map<std::string, MeterGroup>& templates) const {
+  MeterGroup group(const YAML::Node& map,
+                   const std::map<std::string, MeterGroup>& templates) const {
     expect_map(map, "meters");
-    check_keys(map, {"template", "kind", "mix", "count", "id", "primary", "energy_kwh", "energy_unit",
-                     "data_set", "cjt188", "faults"});
+    check_keys(map, {"template", "kind", "mix", "count", "id", "primary", "energy_kwh",
+                     "energy_unit", "data_set", "cjt188", "faults"});
     MeterGroup g;
     g.mix = {{MeterKind::multical403, 1.0}};
     if (const YAML::Node t = map["template"]) {
@@ -262,15 +278,18 @@ class Reader {
   }
 
   Topology topology(const YAML::Node& root) const {
-    if (!root.IsMap()) fail(root, "", "a topology is a mapping with stations (see docs/topology.md)");
+    if (!root.IsMap())
+      fail(root, "", "a topology is a mapping with stations (see docs/topology.md)");
     check_keys(root, {"seed", "start", "weather", "templates", "stations"});
     Topology t;
-    if (const YAML::Node s = root["seed"]) t.seed = value<std::uint64_t>(s, "seed", "a non-negative integer");
+    if (const YAML::Node s = root["seed"])
+      t.seed = value<std::uint64_t>(s, "seed", "a non-negative integer");
     if (const YAML::Node s = root["start"]) t.start = time(s, "start");
     const Calendar calendar(t.start);
     if (const YAML::Node w = root["weather"]) {
       expect_map(w, "weather");
-      check_keys(w, {"annual_mean", "annual_amplitude", "coldest_day_of_year", "daily_amplitude", "table"});
+      check_keys(w, {"annual_mean", "annual_amplitude", "coldest_day_of_year", "daily_amplitude",
+                     "table"});
       t.weather.annual_mean = number(w, "annual_mean", t.weather.annual_mean, -50, 50);
       t.weather.annual_amplitude = number(w, "annual_amplitude", t.weather.annual_amplitude, 0, 50);
       t.weather.coldest_day_of_year =
@@ -279,7 +298,8 @@ class Reader {
       if (const YAML::Node table = w["table"]) {
         if (!table.IsSequence()) fail(table, "table", "expected a list of [date-time, degC]");
         for (const YAML::Node& row : table) {
-          if (!row.IsSequence() || row.size() != 2) fail(row, "table", "expected [date-time, degC]");
+          if (!row.IsSequence() || row.size() != 2)
+            fail(row, "table", "expected [date-time, degC]");
           const Micros when = calendar.time_of(time(row[0], "table"));
           if (!t.weather.table.empty() && when <= t.weather.table.back().first) {
             fail(row, "table", "times must increase");
@@ -293,7 +313,8 @@ class Reader {
       expect_map(ts, "templates");
       for (const auto& entry : ts) {
         expect_map(entry.second, entry.first.as<std::string>());
-        check_keys(entry.second, {"kind", "mix", "energy_kwh", "energy_unit", "data_set", "cjt188", "faults"});
+        check_keys(entry.second,
+                   {"kind", "mix", "energy_kwh", "energy_unit", "data_set", "cjt188", "faults"});
         MeterGroup g;
         g.mix = {{MeterKind::multical403, 1.0}};
         meter_fields(entry.second, g);
@@ -308,7 +329,8 @@ class Reader {
     return t;
   }
 
-  StationSpec station(const YAML::Node& map, const std::map<std::string, MeterGroup>& templates) const {
+  StationSpec station(const YAML::Node& map,
+                      const std::map<std::string, MeterGroup>& templates) const {
     expect_map(map, "stations");
     check_keys(map, {"name", "heating_curve", "concentrators"});
     StationSpec s;
@@ -320,13 +342,15 @@ class Reader {
       s.curve.design_supply = number(c, "design_supply", s.curve.design_supply, 20, 150);
       s.curve.mild_outdoor = number(c, "mild_outdoor", s.curve.mild_outdoor, -20, 30);
       s.curve.mild_supply = number(c, "mild_supply", s.curve.mild_supply, 20, 150);
-      if (s.curve.mild_outdoor <= s.curve.design_outdoor) fail(c, "mild_outdoor", "must be above design_outdoor");
+      if (s.curve.mild_outdoor <= s.curve.design_outdoor)
+        fail(c, "mild_outdoor", "must be above design_outdoor");
     }
     const YAML::Node list = map["concentrators"];
     if (!list || !list.IsSequence()) fail(list ? list : map, "concentrators", "expected a list");
     for (const YAML::Node& c : list) {
       expect_map(c, "concentrators");
-      check_keys(c, {"name", "rs232_baud", "rs232_format", "reply_timeout_ms", "forward_garbage", "channels"});
+      check_keys(c, {"name", "rs232_baud", "rs232_format", "reply_timeout_ms", "forward_garbage",
+                     "channels"});
       ConcentratorSpec spec;
       spec.config.name = c["name"] ? value<std::string>(c["name"], "name", "a name") : "hm660";
       spec.config.rs232_baud = static_cast<unsigned>(number(c, "rs232_baud", 9600, 300, 115200));
@@ -335,10 +359,12 @@ class Reader {
         if (text != "8E1" && text != "8N1") fail(f, "rs232_format", "expected 8E1 or 8N1");
         spec.config.rs232_bits_per_character = text == "8E1" ? 11 : 10;
       }
-      spec.config.reply_timeout = milliseconds(static_cast<std::int64_t>(number(c, "reply_timeout_ms", 2000, 10, 600000)));
+      spec.config.reply_timeout =
+          milliseconds(static_cast<std::int64_t>(number(c, "reply_timeout_ms", 2000, 10, 600000)));
       optional(c, "forward_garbage", spec.config.forward_garbage, "true or false");
       const YAML::Node channels = c["channels"];
-      if (!channels || !channels.IsSequence()) fail(channels ? channels : c, "channels", "expected a list");
+      if (!channels || !channels.IsSequence())
+        fail(channels ? channels : c, "channels", "expected a list");
       for (const YAML::Node& ch : channels) {
         expect_map(ch, "channels");
         check_keys(ch, {"name", "baud", "echo", "max_unit_loads", "meters"});
@@ -347,8 +373,10 @@ class Reader {
                                (ch["name"] ? value<std::string>(ch["name"], "name", "a name")
                                            : "ch" + std::to_string(spec.channels.size() + 1));
         channel.segment.baud = static_cast<unsigned>(number(ch, "baud", 2400, 300, 38400));
-        if (channel.segment.baud % 300 != 0 || ((channel.segment.baud / 300) & (channel.segment.baud / 300 - 1)) != 0) {
-          fail(ch["baud"], "baud", "M-Bus rates are 300, 600, 1200, 2400, 4800, 9600, 19200, 38400");
+        if (channel.segment.baud % 300 != 0 ||
+            ((channel.segment.baud / 300) & (channel.segment.baud / 300 - 1)) != 0) {
+          fail(ch["baud"], "baud",
+               "M-Bus rates are 300, 600, 1200, 2400, 4800, 9600, 19200, 38400");
         }
         optional(ch, "echo", channel.segment.echo, "true or false");
         channel.segment.max_unit_loads = number(ch, "max_unit_loads", 250, 1, 2000);

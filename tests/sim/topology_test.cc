@@ -50,7 +50,8 @@ Topology parse(std::string_view text) {
 TopologyError error_of(std::string_view text) {
   auto result = parse_topology(text, "bad.yaml");
   EXPECT_TRUE(std::holds_alternative<TopologyError>(result));
-  return std::holds_alternative<TopologyError>(result) ? std::get<TopologyError>(result) : TopologyError{};
+  return std::holds_alternative<TopologyError>(result) ? std::get<TopologyError>(result)
+                                                       : TopologyError{};
 }
 
 TEST(Topology, ParsesStationsConcentratorsChannelsAndMeterGroups) {
@@ -92,7 +93,8 @@ TEST(Topology, AddingAMeterChangesNoOtherMetersDraws) {
 }
 
 TEST(Topology, NamesFileLineColumnAndKeyAndSuggestsTheNearestKey) {
-  const TopologyError e = error_of("stations:\n  - name: s\n    concentrators:\n      - name: c\n        chanels: []\n");
+  const TopologyError e = error_of(
+      "stations:\n  - name: s\n    concentrators:\n      - name: c\n        chanels: []\n");
   EXPECT_EQ(e.file, "bad.yaml");
   EXPECT_EQ(e.line, 5);
   EXPECT_EQ(e.column, 9);
@@ -122,7 +124,8 @@ TEST(Topology, ReportsYamlSyntaxErrorsByLine) {
 
 TEST(Topology, LoadsTheBundledSmallDistrict) {
   auto result = load_topology(HEATLINK_SOURCE_DIR "/scenarios/topologies/small-district.yaml");
-  ASSERT_TRUE(std::holds_alternative<Topology>(result)) << std::get<TopologyError>(result).to_string();
+  ASSERT_TRUE(std::holds_alternative<Topology>(result))
+      << std::get<TopologyError>(result).to_string();
   EXPECT_EQ(std::get<Topology>(result).meter_count(), 310u);
 }
 
@@ -143,7 +146,8 @@ std::uint64_t day_of_reads(std::uint64_t seed) {
       SimulatedMeter& m = d.meter(i);
       const protocol::FrameBytes request =
           m.kind() == MeterKind::cjt188_heat
-              ? protocol::cjt188::read_data(protocol::cjt188::kHeatHeating, m.identity().cjt188_address(),
+              ? protocol::cjt188::read_data(protocol::cjt188::kHeatHeating,
+                                            m.identity().cjt188_address(),
                                             protocol::cjt188::kDiCurrentData, 1)
               : mbus::select_secondary(mbus::SecondaryAddress{m.identity().id, 0xFFFF, 0xFF, 0xFF});
       hm.receive_rs232(request.view());

@@ -49,9 +49,12 @@ class PacedRunner {
   // pace is fastest. Returns the number of events run.
   std::size_t run_until(Micros until);
 
- private:
+  // Virtual time now, by the wall clock (the queue's own time at the fastest pace), and the
+  // wall time at which virtual time reaches `virtual_time`.
+  Micros virtual_now() const;
   Micros wall_time_of(Micros virtual_time) const noexcept;
 
+ private:
   EventQueue& queue_;
   WallClock& wall_;
   Pace pace_;

@@ -22,9 +22,9 @@ struct MeterGroup {
   EnergyUnit energy_unit = EnergyUnit::kwh;
   protocol::cjt188::VendorProfile cjt188;
   std::size_t count = 1;
-  std::uint32_t first_id = 1;    // secondary ID as a decimal number; +1 per meter
-  int first_primary = 1;         // +1 per meter; past 250 meters have primary address 0
-  double energy_min_kwh = 0;     // initial registers, drawn per meter
+  std::uint32_t first_id = 1;  // secondary ID as a decimal number; +1 per meter
+  int first_primary = 1;       // +1 per meter; past 250 meters have primary address 0
+  double energy_min_kwh = 0;   // initial registers, drawn per meter
   double energy_max_kwh = 10000;
   DataSet data_set = DataSet::standard;  // SonoMeter: the data set it starts with
   LinkFaults link;

@@ -1,0 +1,107 @@
+#include "sim_command.h"
+
+#include <poll.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <variant>
+
+#include "heatlink/sim/district.h"
+#include "heatlink/sim/pace.h"
+#include "heatlink/sim/pty_link.h"
+
+namespace heatlink::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void request_stop(int) { g_stop = 1; }
+
+struct SimArgs {
+  std::string topology;
+  std::string pty;
+  std::string concentrator;
+  std::string pace = "realtime";
+  std::optional<std::uint64_t> seed;
+  double duration_s = 0;  // virtual seconds; 0: until interrupted
+};
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "heatlink sim: %s\n", message.c_str());
+  return 2;
+}
+
+int run_sim(const SimArgs& args) {
+  auto loaded = sim::load_topology(args.topology);
+  if (const auto* error = std::get_if<sim::TopologyError>(&loaded)) return fail(error->to_string());
+  const sim::Topology& topology = std::get<sim::Topology>(loaded);
+  auto pace = sim::Pace::parse(args.pace);
+  if (!pace) return fail("--pace: " + pace.error().message());
+  if (args.pty.empty()) return fail("give --pty PATH: the concentrator's RS-232 side as a pseudo-terminal");
+  if (pace->mode == sim::Pace::Mode::fastest) {
+    return fail("--pace fast cannot serve a serial client; use realtime or xN");
+  }
+  const std::uint64_t seed = args.seed.value_or(topology.seed.value_or(1));
+  sim::District district(topology, seed);
+  sim::Hm660* hm660 =
+      args.concentrator.empty() ? &district.concentrator(0) : district.find_concentrator(args.concentrator);
+  if (hm660 == nullptr) return fail("no concentrator named '" + args.concentrator + "'");
+  std::string error;
+  auto pty = sim::PtyLink::open(args.pty, error);
+  if (!pty) return fail(error);
+  hm660->set_rs232_sender([&pty](protocol::Bytes bytes) { pty->write(bytes); });
+
+  std::signal(SIGINT, request_stop);
+  std::signal(SIGTERM, request_stop);
+  sim::SteadyWallClock wall;
+  sim::PacedRunner runner(district.queue(), wall, *pace);
+  std::fprintf(stderr, "heatlink sim: %zu meters, seed %llu; %s on %s -> %s at %u Bd\n",
+               district.meter_count(), static_cast<unsigned long long>(seed),
+               hm660->config().name.c_str(), args.pty.c_str(), pty->device().c_str(),
+               hm660->config().rs232_baud);
+  unsigned warned_baud = 0;
+  const auto stop_at = static_cast<sim::Micros>(args.duration_s * 1e6);
+  while (g_stop == 0) {
+    runner.run_until(runner.virtual_now());
+    if (stop_at > 0 && district.queue().now() >= stop_at) break;
+    // Sleep until the next event is due or the client writes, whichever comes first.
+    const auto next = district.queue().next_time();
+    const sim::Micros deadline = next ? runner.wall_time_of(*next) : wall.now() + sim::milliseconds(100);
+    const auto wait_ms = static_cast<int>(std::clamp<sim::Micros>((deadline - wall.now()) / 1000, 0, 100));
+    pollfd p{pty->fd(), POLLIN, 0};
+    if (::poll(&p, 1, wait_ms) <= 0 || (p.revents & POLLIN) == 0) continue;
+    std::vector<std::uint8_t> bytes = pty->read_available();
+    if (bytes.empty()) continue;
+    runner.run_until(runner.virtual_now());
+    const unsigned client = pty->client_baud();
+    if (client != 0 && client != hm660->config().rs232_baud) {
+      // At the wrong rate a UART sees framing errors, not the bytes that were sent.
+      if (warned_baud != client) {
+        std::fprintf(stderr, "heatlink sim: the client talks at %u Bd, the concentrator at %u Bd\n",
+                     client, hm660->config().rs232_baud);
+        warned_baud = client;
+      }
+      for (auto& b : bytes) b = static_cast<std::uint8_t>(b ^ 0xA5);
+    }
+    hm660->receive_rs232(bytes);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_sim_command(CLI::App& app, int& status) {
+  auto args = std::make_shared<SimArgs>();
+  CLI::App* sim = app.add_subcommand("sim", "Run a simulated district");
+  sim->add_option("--topology", args->topology, "the district (YAML, see docs/topology.md)")->required();
+  sim->add_option("--pty", args->pty, "expose the concentrator's RS-232 side as a pty linked here");
+  sim->add_option("--concentrator", args->concentrator, "which concentrator (default: the first)");
+  sim->add_option("--seed", args->seed, "the seed (default: the topology's, else 1)");
+  sim->add_option("--pace", args->pace, "realtime, or xN for N times real time");
+  sim->add_option("--duration", args->duration_s, "stop after this many simulated seconds");
+  sim->callback([args, &status] { status = run_sim(*args); });
+}
+
+}  // namespace heatlink::cli
