@@ -33,6 +33,7 @@ test: deps
 
 bench: build
 	$(BUILD)/bin/bench_decode
+	$(BUILD)/bin/bench_sim
 
 # A long fuzzing session: every target for FUZZ_SECONDS seconds.
 fuzz:

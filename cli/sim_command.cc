@@ -17,7 +17,9 @@ namespace heatlink::cli {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
-void request_stop(int) { g_stop = 1; }
+void request_stop(int) {
+  g_stop = 1;
+}
 
 struct SimArgs {
   std::string topology;
@@ -39,14 +41,15 @@ int run_sim(const SimArgs& args) {
   const sim::Topology& topology = std::get<sim::Topology>(loaded);
   auto pace = sim::Pace::parse(args.pace);
   if (!pace) return fail("--pace: " + pace.error().message());
-  if (args.pty.empty()) return fail("give --pty PATH: the concentrator's RS-232 side as a pseudo-terminal");
+  if (args.pty.empty())
+    return fail("give --pty PATH: the concentrator's RS-232 side as a pseudo-terminal");
   if (pace->mode == sim::Pace::Mode::fastest) {
     return fail("--pace fast cannot serve a serial client; use realtime or xN");
   }
   const std::uint64_t seed = args.seed.value_or(topology.seed.value_or(1));
   sim::District district(topology, seed);
-  sim::Hm660* hm660 =
-      args.concentrator.empty() ? &district.concentrator(0) : district.find_concentrator(args.concentrator);
+  sim::Hm660* hm660 = args.concentrator.empty() ? &district.concentrator(0)
+                                                : district.find_concentrator(args.concentrator);
   if (hm660 == nullptr) return fail("no concentrator named '" + args.concentrator + "'");
   std::string error;
   auto pty = sim::PtyLink::open(args.pty, error);
@@ -68,8 +71,10 @@ int run_sim(const SimArgs& args) {
     if (stop_at > 0 && district.queue().now() >= stop_at) break;
     // Sleep until the next event is due or the client writes, whichever comes first.
     const auto next = district.queue().next_time();
-    const sim::Micros deadline = next ? runner.wall_time_of(*next) : wall.now() + sim::milliseconds(100);
-    const auto wait_ms = static_cast<int>(std::clamp<sim::Micros>((deadline - wall.now()) / 1000, 0, 100));
+    const sim::Micros deadline =
+        next ? runner.wall_time_of(*next) : wall.now() + sim::milliseconds(100);
+    const auto wait_ms =
+        static_cast<int>(std::clamp<sim::Micros>((deadline - wall.now()) / 1000, 0, 100));
     pollfd p{pty->fd(), POLLIN, 0};
     if (::poll(&p, 1, wait_ms) <= 0 || (p.revents & POLLIN) == 0) continue;
     std::vector<std::uint8_t> bytes = pty->read_available();
@@ -95,7 +100,8 @@ int run_sim(const SimArgs& args) {
 void add_sim_command(CLI::App& app, int& status) {
   auto args = std::make_shared<SimArgs>();
   CLI::App* sim = app.add_subcommand("sim", "Run a simulated district");
-  sim->add_option("--topology", args->topology, "the district (YAML, see docs/topology.md)")->required();
+  sim->add_option("--topology", args->topology, "the district (YAML, see docs/topology.md)")
+      ->required();
   sim->add_option("--pty", args->pty, "expose the concentrator's RS-232 side as a pty linked here");
   sim->add_option("--concentrator", args->concentrator, "which concentrator (default: the first)");
   sim->add_option("--seed", args->seed, "the seed (default: the topology's, else 1)");

@@ -161,7 +161,8 @@ void HeatMeterModel::integrate(Micros from, Micros to, const HeatStation& statio
     if (faults_.sensor_error()) s.error_seconds += whole_seconds;
     if (!faults_.has(MeterFaults::frozen_registers)) {
       const double forward = std::max(0.0F, s.flow_m3_per_h) * hours;
-      s.energy_kwh += static_cast<double>(s.power_kw) * hours;
+      const double sign = faults_.has(MeterFaults::registers_backwards) ? -1.0 : 1.0;
+      s.energy_kwh += sign * static_cast<double>(s.power_kw) * hours;
       s.volume_m3 += forward;
       s.flow_temperature_integral += forward * s.supply_c;
       s.return_temperature_integral += forward * s.return_c;

@@ -41,7 +41,9 @@ std::optional<PtyLink> PtyLink::open(const std::string& path, std::string& error
 }
 
 PtyLink::PtyLink(PtyLink&& other) noexcept
-    : master_(other.master_), slave_(other.slave_), device_(std::move(other.device_)),
+    : master_(other.master_),
+      slave_(other.slave_),
+      device_(std::move(other.device_)),
       link_(std::move(other.link_)) {
   other.master_ = other.slave_ = -1;
   other.link_.clear();
@@ -83,17 +85,28 @@ unsigned PtyLink::client_baud() const {
   termios t{};
   if (::tcgetattr(slave_, &t) != 0) return 0;
   switch (::cfgetospeed(&t)) {
-    case B300: return 300;
-    case B600: return 600;
-    case B1200: return 1200;
-    case B2400: return 2400;
-    case B4800: return 4800;
-    case B9600: return 9600;
-    case B19200: return 19200;
-    case B38400: return 38400;
-    case B57600: return 57600;
-    case B115200: return 115200;
-    default: return 0;
+    case B300:
+      return 300;
+    case B600:
+      return 600;
+    case B1200:
+      return 1200;
+    case B2400:
+      return 2400;
+    case B4800:
+      return 4800;
+    case B9600:
+      return 9600;
+    case B19200:
+      return 19200;
+    case B38400:
+      return 38400;
+    case B57600:
+      return 57600;
+    case B115200:
+      return 115200;
+    default:
+      return 0;
   }
 }
 

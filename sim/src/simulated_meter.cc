@@ -37,6 +37,10 @@ protocol::FrameBytes SimulatedMeter::telegram(std::uint8_t address, std::size_t 
   return mbus_telegram(context(clock_->now()), address, part, more);
 }
 
+std::optional<protocol::FrameBytes> SimulatedMeter::alarm(std::uint8_t address) {
+  return mbus_alarm(context(clock_->now()), address);
+}
+
 void SimulatedMeter::application_reset(std::optional<std::uint8_t> subcode) {
   if (kind_ != MeterKind::sonometer30) return;
   switch (subcode.value_or(0)) {

@@ -173,7 +173,8 @@ class Reader {
           {"air_in_flow_sensor", MeterFaults::air_in_flow_sensor},
           {"reverse_flow", MeterFaults::reverse_flow},
           {"frozen_registers", MeterFaults::frozen_registers},
-          {"valve_stuck", MeterFaults::valve_stuck}};
+          {"valve_stuck", MeterFaults::valve_stuck},
+          {"registers_backwards", MeterFaults::registers_backwards}};
       for (const YAML::Node& item : list) {
         const std::string name = value<std::string>(item, "physical", "a fault name");
         const auto* found = std::find_if(std::begin(kNames), std::end(kNames),

@@ -324,6 +324,34 @@ protocol::cjt188::HeatData cjt188_heat_data(const TelegramContext& c, Micros now
   return h;
 }
 
+std::optional<protocol::FrameBytes> mbus_alarm(const TelegramContext& c, std::uint8_t address) {
+  if (c.model.faults().flags == 0 && c.model.faults().leak_m3_per_h <= 0) return std::nullopt;
+  Records records;
+  switch (c.kind) {
+    case MeterKind::multical403:
+    case MeterKind::multical603:
+      records.push_back(RecordSpec::make({0xFF, 0x22}, 0x4, kamstrup_info_code(c.model)));
+      break;
+    case MeterKind::sharky775:
+      records.push_back(RecordSpec::make({0xFD, 0x17}, 0x1, sharky_error_flags(c.model)));
+      break;
+    case MeterKind::sonometer30:
+      records.push_back(RecordSpec::make({0xFD, 0x17}, 0x4, sonometer_error_code(c.model)));
+      break;
+    case MeterKind::cjt188_heat:
+      return std::nullopt;
+  }
+  records.push_back(time_record(0x6D, 0x4, c.meter_clock, 'F'));
+  mbus::TelegramHeader h;
+  h.id = c.identity.id;
+  h.manufacturer = c.identity.manufacturer(c.kind);
+  h.version = c.identity.version(c.kind);
+  h.medium = c.identity.medium(c.kind);
+  h.access_number = c.access_number;
+  h.status = 0x10;
+  return *mbus::encode_rsp_ud(address, h, records, false, {}, mbus::kRspUd | mbus::kFcb);
+}
+
 protocol::FrameBytes mbus_telegram(const TelegramContext& c, std::uint8_t address, std::size_t part,
                                    bool* more) {
   Records records;
@@ -365,7 +393,11 @@ protocol::FrameBytes mbus_telegram(const TelegramContext& c, std::uint8_t addres
   h.medium = c.identity.medium(c.kind);
   h.access_number = c.access_number;
   h.status = c.model.faults().flags != 0 ? 0x10 : 0x00;  // "permanent error" when faulty
-  const auto frame = mbus::encode_rsp_ud(address, h, records, *more);
+  // ACD: class 1 data (an alarm) is waiting for REQ_UD1.
+  const bool alarm = c.model.faults().flags != 0 || c.model.faults().leak_m3_per_h > 0;
+  const auto frame =
+      mbus::encode_rsp_ud(address, h, records, *more, {},
+                          static_cast<std::uint8_t>(mbus::kRspUd | (alarm ? mbus::kFcb : 0)));
   if (frame.ok()) return *frame;
   // Our layouts fit 252 bytes; should one not, answer as a meter does: application error 3.
   const std::uint8_t too_many_records[1] = {0x03};

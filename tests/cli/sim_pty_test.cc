@@ -1,6 +1,7 @@
 // `heatlink sim --pty`: a serial client opens the pseudo-terminal at 2400 8E1, finds a meter
 // by secondary selection and reads its multi-telegram answer, as a real M-Bus master would.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -8,8 +9,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <string>
@@ -31,9 +30,12 @@ class SimPty : public ::testing::Test {
  protected:
   void SetUp() override {
     link_ = ::testing::TempDir() + "heatlink-sim-" + std::to_string(::getpid()) + ".pty";
-    std::vector<std::string> args = {HEATLINK_BIN, "sim", "--topology",
-                                     HEATLINK_SOURCE_DIR "/scenarios/topologies/small-district.yaml",
-                                     "--pty", link_, "--pace", "x20", "--seed", "5"};
+    std::vector<std::string> args = {
+        HEATLINK_BIN, "sim",
+        "--topology", HEATLINK_SOURCE_DIR "/scenarios/topologies/small-district.yaml",
+        "--pty",      link_,
+        "--pace",     "x20",
+        "--seed",     "5"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -67,8 +69,9 @@ class SimPty : public ::testing::Test {
   }
 
   // Sends `request` and returns the first complete frame that comes back, if any.
-  std::optional<std::vector<std::uint8_t>> exchange(const heatlink::protocol::FrameBytes& request,
-                                                    std::chrono::seconds timeout = std::chrono::seconds(10)) {
+  std::optional<std::vector<std::uint8_t>> exchange(
+      const heatlink::protocol::FrameBytes& request,
+      std::chrono::seconds timeout = std::chrono::seconds(10)) {
     EXPECT_EQ(::write(fd_, request.bytes.data(), request.size), static_cast<ssize_t>(request.size));
     FrameStream stream;
     const auto give_up = std::chrono::steady_clock::now() + timeout;
@@ -80,7 +83,8 @@ class SimPty : public ::testing::Test {
       if (n <= 0) continue;
       stream.feed({buf, static_cast<std::size_t>(n)});
       for (auto r = stream.next(); r.status != mbus::ScanStatus::need_more; r = stream.next()) {
-        if (r.status == mbus::ScanStatus::complete) return std::vector<std::uint8_t>(r.bytes.begin(), r.bytes.end());
+        if (r.status == mbus::ScanStatus::complete)
+          return std::vector<std::uint8_t>(r.bytes.begin(), r.bytes.end());
       }
     }
     return std::nullopt;
@@ -93,7 +97,8 @@ class SimPty : public ::testing::Test {
 
 TEST_F(SimPty, FindsAMeterBySecondarySelectionAndReadsItsMultiTelegramAnswer) {
   // The small district's SonoMeters (IDs 20000001-20000005) answer with all data: two telegrams.
-  const auto ack = exchange(mbus::select_secondary(*mbus::SecondaryAddress::parse("20000003FFFFFFFF")));
+  const auto ack =
+      exchange(mbus::select_secondary(*mbus::SecondaryAddress::parse("20000003FFFFFFFF")));
   ASSERT_TRUE(ack.has_value());
   EXPECT_EQ(*ack, std::vector<std::uint8_t>{0xE5});
 

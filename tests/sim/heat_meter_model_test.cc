@@ -148,6 +148,13 @@ TEST_F(HeatMeterModelTest, AirReverseFlowLeakAndFrozenRegistersShow) {
   EXPECT_EQ(frozen.state().energy_kwh, frozen_energy);
 }
 
+TEST_F(HeatMeterModelTest, RegistersCanRunBackwards) {
+  HeatMeterModel meter(household, 0, 1000.0);
+  add_fault(meter, MeterFaults::registers_backwards);
+  meter.advance(hours(6), station);
+  EXPECT_LT(meter.state().energy_kwh, 1000.0);
+}
+
 TEST_F(HeatMeterModelTest, TheMeterClockDrifts) {
   HeatMeterModel meter(household, 0);
   MeterFaults drifting;

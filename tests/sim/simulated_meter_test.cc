@@ -169,6 +169,25 @@ TEST_F(SimulatedMeterTest, SonoMeterErrorCodeHasFourHexDigits) {
   EXPECT_EQ(find(protocol::Quantity::error_flags).mantissa, 0x1842);
 }
 
+TEST_F(SimulatedMeterTest, AnswersReqUd1WithAnAlarmWhileAFaultIsPresent) {
+  SimulatedMeter& meter = add(MeterKind::multical403, 0x11223344, 1);
+  const auto req_ud1 = mbus::decode_frame(mbus::req_ud1(1, true).view());
+  auto answer = meter.mbus().receive(*req_ud1);
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_EQ(answer->size, 1u);  // E5: nothing to report
+  read(meter);
+  EXPECT_EQ(mbus::decode_frame(reply->view())->c & mbus::kFcb, 0);  // no ACD
+  MeterFaults faults;
+  faults.flags = MeterFaults::reverse_flow;
+  meter.model().set_faults(faults);
+  read(meter, false);
+  EXPECT_NE(mbus::decode_frame(reply->view())->c & mbus::kFcb, 0);  // ACD: an alarm waits
+  answer = meter.mbus().receive(*mbus::decode_frame(mbus::req_ud1(1, false).view()));
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(mbus::decode_telegram(*mbus::decode_frame(answer->view()), telegram));
+  EXPECT_EQ(telegram.records.at(0).mantissa, 0x200);  // Kamstrup: wrong flow direction
+}
+
 TEST_F(SimulatedMeterTest, Cjt188MeterAnswersReadDataWithTheModelsValues) {
   SimulatedMeter& meter = add(MeterKind::cjt188_heat, 0x00123456, 0);
   clock.run_until(hours(20));

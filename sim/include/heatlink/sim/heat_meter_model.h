@@ -55,6 +55,7 @@ struct MeterFaults {
     reverse_flow = 1 << 6,
     frozen_registers = 1 << 7,
     valve_stuck = 1 << 8,
+    registers_backwards = 1 << 9,  // the energy register counts down (a firmware fault)
   };
   std::uint16_t flags = 0;
   float leak_m3_per_h = 0;    // extra flow through the meter (leak or burst downstream)

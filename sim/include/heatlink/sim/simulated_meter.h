@@ -39,6 +39,8 @@ class SimulatedMeter final : public MbusDevice {
 
   // MbusDevice
   protocol::FrameBytes telegram(std::uint8_t address, std::size_t part, bool* more) override;
+  // REQ_UD1: with a fault present, a short telegram with the vendor's error code.
+  std::optional<protocol::FrameBytes> alarm(std::uint8_t address) override;
   void application_reset(std::optional<std::uint8_t> subcode) override;
   void baud_changed(unsigned baud) override { baud_ = baud; }
 

@@ -60,6 +60,10 @@ struct TelegramContext {
 protocol::FrameBytes mbus_telegram(const TelegramContext& context, std::uint8_t address,
                                    std::size_t part, bool* more);
 
+// The class 1 (alarm) telegram a meter answers REQ_UD1 with while a fault is present.
+std::optional<protocol::FrameBytes> mbus_alarm(const TelegramContext& context,
+                                               std::uint8_t address);
+
 // Status and error codes as each vendor reports the model's faults.
 std::uint32_t kamstrup_info_code(const HeatMeterModel& model) noexcept;
 std::uint8_t sharky_error_flags(const HeatMeterModel& model) noexcept;
