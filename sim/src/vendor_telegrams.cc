@@ -89,6 +89,10 @@ std::int64_t rounded(double value, double resolution) noexcept {
   return std::llround(value / resolution);
 }
 
+bool alarm_pending(const HeatMeterModel& model) noexcept {
+  return model.faults().flags != 0 || model.faults().leak_m3_per_h > 0;
+}
+
 // The temperatures a meter reports, with Kamstrup-style sentinels for a broken sensor:
 // an open circuit reads as 185.00 degC, a short as 0.00 degC.
 double reported_supply(const HeatMeterModel& m) noexcept {
@@ -207,29 +211,30 @@ Records sharky775(const TelegramContext& c) {
   };
 }
 
+// Flow, power, temperatures and the meter's clock: the instantaneous data set, and the middle
+// of the standard one.
+void sonometer_instant(const TelegramContext& c, Records& out) {
+  const MeterState& s = c.model.state();
+  out.push_back(RecordSpec::make({0x2B}, 0x4, rounded(s.power_kw, 0.001)));
+  out.push_back(RecordSpec::make({0x3B}, 0x4, rounded(s.flow_m3_per_h, 0.001)));
+  out.push_back(RecordSpec::make({0x59}, 0x2, rounded(reported_supply(c.model), 0.01)));
+  out.push_back(RecordSpec::make({0x5D}, 0x2, rounded(reported_return(c.model), 0.01)));
+  out.push_back(time_record(0x6D, 0x4, c.meter_clock, 'F'));
+}
+
 Records sonometer_standard(const TelegramContext& c) {
   const MeterState& s = c.model.state();
-  return {
-      RecordSpec::make({0x06}, 0x4, register_of(s.energy_kwh, 1)),
-      RecordSpec::make({0x14}, 0x4, register_of(s.volume_m3, 0.01)),
-      RecordSpec::make({0x59}, 0x2, rounded(reported_supply(c.model), 0.01)),
-      RecordSpec::make({0x5D}, 0x2, rounded(reported_return(c.model), 0.01)),
-      RecordSpec::make({0x2B}, 0x4, rounded(s.power_kw, 0.001)),
-      RecordSpec::make({0x3B}, 0x4, rounded(s.flow_m3_per_h, 0.001)),
-      time_record(0x6D, 0x4, c.meter_clock, 'F'),
-      RecordSpec::make({0xFD, 0x17}, 0x4, sonometer_error_code(c.model)),
-  };
+  Records r = {RecordSpec::make({0x06}, 0x4, register_of(s.energy_kwh, 1)),
+               RecordSpec::make({0x14}, 0x4, register_of(s.volume_m3, 0.01))};
+  sonometer_instant(c, r);
+  r.push_back(RecordSpec::make({0xFD, 0x17}, 0x4, sonometer_error_code(c.model)));
+  return r;
 }
 
 Records sonometer_instantaneous(const TelegramContext& c) {
-  const MeterState& s = c.model.state();
-  return {
-      RecordSpec::make({0x2B}, 0x4, rounded(s.power_kw, 0.001)),
-      RecordSpec::make({0x3B}, 0x4, rounded(s.flow_m3_per_h, 0.001)),
-      RecordSpec::make({0x59}, 0x2, rounded(reported_supply(c.model), 0.01)),
-      RecordSpec::make({0x5D}, 0x2, rounded(reported_return(c.model), 0.01)),
-      time_record(0x6D, 0x4, c.meter_clock, 'F'),
-  };
+  Records r;
+  sonometer_instant(c, r);
+  return r;
 }
 
 Records sonometer_billing(const TelegramContext& c) {
@@ -243,6 +248,17 @@ Records sonometer_billing(const TelegramContext& c) {
     r.push_back(RecordSpec::make({0x06}, 0x4, register_of(s.month_end_kwh[month], 1), month + 1));
   }
   return r;
+}
+
+mbus::TelegramHeader header_of(const TelegramContext& c) noexcept {
+  mbus::TelegramHeader h;
+  h.id = c.identity.id;
+  h.manufacturer = c.identity.manufacturer(c.kind);
+  h.version = c.identity.version(c.kind);
+  h.medium = c.identity.medium(c.kind);
+  h.access_number = c.access_number;
+  h.status = alarm_pending(c.model) ? 0x10 : 0x00;  // "permanent error" while faulty
+  return h;
 }
 
 }  // namespace
@@ -325,7 +341,7 @@ protocol::cjt188::HeatData cjt188_heat_data(const TelegramContext& c, Micros now
 }
 
 std::optional<protocol::FrameBytes> mbus_alarm(const TelegramContext& c, std::uint8_t address) {
-  if (c.model.faults().flags == 0 && c.model.faults().leak_m3_per_h <= 0) return std::nullopt;
+  if (!alarm_pending(c.model)) return std::nullopt;
   Records records;
   switch (c.kind) {
     case MeterKind::multical403:
@@ -342,14 +358,7 @@ std::optional<protocol::FrameBytes> mbus_alarm(const TelegramContext& c, std::ui
       return std::nullopt;
   }
   records.push_back(time_record(0x6D, 0x4, c.meter_clock, 'F'));
-  mbus::TelegramHeader h;
-  h.id = c.identity.id;
-  h.manufacturer = c.identity.manufacturer(c.kind);
-  h.version = c.identity.version(c.kind);
-  h.medium = c.identity.medium(c.kind);
-  h.access_number = c.access_number;
-  h.status = 0x10;
-  return *mbus::encode_rsp_ud(address, h, records, false, {}, mbus::kRspUd | mbus::kFcb);
+  return *mbus::encode_rsp_ud(address, header_of(c), records, false, {}, mbus::kRspUd | mbus::kFcb);
 }
 
 protocol::FrameBytes mbus_telegram(const TelegramContext& c, std::uint8_t address, std::size_t part,
@@ -386,18 +395,10 @@ protocol::FrameBytes mbus_telegram(const TelegramContext& c, std::uint8_t addres
     case MeterKind::cjt188_heat:
       break;
   }
-  mbus::TelegramHeader h;
-  h.id = c.identity.id;
-  h.manufacturer = c.identity.manufacturer(c.kind);
-  h.version = c.identity.version(c.kind);
-  h.medium = c.identity.medium(c.kind);
-  h.access_number = c.access_number;
-  h.status = c.model.faults().flags != 0 ? 0x10 : 0x00;  // "permanent error" when faulty
   // ACD: class 1 data (an alarm) is waiting for REQ_UD1.
-  const bool alarm = c.model.faults().flags != 0 || c.model.faults().leak_m3_per_h > 0;
-  const auto frame =
-      mbus::encode_rsp_ud(address, h, records, *more, {},
-                          static_cast<std::uint8_t>(mbus::kRspUd | (alarm ? mbus::kFcb : 0)));
+  const auto c_field =
+      static_cast<std::uint8_t>(mbus::kRspUd | (alarm_pending(c.model) ? mbus::kFcb : 0));
+  const auto frame = mbus::encode_rsp_ud(address, header_of(c), records, *more, {}, c_field);
   if (frame.ok()) return *frame;
   // Our layouts fit 252 bytes; should one not, answer as a meter does: application error 3.
   const std::uint8_t too_many_records[1] = {0x03};

@@ -38,8 +38,10 @@ sim::Topology district_of(std::size_t meters) {
         channel.segment.name = "ch";
         channel.segment.max_unit_loads = 250;
         sim::MeterGroup group;
-        group.mix = {{sim::MeterKind::multical403, 40}, {sim::MeterKind::sharky775, 30},
-                     {sim::MeterKind::sonometer30, 20}, {sim::MeterKind::multical603, 10}};
+        group.mix = {{sim::MeterKind::multical403, 40},
+                     {sim::MeterKind::sharky775, 30},
+                     {sim::MeterKind::sonometer30, 20},
+                     {sim::MeterKind::multical603, 10}};
         group.count = std::min<std::size_t>(250, left);
         group.first_id = id;
         group.first_primary = 1;
@@ -61,7 +63,8 @@ void BM_BuildDistrict(benchmark::State& state) {
     const std::size_t after = resident_bytes();
     benchmark::DoNotOptimize(district->meter_count());
     state.counters["meters"] = static_cast<double>(district->meter_count());
-    state.counters["bytes/meter"] = static_cast<double>(after - before) / static_cast<double>(meters);
+    state.counters["bytes/meter"] =
+        static_cast<double>(after - before) / static_cast<double>(meters);
     state.counters["sizeof(SimulatedMeter)"] = sizeof(sim::SimulatedMeter);
     state.PauseTiming();
     district.reset();
@@ -87,9 +90,11 @@ void BM_MeterReads(benchmark::State& state) {
     }
     ++reads;
   }
-  state.counters["reads/s"] = benchmark::Counter(static_cast<double>(reads), benchmark::Counter::kIsRate);
+  state.counters["reads/s"] =
+      benchmark::Counter(static_cast<double>(reads), benchmark::Counter::kIsRate);
   state.counters["reply_bytes/read"] = static_cast<double>(bytes) / static_cast<double>(reads);
-  state.counters["virtual_s/read"] = static_cast<double>(district.queue().now()) / 1e6 / static_cast<double>(reads);
+  state.counters["virtual_s/read"] =
+      static_cast<double>(district.queue().now()) / 1e6 / static_cast<double>(reads);
 }
 BENCHMARK(BM_MeterReads);
 
