@@ -40,7 +40,7 @@ fuzz:
 	$(MAKE) fuzz-build FUZZ_TEST_SECONDS=$(FUZZ_SECONDS)
 	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -L fuzz
 
-SOURCES = $(shell git ls-files '*.cc' '*.h')
+SOURCES = $(shell git ls-files --cached --others --exclude-standard '*.cc' '*.h')
 
 format:
 	clang-format -i $(SOURCES)
