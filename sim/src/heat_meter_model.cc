@@ -92,12 +92,14 @@ void HeatMeterModel::reset_registers() noexcept {
 }
 
 void HeatMeterModel::advance(Micros t, const HeatStation& station) {
-  if (t <= updated_) return;
   if (next_month_ < 0) next_month_ = first_of_next_month(*station.calendar, updated_);
-  integrate(updated_, t, station);
-  updated_ = t;
-  // What the meter shows now: the conditions of the step that holds `t`.
-  if (step_start_of(t) != conditions_step_) conditions_at(step_start_of(t), station);
+  if (t > updated_) {
+    integrate(updated_, t, station);
+    updated_ = t;
+  }
+  // What the meter shows now: the conditions of the step that holds the present, recomputed
+  // when faults changed since.
+  if (step_start_of(updated_) != conditions_step_) conditions_at(step_start_of(updated_), station);
 }
 
 void HeatMeterModel::conditions_at(Micros step_start, const HeatStation& station) {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "heatlink/protocol/mbus_encode.h"
+#include "heatlink/sim/water.h"
 
 namespace heatlink::sim {
 
@@ -189,6 +190,13 @@ Records multical603(const TelegramContext& c) {
   return r;
 }
 
+// The Sharky signs its power: water flowing backwards through it counts as negative.
+double sharky_power_kw(const HeatMeterModel& m) noexcept {
+  const MeterState& s = m.state();
+  if (s.flow_m3_per_h >= 0 || m.faults().sensor_error()) return s.power_kw;
+  return -water::power_kw(-s.flow_m3_per_h, s.supply_c, s.return_c, s.return_c);
+}
+
 Records sharky775(const TelegramContext& c) {
   const MeterState& s = c.model.state();
   const double supply = reported_supply(c.model);
@@ -198,7 +206,7 @@ Records sharky775(const TelegramContext& c) {
       RecordSpec::make({0x06}, 0xC, 0, 0, Function::instantaneous, 1),  // tariff 1: cooling
       RecordSpec::make({0x13}, 0xC, 0, 0, Function::instantaneous, 2),  // tariff 2 volume
       RecordSpec::make({0x13}, 0xC, register_of(s.volume_m3, 0.001)),
-      RecordSpec::make({0x2B}, 0xC, rounded(s.power_kw, 0.001)),
+      RecordSpec::make({0x2B}, 0xC, rounded(sharky_power_kw(c.model), 0.001)),
       RecordSpec::make({0x3B}, 0xB, rounded(std::max(0.0F, s.flow_m3_per_h), 0.001)),
       RecordSpec::make({0x5A}, 0xA, rounded(supply, 0.1)),
       RecordSpec::make({0x5E}, 0xA, rounded(return_, 0.1)),

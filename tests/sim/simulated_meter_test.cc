@@ -138,6 +138,11 @@ TEST_F(SimulatedMeterTest, Sharky775SendsEveryValueInBcdWithErrorFlags) {
   }
   EXPECT_EQ(find(protocol::Quantity::error_flags).mantissa, 0x04);  // E-4
   EXPECT_EQ(find(protocol::Quantity::flow).value, 0.0);
+  faults.flags = MeterFaults::reverse_flow;
+  meter.model().set_faults(faults);
+  read(meter, false);
+  EXPECT_LT(find(protocol::Quantity::power).mantissa, 0);  // a leading F nibble: negative
+  EXPECT_EQ(find(protocol::Quantity::power).kind, mbus::ValueKind::bcd);
 }
 
 TEST_F(SimulatedMeterTest, SonoMeterSelectsDataSetsAndAnswersInTwoTelegrams) {
