@@ -35,7 +35,8 @@ class SimulatedMeterTest : public ::testing::Test {
 
   // REQ_UD2 to `meter`, decoded.
   const mbus::Telegram& read(SimulatedMeter& meter, bool fcb = true) {
-    const auto request = mbus::decode_frame(mbus::req_ud2(meter.identity().primary, fcb).view());
+    const protocol::FrameBytes bytes = mbus::req_ud2(meter.identity().primary, fcb);
+    const auto request = mbus::decode_frame(bytes.view());  // views `bytes`
     reply = meter.mbus().receive(*request);
     EXPECT_TRUE(reply.has_value());
     const auto frame = mbus::decode_frame(reply->view());
@@ -148,7 +149,8 @@ TEST_F(SimulatedMeterTest, Sharky775SendsEveryValueInBcdWithErrorFlags) {
 TEST_F(SimulatedMeterTest, SonoMeterSelectsDataSetsAndAnswersInTwoTelegrams) {
   SimulatedMeter& meter = add(MeterKind::sonometer30, 0x12121212, 5);
   clock.run_until(days(70));
-  const auto reset = mbus::decode_frame(mbus::application_reset(5, 0x10).view());
+  const protocol::FrameBytes all_data = mbus::application_reset(5, 0x10);
+  const auto reset = mbus::decode_frame(all_data.view());  // views `all_data`
   ASSERT_TRUE(meter.mbus().receive(*reset).has_value());
   EXPECT_EQ(meter.data_set(), DataSet::all);
   read(meter, true);
@@ -158,7 +160,8 @@ TEST_F(SimulatedMeterTest, SonoMeterSelectsDataSetsAndAnswersInTwoTelegrams) {
   EXPECT_FALSE(telegram.more_records_follow);
   EXPECT_NEAR(find(protocol::Quantity::energy, 2).value, meter.model_now().state().month_end_kwh[1],
               1.0);
-  const auto instantaneous = mbus::decode_frame(mbus::application_reset(5, 0x30).view());
+  const protocol::FrameBytes instant_data = mbus::application_reset(5, 0x30);
+  const auto instantaneous = mbus::decode_frame(instant_data.view());
   meter.mbus().receive(*instantaneous);
   read(meter, true);
   EXPECT_EQ(telegram.records.size(), 5u);
