@@ -29,6 +29,7 @@ District::District(const Topology& topology, std::uint64_t seed, Trace* trace)
         stations_.emplace_back(HeatStation{&calendar_, &weather_, s.curve, true});
     for (const ConcentratorSpec& c : s.concentrators) {
       Hm660& hm660 = concentrators_.emplace_back(queue_, c.config, trace);
+      hm660.set_calendar(&calendar_);
       for (const ChannelSpec& channel : c.channels) {
         hm660.add_channel(channel.segment, seed ^ fnv1a(channel.segment.name));
         const std::size_t index = hm660.channel_count() - 1;

@@ -14,6 +14,7 @@ Hm660::Hm660(EventQueue& queue, Hm660Config config, Trace* trace)
 
 MbusSegment& Hm660::add_channel(const SegmentConfig& config, std::uint64_t seed) {
   MbusSegment& segment = channels_.emplace_back(queue_, config, seed, trace_);
+  work_.emplace_back();
   const std::size_t index = channels_.size() - 1;
   segment.set_receiver([this, index](protocol::Bytes bytes) { from_channel(index, bytes); });
   return segment;
@@ -21,8 +22,8 @@ MbusSegment& Hm660::add_channel(const SegmentConfig& config, std::uint64_t seed)
 
 void Hm660::attach(std::size_t index, SimulatedMeter& meter, const LinkFaults& faults) {
   channels_.at(index).attach(meter, faults);
-  archive_.push_back(ArchiveEntry{meter.identity().primary, meter.identity().id,
-                                  static_cast<std::uint16_t>(index)});
+  routes_.push_back(
+      RouteEntry{meter.identity().primary, meter.identity().id, static_cast<std::uint16_t>(index)});
 }
 
 std::vector<std::size_t> Hm660::channels_for(const protocol::AnyScanResult& frame) const {
@@ -32,7 +33,7 @@ std::vector<std::size_t> Hm660::channels_for(const protocol::AnyScanResult& fram
   };
   if (frame.protocol == protocol::Protocol::cjt188) {
     const auto& address = frame.cjt188.address;
-    for (const ArchiveEntry& e : archive_) {
+    for (const RouteEntry& e : routes_) {
       if (!address.is_wildcard()) {
         const protocol::cjt188::Address a = MeterIdentity{e.id, 0, {}, {}}.cjt188_address();
         if (a != address) continue;
@@ -40,7 +41,7 @@ std::vector<std::size_t> Hm660::channels_for(const protocol::AnyScanResult& fram
       add(e.channel);
     }
   } else if (const auto mask = mbus::selection_of(frame.mbus)) {
-    for (const ArchiveEntry& e : archive_) {
+    for (const RouteEntry& e : routes_) {
       // Only the ID is matched here: the archive does not know every meter's version.
       if (mbus::SecondaryAddress{mask->id, 0xFFFF, 0xFF, 0xFF}.matches(
               mbus::SecondaryAddress{e.id, 0, 0, 0})) {
@@ -48,14 +49,14 @@ std::vector<std::size_t> Hm660::channels_for(const protocol::AnyScanResult& fram
       }
     }
   } else if (frame.mbus.a == mbus::kAddressSelected && selected_) {
-    for (const ArchiveEntry& e : archive_) {
+    for (const RouteEntry& e : routes_) {
       if (mbus::SecondaryAddress{selected_->id, 0xFFFF, 0xFF, 0xFF}.matches(
               mbus::SecondaryAddress{e.id, 0, 0, 0})) {
         add(e.channel);
       }
     }
   } else if (frame.mbus.a <= 250) {
-    for (const ArchiveEntry& e : archive_) {
+    for (const RouteEntry& e : routes_) {
       if (e.primary == frame.mbus.a) add(e.channel);
     }
   }
@@ -77,6 +78,7 @@ void Hm660::receive_rs232(protocol::Bytes bytes) {
         continue;
       }
       if (r.protocol == protocol::Protocol::mbus) {
+        if (command(r.mbus)) continue;  // concentrator mode: for the HM-660 itself
         if (const auto mask = mbus::selection_of(r.mbus)) selected_ = mask;
       }
       const std::vector<std::uint8_t> request(r.bytes.begin(), r.bytes.end());
@@ -86,7 +88,25 @@ void Hm660::receive_rs232(protocol::Bytes bytes) {
   }
 }
 
-void Hm660::from_channel(std::size_t /*channel*/, protocol::Bytes bytes) {
+void Hm660::from_channel(std::size_t channel, protocol::Bytes bytes) {
+  ChannelWork& work = work_.at(channel);
+  if (work.busy) {  // the concentrator's own request: the answer is its own too
+    work.received.insert(work.received.end(), bytes.begin(), bytes.end());
+    if (work.steps.front().collect) return;  // decided when the window closes
+    protocol::FrameStream stream;
+    stream.feed(work.received);
+    for (auto r = stream.next(); r.status != mbus::ScanStatus::need_more; r = stream.next()) {
+      if (r.status == mbus::ScanStatus::complete) {
+        const std::vector<std::uint8_t> raw(r.bytes.begin(), r.bytes.end());
+        finish_step(channel, &r, raw);
+        return;
+      }
+    }
+    if (!work.received.empty() && stream.buffered() == 0) {
+      finish_step(channel, nullptr, work.received);  // garbage only: a collision
+    }
+    return;
+  }
   if (queue_.now() > listening_until_) {
     if (trace_ != nullptr) trace_->record(queue_.now(), config_.name, "late_reply_dropped", bytes);
     return;

@@ -11,14 +11,37 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "heatlink/protocol/frame_stream.h"
+#include "heatlink/protocol/mbus_search.h"
+#include "heatlink/sim/calendar.h"
 #include "heatlink/sim/mbus_segment.h"
 
 namespace heatlink::sim {
+
+// Concentrator mode (docs/protocols/hm660.md): the archive, the read cycle's readings.
+struct ArchiveEntry {
+  enum Protocol : std::uint8_t { mbus_primary = 0, mbus_secondary = 1, cjt188 = 2 };
+  std::uint8_t channel = 0;
+  std::uint8_t protocol = mbus_primary;
+  std::uint8_t primary = 0;
+  protocol::mbus::SecondaryAddress secondary;  // CJ/T 188: A3-A0 as ID, A5 A4, A6, T
+  std::uint8_t flags = 0;                      // bit 0: answered in the last cycle
+  bool same_meter(const ArchiveEntry& other) const noexcept {
+    return channel == other.channel && protocol == other.protocol && secondary == other.secondary &&
+           (protocol != mbus_primary || primary == other.primary);
+  }
+};
+
+struct BufferedReading {
+  std::uint16_t archive_index = 0;
+  Micros time = 0;
+  std::vector<std::uint8_t> frame;
+};
 
 struct Hm660Config {
   std::string name = "hm660";
@@ -48,8 +71,15 @@ class Hm660 {
 
   const Hm660Config& config() const noexcept { return config_; }
 
+  // Concentrator mode. The calendar dates answers and readings; it must outlive the HM-660.
+  void set_calendar(const Calendar* calendar) noexcept { calendar_ = calendar; }
+  const std::vector<ArchiveEntry>& archive() const noexcept { return archive_; }
+  const std::vector<ArchiveEntry>& scan_results() const noexcept { return scan_found_; }
+  std::size_t buffered_readings() const noexcept { return readings_.size(); }
+  bool scanning() const noexcept { return scan_running_ > 0; }
+
  private:
-  struct ArchiveEntry {
+  struct RouteEntry {
     std::uint8_t primary;
     std::uint32_t id;
     std::uint16_t channel;
@@ -59,13 +89,52 @@ class Hm660 {
   void from_channel(std::size_t channel, protocol::Bytes bytes);
   void send_rs232(std::vector<std::uint8_t> bytes);
 
+  // One request on a channel and what to do with the answer (null: none came in time).
+  // A read ends with the first complete frame; a selection (`collect`) listens for the whole
+  // reply window, since several meters may answer, and hands over everything it heard.
+  struct Step {
+    std::vector<std::uint8_t> request;
+    std::function<void(const protocol::AnyScanResult* reply, protocol::Bytes raw)> done;
+    bool collect = false;
+  };
+  struct ChannelWork {
+    std::deque<Step> steps;
+    bool busy = false;
+    std::uint64_t generation = 0;
+    std::vector<std::uint8_t> received;
+  };
+  bool command(const protocol::mbus::Frame& frame);  // concentrator-mode commands; true if one
+  void answer(std::uint8_t ci, const std::vector<std::uint8_t>& data);
+  void answer_error(std::uint8_t code);
+  void enqueue(std::size_t channel, Step step);
+  void run_channel(std::size_t channel);
+  void finish_step(std::size_t channel, const protocol::AnyScanResult* reply, protocol::Bytes raw);
+  void read_cycle();
+  void read_meter(std::uint16_t index);
+  void start_scan(std::uint8_t channel_mask);
+  void secondary_step(std::size_t channel, std::shared_ptr<protocol::mbus::SecondarySearch> search);
+  void scan_found(const ArchiveEntry& entry);
+  void scan_channel_done();
+  std::vector<std::uint8_t> time_bytes(Micros t) const;
+
   EventQueue& queue_;
   Hm660Config config_;
   Trace* trace_;
   Sender sender_;
   std::deque<MbusSegment> channels_;
-  std::vector<ArchiveEntry> archive_;
+  std::vector<RouteEntry> routes_;  // where each installed meter hangs, for transparent mode
   protocol::FrameStream rs232_in_;
+  // Concentrator mode.
+  const Calendar* calendar_ = nullptr;
+  Micros clock_offset_ = 0;
+  std::vector<ArchiveEntry> archive_;
+  std::vector<ArchiveEntry> scan_found_;
+  std::deque<BufferedReading> readings_;
+  std::vector<ChannelWork> work_;
+  Micros cycle_interval_ = 0;
+  std::uint64_t cycle_generation_ = 0;
+  int scan_running_ = 0;  // channels still scanning
+  bool scan_done_ = false;
   std::optional<protocol::mbus::SecondaryAddress> selected_;  // the last selection seen
   Micros listening_until_ = 0;
   Micros rs232_busy_until_ = 0;
