@@ -22,7 +22,7 @@ MeterKind kind_at(const MeterGroup& g, std::size_t index) noexcept {
 
 }  // namespace
 
-District::District(const Topology& topology, std::uint64_t seed, Trace* trace)
+District::District(const Topology& topology, std::uint64_t seed, Trace* trace, ServerEnd* server)
     : seed_(seed), calendar_(topology.start), weather_(topology.weather) {
   for (const StationSpec& s : topology.stations) {
     const HeatStation& station =
@@ -53,8 +53,27 @@ District::District(const Topology& topology, std::uint64_t seed, Trace* trace)
           }
         }
       }
+      if (server != nullptr && c.dtu) wire_dtu(hm660, *c.dtu, *server, trace);
     }
   }
+}
+
+void District::wire_dtu(Hm660& hm660, const DtuSpec& spec, ServerEnd& server, Trace* trace) {
+  GprsLink& link = links_.emplace_back(queue_, server, seed_, spec.config.profile.id, trace);
+  for (const LinkFault& f : link_preset(spec.link)) link.start(f);
+  Md109g& dtu = dtus_.emplace_back(queue_, spec.config, seed_, link, trace);
+  link.bind(dtu);
+  SerialLine& line = serial_lines_.emplace_back(queue_, seed_ ^ fnv1a(spec.config.profile.id));
+  hm660.set_rs232_sender([&line, &dtu](protocol::Bytes b) {
+    line.carry(b, [&dtu](protocol::Bytes bytes) { dtu.serial_receive(bytes); });
+  });
+  dtu.set_serial_sender([&line, &hm660](protocol::Bytes b) {
+    line.carry(b, [&hm660](protocol::Bytes bytes) { hm660.receive_rs232(bytes); });
+  });
+}
+
+void District::power_on_dtus() {
+  for (Md109g& d : dtus_) d.power_on();
 }
 
 Hm660* District::find_concentrator(std::string_view name) {

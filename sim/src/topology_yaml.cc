@@ -330,6 +330,38 @@ class Reader {
     return t;
   }
 
+  DtuSpec dtu(const YAML::Node& map, const Hm660Config& concentrator) const {
+    expect_map(map, "dtu");
+    check_keys(
+        map, {"id", "convention", "heartbeat", "heartbeat_s", "packing_ms", "max_packet", "link"});
+    DtuSpec spec;
+    DtuConfig& c = spec.config;
+    const YAML::Node id = map["id"];
+    if (!id) fail(map, "id", "a DTU needs its ID (an 11-digit number, IMEI, ICCID...)");
+    c.profile.id = value<std::string>(id, "id", "a string");
+    if (const YAML::Node conv = map["convention"]) {
+      const auto parsed =
+          protocol::dtu::parse_convention(value<std::string>(conv, "convention", "a convention"));
+      if (!parsed) fail(conv, "convention", "expected id_on_connect, id_prefixed or ddp");
+      c.profile.convention = *parsed;
+    }
+    optional(map, "heartbeat", c.profile.heartbeat, "a string");
+    if (const std::string problem = c.profile.problem(); !problem.empty()) fail(id, "id", problem);
+    c.heartbeat_interval =
+        seconds(static_cast<std::int64_t>(number(map, "heartbeat_s", 60, 1, 86400)));
+    c.packing_interval =
+        milliseconds(static_cast<std::int64_t>(number(map, "packing_ms", 100, 1, 10000)));
+    c.max_packet = static_cast<std::size_t>(number(map, "max_packet", 256, 16, 4096));
+    c.serial_baud = concentrator.rs232_baud;
+    c.serial_bits_per_character = concentrator.rs232_bits_per_character;
+    if (const YAML::Node l = map["link"]) {
+      spec.link = value<std::string>(l, "link", "good, gprs or poor");
+      if (spec.link != "good" && spec.link != "gprs" && spec.link != "poor")
+        fail(l, "link", "expected good, gprs or poor");
+    }
+    return spec;
+  }
+
   StationSpec station(const YAML::Node& map,
                       const std::map<std::string, MeterGroup>& templates) const {
     expect_map(map, "stations");
@@ -351,7 +383,7 @@ class Reader {
     for (const YAML::Node& c : list) {
       expect_map(c, "concentrators");
       check_keys(c, {"name", "rs232_baud", "rs232_format", "reply_timeout_ms", "forward_garbage",
-                     "channels"});
+                     "channels", "dtu"});
       ConcentratorSpec spec;
       spec.config.name = c["name"] ? value<std::string>(c["name"], "name", "a name") : "hm660";
       spec.config.rs232_baud = static_cast<unsigned>(number(c, "rs232_baud", 9600, 300, 115200));
@@ -363,6 +395,7 @@ class Reader {
       spec.config.reply_timeout =
           milliseconds(static_cast<std::int64_t>(number(c, "reply_timeout_ms", 2000, 10, 600000)));
       optional(c, "forward_garbage", spec.config.forward_garbage, "true or false");
+      if (const YAML::Node d = c["dtu"]) spec.dtu = dtu(d, spec.config);
       const YAML::Node channels = c["channels"];
       if (!channels || !channels.IsSequence())
         fail(channels ? channels : c, "channels", "expected a list");

@@ -8,7 +8,9 @@
 #include <memory>
 #include <string_view>
 
+#include "heatlink/sim/gprs_link.h"
 #include "heatlink/sim/hm660.h"
+#include "heatlink/sim/serial_line.h"
 #include "heatlink/sim/topology.h"
 #include "heatlink/sim/trace.h"
 
@@ -16,8 +18,10 @@ namespace heatlink::sim {
 
 class District {
  public:
-  // `trace` may be null; it must outlive the district.
-  District(const Topology& topology, std::uint64_t seed, Trace* trace = nullptr);
+  // `trace` may be null; it must outlive the district. With a `server`, every concentrator
+  // that has a DTU is wired to it (RS-232 -> serial line -> DTU -> GPRS link -> server).
+  District(const Topology& topology, std::uint64_t seed, Trace* trace = nullptr,
+           ServerEnd* server = nullptr);
   District(const District&) = delete;
   District& operator=(const District&) = delete;
 
@@ -32,7 +36,17 @@ class District {
   std::size_t meter_count() const noexcept { return meters_.size(); }
   SimulatedMeter& meter(std::size_t index) { return meters_.at(index); }
 
+  // The DTUs, their links and the concentrator each serves (empty without a server).
+  std::size_t dtu_count() const noexcept { return dtus_.size(); }
+  Md109g& dtu(std::size_t index) { return dtus_.at(index); }
+  GprsLink& link(std::size_t index) { return links_.at(index); }
+  SerialLine& serial_line(std::size_t index) { return serial_lines_.at(index); }
+  // Switches every DTU on.
+  void power_on_dtus();
+
  private:
+  void wire_dtu(Hm660& hm660, const DtuSpec& spec, ServerEnd& server, Trace* trace);
+
   std::uint64_t seed_;
   EventQueue queue_;
   Calendar calendar_;
@@ -40,6 +54,9 @@ class District {
   std::deque<HeatStation> stations_;
   std::deque<Hm660> concentrators_;
   std::deque<SimulatedMeter> meters_;
+  std::deque<GprsLink> links_;
+  std::deque<SerialLine> serial_lines_;
+  std::deque<Md109g> dtus_;
 };
 
 }  // namespace heatlink::sim

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "heatlink/sim/calendar.h"
+#include "heatlink/sim/gprs_link.h"
 #include "heatlink/sim/hm660.h"
 #include "heatlink/sim/weather.h"
 
@@ -36,9 +37,16 @@ struct ChannelSpec {
   std::vector<MeterGroup> groups;
 };
 
+// The concentrator's MD-109G and the mobile network behind it.
+struct DtuSpec {
+  DtuConfig config;
+  std::string link = "gprs";  // a preset: "good", "gprs" or "poor" (see link_preset)
+};
+
 struct ConcentratorSpec {
   Hm660Config config;
   std::vector<ChannelSpec> channels;
+  std::optional<DtuSpec> dtu;
 };
 
 struct StationSpec {
@@ -71,6 +79,10 @@ struct TopologyError {
 // Parses a topology; `file` names the text in errors. Never throws.
 std::variant<Topology, TopologyError> parse_topology(std::string_view text, std::string_view file);
 std::variant<Topology, TopologyError> load_topology(const std::string& path);
+
+// The faults a link preset starts with: "good" (a quiet cell), "gprs" (GPRS latency and
+// bandwidth), "poor" (slow, with a first-packet penalty and a 10-minute NAT idle timeout).
+std::vector<LinkFault> link_preset(std::string_view name);
 
 // Secondary IDs are written in decimal and sent in BCD: 12345678 -> 0x12345678.
 std::uint32_t bcd_id(std::uint32_t decimal) noexcept;
