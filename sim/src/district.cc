@@ -59,7 +59,10 @@ District::District(const Topology& topology, std::uint64_t seed, Trace* trace, S
 }
 
 void District::wire_dtu(Hm660& hm660, const DtuSpec& spec, ServerEnd& server, Trace* trace) {
-  GprsLink& link = links_.emplace_back(queue_, server, seed_, spec.config.profile.id, trace);
+  // Each link numbers its connections in a range of its own: ids are unique in the district.
+  const std::uint64_t first_connection = (std::uint64_t{links_.size()} + 1) << 32;
+  GprsLink& link =
+      links_.emplace_back(queue_, server, seed_, spec.config.profile.id, trace, first_connection);
   for (const LinkFault& f : link_preset(spec.link)) link.start(f);
   Md109g& dtu = dtus_.emplace_back(queue_, spec.config, seed_, link, trace);
   link.bind(dtu);

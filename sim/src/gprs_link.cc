@@ -46,12 +46,13 @@ std::optional<FaultKind> parse_fault_kind(std::string_view name) noexcept {
 }
 
 GprsLink::GprsLink(EventQueue& queue, ServerEnd& server, std::uint64_t seed, std::string name,
-                   Trace* trace)
+                   Trace* trace, std::uint64_t first_connection)
     : queue_(queue),
       server_(server),
       random_(RandomStream::derive(seed, "gprs/" + name)),
       name_(std::move(name)),
-      trace_(trace) {}
+      trace_(trace),
+      next_connection_(first_connection) {}
 
 void GprsLink::record(std::string_view kind, protocol::Bytes bytes) {
   if (trace_ != nullptr) trace_->record(queue_.now(), "gprs/" + name_, kind, bytes);
@@ -103,7 +104,7 @@ void GprsLink::open(std::uint32_t local_ip) {
   queue_.schedule_after(connect_latency, [this, connection, local_ip] {
     if (connection_ != connection) return;
     record("connected");
-    server_.accepted(connection, local_ip);
+    server_.accepted(connection, local_ip, *this);
     if (dtu_ != nullptr) dtu_->on_connected();
     arm_nat_timer();
   });

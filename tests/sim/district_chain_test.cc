@@ -34,8 +34,11 @@ struct Gateway final : ServerEnd {
     std::optional<dtu::UpstreamDecoder> decoder;
     std::vector<std::uint8_t> serial;
     std::size_t heartbeats = 0;
+    GprsLink* link = nullptr;
   };
-  void accepted(std::uint64_t c, std::uint32_t) override { sessions[c]; }
+  void accepted(std::uint64_t c, std::uint32_t, GprsLink& link) override {
+    sessions[c].link = &link;
+  }
   void received(std::uint64_t c, protocol::Bytes bytes) override {
     Session& s = sessions[c];
     if (!s.decoder) {
@@ -47,7 +50,7 @@ struct Gateway final : ServerEnd {
       if (e.kind == dtu::EventKind::registered) {
         ids[e.id] = c;
         if (bytes[0] == dtu::kDdpMark)
-          district->link(1).server_send(c, dtu::registration_ack({dtu::Convention::ddp, e.id, ""}));
+          s.link->server_send(c, dtu::registration_ack({dtu::Convention::ddp, e.id, ""}));
       } else if (e.kind == dtu::EventKind::heartbeat) {
         ++s.heartbeats;
       } else if (e.kind == dtu::EventKind::data) {
@@ -59,13 +62,11 @@ struct Gateway final : ServerEnd {
 
   std::map<std::uint64_t, Session> sessions;
   std::map<std::string, std::uint64_t> ids;
-  District* district = nullptr;
 };
 
 TEST(DistrictChain, AServerReadsMetersThroughDtusAndConcentrators) {
   Gateway gateway;
   District d(std::get<Topology>(parse_topology(kDistrict, "chain.yaml")), 4, nullptr, &gateway);
-  gateway.district = &d;
   ASSERT_EQ(d.dtu_count(), 2u);
   d.power_on_dtus();
   d.queue().run_until(minutes(2));
@@ -76,9 +77,11 @@ TEST(DistrictChain, AServerReadsMetersThroughDtusAndConcentrators) {
   // Read meter 2 behind hm-a, and meter 5 behind hm-b (DDP-wrapped).
   const std::uint64_t a = gateway.ids.at("13800000001");
   const std::uint64_t b = gateway.ids.at("13800000002");
-  d.link(0).server_send(a, mbus::req_ud2(2, true).view());
-  d.link(1).server_send(b, dtu::server_data({dtu::Convention::ddp, "13800000002", ""},
-                                            mbus::req_ud2(5, true).view()));
+  EXPECT_NE(a, b);  // connection ids are unique across the district's links
+  gateway.sessions.at(a).link->server_send(a, mbus::req_ud2(2, true).view());
+  gateway.sessions.at(b).link->server_send(
+      b,
+      dtu::server_data({dtu::Convention::ddp, "13800000002", ""}, mbus::req_ud2(5, true).view()));
   d.queue().run_until(minutes(2) + seconds(20));
   for (const auto& [connection, id] :
        std::map<std::uint64_t, std::uint32_t>{{a, 0x10000002u}, {b, 0x20000001u}}) {

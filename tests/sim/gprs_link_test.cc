@@ -11,7 +11,7 @@ namespace {
 namespace dtu = protocol::dtu;
 
 struct RecordingServer final : ServerEnd {
-  void accepted(std::uint64_t connection, std::uint32_t ip) override {
+  void accepted(std::uint64_t connection, std::uint32_t ip, GprsLink&) override {
     open[connection] = ip;
     accepts.push_back(connection);
   }

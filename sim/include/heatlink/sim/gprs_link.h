@@ -23,11 +23,14 @@
 
 namespace heatlink::sim {
 
+class GprsLink;
+
 class ServerEnd {
  public:
   virtual ~ServerEnd() = default;
-  // A connection from `remote_ip` arrived; `connection` names it in later calls.
-  virtual void accepted(std::uint64_t connection, std::uint32_t remote_ip) = 0;
+  // A connection from `remote_ip` arrived through `link`; `connection` (unique across links)
+  // names it in later calls, and in the link's server_send() and server_close().
+  virtual void accepted(std::uint64_t connection, std::uint32_t remote_ip, GprsLink& link) = 0;
   virtual void received(std::uint64_t connection, protocol::Bytes bytes) = 0;
   virtual void closed(std::uint64_t connection) = 0;  // FIN or RST from the DTU's side
 };
@@ -71,8 +74,9 @@ struct LinkFault {
 class GprsLink final : public Uplink {
  public:
   // `server` and `trace` (may be null) must outlive the link.
+  // `first_connection` numbers this link's connections (keep links' ranges apart).
   GprsLink(EventQueue& queue, ServerEnd& server, std::uint64_t seed, std::string name,
-           Trace* trace = nullptr);
+           Trace* trace = nullptr, std::uint64_t first_connection = 1);
   void bind(Md109g& dtu) { dtu_ = &dtu; }
 
   // Uplink, the DTU's side.
