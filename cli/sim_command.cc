@@ -3,6 +3,10 @@
 #include <poll.h>
 
 #include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <charconv>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -11,6 +15,7 @@
 #include "heatlink/sim/district.h"
 #include "heatlink/sim/pace.h"
 #include "heatlink/sim/pty_link.h"
+#include "heatlink/sim/tcp_server_end.h"
 
 namespace heatlink::cli {
 
@@ -24,6 +29,7 @@ void request_stop(int) {
 struct SimArgs {
   std::string topology;
   std::string pty;
+  std::string server;
   std::string concentrator;
   std::string pace = "realtime";
   std::optional<std::uint64_t> seed;
@@ -35,48 +41,90 @@ int fail(const std::string& message) {
   return 2;
 }
 
+// "host:port", or nothing when malformed.
+std::optional<std::pair<std::string, std::uint16_t>> parse_server(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return std::nullopt;
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
+  if (ec != std::errc{} || end != text.data() + text.size() || port == 0 || port > 65535)
+    return std::nullopt;
+  return std::pair{text.substr(0, colon), static_cast<std::uint16_t>(port)};
+}
+
 int run_sim(const SimArgs& args) {
   auto loaded = sim::load_topology(args.topology);
   if (const auto* error = std::get_if<sim::TopologyError>(&loaded)) return fail(error->to_string());
   const sim::Topology& topology = std::get<sim::Topology>(loaded);
   auto pace = sim::Pace::parse(args.pace);
   if (!pace) return fail("--pace: " + pace.error().message());
-  if (args.pty.empty())
-    return fail("give --pty PATH: the concentrator's RS-232 side as a pseudo-terminal");
+  if (args.pty.empty() && args.server.empty()) {
+    return fail(
+        "give --server HOST:PORT (the DTUs connect there) and/or --pty PATH (a concentrator's "
+        "RS-232)");
+  }
   if (pace->mode == sim::Pace::Mode::fastest) {
-    return fail("--pace fast cannot serve a serial client; use realtime or xN");
+    return fail("--pace fast cannot serve real clients; use realtime or xN");
+  }
+  std::optional<std::pair<std::string, std::uint16_t>> server;
+  if (!args.server.empty() && !(server = parse_server(args.server))) {
+    return fail("--server: expected HOST:PORT, found '" + args.server + "'");
   }
   const std::uint64_t seed = args.seed.value_or(topology.seed.value_or(1));
-  sim::District district(topology, seed);
-  sim::Hm660* hm660 = args.concentrator.empty() ? &district.concentrator(0)
-                                                : district.find_concentrator(args.concentrator);
-  if (hm660 == nullptr) return fail("no concentrator named '" + args.concentrator + "'");
-  std::string error;
-  auto pty = sim::PtyLink::open(args.pty, error);
-  if (!pty) return fail(error);
-  hm660->set_rs232_sender([&pty](protocol::Bytes bytes) { pty->write(bytes); });
+
+  boost::asio::io_context io;
+  auto keep_running = boost::asio::make_work_guard(io);
+  std::optional<sim::TcpServerEnd> server_end;
+  if (server) server_end.emplace(io, server->first, server->second);
+  sim::District district(topology, seed, nullptr, server_end ? &*server_end : nullptr);
+  if (server && district.dtu_count() == 0)
+    return fail("--server: the topology gives no concentrator a dtu");
+
+  std::optional<sim::PtyLink> pty;
+  sim::Hm660* hm660 = nullptr;
+  if (!args.pty.empty()) {
+    hm660 = args.concentrator.empty() ? &district.concentrator(0)
+                                      : district.find_concentrator(args.concentrator);
+    if (hm660 == nullptr) return fail("no concentrator named '" + args.concentrator + "'");
+    std::string error;
+    auto opened = sim::PtyLink::open(args.pty, error);
+    if (!opened) return fail(error);
+    pty.emplace(std::move(*opened));
+    hm660->set_rs232_sender([&pty](protocol::Bytes bytes) { pty->write(bytes); });
+  }
 
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   sim::SteadyWallClock wall;
   sim::PacedRunner runner(district.queue(), wall, *pace);
-  std::fprintf(stderr, "heatlink sim: %zu meters, seed %llu; %s on %s -> %s at %u Bd\n",
-               district.meter_count(), static_cast<unsigned long long>(seed),
-               hm660->config().name.c_str(), args.pty.c_str(), pty->device().c_str(),
-               hm660->config().rs232_baud);
+  std::fprintf(stderr, "heatlink sim: %zu meters, %zu DTUs, seed %llu\n", district.meter_count(),
+               district.dtu_count(), static_cast<unsigned long long>(seed));
+  if (server)
+    std::fprintf(stderr, "heatlink sim: DTUs connect to %s:%u\n", server->first.c_str(),
+                 server->second);
+  if (pty) {
+    std::fprintf(stderr, "heatlink sim: %s on %s -> %s at %u Bd\n", hm660->config().name.c_str(),
+                 args.pty.c_str(), pty->device().c_str(), hm660->config().rs232_baud);
+  }
+  district.power_on_dtus();
   unsigned warned_baud = 0;
   const auto stop_at = static_cast<sim::Micros>(args.duration_s * 1e6);
   while (g_stop == 0) {
     runner.run_until(runner.virtual_now());
     if (stop_at > 0 && district.queue().now() >= stop_at) break;
-    // Sleep until the next event is due or the client writes, whichever comes first.
+    // Wait until the next event is due, serving sockets and the pty meanwhile.
     const auto next = district.queue().next_time();
     const sim::Micros deadline =
         next ? runner.wall_time_of(*next) : wall.now() + sim::milliseconds(100);
     const auto wait_ms =
         static_cast<int>(std::clamp<sim::Micros>((deadline - wall.now()) / 1000, 0, 100));
+    if (server) {
+      io.run_for(std::chrono::milliseconds(pty ? std::min(wait_ms, 10) : wait_ms));
+      runner.run_until(runner.virtual_now());
+    }
+    if (!pty) continue;
     pollfd p{pty->fd(), POLLIN, 0};
-    if (::poll(&p, 1, wait_ms) <= 0 || (p.revents & POLLIN) == 0) continue;
+    if (::poll(&p, 1, server ? 0 : wait_ms) <= 0 || (p.revents & POLLIN) == 0) continue;
     std::vector<std::uint8_t> bytes = pty->read_available();
     if (bytes.empty()) continue;
     runner.run_until(runner.virtual_now());
@@ -103,6 +151,7 @@ void add_sim_command(CLI::App& app, int& status) {
   sim->add_option("--topology", args->topology, "the district (YAML, see docs/topology.md)")
       ->required();
   sim->add_option("--pty", args->pty, "expose the concentrator's RS-232 side as a pty linked here");
+  sim->add_option("--server", args->server, "HOST:PORT the simulated DTUs connect to");
   sim->add_option("--concentrator", args->concentrator, "which concentrator (default: the first)");
   sim->add_option("--seed", args->seed, "the seed (default: the topology's, else 1)");
   sim->add_option("--pace", args->pace, "realtime, or xN for N times real time");
