@@ -14,12 +14,8 @@ namespace cjt188 = protocol::cjt188;
 
 namespace {
 
-constexpr std::uint8_t kConcentratorAddress = 0xFE;
 constexpr std::uint8_t kCiFirst = 0xA0;
 constexpr std::uint8_t kCiLast = 0xAF;
-constexpr std::uint8_t kCiError = 0xAF;
-constexpr std::size_t kEntrySize = 16;
-constexpr std::size_t kEntriesPerFrame = 14;
 constexpr std::size_t kMaxArchive = 4000;
 constexpr std::size_t kMaxReadings = 10000;
 constexpr std::uint8_t kVersion = 1;
@@ -35,41 +31,6 @@ enum : std::uint8_t {
 void put16(std::vector<std::uint8_t>& out, std::size_t v) {
   out.push_back(static_cast<std::uint8_t>(v));
   out.push_back(static_cast<std::uint8_t>(v >> 8));
-}
-
-void put_entry(std::vector<std::uint8_t>& out, const ArchiveEntry& e) {
-  const auto& s = e.secondary;
-  const std::uint8_t bytes[kEntrySize] = {e.channel,
-                                          e.protocol,
-                                          e.primary,
-                                          static_cast<std::uint8_t>(s.id),
-                                          static_cast<std::uint8_t>(s.id >> 8),
-                                          static_cast<std::uint8_t>(s.id >> 16),
-                                          static_cast<std::uint8_t>(s.id >> 24),
-                                          static_cast<std::uint8_t>(s.manufacturer),
-                                          static_cast<std::uint8_t>(s.manufacturer >> 8),
-                                          s.version,
-                                          s.medium,
-                                          e.flags,
-                                          0,
-                                          0,
-                                          0,
-                                          0};
-  out.insert(out.end(), bytes, bytes + kEntrySize);
-}
-
-ArchiveEntry entry_at(protocol::Bytes b) {
-  ArchiveEntry e;
-  e.channel = b[0];
-  e.protocol = b[1];
-  e.primary = b[2];
-  e.secondary.id = std::uint32_t{b[3]} | std::uint32_t{b[4]} << 8 | std::uint32_t{b[5]} << 16 |
-                   std::uint32_t{b[6]} << 24;
-  e.secondary.manufacturer = static_cast<std::uint16_t>(b[7] | b[8] << 8);
-  e.secondary.version = b[9];
-  e.secondary.medium = b[10];
-  e.flags = b[11];
-  return e;
 }
 
 cjt188::Address cjt188_address_of(const ArchiveEntry& e) {
@@ -111,17 +72,17 @@ std::vector<std::uint8_t> Hm660::time_bytes(Micros t) const {
 }
 
 void Hm660::answer(std::uint8_t ci, const std::vector<std::uint8_t>& data) {
-  const auto frame = mbus::encode_long(mbus::kRspUd, kConcentratorAddress, ci, data);
+  const auto frame = mbus::encode_long(mbus::kRspUd, protocol::hm660::kAddress, ci, data);
   if (frame.ok()) send_rs232(frame->to_vector());
 }
 
 void Hm660::answer_error(std::uint8_t code) {
-  answer(kCiError, {code});
+  answer(protocol::hm660::kError, {code});
 }
 
 bool Hm660::command(const mbus::Frame& f) {
   if (f.type != mbus::FrameType::long_frame && f.type != mbus::FrameType::control) return false;
-  if (f.a != kConcentratorAddress || f.ci < kCiFirst || f.ci > kCiLast ||
+  if (f.a != protocol::hm660::kAddress || f.ci < kCiFirst || f.ci > kCiLast ||
       (f.c & 0x0F) != (mbus::kSndUd & 0x0F)) {
     return false;
   }
@@ -135,9 +96,10 @@ bool Hm660::command(const mbus::Frame& f) {
     put16(out, first);
     put16(out, entries.size());
     const std::size_t count =
-        first < entries.size() ? std::min(kEntriesPerFrame, entries.size() - first) : 0;
+        first < entries.size() ? std::min(protocol::hm660::kEntriesPerFrame, entries.size() - first)
+                               : 0;
     out.push_back(static_cast<std::uint8_t>(count));
-    for (std::size_t i = 0; i < count; ++i) put_entry(out, entries[first + i]);
+    for (std::size_t i = 0; i < count; ++i) protocol::hm660::encode_entry(entries[first + i], out);
     answer(ci, out);
   };
   switch (f.ci) {
@@ -159,17 +121,20 @@ bool Hm660::command(const mbus::Frame& f) {
       ack();
       break;
     case 0xA2: {  // archive add
-      if (d.size() % kEntrySize != 0 || d.size() / kEntrySize > 15)
+      if (d.size() % protocol::hm660::kEntrySize != 0 ||
+          d.size() / protocol::hm660::kEntrySize > 15)
         return answer_error(kErrMalformed), true;
-      if (archive_.size() + d.size() / kEntrySize > kMaxArchive)
+      if (archive_.size() + d.size() / protocol::hm660::kEntrySize > kMaxArchive)
         return answer_error(kErrFull), true;
-      for (std::size_t i = 0; i < d.size(); i += kEntrySize) {
-        const ArchiveEntry e = entry_at(d.subspan(i, kEntrySize));
+      for (std::size_t i = 0; i < d.size(); i += protocol::hm660::kEntrySize) {
+        const ArchiveEntry e =
+            protocol::hm660::decode_entry(d.subspan(i, protocol::hm660::kEntrySize));
         if (e.channel >= channels_.size()) return answer_error(kErrChannel), true;
         if (e.protocol > ArchiveEntry::cjt188) return answer_error(kErrMalformed), true;
       }
-      for (std::size_t i = 0; i < d.size(); i += kEntrySize)
-        archive_.push_back(entry_at(d.subspan(i, kEntrySize)));
+      for (std::size_t i = 0; i < d.size(); i += protocol::hm660::kEntrySize)
+        archive_.push_back(
+            protocol::hm660::decode_entry(d.subspan(i, protocol::hm660::kEntrySize)));
       ack();
       break;
     }
@@ -196,8 +161,9 @@ bool Hm660::command(const mbus::Frame& f) {
       std::vector<std::uint8_t> out;
       put16(out, missing);
       put16(out, differences.size() - missing);
-      for (std::size_t i = 0; i < std::min(kEntriesPerFrame, differences.size()); ++i)
-        put_entry(out, differences[i]);
+      for (std::size_t i = 0; i < std::min(protocol::hm660::kEntriesPerFrame, differences.size());
+           ++i)
+        protocol::hm660::encode_entry(differences[i], out);
       answer(f.ci, out);
       break;
     }

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "heatlink/protocol/frame_stream.h"
+#include "heatlink/protocol/hm660.h"
 #include "heatlink/protocol/mbus_telegram.h"
 #include "heatlink/sim/district.h"
 
@@ -28,26 +29,7 @@ stations:
 // Archive entries as the 0xA2 command carries them.
 std::vector<std::uint8_t> upload_of(const std::vector<ArchiveEntry>& entries) {
   std::vector<std::uint8_t> out;
-  for (const ArchiveEntry& e : entries) {
-    const auto& s = e.secondary;
-    const std::uint8_t entry[16] = {e.channel,
-                                    e.protocol,
-                                    e.primary,
-                                    static_cast<std::uint8_t>(s.id),
-                                    static_cast<std::uint8_t>(s.id >> 8),
-                                    static_cast<std::uint8_t>(s.id >> 16),
-                                    static_cast<std::uint8_t>(s.id >> 24),
-                                    static_cast<std::uint8_t>(s.manufacturer),
-                                    static_cast<std::uint8_t>(s.manufacturer >> 8),
-                                    s.version,
-                                    s.medium,
-                                    0,
-                                    0,
-                                    0,
-                                    0,
-                                    0};
-    out.insert(out.end(), entry, entry + 16);
-  }
+  for (const ArchiveEntry& e : entries) protocol::hm660::encode_entry(e, out);
   return out;
 }
 
@@ -63,7 +45,7 @@ class ConcentratorTest : public ::testing::Test {
   // Sends a concentrator command and returns the answer frame (E5 or RSP_UD).
   protocol::AnyScanResult command(std::uint8_t ci, std::vector<std::uint8_t> data = {}) {
     received.clear();
-    const auto frame = *mbus::encode_long(mbus::kSndUd, 0xFE, ci, data);
+    const auto frame = protocol::hm660::command(ci, data);
     hm.receive_rs232(frame.view());
     district.queue().run_until(district.queue().now() + seconds(5));
     stream = protocol::FrameStream();

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "heatlink/protocol/frame_stream.h"
+#include "heatlink/protocol/hm660.h"
 #include "heatlink/protocol/mbus_search.h"
 #include "heatlink/sim/calendar.h"
 #include "heatlink/sim/mbus_segment.h"
@@ -24,18 +25,7 @@
 namespace heatlink::sim {
 
 // Concentrator mode (docs/protocols/hm660.md): the archive, the read cycle's readings.
-struct ArchiveEntry {
-  enum Protocol : std::uint8_t { mbus_primary = 0, mbus_secondary = 1, cjt188 = 2 };
-  std::uint8_t channel = 0;
-  std::uint8_t protocol = mbus_primary;
-  std::uint8_t primary = 0;
-  protocol::mbus::SecondaryAddress secondary;  // CJ/T 188: A3-A0 as ID, A5 A4, A6, T
-  std::uint8_t flags = 0;                      // bit 0: answered in the last cycle
-  bool same_meter(const ArchiveEntry& other) const noexcept {
-    return channel == other.channel && protocol == other.protocol && secondary == other.secondary &&
-           (protocol != mbus_primary || primary == other.primary);
-  }
-};
+using ArchiveEntry = protocol::hm660::ArchiveEntry;
 
 struct BufferedReading {
   std::uint16_t archive_index = 0;
