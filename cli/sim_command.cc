@@ -116,8 +116,9 @@ int run_sim(const SimArgs& args) {
     const auto next = district.queue().next_time();
     const sim::Micros deadline =
         next ? runner.wall_time_of(*next) : wall.now() + sim::milliseconds(100);
+    // Rounded up: waiting 0 ms for an event less than 1 ms away would spin.
     const auto wait_ms =
-        static_cast<int>(std::clamp<sim::Micros>((deadline - wall.now()) / 1000, 0, 100));
+        static_cast<int>(std::clamp<sim::Micros>((deadline - wall.now() + 999) / 1000, 0, 100));
     if (server) {
       io.run_for(std::chrono::milliseconds(pty ? std::min(wait_ms, 10) : wait_ms));
       runner.run_until(runner.virtual_now());
