@@ -115,11 +115,11 @@ Result<FrameBytes> snd_ud(std::uint8_t address, std::uint8_t ci, Bytes data, boo
 
 bool is_command_ci(std::uint8_t ci) noexcept {
   return ci == kCiSelect || ci == kCiSelectHighFirst || ci == kCiApplicationReset ||
-         ci >= kCiBaudFirst;
+         baud_of_ci(ci).has_value();
 }
 
 std::optional<unsigned> baud_of_ci(std::uint8_t ci) noexcept {
-  if (ci < kCiBaudFirst) return std::nullopt;
+  if (ci < kCiBaudFirst || ci > kCiBaudLast) return std::nullopt;
   return 300u << (ci - kCiBaudFirst);
 }
 

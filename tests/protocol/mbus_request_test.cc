@@ -76,6 +76,9 @@ TEST(MbusRequest, BuildsBaudSwitch) {
   EXPECT_EQ(*baud_of_ci(0xB8), 300u);
   EXPECT_EQ(*baud_of_ci(0xBF), 38400u);
   EXPECT_FALSE(baud_of_ci(0x72).has_value());
+  EXPECT_FALSE(baud_of_ci(0xC0).has_value());  // found by fuzz_hm660: 0xFE shifted by 70
+  EXPECT_FALSE(baud_of_ci(0xFE).has_value());
+  EXPECT_FALSE(is_command_ci(0xFE));
   EXPECT_FALSE(switch_baud(1, 115200).ok());
 }
 

@@ -33,6 +33,7 @@ inline constexpr std::uint8_t kCiSelect = 0x52;
 inline constexpr std::uint8_t kCiSelectHighFirst = 0x56;
 inline constexpr std::uint8_t kCiApplicationReset = 0x50;
 inline constexpr std::uint8_t kCiBaudFirst = 0xB8;  // 0xB8 300 Bd ... 0xBF 38400 Bd
+inline constexpr std::uint8_t kCiBaudLast = 0xBF;
 
 FrameBytes snd_nke(std::uint8_t address) noexcept;
 FrameBytes req_ud2(std::uint8_t address, bool fcb) noexcept;
