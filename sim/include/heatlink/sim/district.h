@@ -27,6 +27,8 @@ class District {
 
   EventQueue& queue() noexcept { return queue_; }
   const Calendar& calendar() const noexcept { return calendar_; }
+  // The weather every station reads; changing it changes the conditions from the next step.
+  WeatherProfile& weather() noexcept { return weather_; }
   std::uint64_t seed() const noexcept { return seed_; }
 
   std::size_t concentrator_count() const noexcept { return concentrators_.size(); }

@@ -1,0 +1,357 @@
+#include "heatlink/sim/control_api.h"
+
+#include <charconv>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <vector>
+
+namespace heatlink::sim {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+ApiResponse reply(int status, const Json& body) {
+  return ApiResponse{status, body.dump()};
+}
+ApiResponse error(int status, std::string message) {
+  return reply(status, Json{{"error", std::move(message)}});
+}
+
+// A query parameter as a number within [lo, hi], or `fallback` when absent.
+std::optional<std::size_t> query_number(std::string_view query, std::string_view key,
+                                        std::size_t fallback, std::size_t hi) {
+  const std::string needle = std::string(key) + "=";
+  const auto at = query.find(needle);
+  if (at == std::string_view::npos || (at != 0 && query[at - 1] != '&')) return fallback;
+  std::size_t value = 0;
+  const char* begin = query.data() + at + needle.size();
+  const char* end = query.data() + query.size();
+  const auto [stop, ec] = std::from_chars(begin, end, value);
+  if (ec != std::errc{} || (stop != end && *stop != '&') || value > hi) return std::nullopt;
+  return value;
+}
+
+const char* direction_name(Direction d) {
+  return d == Direction::up ? "up" : d == Direction::down ? "down" : "both";
+}
+
+Json fault_json(std::uint64_t id, const LinkFault& f) {
+  return Json{{"id", id},
+              {"kind", fault_kind_name(f.kind)},
+              {"direction", direction_name(f.direction)},
+              {"delay_ms", f.delay / 1000},
+              {"jitter_ms", f.jitter / 1000},
+              {"period_s", f.period / 1'000'000},
+              {"probability", f.probability},
+              {"amount", f.amount}};
+}
+
+constexpr std::pair<std::string_view, std::uint16_t> kPhysical[] = {
+    {"supply_sensor_open", MeterFaults::supply_sensor_open},
+    {"supply_sensor_short", MeterFaults::supply_sensor_short},
+    {"return_sensor_open", MeterFaults::return_sensor_open},
+    {"return_sensor_short", MeterFaults::return_sensor_short},
+    {"low_battery", MeterFaults::low_battery},
+    {"air_in_flow_sensor", MeterFaults::air_in_flow_sensor},
+    {"reverse_flow", MeterFaults::reverse_flow},
+    {"frozen_registers", MeterFaults::frozen_registers},
+    {"valve_stuck", MeterFaults::valve_stuck},
+    {"registers_backwards", MeterFaults::registers_backwards},
+};
+
+}  // namespace
+
+struct ControlRoutes {
+  using Handler = std::function<ApiResponse(ControlApi&, const std::smatch&, std::string_view query,
+                                            const Json& body)>;
+  struct Route {
+    std::string method;
+    std::regex path;
+    Handler handler;
+  };
+
+  static Json meter_json(ControlApi& api, std::size_t i) {
+    SimulatedMeter& m = api.district_.meter(i);
+    const MeterState& s = m.model_now().state();
+    Json physical = Json::array();
+    for (const auto& [name, flag] : kPhysical) {
+      if (m.model().faults().has(flag)) physical.push_back(name);
+    }
+    char id[12];
+    std::snprintf(id, sizeof id, "%08X", m.identity().id);
+    return Json{{"index", i},
+                {"id", id},
+                {"kind", meter_kind_name(m.kind())},
+                {"primary", m.identity().primary},
+                {"energy_kwh", s.energy_kwh},
+                {"volume_m3", s.volume_m3},
+                {"power_kw", s.power_kw},
+                {"flow_m3_per_h", s.flow_m3_per_h},
+                {"supply_c", s.supply_c},
+                {"return_c", s.return_c},
+                {"valve_open", m.model().valve_open(api.district_.queue().now())},
+                {"faults", Json{{"physical", physical},
+                                {"leak_m3_per_h", m.model().faults().leak_m3_per_h},
+                                {"clock_drift_ppm", m.model().faults().clock_drift_ppm}}}};
+  }
+
+  static Json dtu_json(ControlApi& api, std::size_t i) {
+    Md109g& d = api.district_.dtu(i);
+    const DtuCounters& c = d.counters();
+    char ip[16];
+    std::snprintf(ip, sizeof ip, "%u.%u.%u.%u", d.ip() >> 24, (d.ip() >> 16) & 0xFF,
+                  (d.ip() >> 8) & 0xFF, d.ip() & 0xFF);
+    return Json{{"index", i},
+                {"id", d.config().profile.id},
+                {"convention", protocol::dtu::convention_name(d.config().profile.convention)},
+                {"state", bearer_state_name(d.state())},
+                {"ip", ip},
+                {"connects", c.connects},
+                {"registrations", c.registrations},
+                {"heartbeats", c.heartbeats},
+                {"failures", c.failures},
+                {"bytes_up", c.bytes_up},
+                {"bytes_down", c.bytes_down}};
+  }
+
+  static std::optional<std::size_t> index(const std::smatch& m, std::size_t count) {
+    std::size_t i = 0;
+    const std::string text = m[1].str();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
+    if (ec != std::errc{} || end != text.data() + text.size() || i >= count) return std::nullopt;
+    return i;
+  }
+
+  static const std::vector<Route>& table() {
+    static const std::vector<Route> routes = {
+        {"GET", std::regex("/api/v1/status"),
+         [](ControlApi& api, const std::smatch&, std::string_view, const Json&) {
+           District& d = api.district_;
+           const Pace pace = api.runner_ != nullptr ? api.runner_->pace() : Pace::fastest();
+           return reply(200, Json{{"virtual_time_s", static_cast<double>(d.queue().now()) / 1e6},
+                                  {"paused", api.paused_},
+                                  {"pace", pace.mode == Pace::Mode::fastest
+                                               ? std::string("fast")
+                                               : "x" + std::to_string(pace.factor)},
+                                  {"meters", d.meter_count()},
+                                  {"concentrators", d.concentrator_count()},
+                                  {"dtus", d.dtu_count()},
+                                  {"seed", d.seed()}});
+         }},
+        {"GET", std::regex("/api/v1/meters"),
+         [](ControlApi& api, const std::smatch&, std::string_view query, const Json&) {
+           const auto offset = query_number(query, "offset", 0, 1u << 30);
+           const auto limit = query_number(query, "limit", 100, 1000);
+           if (!offset || !limit)
+             return error(400, "offset and limit are whole numbers (limit at most 1000)");
+           Json list = Json::array();
+           for (std::size_t i = *offset; i < api.district_.meter_count() && i < *offset + *limit;
+                ++i) {
+             list.push_back(meter_json(api, i));
+           }
+           return reply(200, Json{{"total", api.district_.meter_count()}, {"meters", list}});
+         }},
+        {"GET", std::regex("/api/v1/meters/([0-9]+)"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
+           const auto i = index(m, api.district_.meter_count());
+           if (!i) return error(404, "no meter with that index");
+           return reply(200, meter_json(api, *i));
+         }},
+        {"PUT", std::regex("/api/v1/meters/([0-9]+)/faults"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
+           const auto i = index(m, api.district_.meter_count());
+           if (!i) return error(404, "no meter with that index");
+           if (!body.is_object()) return error(400, "expected a JSON object");
+           MeterFaults faults;
+           if (body.contains("physical")) {
+             if (!body["physical"].is_array())
+               return error(400, "physical: expected a list of fault names");
+             for (const auto& name : body["physical"]) {
+               const auto* found =
+                   std::find_if(std::begin(kPhysical), std::end(kPhysical), [&](const auto& p) {
+                     return name.is_string() && p.first == name.get<std::string>();
+                   });
+               if (found == std::end(kPhysical))
+                 return error(400, "physical: unknown fault " + name.dump());
+               faults.flags = static_cast<std::uint16_t>(faults.flags | found->second);
+             }
+           }
+           for (const char* key : {"leak_m3_per_h", "clock_drift_ppm"}) {
+             if (body.contains(key) && !body[key].is_number())
+               return error(400, std::string(key) + ": expected a number");
+           }
+           faults.leak_m3_per_h = body.value("leak_m3_per_h", 0.0F);
+           faults.clock_drift_ppm = body.value("clock_drift_ppm", 0.0F);
+           api.district_.meter(*i).model_now();
+           api.district_.meter(*i).model().set_faults(faults);
+           return reply(200, meter_json(api, *i));
+         }},
+        {"GET", std::regex("/api/v1/dtus"),
+         [](ControlApi& api, const std::smatch&, std::string_view, const Json&) {
+           Json list = Json::array();
+           for (std::size_t i = 0; i < api.district_.dtu_count(); ++i)
+             list.push_back(dtu_json(api, i));
+           return reply(200, Json{{"dtus", list}});
+         }},
+        {"POST", std::regex("/api/v1/dtus/([0-9]+)/(reboot|power-on|power-off)"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
+           const auto i = index(m, api.district_.dtu_count());
+           if (!i) return error(404, "no DTU with that index");
+           Md109g& d = api.district_.dtu(*i);
+           const std::string action = m[2].str();
+           if (action == "reboot")
+             d.reboot();
+           else if (action == "power-on")
+             d.power_on();
+           else
+             d.power_off();
+           return reply(200, dtu_json(api, *i));
+         }},
+        {"GET", std::regex("/api/v1/dtus/([0-9]+)/faults"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
+           const auto i = index(m, api.district_.dtu_count());
+           if (!i) return error(404, "no DTU with that index");
+           Json list = Json::array();
+           for (const auto& [id, f] : api.district_.link(*i).active())
+             list.push_back(fault_json(id, f));
+           return reply(200, Json{{"faults", list}});
+         }},
+        {"POST", std::regex("/api/v1/dtus/([0-9]+)/faults"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
+           const auto i = index(m, api.district_.dtu_count());
+           if (!i) return error(404, "no DTU with that index");
+           if (!body.is_object() || !body.contains("kind") || !body["kind"].is_string()) {
+             return error(400, "expected {\"kind\": ...} with a fault kind (docs/topology.md)");
+           }
+           const auto kind = parse_fault_kind(body["kind"].get<std::string>());
+           if (!kind) return error(400, "kind: unknown fault " + body["kind"].dump());
+           LinkFault f;
+           f.kind = *kind;
+           const std::string direction = body.value("direction", std::string("both"));
+           if (direction != "up" && direction != "down" && direction != "both") {
+             return error(400, "direction: expected up, down or both");
+           }
+           f.direction = direction == "up"     ? Direction::up
+                         : direction == "down" ? Direction::down
+                                               : Direction::both;
+           for (const char* key : {"delay_ms", "jitter_ms", "period_s", "probability", "amount"}) {
+             if (body.contains(key) && (!body[key].is_number() || body[key].get<double>() < 0)) {
+               return error(400, std::string(key) + ": expected a non-negative number");
+             }
+           }
+           f.delay = milliseconds(body.value("delay_ms", std::int64_t{0}));
+           f.jitter = milliseconds(body.value("jitter_ms", std::int64_t{0}));
+           f.period = seconds(body.value("period_s", std::int64_t{0}));
+           f.probability = body.value("probability", 1.0);
+           if (f.probability > 1) return error(400, "probability: at most 1");
+           f.amount = body.value("amount", std::uint64_t{0});
+           const std::uint64_t id = api.district_.link(*i).start(f);
+           return reply(201, fault_json(id, f));
+         }},
+        {"DELETE", std::regex("/api/v1/dtus/([0-9]+)/faults/([0-9]+)"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
+           const auto i = index(m, api.district_.dtu_count());
+           if (!i) return error(404, "no DTU with that index");
+           if (!api.district_.link(*i).stop(std::stoull(m[2].str())))
+             return error(404, "no such fault");
+           return reply(200, Json{{"stopped", true}});
+         }},
+        {"POST", std::regex("/api/v1/heal"),
+         [](ControlApi& api, const std::smatch&, std::string_view, const Json&) {
+           for (std::size_t i = 0; i < api.district_.dtu_count(); ++i)
+             api.district_.link(i).heal_all();
+           for (std::size_t i = 0; i < api.district_.meter_count(); ++i) {
+             api.district_.meter(i).model_now();
+             api.district_.meter(i).model().set_faults(MeterFaults{});
+           }
+           return reply(200, Json{{"healed", true}});
+         }},
+        {"GET", std::regex("/api/v1/weather"),
+         [](ControlApi& api, const std::smatch&, std::string_view, const Json&) {
+           const WeatherProfile& w = api.district_.weather();
+           return reply(200,
+                        Json{{"annual_mean", w.annual_mean},
+                             {"annual_amplitude", w.annual_amplitude},
+                             {"daily_amplitude", w.daily_amplitude},
+                             {"outdoor_now_c", w.outdoor_temperature(api.district_.queue().now(),
+                                                                     api.district_.calendar())}});
+         }},
+        {"PUT", std::regex("/api/v1/weather"),
+         [](ControlApi& api, const std::smatch&, std::string_view, const Json& body) {
+           if (!body.is_object()) return error(400, "expected a JSON object");
+           WeatherProfile& w = api.district_.weather();
+           for (const char* key : {"annual_mean", "annual_amplitude", "daily_amplitude"}) {
+             if (!body.contains(key)) continue;
+             if (!body[key].is_number())
+               return error(400, std::string(key) + ": expected a number");
+             const double v = body[key].get<double>();
+             if (v < -50 || v > 50)
+               return error(400, std::string(key) + ": out of range [-50, 50]");
+           }
+           w.annual_mean = body.value("annual_mean", w.annual_mean);
+           w.annual_amplitude = body.value("annual_amplitude", w.annual_amplitude);
+           w.daily_amplitude = body.value("daily_amplitude", w.daily_amplitude);
+           w.table.clear();
+           return reply(200, Json{{"annual_mean", w.annual_mean},
+                                  {"annual_amplitude", w.annual_amplitude},
+                                  {"daily_amplitude", w.daily_amplitude}});
+         }},
+        {"POST", std::regex("/api/v1/(pause|resume)"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
+           const bool pause = m[1].str() == "pause";
+           if (pause && !api.paused_) {
+             api.paused_ = true;
+             if (api.runner_ != nullptr) api.pace_before_pause_ = api.runner_->pace();
+           } else if (!pause && api.paused_) {
+             api.paused_ = false;
+             if (api.runner_ != nullptr)
+               api.runner_->set_pace(api.pace_before_pause_);  // re-anchors the clock
+           }
+           return reply(200, Json{{"paused", api.paused_}});
+         }},
+        {"PUT", std::regex("/api/v1/pace"),
+         [](ControlApi& api, const std::smatch&, std::string_view, const Json& body) {
+           if (!body.is_object() || !body.contains("pace") || !body["pace"].is_string()) {
+             return error(400, "expected {\"pace\": \"realtime\" or \"xN\"}");
+           }
+           const auto pace = Pace::parse(body["pace"].get<std::string>());
+           if (!pace || pace->mode == Pace::Mode::fastest)
+             return error(400, "pace: expected realtime or xN (N > 0)");
+           if (api.runner_ == nullptr)
+             return error(409, "this simulation has no wall clock to pace against");
+           api.runner_->set_pace(*pace);
+           return reply(200, Json{{"pace", body["pace"]}});
+         }},
+    };
+    return routes;
+  }
+};
+
+ControlApi::ControlApi(District& district, PacedRunner* runner)
+    : district_(district), runner_(runner) {}
+
+ApiResponse ControlApi::handle(const ApiRequest& request) {
+  const auto q = request.target.find('?');
+  const std::string path = request.target.substr(0, q);
+  const std::string_view query =
+      q == std::string::npos ? std::string_view{} : std::string_view(request.target).substr(q + 1);
+  Json body;
+  if (!request.body.empty()) {
+    body = Json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) return error(400, "the body is not valid JSON");
+  }
+  bool path_known = false;
+  for (const auto& route : ControlRoutes::table()) {
+    std::smatch m;
+    if (!std::regex_match(path, m, route.path)) continue;
+    path_known = true;
+    if (route.method != request.method) continue;
+    return route.handler(*this, m, query, body);
+  }
+  return path_known ? error(405, request.method + " is not allowed on " + path)
+                    : error(404, "no such call: " + path);
+}
+
+}  // namespace heatlink::sim

@@ -1,0 +1,142 @@
+// Every control-API call, and the clear 4xx answers to bad requests - without sockets.
+#include "heatlink/sim/control_api.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace heatlink::sim {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr std::string_view kDistrict = R"(
+stations:
+  - concentrators:
+      - name: hm-a
+        dtu: {id: "13800000001", heartbeat_s: 30, link: good}
+        channels:
+          - meters: [{kind: multical403, count: 3, id: 10000001, primary: 1}]
+)";
+
+struct NullServer final : ServerEnd {
+  void accepted(std::uint64_t, std::uint32_t, GprsLink&) override {}
+  void received(std::uint64_t, protocol::Bytes) override {}
+  void closed(std::uint64_t) override {}
+};
+
+class ControlApiTest : public ::testing::Test {
+ protected:
+  ControlApiTest()
+      : district(std::get<Topology>(parse_topology(kDistrict, "t.yaml")), 1, nullptr, &server) {
+    district.queue().run_until(hours(2));
+  }
+  std::pair<int, Json> call(std::string method, std::string target, std::string body = {}) {
+    const ApiResponse r =
+        api.handle(ApiRequest{std::move(method), std::move(target), std::move(body)});
+    return {r.status, Json::parse(r.body)};
+  }
+
+  NullServer server;
+  District district;
+  SteadyWallClock wall;
+  PacedRunner runner{district.queue(), wall, Pace::real_time()};
+  ControlApi api{district, &runner};
+};
+
+TEST_F(ControlApiTest, Status) {
+  const auto [status, body] = call("GET", "/api/v1/status");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["meters"], 3);
+  EXPECT_EQ(body["dtus"], 1);
+  EXPECT_DOUBLE_EQ(body["virtual_time_s"].get<double>(), 7200.0);
+}
+
+TEST_F(ControlApiTest, ListsAndShowsMeters) {
+  auto [status, body] = call("GET", "/api/v1/meters?offset=1&limit=5");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["total"], 3);
+  ASSERT_EQ(body["meters"].size(), 2u);
+  EXPECT_EQ(body["meters"][0]["id"], "10000002");
+  std::tie(status, body) = call("GET", "/api/v1/meters/2");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["kind"], "multical403");
+  EXPECT_GT(body["energy_kwh"].get<double>(), 0.0);
+}
+
+TEST_F(ControlApiTest, SetsMeterFaults) {
+  auto [status, body] =
+      call("PUT", "/api/v1/meters/0/faults",
+           R"({"physical": ["low_battery", "reverse_flow"], "leak_m3_per_h": 0.2})");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["faults"]["physical"], Json::parse(R"(["low_battery", "reverse_flow"])"));
+  EXPECT_TRUE(district.meter(0).model().faults().has(MeterFaults::reverse_flow));
+  std::tie(status, body) = call("PUT", "/api/v1/meters/0/faults", R"({"physical": ["gremlins"]})");
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body["error"].get<std::string>().find("gremlins"), std::string::npos);
+}
+
+TEST_F(ControlApiTest, ListsDtusAndRebootsThem) {
+  auto [status, body] = call("GET", "/api/v1/dtus");
+  EXPECT_EQ(status, 200);
+  ASSERT_EQ(body["dtus"].size(), 1u);
+  EXPECT_EQ(body["dtus"][0]["id"], "13800000001");
+  EXPECT_EQ(body["dtus"][0]["state"], "off");  // this district was never powered on
+  std::tie(status, body) = call("POST", "/api/v1/dtus/0/power-on");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["state"], "attaching");
+  std::tie(status, body) = call("POST", "/api/v1/dtus/0/reboot");
+  EXPECT_EQ(body["state"], "off");
+  EXPECT_EQ(call("POST", "/api/v1/dtus/0/power-off").first, 200);
+}
+
+TEST_F(ControlApiTest, StartsListsAndStopsLinkFaults) {
+  auto [status, body] = call("POST", "/api/v1/dtus/0/faults",
+                             R"({"kind": "latency", "direction": "up", "delay_ms": 1500})");
+  EXPECT_EQ(status, 201);
+  const auto id = body["id"].get<std::uint64_t>();
+  std::tie(status, body) = call("GET", "/api/v1/dtus/0/faults");
+  ASSERT_EQ(body["faults"].size(), 2u);  // the "good" preset's latency, and ours
+  EXPECT_EQ(body["faults"][1]["delay_ms"], 1500);
+  EXPECT_EQ(call("DELETE", "/api/v1/dtus/0/faults/" + std::to_string(id)).first, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/dtus/0/faults/" + std::to_string(id)).first, 404);
+  EXPECT_EQ(call("POST", "/api/v1/heal").first, 200);
+  EXPECT_TRUE(district.link(0).active().empty());
+}
+
+TEST_F(ControlApiTest, ChangesTheWeather) {
+  auto [status, body] = call("PUT", "/api/v1/weather", R"({"annual_mean": -5})");
+  EXPECT_EQ(status, 200);
+  EXPECT_DOUBLE_EQ(district.weather().annual_mean, -5.0);
+  std::tie(status, body) = call("GET", "/api/v1/weather");
+  EXPECT_EQ(body["annual_mean"], -5.0);
+  EXPECT_EQ(call("PUT", "/api/v1/weather", R"({"annual_mean": 500})").first, 400);
+}
+
+TEST_F(ControlApiTest, PausesResumesAndChangesPace) {
+  EXPECT_EQ(call("POST", "/api/v1/pause").second["paused"], true);
+  EXPECT_TRUE(api.paused());
+  EXPECT_EQ(call("POST", "/api/v1/resume").second["paused"], false);
+  auto [status, body] = call("PUT", "/api/v1/pace", R"({"pace": "x10"})");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(runner.pace().factor, 10.0);
+  EXPECT_EQ(call("PUT", "/api/v1/pace", R"({"pace": "slow"})").first, 400);
+}
+
+TEST_F(ControlApiTest, AnswersBadRequestsClearly) {
+  EXPECT_EQ(call("GET", "/api/v1/nothing").first, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/status").first, 405);
+  EXPECT_EQ(call("GET", "/api/v1/meters/99").first, 404);
+  EXPECT_EQ(call("GET", "/api/v1/meters?limit=5000").first, 400);
+  EXPECT_EQ(call("GET", "/api/v1/meters?offset=x").first, 400);
+  const auto [status, body] = call("PUT", "/api/v1/pace", "{not json");
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(body["error"], "the body is not valid JSON");
+  EXPECT_EQ(call("POST", "/api/v1/dtus/0/faults", R"({"kind": "latency", "delay_ms": -5})").first,
+            400);
+  EXPECT_EQ(call("POST", "/api/v1/dtus/0/faults", R"({"kind": "gremlins"})").first, 400);
+  EXPECT_EQ(call("POST", "/api/v1/dtus/3/faults", R"({"kind": "reset"})").first, 404);
+}
+
+}  // namespace
+}  // namespace heatlink::sim
