@@ -1,9 +1,11 @@
 #include "heatlink/sim/control_api.h"
 
 #include <charconv>
+#include <cstdio>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <tuple>
 #include <vector>
 
 namespace heatlink::sim {
@@ -12,8 +14,11 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
+constexpr std::size_t kMaxTarget = 2048;  // no call needs more; keeps path matching cheap
+
 ApiResponse reply(int status, const Json& body) {
-  return ApiResponse{status, body.dump()};
+  // Echoed client text may be any bytes: invalid UTF-8 becomes U+FFFD rather than a throw.
+  return ApiResponse{status, body.dump(-1, ' ', false, Json::error_handler_t::replace)};
 }
 ApiResponse error(int status, std::string message) {
   return reply(status, Json{{"error", std::move(message)}});
@@ -60,6 +65,15 @@ constexpr std::pair<std::string_view, std::uint16_t> kPhysical[] = {
     {"valve_stuck", MeterFaults::valve_stuck},
     {"registers_backwards", MeterFaults::registers_backwards},
 };
+
+// The pace as PUT /pace spells it: "realtime", "x20", "x0.5"; "fast" when nothing paces the run.
+std::string pace_name(const Pace& pace) {
+  if (pace.mode == Pace::Mode::fastest) return "fast";
+  if (pace.factor == 1.0) return "realtime";
+  char text[32];
+  std::snprintf(text, sizeof text, "x%g", pace.factor);
+  return text;
+}
 
 }  // namespace
 
@@ -116,9 +130,31 @@ struct ControlRoutes {
                 {"bytes_down", c.bytes_down}};
   }
 
-  static std::optional<std::size_t> index(const std::smatch& m, std::size_t count) {
+  static Json concentrator_json(ControlApi& api, std::size_t i) {
+    Hm660& c = api.district_.concentrator(i);
+    Json channels = Json::array();
+    for (std::size_t k = 0; k < c.channel_count(); ++k) {
+      const MbusSegment& s = c.channel(k);
+      channels.push_back(Json{{"index", k},
+                              {"name", s.config().name},
+                              {"baud", s.baud()},
+                              {"meters", s.meter_count()},
+                              {"unit_loads", s.unit_loads()},
+                              {"powered", s.powered()},
+                              {"short_circuit", s.short_circuited()}});
+    }
+    return Json{{"index", i},
+                {"name", c.config().name},
+                {"archive", c.archive().size()},
+                {"buffered_readings", c.buffered_readings()},
+                {"scanning", c.scanning()},
+                {"channels", channels}};
+  }
+
+  static std::optional<std::size_t> index(const std::smatch& m, std::size_t count,
+                                          std::size_t group = 1) {
     std::size_t i = 0;
-    const std::string text = m[1].str();
+    const std::string text = m[group].str();
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), i);
     if (ec != std::errc{} || end != text.data() + text.size() || i >= count) return std::nullopt;
     return i;
@@ -132,9 +168,7 @@ struct ControlRoutes {
            const Pace pace = api.runner_ != nullptr ? api.runner_->pace() : Pace::fastest();
            return reply(200, Json{{"virtual_time_s", static_cast<double>(d.queue().now()) / 1e6},
                                   {"paused", api.paused_},
-                                  {"pace", pace.mode == Pace::Mode::fastest
-                                               ? std::string("fast")
-                                               : "x" + std::to_string(pace.factor)},
+                                  {"pace", pace_name(pace)},
                                   {"meters", d.meter_count()},
                                   {"concentrators", d.concentrator_count()},
                                   {"dtus", d.dtu_count()},
@@ -178,15 +212,59 @@ struct ControlRoutes {
                faults.flags = static_cast<std::uint16_t>(faults.flags | found->second);
              }
            }
-           for (const char* key : {"leak_m3_per_h", "clock_drift_ppm"}) {
-             if (body.contains(key) && !body[key].is_number())
-               return error(400, std::string(key) + ": expected a number");
+           for (const auto& [key, lo, hi] : {std::tuple{"leak_m3_per_h", 0.0, 100.0},
+                                             std::tuple{"clock_drift_ppm", -1e5, 1e5}}) {
+             if (body.contains(key) && (!body[key].is_number() || body[key].get<double>() < lo ||
+                                        body[key].get<double>() > hi)) {
+               return error(400, std::string(key) + ": expected a number in [" + Json(lo).dump() +
+                                     ", " + Json(hi).dump() + "]");
+             }
            }
            faults.leak_m3_per_h = body.value("leak_m3_per_h", 0.0F);
            faults.clock_drift_ppm = body.value("clock_drift_ppm", 0.0F);
            api.district_.meter(*i).model_now();
            api.district_.meter(*i).model().set_faults(faults);
            return reply(200, meter_json(api, *i));
+         }},
+        {"PUT", std::regex("/api/v1/meters/([0-9]+)/values"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
+           const auto i = index(m, api.district_.meter_count());
+           if (!i) return error(404, "no meter with that index");
+           if (!body.is_object()) return error(400, "expected a JSON object");
+           if (body.contains("energy_kwh") &&
+               (!body["energy_kwh"].is_number() || body["energy_kwh"].get<double>() < 0 ||
+                body["energy_kwh"].get<double>() > 1e9))
+             return error(400, "energy_kwh: expected a number in [0, 1e9]");
+           if (body.contains("valve_open") && !body["valve_open"].is_boolean())
+             return error(400, "valve_open: expected true or false");
+           SimulatedMeter& meter = api.district_.meter(*i);
+           const double energy = meter.model_now().state().energy_kwh;
+           if (body.contains("energy_kwh"))
+             meter.model().step_energy(body["energy_kwh"].get<double>() - energy);
+           if (body.contains("valve_open")) {
+             meter.model().command_valve(body["valve_open"].get<bool>(),
+                                         api.district_.queue().now(), meter.valve_travel);
+           }
+           return reply(200, meter_json(api, *i));
+         }},
+        {"GET", std::regex("/api/v1/concentrators"),
+         [](ControlApi& api, const std::smatch&, std::string_view, const Json&) {
+           Json list = Json::array();
+           for (std::size_t i = 0; i < api.district_.concentrator_count(); ++i)
+             list.push_back(concentrator_json(api, i));
+           return reply(200, Json{{"concentrators", list}});
+         }},
+        {"PUT", std::regex("/api/v1/concentrators/([0-9]+)/channels/([0-9]+)/short_circuit"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
+           const auto i = index(m, api.district_.concentrator_count());
+           if (!i) return error(404, "no concentrator with that index");
+           const auto k = index(m, api.district_.concentrator(*i).channel_count(), 2);
+           if (!k) return error(404, "no channel with that index");
+           if (!body.is_object() || !body.contains("shorted") || !body["shorted"].is_boolean())
+             return error(400, "expected {\"shorted\": true or false}");
+           api.district_.concentrator(*i).channel(*k).set_short_circuit(
+               body["shorted"].get<bool>());
+           return reply(200, concentrator_json(api, *i));
          }},
         {"GET", std::regex("/api/v1/dtus"),
          [](ControlApi& api, const std::smatch&, std::string_view, const Json&) {
@@ -237,8 +315,9 @@ struct ControlRoutes {
                          : direction == "down" ? Direction::down
                                                : Direction::both;
            for (const char* key : {"delay_ms", "jitter_ms", "period_s", "probability", "amount"}) {
-             if (body.contains(key) && (!body[key].is_number() || body[key].get<double>() < 0)) {
-               return error(400, std::string(key) + ": expected a non-negative number");
+             if (body.contains(key) && (!body[key].is_number() || body[key].get<double>() < 0 ||
+                                        body[key].get<double>() > 1e9)) {
+               return error(400, std::string(key) + ": expected a number in [0, 1e9]");
              }
            }
            f.delay = milliseconds(body.value("delay_ms", std::int64_t{0}));
@@ -254,7 +333,10 @@ struct ControlRoutes {
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
            const auto i = index(m, api.district_.dtu_count());
            if (!i) return error(404, "no DTU with that index");
-           if (!api.district_.link(*i).stop(std::stoull(m[2].str())))
+           std::uint64_t id = 0;
+           const std::string text = m[2].str();
+           const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+           if (ec != std::errc{} || !api.district_.link(*i).stop(id))
              return error(404, "no such fault");
            return reply(200, Json{{"stopped", true}});
          }},
@@ -265,6 +347,11 @@ struct ControlRoutes {
            for (std::size_t i = 0; i < api.district_.meter_count(); ++i) {
              api.district_.meter(i).model_now();
              api.district_.meter(i).model().set_faults(MeterFaults{});
+           }
+           for (std::size_t i = 0; i < api.district_.concentrator_count(); ++i) {
+             Hm660& c = api.district_.concentrator(i);
+             for (std::size_t k = 0; k < c.channel_count(); ++k)
+               c.channel(k).set_short_circuit(false);
            }
            return reply(200, Json{{"healed", true}});
          }},
@@ -333,6 +420,8 @@ ControlApi::ControlApi(District& district, PacedRunner* runner)
     : district_(district), runner_(runner) {}
 
 ApiResponse ControlApi::handle(const ApiRequest& request) {
+  if (request.target.size() > kMaxTarget)
+    return error(414, "the target is longer than " + std::to_string(kMaxTarget) + " bytes");
   const auto q = request.target.find('?');
   const std::string path = request.target.substr(0, q);
   const std::string_view query =
@@ -348,7 +437,11 @@ ApiResponse ControlApi::handle(const ApiRequest& request) {
     if (!std::regex_match(path, m, route.path)) continue;
     path_known = true;
     if (route.method != request.method) continue;
-    return route.handler(*this, m, query, body);
+    try {
+      return route.handler(*this, m, query, body);
+    } catch (const nlohmann::json::exception& e) {  // a field of the wrong type the checks missed
+      return error(400, std::string("the body does not fit this call: ") + e.what());
+    }
   }
   return path_known ? error(405, request.method + " is not allowed on " + path)
                     : error(404, "no such call: " + path);

@@ -76,6 +76,38 @@ TEST_F(ControlApiTest, SetsMeterFaults) {
   EXPECT_NE(body["error"].get<std::string>().find("gremlins"), std::string::npos);
 }
 
+TEST_F(ControlApiTest, SetsMeterValues) {
+  auto [status, body] =
+      call("PUT", "/api/v1/meters/1/values", R"({"energy_kwh": 12345, "valve_open": false})");
+  EXPECT_EQ(status, 200);
+  EXPECT_DOUBLE_EQ(body["energy_kwh"].get<double>(), 12345.0);
+  district.queue().run_until(hours(3));
+  EXPECT_FALSE(district.meter(1).model().valve_open(district.queue().now()));
+  EXPECT_GE(district.meter(1).model_now().state().energy_kwh, 12345.0);
+  EXPECT_EQ(call("PUT", "/api/v1/meters/1/values", R"({"energy_kwh": -3})").first, 400);
+  EXPECT_EQ(call("PUT", "/api/v1/meters/1/values", R"({"valve_open": "shut"})").first, 400);
+}
+
+TEST_F(ControlApiTest, ListsConcentratorsAndShortsAChannel) {
+  auto [status, body] = call("GET", "/api/v1/concentrators");
+  EXPECT_EQ(status, 200);
+  ASSERT_EQ(body["concentrators"].size(), 1u);
+  EXPECT_EQ(body["concentrators"][0]["name"], "hm-a");
+  EXPECT_EQ(body["concentrators"][0]["channels"][0]["meters"], 3);
+  EXPECT_EQ(body["concentrators"][0]["channels"][0]["powered"], true);
+  std::tie(status, body) =
+      call("PUT", "/api/v1/concentrators/0/channels/0/short_circuit", R"({"shorted": true})");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["channels"][0]["powered"], false);
+  EXPECT_FALSE(district.concentrator(0).channel(0).powered());
+  EXPECT_EQ(call("POST", "/api/v1/heal").first, 200);
+  EXPECT_FALSE(district.concentrator(0).channel(0).short_circuited());
+  EXPECT_EQ(
+      call("PUT", "/api/v1/concentrators/0/channels/4/short_circuit", R"({"shorted": true})").first,
+      404);
+  EXPECT_EQ(call("PUT", "/api/v1/concentrators/0/channels/0/short_circuit", "{}").first, 400);
+}
+
 TEST_F(ControlApiTest, ListsDtusAndRebootsThem) {
   auto [status, body] = call("GET", "/api/v1/dtus");
   EXPECT_EQ(status, 200);
@@ -120,11 +152,21 @@ TEST_F(ControlApiTest, PausesResumesAndChangesPace) {
   auto [status, body] = call("PUT", "/api/v1/pace", R"({"pace": "x10"})");
   EXPECT_EQ(status, 200);
   EXPECT_EQ(runner.pace().factor, 10.0);
+  EXPECT_EQ(call("GET", "/api/v1/status").second["pace"], "x10");
   EXPECT_EQ(call("PUT", "/api/v1/pace", R"({"pace": "slow"})").first, 400);
+}
+
+TEST_F(ControlApiTest, RefusesPaceWithoutAWallClock) {
+  ControlApi unpaced{district, nullptr};
+  const ApiResponse r = unpaced.handle(ApiRequest{"PUT", "/api/v1/pace", R"({"pace": "x2"})"});
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(Json::parse(unpaced.handle(ApiRequest{"GET", "/api/v1/status", ""}).body)["pace"],
+            "fast");
 }
 
 TEST_F(ControlApiTest, AnswersBadRequestsClearly) {
   EXPECT_EQ(call("GET", "/api/v1/nothing").first, 404);
+  EXPECT_EQ(call("GET", "/api/v1/meters/" + std::string(5000, '1')).first, 414);
   EXPECT_EQ(call("DELETE", "/api/v1/status").first, 405);
   EXPECT_EQ(call("GET", "/api/v1/meters/99").first, 404);
   EXPECT_EQ(call("GET", "/api/v1/meters?limit=5000").first, 400);
@@ -136,6 +178,14 @@ TEST_F(ControlApiTest, AnswersBadRequestsClearly) {
             400);
   EXPECT_EQ(call("POST", "/api/v1/dtus/0/faults", R"({"kind": "gremlins"})").first, 400);
   EXPECT_EQ(call("POST", "/api/v1/dtus/3/faults", R"({"kind": "reset"})").first, 404);
+  EXPECT_EQ(
+      call("POST", "/api/v1/dtus/0/faults", R"({"kind": "latency", "delay_ms": 1e300})").first,
+      400);
+  EXPECT_EQ(call("DELETE", "/api/v1/dtus/0/faults/99999999999999999999999").first, 404);
+  EXPECT_EQ(call("PUT", "/api/v1/meters/0/faults", R"({"leak_m3_per_h": -1})").first, 400);
+  EXPECT_EQ(call("PUT", "/api/v1/weather", R"({"annual_mean": "warm"})").first, 400);
+  EXPECT_EQ(call("POST", "/api/v1/dtus/0/faults", R"({"kind": "loss", "direction": 7})").first,
+            400);
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ class MbusSegment {
   double unit_loads() const noexcept;
   bool powered() const noexcept;
   void set_short_circuit(bool shorted);
+  bool short_circuited() const noexcept { return shorted_; }
 
  private:
   struct Attached {
