@@ -10,8 +10,10 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <variant>
 
+#include "heatlink/sim/control_server.h"
 #include "heatlink/sim/district.h"
 #include "heatlink/sim/pace.h"
 #include "heatlink/sim/pty_link.h"
@@ -30,6 +32,7 @@ struct SimArgs {
   std::string topology;
   std::string pty;
   std::string server;
+  std::string control;
   std::string concentrator;
   std::string pace = "realtime";
   std::optional<std::uint64_t> seed;
@@ -39,6 +42,27 @@ struct SimArgs {
 int fail(const std::string& message) {
   std::fprintf(stderr, "heatlink sim: %s\n", message.c_str());
   return 2;
+}
+
+// One traffic event as JSON: when, where, what, the bytes, and what they say.
+std::string traffic_event(sim::Micros when, std::string_view source, std::string_view kind,
+                          protocol::Bytes bytes) {
+  nlohmann::ordered_json j{{"t", static_cast<double>(when) / 1e6},
+                           {"source", source},
+                           {"kind", kind},
+                           {"hex", protocol::to_hex(bytes)}};
+  const auto frame = protocol::scan_any(bytes, protocol::Protocol::any);
+  if (frame.status == protocol::mbus::ScanStatus::complete) {
+    if (frame.protocol == protocol::Protocol::mbus) {
+      j["summary"] = std::string("mbus ") + protocol::mbus::frame_type_name(frame.mbus.type) + " " +
+                     protocol::mbus::control_name(frame.mbus.c) +
+                     " a=" + std::to_string(frame.mbus.a);
+    } else {
+      j["summary"] = std::string("cjt188 ") + protocol::cjt188::control_name(frame.cjt188.control) +
+                     " " + frame.cjt188.address.to_string();
+    }
+  }
+  return j.dump();
 }
 
 // "host:port", or nothing when malformed.
@@ -58,10 +82,10 @@ int run_sim(const SimArgs& args) {
   const sim::Topology& topology = std::get<sim::Topology>(loaded);
   auto pace = sim::Pace::parse(args.pace);
   if (!pace) return fail("--pace: " + pace.error().message());
-  if (args.pty.empty() && args.server.empty()) {
+  if (args.pty.empty() && args.server.empty() && args.control.empty()) {
     return fail(
-        "give --server HOST:PORT (the DTUs connect there) and/or --pty PATH (a concentrator's "
-        "RS-232)");
+        "give --server HOST:PORT (the DTUs connect there), --pty PATH (a concentrator's RS-232) "
+        "and/or --control HOST:PORT (the control API)");
   }
   if (pace->mode == sim::Pace::Mode::fastest) {
     return fail("--pace fast cannot serve real clients; use realtime or xN");
@@ -70,13 +94,19 @@ int run_sim(const SimArgs& args) {
   if (!args.server.empty() && !(server = parse_server(args.server))) {
     return fail("--server: expected HOST:PORT, found '" + args.server + "'");
   }
+  std::optional<std::pair<std::string, std::uint16_t>> control;
+  if (!args.control.empty() && !(control = parse_server(args.control))) {
+    return fail("--control: expected HOST:PORT, found '" + args.control + "'");
+  }
   const std::uint64_t seed = args.seed.value_or(topology.seed.value_or(1));
 
   boost::asio::io_context io;
   auto keep_running = boost::asio::make_work_guard(io);
   std::optional<sim::TcpServerEnd> server_end;
   if (server) server_end.emplace(io, server->first, server->second);
-  sim::District district(topology, seed, nullptr, server_end ? &*server_end : nullptr);
+  sim::Trace trace;  // feeds the control API's traffic stream
+  sim::District district(topology, seed, control ? &trace : nullptr,
+                         server_end ? &*server_end : nullptr);
   if (server && district.dtu_count() == 0)
     return fail("--server: the topology gives no concentrator a dtu");
 
@@ -97,6 +127,20 @@ int run_sim(const SimArgs& args) {
   std::signal(SIGTERM, request_stop);
   sim::SteadyWallClock wall;
   sim::PacedRunner runner(district.queue(), wall, *pace);
+  sim::ControlApi api(district, &runner);
+  std::optional<sim::ControlServer> control_server;
+  if (control) {
+    std::string error;
+    control_server.emplace(io, api, control->first, control->second, error);
+    if (!error.empty()) return fail("--control: " + error);
+    trace.set_listener([&control_server](sim::Micros when, std::string_view source,
+                                         std::string_view kind, protocol::Bytes bytes) {
+      if (control_server->streams() == 0) return;
+      control_server->publish(traffic_event(when, source, kind, bytes));
+    });
+    std::fprintf(stderr, "heatlink sim: control API on http://%s:%u/api/v1/status\n",
+                 control->first.c_str(), control_server->port());
+  }
   std::fprintf(stderr, "heatlink sim: %zu meters, %zu DTUs, seed %llu\n", district.meter_count(),
                district.dtu_count(), static_cast<unsigned long long>(seed));
   if (server)
@@ -110,6 +154,10 @@ int run_sim(const SimArgs& args) {
   unsigned warned_baud = 0;
   const auto stop_at = static_cast<sim::Micros>(args.duration_s * 1e6);
   while (g_stop == 0) {
+    if (api.paused()) {  // virtual time stands still; sockets and the API are still served
+      io.run_for(std::chrono::milliseconds(20));
+      continue;
+    }
     runner.run_until(runner.virtual_now());
     if (stop_at > 0 && district.queue().now() >= stop_at) break;
     // Wait until the next event is due, serving sockets and the pty meanwhile.
@@ -119,13 +167,13 @@ int run_sim(const SimArgs& args) {
     // Rounded up: waiting 0 ms for an event less than 1 ms away would spin.
     const auto wait_ms =
         static_cast<int>(std::clamp<sim::Micros>((deadline - wall.now() + 999) / 1000, 0, 100));
-    if (server) {
+    if (server || control) {
       io.run_for(std::chrono::milliseconds(pty ? std::min(wait_ms, 10) : wait_ms));
       runner.run_until(runner.virtual_now());
     }
     if (!pty) continue;
     pollfd p{pty->fd(), POLLIN, 0};
-    if (::poll(&p, 1, server ? 0 : wait_ms) <= 0 || (p.revents & POLLIN) == 0) continue;
+    if (::poll(&p, 1, server || control ? 0 : wait_ms) <= 0 || (p.revents & POLLIN) == 0) continue;
     std::vector<std::uint8_t> bytes = pty->read_available();
     if (bytes.empty()) continue;
     runner.run_until(runner.virtual_now());
@@ -153,6 +201,8 @@ void add_sim_command(CLI::App& app, int& status) {
       ->required();
   sim->add_option("--pty", args->pty, "expose the concentrator's RS-232 side as a pty linked here");
   sim->add_option("--server", args->server, "HOST:PORT the simulated DTUs connect to");
+  sim->add_option("--control", args->control,
+                  "HOST:PORT to serve the control API on (docs/sim-api.md)");
   sim->add_option("--concentrator", args->concentrator, "which concentrator (default: the first)");
   sim->add_option("--seed", args->seed, "the seed (default: the topology's, else 1)");
   sim->add_option("--pace", args->pace, "realtime, or xN for N times real time");

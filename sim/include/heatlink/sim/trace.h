@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,11 @@ class Trace {
   void record(Micros when, std::string_view source, std::string_view kind,
               protocol::Bytes bytes = {});
 
+  // Called with every event as it is recorded (the control API's traffic stream).
+  using Listener = std::function<void(Micros when, std::string_view source, std::string_view kind,
+                                      protocol::Bytes bytes)>;
+  void set_listener(Listener listener) { listener_ = std::move(listener); }
+
   std::uint64_t hash() const noexcept { return hash_; }
   std::size_t events() const noexcept { return events_; }
   const std::vector<std::string>& lines() const noexcept { return lines_; }
@@ -30,6 +36,7 @@ class Trace {
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
   std::size_t events_ = 0;
   std::vector<std::string> lines_;
+  Listener listener_;
 };
 
 }  // namespace heatlink::sim

@@ -1,0 +1,153 @@
+// `heatlink sim --control`: the control API over real HTTP, and its traffic stream.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+// A port nobody listens on right now.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+int connect_to(int port) {
+  for (int i = 0; i < 100; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
+    ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+// Reads until `marker` has been seen `count` times, or 5 s pass.
+std::string read_until(int fd, const std::string& marker, int count = 1) {
+  std::string out;
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[4096];
+  auto seen = [&] {
+    int n = 0;
+    for (auto at = out.find(marker); at != std::string::npos; at = out.find(marker, at + 1)) ++n;
+    return n;
+  };
+  while (seen() < count) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+class SimControl : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // The heat company's server: the DTUs connect here, so they have a link to put traffic on.
+    station_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::bind(station_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(station_, 16), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(station_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = free_port();
+    std::vector<std::string> args = {
+        HEATLINK_BIN, "sim",
+        "--topology", HEATLINK_SOURCE_DIR "/scenarios/topologies/small-district.yaml",
+        "--control",  "127.0.0.1:" + std::to_string(port_),
+        "--server",   "127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
+        "--pace",     "x20"};
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ASSERT_EQ(::posix_spawn(&pid_, HEATLINK_BIN, nullptr, nullptr, argv.data(), environ), 0);
+  }
+  void TearDown() override {
+    if (station_ >= 0) ::close(station_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    }
+  }
+  // One request on a keep-alive connection; returns the response.
+  std::string request(int fd, const std::string& method, const std::string& target,
+                      const std::string& body = {}) {
+    const std::string text =
+        method + " " + target +
+        " HTTP/1.1\r\nHost: localhost\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n" + body;
+    EXPECT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    return read_until(fd, "}");
+  }
+  int station_ = -1;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(SimControl, AnswersOverHttpWithKeepAlive) {
+  const int fd = connect_to(port_);
+  ASSERT_GE(fd, 0);
+  std::string r = request(fd, "GET", "/api/v1/status");
+  EXPECT_NE(r.find("HTTP/1.1 200"), std::string::npos) << r;
+  EXPECT_NE(r.find("\"meters\":310"), std::string::npos) << r;
+  r = request(fd, "POST", "/api/v1/pause");
+  EXPECT_NE(r.find("\"paused\":true"), std::string::npos) << r;
+  r = request(fd, "PUT", "/api/v1/meters/0/faults", R"({"physical":["nonsense"]})");
+  EXPECT_NE(r.find("HTTP/1.1 400"), std::string::npos) << r;
+  r = request(fd, "GET", "/api/v1/nowhere");
+  EXPECT_NE(r.find("HTTP/1.1 404"), std::string::npos) << r;
+  ::close(fd);
+}
+
+TEST_F(SimControl, RefusesAnOversizedBody) {
+  const int fd = connect_to(port_);
+  ASSERT_GE(fd, 0);
+  const std::string r = request(fd, "PUT", "/api/v1/weather", std::string(70 * 1024, ' ') + "{}");
+  EXPECT_NE(r.find("HTTP/1.1 413"), std::string::npos) << r.substr(0, 200);
+  ::close(fd);
+}
+
+TEST_F(SimControl, StreamsTheTraffic) {
+  const int fd = connect_to(port_);
+  ASSERT_GE(fd, 0);
+  const std::string start = "GET /api/v1/traffic HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  ASSERT_EQ(::write(fd, start.data(), start.size()), static_cast<ssize_t>(start.size()));
+  // Something must happen on the wire: make it happen.
+  const int api = connect_to(port_);
+  request(api, "POST", "/api/v1/dtus/0/power-off");
+  request(api, "POST", "/api/v1/dtus/0/power-on");
+  const std::string events = read_until(fd, "data: ", 2);
+  EXPECT_NE(events.find("text/event-stream"), std::string::npos) << events;
+  EXPECT_NE(events.find("\"source\":\"dtu/13800138000\""), std::string::npos) << events;
+  ::close(api);
+  ::close(fd);
+}
+
+}  // namespace
