@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <deque>
+#include <nlohmann/json.hpp>
 
 namespace heatlink::sim {
 
@@ -91,9 +92,16 @@ struct ControlServer::Impl : std::enable_shared_from_this<ControlServer::Impl> {
       if (ec == http::error::end_of_stream || server->closed)
         return;  // the client is done: a normal close
       if (ec) {
-        if (ec == http::error::body_limit)
+        if (ec == http::error::body_limit) {
           answer(413, R"({"error":"the body exceeds 64 KiB"})", false);
-        return;
+        } else if (ec == http::error::header_limit) {
+          answer(431, R"({"error":"the request's headers exceed 8 KiB"})", false);
+        } else if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+          // Not HTTP as Beast reads it: say so, then hang up (the stream is out of step).
+          answer(400, nlohmann::json{{"error", "malformed HTTP request: " + ec.message()}}.dump(),
+                 false);
+        }
+        return;  // timeouts and resets: nobody left to answer
       }
       const auto& request = parser->get();
       const std::string target(request.target());

@@ -134,6 +134,21 @@ TEST_F(SimControl, RefusesAnOversizedBody) {
   ::close(fd);
 }
 
+TEST_F(SimControl, AnswersGarbageWith400) {
+  const int fd = connect_to(port_);
+  ASSERT_GE(fd, 0);
+  const std::string junk = "HELLO\x01 there\r\n\r\n";
+  ASSERT_EQ(::write(fd, junk.data(), junk.size()), static_cast<ssize_t>(junk.size()));
+  const std::string r = read_until(fd, "}");
+  EXPECT_NE(r.find("HTTP/1.1 400"), std::string::npos) << r;
+  EXPECT_NE(r.find("malformed HTTP request"), std::string::npos) << r;
+  ::close(fd);
+  // The server is still there for the next client.
+  const int next = connect_to(port_);
+  EXPECT_NE(request(next, "GET", "/api/v1/status").find("HTTP/1.1 200"), std::string::npos);
+  ::close(next);
+}
+
 TEST_F(SimControl, StreamsTheTraffic) {
   const int fd = connect_to(port_);
   ASSERT_GE(fd, 0);
