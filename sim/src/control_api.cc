@@ -53,19 +53,6 @@ Json fault_json(std::uint64_t id, const LinkFault& f) {
               {"amount", f.amount}};
 }
 
-constexpr std::pair<std::string_view, std::uint16_t> kPhysical[] = {
-    {"supply_sensor_open", MeterFaults::supply_sensor_open},
-    {"supply_sensor_short", MeterFaults::supply_sensor_short},
-    {"return_sensor_open", MeterFaults::return_sensor_open},
-    {"return_sensor_short", MeterFaults::return_sensor_short},
-    {"low_battery", MeterFaults::low_battery},
-    {"air_in_flow_sensor", MeterFaults::air_in_flow_sensor},
-    {"reverse_flow", MeterFaults::reverse_flow},
-    {"frozen_registers", MeterFaults::frozen_registers},
-    {"valve_stuck", MeterFaults::valve_stuck},
-    {"registers_backwards", MeterFaults::registers_backwards},
-};
-
 // The pace as PUT /pace spells it: "realtime", "x20", "x0.5"; "fast" when nothing paces the run.
 std::string pace_name(const Pace& pace) {
   if (pace.mode == Pace::Mode::fastest) return "fast";
@@ -90,7 +77,7 @@ struct ControlRoutes {
     SimulatedMeter& m = api.district_.meter(i);
     const MeterState& s = m.model_now().state();
     Json physical = Json::array();
-    for (const auto& [name, flag] : kPhysical) {
+    for (const auto& [name, flag] : kPhysicalFaultNames) {
       if (m.model().faults().has(flag)) physical.push_back(name);
     }
     char id[12];
@@ -203,11 +190,11 @@ struct ControlRoutes {
              if (!body["physical"].is_array())
                return error(400, "physical: expected a list of fault names");
              for (const auto& name : body["physical"]) {
-               const auto* found =
-                   std::find_if(std::begin(kPhysical), std::end(kPhysical), [&](const auto& p) {
+               const auto* found = std::find_if(
+                   kPhysicalFaultNames.begin(), kPhysicalFaultNames.end(), [&](const auto& p) {
                      return name.is_string() && p.first == name.get<std::string>();
                    });
-               if (found == std::end(kPhysical))
+               if (found == kPhysicalFaultNames.end())
                  return error(400, "physical: unknown fault " + name.dump());
                faults.flags = static_cast<std::uint16_t>(faults.flags | found->second);
              }

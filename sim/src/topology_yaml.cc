@@ -164,22 +164,11 @@ class Reader {
         static_cast<float>(number(map, "clock_drift_ppm", g.physical.clock_drift_ppm, -1e5, 1e5));
     if (const YAML::Node list = map["physical"]) {
       if (!list.IsSequence()) fail(list, "physical", "expected a list of fault names");
-      static constexpr std::pair<std::string_view, std::uint16_t> kNames[] = {
-          {"supply_sensor_open", MeterFaults::supply_sensor_open},
-          {"supply_sensor_short", MeterFaults::supply_sensor_short},
-          {"return_sensor_open", MeterFaults::return_sensor_open},
-          {"return_sensor_short", MeterFaults::return_sensor_short},
-          {"low_battery", MeterFaults::low_battery},
-          {"air_in_flow_sensor", MeterFaults::air_in_flow_sensor},
-          {"reverse_flow", MeterFaults::reverse_flow},
-          {"frozen_registers", MeterFaults::frozen_registers},
-          {"valve_stuck", MeterFaults::valve_stuck},
-          {"registers_backwards", MeterFaults::registers_backwards}};
       for (const YAML::Node& item : list) {
         const std::string name = value<std::string>(item, "physical", "a fault name");
-        const auto* found = std::find_if(std::begin(kNames), std::end(kNames),
+        const auto* found = std::find_if(kPhysicalFaultNames.begin(), kPhysicalFaultNames.end(),
                                          [&](const auto& p) { return p.first == name; });
-        if (found == std::end(kNames))
+        if (found == kPhysicalFaultNames.end())
           fail(item, "physical", "unknown physical fault '" + name + "'");
         g.physical.flags = static_cast<std::uint16_t>(g.physical.flags | found->second);
       }

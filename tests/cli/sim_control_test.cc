@@ -2,10 +2,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,21 +10,16 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
+#include "child_process.h"
 
 namespace {
 
 // A port nobody listens on right now.
 int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  std::uint16_t port = 0;
+  const int fd = heatlink::test::listen_on_loopback(port);
   ::close(fd);
-  return ntohs(a.sin_port);
+  return port;
 }
 
 int connect_to(int port) {
@@ -67,33 +59,24 @@ class SimControl : public ::testing::Test {
  protected:
   void SetUp() override {
     // The heat company's server: the DTUs connect here, so they have a link to put traffic on.
-    station_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(station_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(station_, 16), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(station_, reinterpret_cast<sockaddr*>(&a), &len);
+    std::uint16_t station_port = 0;
+    station_ = heatlink::test::listen_on_loopback(station_port);
+    ASSERT_GE(station_, 0);
     port_ = free_port();
     std::vector<std::string> args = {
         HEATLINK_BIN, "sim",
         "--topology", HEATLINK_SOURCE_DIR "/scenarios/topologies/small-district.yaml",
         "--control",  "127.0.0.1:" + std::to_string(port_),
-        "--server",   "127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
+        "--server",   "127.0.0.1:" + std::to_string(station_port),
         "--pace",     "x20"};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    ASSERT_EQ(::posix_spawn(&pid_, HEATLINK_BIN, nullptr, nullptr, argv.data(), environ), 0);
+    pid_ = heatlink::test::spawn(args);
+    ASSERT_GT(pid_, 0);
   }
   void TearDown() override {
     if (station_ >= 0) ::close(station_);
+    int status = 0;
     if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+      EXPECT_TRUE(heatlink::test::terminate(pid_, status)) << "status " << status;
     }
   }
   // One request on a keep-alive connection; returns the response.

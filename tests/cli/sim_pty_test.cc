@@ -3,10 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -15,11 +12,10 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.h"
 #include "heatlink/protocol/frame_stream.h"
 #include "heatlink/protocol/mbus_request.h"
 #include "heatlink/protocol/mbus_telegram.h"
-
-extern char** environ;
 
 namespace {
 
@@ -36,10 +32,8 @@ class SimPty : public ::testing::Test {
         "--pty",      link_,
         "--pace",     "x20",
         "--seed",     "5"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ASSERT_EQ(::posix_spawn(&pid_, HEATLINK_BIN, nullptr, nullptr, argv.data(), environ), 0);
+    pid_ = heatlink::test::spawn(args);
+    ASSERT_GT(pid_, 0);
     struct stat st {};
     for (int i = 0; i < 100 && ::stat(link_.c_str(), &st) != 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -59,10 +53,8 @@ class SimPty : public ::testing::Test {
   void TearDown() override {
     if (fd_ >= 0) ::close(fd_);
     if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
       int status = 0;
-      ::waitpid(pid_, &status, 0);
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+      EXPECT_TRUE(heatlink::test::terminate(pid_, status)) << "status " << status;
       struct stat st {};
       EXPECT_NE(::stat(link_.c_str(), &st), 0) << "the link outlived the simulator";
     }

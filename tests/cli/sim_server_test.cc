@@ -5,10 +5,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -18,11 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "child_process.h"
 #include "heatlink/protocol/dtu.h"
 #include "heatlink/protocol/mbus_request.h"
 #include "heatlink/protocol/mbus_telegram.h"
-
-extern char** environ;
 
 namespace {
 
@@ -55,36 +51,26 @@ struct Session {
 class SimServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    ASSERT_EQ(::listen(listener_, 16), 0);
-    socklen_t len = sizeof a;
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len);
+    std::uint16_t port = 0;
+    listener_ = heatlink::test::listen_on_loopback(port);
+    ASSERT_GE(listener_, 0);
     const std::string topology =
         ::testing::TempDir() + "sim-server-" + std::to_string(::getpid()) + ".yaml";
     std::ofstream(topology) << kTopology;
-    std::vector<std::string> args = {HEATLINK_BIN, "sim",
-                                     "--topology", topology,
-                                     "--server",   "127.0.0.1:" + std::to_string(ntohs(a.sin_port)),
-                                     "--pace",     "x20",
-                                     "--seed",     "3"};
-    std::vector<char*> argv;
-    for (auto& s : args) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    ASSERT_EQ(::posix_spawn(&pid_, HEATLINK_BIN, nullptr, nullptr, argv.data(), environ), 0);
+    std::vector<std::string> args = {HEATLINK_BIN, "sim",      "--topology",
+                                     topology,     "--server", "127.0.0.1:" + std::to_string(port),
+                                     "--pace",     "x20",      "--seed",
+                                     "3"};
+    pid_ = heatlink::test::spawn(args);
+    ASSERT_GT(pid_, 0);
   }
 
   void TearDown() override {
     for (auto& [fd, s] : sessions_) ::close(fd);
     if (listener_ >= 0) ::close(listener_);
+    int status = 0;
     if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+      EXPECT_TRUE(heatlink::test::terminate(pid_, status)) << "status " << status;
     }
   }
 

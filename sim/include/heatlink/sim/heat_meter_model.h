@@ -13,6 +13,8 @@
 
 #include <array>
 #include <cstdint>
+#include <string_view>
+#include <utility>
 
 #include "heatlink/sim/calendar.h"
 #include "heatlink/sim/event_queue.h"
@@ -64,6 +66,20 @@ struct MeterFaults {
   bool has(std::uint16_t flag) const noexcept { return (flags & flag) != 0; }
   bool sensor_error() const noexcept { return (flags & 0x0F) != 0; }
 };
+
+// The physical faults by the names topology files and the control API use.
+inline constexpr std::array<std::pair<std::string_view, std::uint16_t>, 10> kPhysicalFaultNames = {{
+    {"supply_sensor_open", MeterFaults::supply_sensor_open},
+    {"supply_sensor_short", MeterFaults::supply_sensor_short},
+    {"return_sensor_open", MeterFaults::return_sensor_open},
+    {"return_sensor_short", MeterFaults::return_sensor_short},
+    {"low_battery", MeterFaults::low_battery},
+    {"air_in_flow_sensor", MeterFaults::air_in_flow_sensor},
+    {"reverse_flow", MeterFaults::reverse_flow},
+    {"frozen_registers", MeterFaults::frozen_registers},
+    {"valve_stuck", MeterFaults::valve_stuck},
+    {"registers_backwards", MeterFaults::registers_backwards},
+}};
 
 // What the meter holds and shows.
 struct MeterState {

@@ -1,0 +1,23 @@
+// The simulator and master under test run as child processes; these start and stop them, and
+// open the loopback listener a test plays the server with.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace heatlink::test {
+
+// Starts args[0] with `args`; -1 when it cannot be started.
+pid_t spawn(std::vector<std::string> args);
+
+// Sends SIGTERM and waits; true when the child exited with status 0. `status` gets the wait
+// status for the failure message.
+bool terminate(pid_t pid, int& status);
+
+// A socket listening on 127.0.0.1 at a free port, written to `port`; -1 on failure.
+int listen_on_loopback(std::uint16_t& port);
+
+}  // namespace heatlink::test
