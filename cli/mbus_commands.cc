@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "decode.h"
+#include "link_commands.h"
 
 namespace heatlink::cli {
 
@@ -59,10 +60,12 @@ void add_mbus_commands(CLI::App& app) {
   decode->add_flag("--binary", args->binary, "input is raw bytes, not hex text");
   decode->add_option("file", args->file, "input file, or - for standard input");
   decode->callback([args] { g_exit_status = run_decode(*args); });
+
+  add_link_commands(mbus);
 }
 
 int exit_status() {
-  return g_exit_status;
+  return g_exit_status != 0 ? g_exit_status : link_exit_status();
 }
 
 }  // namespace heatlink::cli

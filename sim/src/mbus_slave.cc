@@ -21,6 +21,10 @@ std::optional<protocol::FrameBytes> MbusSlave::receive(const mbus::Frame& reques
     if (const auto mask = mbus::selection_of(request)) {
       selected_ = mask->matches(secondary_);
       if (!selected_) return std::nullopt;
+      // A selection starts a conversation: the first REQ_UD2 gets the first telegram.
+      last_fcb_.reset();
+      part_ = 0;
+      more_ = false;
       return mbus::encode_ack();
     }
   }
