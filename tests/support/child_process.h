@@ -17,6 +17,10 @@ pid_t spawn(std::vector<std::string> args);
 // status for the failure message.
 bool terminate(pid_t pid, int& status);
 
+// Runs args[0] with `args` to the end and returns its exit status (-1 when it did not exit
+// normally); its standard output goes to `out`, its standard error to the test's.
+int run_to_end(std::vector<std::string> args, std::string& out);
+
 // A socket listening on 127.0.0.1 at a free port, written to `port`; -1 on failure.
 int listen_on_loopback(std::uint16_t& port);
 
