@@ -3,6 +3,7 @@
 #include <exception>
 #include <iostream>
 
+#include "gateway_command.h"
 #include "mbus_commands.h"
 #include "sim_command.h"
 
@@ -15,13 +16,16 @@ int main(int argc, char** argv) {
     heatlink::cli::add_mbus_commands(app);
     int sim_status = 0;
     heatlink::cli::add_sim_command(app, sim_status);
+    int gateway_status = 0;
+    heatlink::cli::add_gateway_command(app, gateway_status);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
       const int code = app.exit(e);
       return code == 0 ? 0 : 2;
     }
-    return heatlink::cli::exit_status() != 0 ? heatlink::cli::exit_status() : sim_status;
+    if (heatlink::cli::exit_status() != 0) return heatlink::cli::exit_status();
+    return sim_status != 0 ? sim_status : gateway_status;
   } catch (const std::exception& e) {
     std::cerr << "heatlink: " << e.what() << '\n';
     return 3;

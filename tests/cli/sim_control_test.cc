@@ -23,17 +23,7 @@ int free_port() {
 }
 
 int connect_to(int port) {
-  for (int i = 0; i < 100; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
-    ::close(fd);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return -1;
+  return heatlink::test::connect_to_loopback(static_cast<std::uint16_t>(port));
 }
 
 // Reads until `marker` has been seen `count` times, or 5 s pass.

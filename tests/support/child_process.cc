@@ -8,6 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <thread>
+
 extern char** environ;
 
 namespace heatlink::test {
@@ -66,6 +69,40 @@ int listen_on_loopback(std::uint16_t& port) {
   }
   port = ntohs(a.sin_port);
   return fd;
+}
+
+int connect_to_loopback(std::uint16_t port) {
+  for (int i = 0; i < 100; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return fd;
+    ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return -1;
+}
+
+std::string http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body) {
+  const int fd = connect_to_loopback(port);
+  if (fd < 0) return {};
+  const std::string text = method + " " + target +
+                           " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                           "Content-Type: application/json\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string out;
+  if (::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size())) {
+    timeval tv{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) > 0;)
+      out.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 }  // namespace heatlink::test

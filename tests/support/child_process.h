@@ -24,4 +24,13 @@ int run_to_end(std::vector<std::string> args, std::string& out);
 // A socket listening on 127.0.0.1 at a free port, written to `port`; -1 on failure.
 int listen_on_loopback(std::uint16_t& port);
 
+// A TCP connection to 127.0.0.1:`port`, retried for up to 5 s while nobody listens yet; -1
+// when it never succeeds.
+int connect_to_loopback(std::uint16_t port);
+
+// One HTTP/1.1 request on a fresh connection (Connection: close); the whole response, or ""
+// when the server cannot be reached.
+std::string http_request(std::uint16_t port, const std::string& method, const std::string& target,
+                         const std::string& body = {});
+
 }  // namespace heatlink::test
