@@ -1,5 +1,7 @@
 #include "gateway_command.h"
 
+#include <sys/resource.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -81,6 +83,12 @@ int run_gateway(const GatewayArgs& args) {
     }
     config.host = args.listen.substr(0, colon);
     config.port = static_cast<std::uint16_t>(port);
+  }
+  // One descriptor per DTU: take every descriptor the system allows, as servers do.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
   }
   asio::io_context io;
   master::Gateway gateway(io, std::move(config), [](const std::string& line) {
