@@ -191,7 +191,8 @@ std::optional<link::Request> SecondaryScan::next() {
         return std::nullopt;
       }
       mask_ = *mask;
-      return request(select_secondary(mask_), link::Expect::ack, kAddressSelected, 0,
+      // One retry, as libmbus does: a lost or late E5 would hide a whole subtree.
+      return request(select_secondary(mask_), link::Expect::ack, kAddressSelected, 1,
                      "select " + mask_.to_string());
     }
     case Stage::confirm:

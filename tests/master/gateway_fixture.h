@@ -22,7 +22,7 @@ namespace heatlink::test {
 class RunningGateway {
  public:
   explicit RunningGateway(master::GatewayConfig config)
-      : gateway_(io_, std::move(config), [this](const std::string& line) { log_line(line); }) {
+      : gateway_(io_, std::move(config), [](const std::string& line) { log_line(line); }) {
     started_ = gateway_.start();
     thread_ = std::thread([this] { io_.run(); });
   }

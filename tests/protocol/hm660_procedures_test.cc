@@ -49,7 +49,7 @@ struct FakeConcentrator {
           return answer_frame(f->ci, out);
         }
         case hm660::kArchiveRead: {
-          const std::size_t first = d[0] | d[1] << 8;
+          const auto first = static_cast<std::size_t>(d[0] | d[1] << 8);
           Bytes out;
           put16(out, first);
           put16(out, archive.size());
