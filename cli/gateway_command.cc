@@ -5,13 +5,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "heatlink/master/gateway.h"
+#include "host_port.h"
 
 namespace heatlink::cli {
 
@@ -72,17 +72,14 @@ int run_gateway(const GatewayArgs& args) {
   }
   master::GatewayConfig config = std::get<master::GatewayConfig>(std::move(loaded));
   if (!args.listen.empty()) {
-    const auto colon = args.listen.rfind(':');
-    unsigned port = 0;
-    const char* end = args.listen.data() + args.listen.size();
-    if (colon == std::string::npos ||
-        std::from_chars(args.listen.data() + colon + 1, end, port).ptr != end || port > 65535) {
+    const auto listen = parse_host_port(args.listen, true);
+    if (!listen) {
       std::cerr << "heatlink gateway: --listen: expected HOST:PORT, found '" << args.listen
                 << "'\n";
       return 2;
     }
-    config.host = args.listen.substr(0, colon);
-    config.port = static_cast<std::uint16_t>(port);
+    config.host = listen->first;
+    config.port = listen->second;
   }
   // One descriptor per DTU: take every descriptor the system allows, as servers do.
   rlimit files{};

@@ -12,6 +12,7 @@
 #include "heatlink/master/link_driver.h"
 #include "heatlink/protocol/cjt188_procedures.h"
 #include "heatlink/protocol/mbus_procedures.h"
+#include "host_port.h"
 
 namespace heatlink::cli {
 
@@ -51,16 +52,10 @@ int run_procedure(const std::string& command, const LinkArgs& args, link::Proced
     transport = master::open_serial(args.device, args.baud, status);
     timing = link::Timing::serial(args.baud);
   } else {
-    const auto colon = args.tcp.rfind(':');
-    unsigned port = 0;
-    const char* end = args.tcp.data() + args.tcp.size();
-    if (colon == std::string::npos || colon == 0 ||
-        std::from_chars(args.tcp.data() + colon + 1, end, port).ptr != end || port == 0 ||
-        port > 65535) {
+    const auto tcp = parse_host_port(args.tcp);
+    if (!tcp)
       return complain(command, "--tcp: expected HOST:PORT, found '" + args.tcp + "'", kUsage);
-    }
-    transport = master::open_tcp(args.tcp.substr(0, colon), static_cast<std::uint16_t>(port),
-                                 10'000'000, status);
+    transport = master::open_tcp(tcp->first, tcp->second, 10'000'000, status);
     timing = link::Timing::tcp_converter(args.baud);
   }
   if (!transport) return complain(command, status.error, kIoFailed);

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <charconv>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -18,6 +17,7 @@
 #include "heatlink/sim/pace.h"
 #include "heatlink/sim/pty_link.h"
 #include "heatlink/sim/tcp_server_end.h"
+#include "host_port.h"
 
 namespace heatlink::cli {
 
@@ -65,17 +65,6 @@ std::string traffic_event(sim::Micros when, std::string_view source, std::string
   return j.dump();
 }
 
-// "host:port", or nothing when malformed.
-std::optional<std::pair<std::string, std::uint16_t>> parse_server(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return std::nullopt;
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(text.data() + colon + 1, text.data() + text.size(), port);
-  if (ec != std::errc{} || end != text.data() + text.size() || port == 0 || port > 65535)
-    return std::nullopt;
-  return std::pair{text.substr(0, colon), static_cast<std::uint16_t>(port)};
-}
-
 int run_sim(const SimArgs& args) {
   auto loaded = sim::load_topology(args.topology);
   if (const auto* error = std::get_if<sim::TopologyError>(&loaded)) return fail(error->to_string());
@@ -91,11 +80,11 @@ int run_sim(const SimArgs& args) {
     return fail("--pace fast cannot serve real clients; use realtime or xN");
   }
   std::optional<std::pair<std::string, std::uint16_t>> server;
-  if (!args.server.empty() && !(server = parse_server(args.server))) {
+  if (!args.server.empty() && !(server = parse_host_port(args.server))) {
     return fail("--server: expected HOST:PORT, found '" + args.server + "'");
   }
   std::optional<std::pair<std::string, std::uint16_t>> control;
-  if (!args.control.empty() && !(control = parse_server(args.control))) {
+  if (!args.control.empty() && !(control = parse_host_port(args.control))) {
     return fail("--control: expected HOST:PORT, found '" + args.control + "'");
   }
   const std::uint64_t seed = args.seed.value_or(topology.seed.value_or(1));

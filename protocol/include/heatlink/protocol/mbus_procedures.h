@@ -86,8 +86,8 @@ class PrimaryScan : public link::ProcedureBase {
 
 // The wildcard search for secondary addresses under `start` (SecondarySearch): every mask is
 // selected (a silent selection once more, as libmbus does: a lost or late E5 would hide every
-// meter below the mask); a lone E5 is confirmed by reading the selected meter at FD, whose telegram header
-// gives the exact address; garble, or a garbled confirmation, is a collision and the search
+// meter below the mask); a lone E5 is confirmed by reading the selected meter at FD, whose telegram
+// header gives the exact address; garble, or a garbled confirmation, is a collision and the search
 // descends. Meters found under several masks are reported once.
 class SecondaryScan : public link::ProcedureBase {
  public:
