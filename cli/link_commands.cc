@@ -40,26 +40,44 @@ int complain(const std::string& command, const std::string& message, int code) {
   return code;
 }
 
-// Opens the link the options name and runs `procedure` over it. Returns 0, or the exit status
-// of a usage or I/O failure (already reported).
-int run_procedure(const std::string& command, const LinkArgs& args, link::Procedure& procedure) {
-  if (args.device.empty() == args.tcp.empty())
-    return complain(command, "give exactly one of --device PATH and --tcp HOST:PORT", kUsage);
-  master::IoStatus status;
+// The link the options name, opened once for every procedure a command runs.
+struct OpenLink {
   std::unique_ptr<master::Transport> transport;
   link::Timing timing;
+  int failure = 0;  // the exit status when the link could not be opened (already reported)
+};
+
+OpenLink open_link(const std::string& command, const LinkArgs& args) {
+  OpenLink open;
+  if (args.device.empty() == args.tcp.empty()) {
+    open.failure =
+        complain(command, "give exactly one of --device PATH and --tcp HOST:PORT", kUsage);
+    return open;
+  }
+  master::IoStatus status;
   if (!args.device.empty()) {
-    transport = master::open_serial(args.device, args.baud, status);
-    timing = link::Timing::serial(args.baud);
+    open.transport = master::open_serial(args.device, args.baud, status);
+    open.timing = link::Timing::serial(args.baud);
   } else {
     const auto tcp = parse_host_port(args.tcp);
-    if (!tcp)
-      return complain(command, "--tcp: expected HOST:PORT, found '" + args.tcp + "'", kUsage);
-    transport = master::open_tcp(tcp->first, tcp->second, 10'000'000, status);
-    timing = link::Timing::tcp_converter(args.baud);
+    if (!tcp) {
+      open.failure =
+          complain(command, "--tcp: expected HOST:PORT, found '" + args.tcp + "'", kUsage);
+      return open;
+    }
+    open.transport = master::open_tcp(tcp->first, tcp->second, 10'000'000, status);
+    open.timing = link::Timing::tcp_converter(args.baud);
   }
-  if (!transport) return complain(command, status.error, kIoFailed);
-  if (args.timeout_ms > 0) timing.fixed_timeout = static_cast<link::Micros>(args.timeout_ms) * 1000;
+  if (!open.transport) open.failure = complain(command, status.error, kIoFailed);
+  if (args.timeout_ms > 0)
+    open.timing.fixed_timeout = static_cast<link::Micros>(args.timeout_ms) * 1000;
+  return open;
+}
+
+// Runs `procedure` over an open link. Returns 0, or the exit status of an I/O failure
+// (already reported).
+int run_on(const std::string& command, const LinkArgs& args, OpenLink& open,
+           link::Procedure& procedure) {
   link::Exchange::Observer observer;
   if (!args.quiet) {
     observer = [&command](const link::Request& request, const link::Outcome& outcome) {
@@ -70,11 +88,18 @@ int run_procedure(const std::string& command, const LinkArgs& args, link::Proced
       std::cerr << '\n';
     };
   }
-  link::Exchange exchange(procedure, timing, observer);
+  link::Exchange exchange(procedure, open.timing, observer);
   master::SteadyClock clock;
-  status = master::run(exchange, *transport, clock);
+  const master::IoStatus status = master::run(exchange, *open.transport, clock);
   if (!status.ok()) return complain(command, status.error, kIoFailed);
   return 0;
+}
+
+// Opens the link and runs one procedure over it.
+int run_procedure(const std::string& command, const LinkArgs& args, link::Procedure& procedure) {
+  OpenLink open = open_link(command, args);
+  if (open.failure != 0) return open.failure;
+  return run_on(command, args, open, procedure);
 }
 
 void add_link_options(CLI::App* command, LinkArgs& args) {
@@ -178,6 +203,8 @@ int run_read(const ReadArgs& args) {
     if (!target) return complain("read", "'" + text + "': " + target.error().message(), kUsage);
     targets.push_back(*target);
   }
+  OpenLink open = open_link("read", args.link);
+  if (open.failure != 0) return open.failure;
   int status = 0;
   for (const mbus::Target& target : targets) {
     mbus::ReadOptions options;
@@ -185,7 +212,7 @@ int run_read(const ReadArgs& args) {
     options.max_telegrams = args.max_telegrams;
     if (args.data_set) options.data_set = static_cast<std::uint8_t>(*args.data_set);
     mbus::MeterRead read(target, options);
-    if (const int code = run_procedure("read", args.link, read); code != 0) return code;
+    if (const int code = run_on("read", args.link, open, read); code != 0) return code;
     Json j{{"address", target.to_string()}};
     j.update(status_json(read));
     Json telegrams = Json::array();

@@ -140,7 +140,12 @@ void DtuSession::decode(protocol::Bytes bytes) {
     }
     switch (e.kind) {
       case dtu::EventKind::registered:
-        on_registration(e.id);
+        if (registered_) {
+          ++heartbeats_;  // registered again on this connection: a sign of life, no more
+          if (profile_.convention == dtu::Convention::ddp) send(dtu::registration_ack(profile_));
+        } else {
+          on_registration(e.id);
+        }
         break;
       case dtu::EventKind::heartbeat:
         ++heartbeats_;

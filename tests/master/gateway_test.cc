@@ -142,6 +142,29 @@ TEST(Gateway, CountsGarbageInsideDdpAndStaysConnected) {
   EXPECT_TRUE(gateway->state("13800000003")->online);
 }
 
+TEST(Gateway, APacketNamingAnotherDtuDoesNotMoveTheConnection) {
+  RunningGateway gateway(config());
+  dtu::Profile mine{dtu::Convention::ddp, "13800000003", ""};
+  dtu::Profile other{dtu::Convention::ddp, "13800000004", ""};
+  RawDtu c(gateway->port());
+  c.send(dtu::registration(mine));
+  c.send(dtu::registration(other));
+  c.send(dtu::registration(mine));
+  c.send(dtu::heartbeat(mine));
+  ASSERT_TRUE(eventually([&] {
+    const auto s = gateway->state("13800000003");
+    return s && s->heartbeats >= 2;
+  }));
+  const auto s = gateway->state("13800000003");
+  EXPECT_EQ(s->registrations, 1u);
+  EXPECT_GE(s->garbage_packets, 1u);
+  EXPECT_FALSE(gateway->state("13800000004").has_value());
+  const auto stats = gateway->stats();
+  EXPECT_EQ(stats.online, 1u);
+  EXPECT_EQ(stats.unregistered, 0u);
+  EXPECT_EQ(stats.connections, 1u);
+}
+
 TEST(Gateway, DiscardsAFloodOfGarbageAsItComes) {
   RunningGateway gateway(config());
   dtu::Profile ddp{dtu::Convention::ddp, "13800000003", ""};
