@@ -158,10 +158,8 @@ void DtuSession::decode(protocol::Bytes bytes) {
       case dtu::EventKind::logout:
         return shut("the DTU logged out");
       case dtu::EventKind::invalid:
+      case dtu::EventKind::ack:  // a server's packet from a DTU
         ++garbage_;
-        break;
-      case dtu::EventKind::ack:
-        ++garbage_;  // a server's packet from a DTU
         break;
     }
   }
