@@ -26,10 +26,16 @@ fuzz-build:
 	  -DHEATLINK_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
+# The storage tests need a PostgreSQL server: a throwaway cluster lives for the test run.
+PG_TEST_DIR ?= /tmp/heatlink-pg-test-$(shell id -u)
+
 test: deps
 	$(MAKE) format-check build fuzz-build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
-	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS)
+	url=$$(scripts/pg-test-cluster.sh start $(PG_TEST_DIR)) && \
+	  export HEATLINK_TEST_POSTGRESQL="$$url" && \
+	  ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) && \
+	  ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS); \
+	  status=$$?; scripts/pg-test-cluster.sh stop $(PG_TEST_DIR); exit $$status
 
 bench: build
 	$(BUILD)/bin/bench_decode

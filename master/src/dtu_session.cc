@@ -293,13 +293,14 @@ void DtuSession::finish_job(const IoStatus& status) {
 void DtuSession::shut(const std::string& reason, bool silent, bool rejected) {
   if (closed_) return;
   closed_ = true;
-  boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
   liveness_.cancel();
   exchange_timer_.cancel();
   flush_counters();
+  // The state first: whoever sees the connection close then finds the reason recorded.
   gateway_.on_closed(*this, reason, silent, rejected);
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
   while (!jobs_.empty()) {
     Job job = std::move(jobs_.front());
     jobs_.pop_front();

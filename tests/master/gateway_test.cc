@@ -93,6 +93,7 @@ TEST(Gateway, DropsAConnectionThatMissesItsHeartbeats) {
   RawDtu half_open(gateway->port());
   half_open.send("13800000001");  // then silence, as behind a NAT that forgot the mapping
   EXPECT_TRUE(half_open.closed_by_server(3s));
+  EXPECT_TRUE(eventually([&] { return gateway->stats().silent_drops == 1; }));
   const auto s = gateway->state("13800000001");
   ASSERT_TRUE(s.has_value());
   EXPECT_FALSE(s->online);

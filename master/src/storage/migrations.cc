@@ -1,0 +1,152 @@
+#include "migrations.h"
+
+namespace heatlink::master::storage {
+
+namespace {
+
+// The base information, readings, latest values, aggregates, settlement snapshots, faults,
+// read jobs and the audit log. Times are seconds since the Unix epoch (UTC).
+constexpr const char* kSqliteBase = R"sql(
+CREATE TABLE heat_company (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE station (id INTEGER PRIMARY KEY, company_id INTEGER REFERENCES heat_company(id),
+                      name TEXT NOT NULL UNIQUE);
+CREATE TABLE community (id INTEGER PRIMARY KEY, station_id INTEGER NOT NULL REFERENCES station(id),
+                        name TEXT NOT NULL);
+CREATE TABLE building (id INTEGER PRIMARY KEY,
+                       community_id INTEGER NOT NULL REFERENCES community(id), name TEXT NOT NULL);
+CREATE TABLE unit (id INTEGER PRIMARY KEY, building_id INTEGER NOT NULL REFERENCES building(id),
+                   name TEXT NOT NULL);
+CREATE TABLE household (id INTEGER PRIMARY KEY, unit_id INTEGER REFERENCES unit(id),
+                        name TEXT NOT NULL, area_m2 REAL);
+CREATE TABLE customer (id INTEGER PRIMARY KEY, household_id INTEGER REFERENCES household(id),
+                       name TEXT NOT NULL, phone TEXT NOT NULL DEFAULT '');
+CREATE TABLE dtu (id INTEGER PRIMARY KEY, dtu_id TEXT NOT NULL UNIQUE, model TEXT NOT NULL);
+CREATE TABLE concentrator (id INTEGER PRIMARY KEY,
+                           station_id INTEGER NOT NULL REFERENCES station(id),
+                           name TEXT NOT NULL UNIQUE, dtu_id TEXT NOT NULL DEFAULT '');
+CREATE TABLE meter (id INTEGER PRIMARY KEY,
+                    concentrator_id INTEGER NOT NULL REFERENCES concentrator(id),
+                    channel INTEGER NOT NULL, vendor TEXT NOT NULL, model TEXT NOT NULL,
+                    protocol INTEGER NOT NULL, primary_address INTEGER NOT NULL,
+                    secondary_address TEXT NOT NULL,
+                    household_id INTEGER REFERENCES household(id));
+CREATE INDEX meter_by_concentrator ON meter (concentrator_id);
+CREATE TABLE valve (id INTEGER PRIMARY KEY, meter_id INTEGER NOT NULL REFERENCES meter(id),
+                    state TEXT NOT NULL DEFAULT 'unknown', changed_at INTEGER);
+CREATE TABLE reading (meter_id INTEGER NOT NULL, read_at INTEGER NOT NULL,
+                      received_at INTEGER NOT NULL, meter_time INTEGER,
+                      energy_kwh REAL, volume_m3 REAL, power_kw REAL, flow_m3h REAL,
+                      supply_c REAL, return_c REAL, delta_t_k REAL, operating_hours REAL,
+                      status_bits INTEGER NOT NULL, error_bits INTEGER NOT NULL,
+                      outcome INTEGER NOT NULL, raw BLOB,
+                      PRIMARY KEY (meter_id, read_at)) WITHOUT ROWID;
+CREATE TABLE latest_value (meter_id INTEGER PRIMARY KEY, read_at INTEGER NOT NULL,
+                           received_at INTEGER NOT NULL, meter_time INTEGER,
+                           energy_kwh REAL, volume_m3 REAL, power_kw REAL, flow_m3h REAL,
+                           supply_c REAL, return_c REAL, delta_t_k REAL, operating_hours REAL,
+                           status_bits INTEGER NOT NULL, error_bits INTEGER NOT NULL,
+                           outcome INTEGER NOT NULL);
+CREATE TABLE aggregate (meter_id INTEGER NOT NULL, period TEXT NOT NULL,
+                        period_start INTEGER NOT NULL, energy_kwh REAL, volume_m3 REAL,
+                        interpolated INTEGER NOT NULL DEFAULT 0,
+                        PRIMARY KEY (meter_id, period, period_start)) WITHOUT ROWID;
+CREATE TABLE settlement_snapshot (meter_id INTEGER NOT NULL, taken_at INTEGER NOT NULL,
+                                  energy_kwh REAL, volume_m3 REAL,
+                                  PRIMARY KEY (meter_id, taken_at)) WITHOUT ROWID;
+CREATE TABLE fault_rule (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                         field TEXT NOT NULL, op TEXT NOT NULL, threshold REAL NOT NULL,
+                         persistence_s INTEGER NOT NULL, severity INTEGER NOT NULL,
+                         enabled INTEGER NOT NULL DEFAULT 1);
+CREATE TABLE fault_event (id INTEGER PRIMARY KEY, meter_id INTEGER NOT NULL, code TEXT NOT NULL,
+                          severity INTEGER NOT NULL, raised_at INTEGER NOT NULL,
+                          cleared_at INTEGER, detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX fault_event_open ON fault_event (meter_id, code) WHERE cleared_at IS NULL;
+CREATE TABLE read_job (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL,
+                       requested_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER,
+                       status TEXT NOT NULL DEFAULT 'queued', detail TEXT NOT NULL DEFAULT '');
+CREATE TABLE audit_log (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL,
+                        action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
+)sql";
+
+// The same schema; readings are partitioned by month (read_at), partitions created by the
+// storage as readings arrive.
+constexpr const char* kPostgresqlBase = R"sql(
+CREATE TABLE heat_company (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE station (id BIGSERIAL PRIMARY KEY, company_id BIGINT REFERENCES heat_company(id),
+                      name TEXT NOT NULL UNIQUE);
+CREATE TABLE community (id BIGSERIAL PRIMARY KEY, station_id BIGINT NOT NULL REFERENCES station(id),
+                        name TEXT NOT NULL);
+CREATE TABLE building (id BIGSERIAL PRIMARY KEY,
+                       community_id BIGINT NOT NULL REFERENCES community(id), name TEXT NOT NULL);
+CREATE TABLE unit (id BIGSERIAL PRIMARY KEY, building_id BIGINT NOT NULL REFERENCES building(id),
+                   name TEXT NOT NULL);
+CREATE TABLE household (id BIGSERIAL PRIMARY KEY, unit_id BIGINT REFERENCES unit(id),
+                        name TEXT NOT NULL, area_m2 DOUBLE PRECISION);
+CREATE TABLE customer (id BIGSERIAL PRIMARY KEY, household_id BIGINT REFERENCES household(id),
+                       name TEXT NOT NULL, phone TEXT NOT NULL DEFAULT '');
+CREATE TABLE dtu (id BIGSERIAL PRIMARY KEY, dtu_id TEXT NOT NULL UNIQUE, model TEXT NOT NULL);
+CREATE TABLE concentrator (id BIGSERIAL PRIMARY KEY,
+                           station_id BIGINT NOT NULL REFERENCES station(id),
+                           name TEXT NOT NULL UNIQUE, dtu_id TEXT NOT NULL DEFAULT '');
+CREATE TABLE meter (id BIGSERIAL PRIMARY KEY,
+                    concentrator_id BIGINT NOT NULL REFERENCES concentrator(id),
+                    channel SMALLINT NOT NULL, vendor TEXT NOT NULL, model TEXT NOT NULL,
+                    protocol SMALLINT NOT NULL, primary_address SMALLINT NOT NULL,
+                    secondary_address TEXT NOT NULL,
+                    household_id BIGINT REFERENCES household(id));
+CREATE INDEX meter_by_concentrator ON meter (concentrator_id);
+CREATE TABLE valve (id BIGSERIAL PRIMARY KEY, meter_id BIGINT NOT NULL REFERENCES meter(id),
+                    state TEXT NOT NULL DEFAULT 'unknown', changed_at BIGINT);
+CREATE TABLE reading (meter_id BIGINT NOT NULL, read_at BIGINT NOT NULL,
+                      received_at BIGINT NOT NULL, meter_time BIGINT,
+                      energy_kwh DOUBLE PRECISION, volume_m3 DOUBLE PRECISION,
+                      power_kw DOUBLE PRECISION, flow_m3h DOUBLE PRECISION,
+                      supply_c DOUBLE PRECISION, return_c DOUBLE PRECISION,
+                      delta_t_k DOUBLE PRECISION, operating_hours DOUBLE PRECISION,
+                      status_bits BIGINT NOT NULL, error_bits BIGINT NOT NULL,
+                      outcome SMALLINT NOT NULL, raw BYTEA,
+                      PRIMARY KEY (meter_id, read_at)) PARTITION BY RANGE (read_at);
+CREATE TABLE latest_value (meter_id BIGINT PRIMARY KEY, read_at BIGINT NOT NULL,
+                           received_at BIGINT NOT NULL, meter_time BIGINT,
+                           energy_kwh DOUBLE PRECISION, volume_m3 DOUBLE PRECISION,
+                           power_kw DOUBLE PRECISION, flow_m3h DOUBLE PRECISION,
+                           supply_c DOUBLE PRECISION, return_c DOUBLE PRECISION,
+                           delta_t_k DOUBLE PRECISION, operating_hours DOUBLE PRECISION,
+                           status_bits BIGINT NOT NULL, error_bits BIGINT NOT NULL,
+                           outcome SMALLINT NOT NULL);
+CREATE TABLE aggregate (meter_id BIGINT NOT NULL, period TEXT NOT NULL,
+                        period_start BIGINT NOT NULL, energy_kwh DOUBLE PRECISION,
+                        volume_m3 DOUBLE PRECISION, interpolated BOOLEAN NOT NULL DEFAULT FALSE,
+                        PRIMARY KEY (meter_id, period, period_start));
+CREATE TABLE settlement_snapshot (meter_id BIGINT NOT NULL, taken_at BIGINT NOT NULL,
+                                  energy_kwh DOUBLE PRECISION, volume_m3 DOUBLE PRECISION,
+                                  PRIMARY KEY (meter_id, taken_at));
+CREATE TABLE fault_rule (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                         field TEXT NOT NULL, op TEXT NOT NULL, threshold DOUBLE PRECISION NOT NULL,
+                         persistence_s BIGINT NOT NULL, severity SMALLINT NOT NULL,
+                         enabled BOOLEAN NOT NULL DEFAULT TRUE);
+CREATE TABLE fault_event (id BIGSERIAL PRIMARY KEY, meter_id BIGINT NOT NULL, code TEXT NOT NULL,
+                          severity SMALLINT NOT NULL, raised_at BIGINT NOT NULL,
+                          cleared_at BIGINT, detail TEXT NOT NULL DEFAULT '');
+CREATE INDEX fault_event_open ON fault_event (meter_id, code) WHERE cleared_at IS NULL;
+CREATE TABLE read_job (id BIGSERIAL PRIMARY KEY, kind TEXT NOT NULL, target TEXT NOT NULL,
+                       requested_at BIGINT NOT NULL, started_at BIGINT, finished_at BIGINT,
+                       status TEXT NOT NULL DEFAULT 'queued', detail TEXT NOT NULL DEFAULT '');
+CREATE TABLE audit_log (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT NOT NULL,
+                        action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
+)sql";
+
+constexpr Migration kSqlite[] = {{1, "base", kSqliteBase}};
+constexpr Migration kPostgresql[] = {{1, "base", kPostgresqlBase}};
+
+}  // namespace
+
+std::span<const Migration> sqlite_migrations() {
+  return kSqlite;
+}
+
+std::span<const Migration> postgresql_migrations() {
+  return kPostgresql;
+}
+
+}  // namespace heatlink::master::storage

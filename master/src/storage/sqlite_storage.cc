@@ -1,0 +1,364 @@
+// The embedded backend: one SQLite file in WAL mode. A reading batch is one transaction of
+// prepared statements; WAL with synchronous=NORMAL keeps every committed transaction across a
+// crash of the process (a power loss may take the last ones).
+#include <sqlite3.h>
+
+#include <ctime>
+
+#include "migrations.h"
+#include "storage_backends.h"
+
+namespace heatlink::master::storage {
+
+namespace {
+
+class Statement {
+ public:
+  Statement() = default;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement() { sqlite3_finalize(stmt_); }
+
+  bool prepare(sqlite3* db, const char* sql) {
+    return sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) == SQLITE_OK;
+  }
+  sqlite3_stmt* get() const noexcept { return stmt_; }
+
+  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int i, const std::optional<double>& v) {
+    if (v) {
+      sqlite3_bind_double(stmt_, i, *v);
+    } else {
+      sqlite3_bind_null(stmt_, i);
+    }
+  }
+  void bind(int i, const std::optional<std::int64_t>& v) {
+    if (v) {
+      sqlite3_bind_int64(stmt_, i, *v);
+    } else {
+      sqlite3_bind_null(stmt_, i);
+    }
+  }
+  void bind_blob(int i, const std::vector<std::uint8_t>& v) {
+    if (v.empty()) {
+      sqlite3_bind_null(stmt_, i);
+    } else {
+      sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    }
+  }
+  int step() { return sqlite3_step(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  std::optional<double> real(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_double(stmt_, column);
+  }
+  std::int64_t integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::optional<std::int64_t> optional_integer(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(stmt_, column);
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* kReadingColumns =
+    "meter_id, read_at, received_at, meter_time, energy_kwh, volume_m3, power_kw, flow_m3h, "
+    "supply_c, return_c, delta_t_k, operating_hours, status_bits, error_bits, outcome";
+
+// Binds the reading's 15 columns, in kReadingColumns order, from parameter 1.
+void bind_reading(Statement& s, const Reading& r) {
+  s.bind(1, r.meter_id);
+  s.bind(2, r.read_at);
+  s.bind(3, r.received_at);
+  s.bind(4, r.meter_time);
+  s.bind(5, r.energy_kwh);
+  s.bind(6, r.volume_m3);
+  s.bind(7, r.power_kw);
+  s.bind(8, r.flow_m3h);
+  s.bind(9, r.supply_c);
+  s.bind(10, r.return_c);
+  s.bind(11, r.delta_t_k);
+  s.bind(12, r.operating_hours);
+  s.bind(13, std::int64_t{r.status_bits});
+  s.bind(14, std::int64_t{r.error_bits});
+  s.bind(15, std::int64_t{static_cast<std::uint8_t>(r.outcome)});
+}
+
+Reading reading_of(const Statement& s, bool with_raw) {
+  Reading r;
+  r.meter_id = s.integer(0);
+  r.read_at = s.integer(1);
+  r.received_at = s.integer(2);
+  r.meter_time = s.optional_integer(3);
+  r.energy_kwh = s.real(4);
+  r.volume_m3 = s.real(5);
+  r.power_kw = s.real(6);
+  r.flow_m3h = s.real(7);
+  r.supply_c = s.real(8);
+  r.return_c = s.real(9);
+  r.delta_t_k = s.real(10);
+  r.operating_hours = s.real(11);
+  r.status_bits = static_cast<std::uint32_t>(s.integer(12));
+  r.error_bits = static_cast<std::uint32_t>(s.integer(13));
+  r.outcome = static_cast<ReadOutcome>(s.integer(14));
+  if (with_raw) {
+    const auto* blob = static_cast<const std::uint8_t*>(sqlite3_column_blob(s.get(), 15));
+    const int size = sqlite3_column_bytes(s.get(), 15);
+    if (blob != nullptr && size > 0) r.raw.assign(blob, blob + size);
+  }
+  return r;
+}
+
+class SqliteStorage : public Storage {
+ public:
+  SqliteStorage(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  // sqlite3_close_v2 waits for the statements, finalized after this body, to go.
+  ~SqliteStorage() override { sqlite3_close_v2(db_); }
+  SqliteStorage(const SqliteStorage&) = delete;
+  SqliteStorage& operator=(const SqliteStorage&) = delete;
+
+  const char* backend() const noexcept override { return "sqlite"; }
+
+  StorageResult<int> migrate() override {
+    if (auto e = exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                      "name TEXT NOT NULL, applied_at INTEGER NOT NULL)"))
+      return *e;
+    auto version = schema_version();
+    if (std::holds_alternative<StorageError>(version)) return version;
+    int current = std::get<int>(version);
+    for (const Migration& m : sqlite_migrations()) {
+      if (m.version <= current) continue;
+      if (auto e = exec("BEGIN IMMEDIATE")) return *e;
+      auto e = exec(m.sql);
+      if (!e) {
+        e = exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) + ", '" +
+                 m.name + "', " + std::to_string(std::time(nullptr)) + ")");
+      }
+      if (e) {
+        exec("ROLLBACK");
+        return StorageError{"migration " + std::to_string(m.version) + " (" + m.name +
+                            "): " + e->message};
+      }
+      if (auto c = exec("COMMIT")) return *c;
+      current = m.version;
+    }
+    return current;
+  }
+
+  StorageResult<int> schema_version() override {
+    Statement s;
+    if (!s.prepare(db_, "SELECT coalesce(max(version), 0) FROM schema_migrations"))
+      return failure("schema version");
+    if (s.step() != SQLITE_ROW) return failure("schema version");
+    return static_cast<int>(s.integer(0));
+  }
+
+  StorageResult<std::int64_t> add_station(const StationRecord& station) override {
+    Statement s;
+    if (!s.prepare(db_, "INSERT INTO station (name) VALUES (?)")) return failure("add station");
+    s.bind(1, station.name);
+    return insert(s, "add station");
+  }
+
+  StorageResult<std::int64_t> add_concentrator(const ConcentratorRecord& c) override {
+    Statement s;
+    if (!s.prepare(db_, "INSERT INTO concentrator (station_id, name, dtu_id) VALUES (?, ?, ?)"))
+      return failure("add concentrator");
+    s.bind(1, c.station_id);
+    s.bind(2, c.name);
+    s.bind(3, c.dtu_id);
+    return insert(s, "add concentrator");
+  }
+
+  StorageResult<std::int64_t> add_meter(const MeterRecord& m) override {
+    Statement s;
+    if (!s.prepare(db_,
+                   "INSERT INTO meter (concentrator_id, channel, vendor, model, protocol, "
+                   "primary_address, secondary_address, household_id) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+      return failure("add meter");
+    s.bind(1, m.concentrator_id);
+    s.bind(2, std::int64_t{m.channel});
+    s.bind(3, m.vendor);
+    s.bind(4, m.model);
+    s.bind(5, std::int64_t{static_cast<std::uint8_t>(m.protocol)});
+    s.bind(6, std::int64_t{m.primary_address});
+    s.bind(7, m.secondary_address);
+    s.bind(8, m.household_id);
+    return insert(s, "add meter");
+  }
+
+  StorageResult<std::vector<MeterRecord>> meters_of(std::int64_t concentrator_id) override {
+    Statement s;
+    if (!s.prepare(db_,
+                   "SELECT id, concentrator_id, channel, vendor, model, protocol, "
+                   "primary_address, secondary_address, household_id FROM meter "
+                   "WHERE concentrator_id = ? ORDER BY id"))
+      return failure("meters");
+    s.bind(1, concentrator_id);
+    std::vector<MeterRecord> out;
+    int rc = 0;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      MeterRecord m;
+      m.id = s.integer(0);
+      m.concentrator_id = s.integer(1);
+      m.channel = static_cast<std::uint8_t>(s.integer(2));
+      m.vendor = text(s, 3);
+      m.model = text(s, 4);
+      m.protocol = static_cast<MeterProtocol>(s.integer(5));
+      m.primary_address = static_cast<std::uint8_t>(s.integer(6));
+      m.secondary_address = text(s, 7);
+      m.household_id = s.optional_integer(8);
+      out.push_back(std::move(m));
+    }
+    if (rc != SQLITE_DONE) return failure("meters");
+    return out;
+  }
+
+  StorageResult<std::size_t> store_readings(std::span<const Reading> readings) override {
+    if (!prepared_ && !prepare_writes()) return failure("prepare the reading statements");
+    if (auto e = exec("BEGIN IMMEDIATE")) return *e;
+    std::size_t added = 0;
+    for (const Reading& r : readings) {
+      bind_reading(insert_reading_, r);
+      insert_reading_.bind_blob(16, r.raw);
+      const int rc = insert_reading_.step();
+      insert_reading_.reset();
+      if (rc != SQLITE_DONE) {
+        StorageError e = failure("store a reading");
+        exec("ROLLBACK");
+        return e;
+      }
+      if (sqlite3_changes(db_) == 0) continue;  // stored before: idempotent
+      ++added;
+      bind_reading(upsert_latest_, r);
+      const int rc2 = upsert_latest_.step();
+      upsert_latest_.reset();
+      if (rc2 != SQLITE_DONE) {
+        StorageError e = failure("update the latest values");
+        exec("ROLLBACK");
+        return e;
+      }
+    }
+    if (auto e = exec("COMMIT")) {
+      exec("ROLLBACK");
+      return *e;
+    }
+    return added;
+  }
+
+  StorageResult<std::vector<Reading>> readings(std::int64_t meter_id, EpochSeconds from,
+                                               EpochSeconds to) override {
+    Statement s;
+    const std::string sql = std::string("SELECT ") + kReadingColumns +
+                            ", raw FROM reading WHERE meter_id = ? AND read_at >= ? AND "
+                            "read_at < ? ORDER BY read_at";
+    if (!s.prepare(db_, sql.c_str())) return failure("readings");
+    s.bind(1, meter_id);
+    s.bind(2, from);
+    s.bind(3, to);
+    std::vector<Reading> out;
+    int rc = 0;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(reading_of(s, true));
+    if (rc != SQLITE_DONE) return failure("readings");
+    return out;
+  }
+
+  StorageResult<std::optional<Reading>> latest(std::int64_t meter_id) override {
+    Statement s;
+    const std::string sql =
+        std::string("SELECT ") + kReadingColumns + " FROM latest_value WHERE meter_id = ?";
+    if (!s.prepare(db_, sql.c_str())) return failure("latest values");
+    s.bind(1, meter_id);
+    const int rc = s.step();
+    if (rc == SQLITE_DONE) return std::optional<Reading>{};
+    if (rc != SQLITE_ROW) return failure("latest values");
+    return std::optional<Reading>{reading_of(s, false)};
+  }
+
+  StorageResult<std::int64_t> count_readings() override {
+    Statement s;
+    if (!s.prepare(db_, "SELECT count(*) FROM reading") || s.step() != SQLITE_ROW)
+      return failure("count readings");
+    return s.integer(0);
+  }
+
+  std::optional<StorageError> exec(const std::string& sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) == SQLITE_OK)
+      return std::nullopt;
+    StorageError e{"sqlite " + path_ + ": " + (message != nullptr ? message : "error")};
+    sqlite3_free(message);
+    return e;
+  }
+
+ private:
+  bool prepare_writes() {
+    const std::string insert = std::string("INSERT INTO reading (") + kReadingColumns +
+                               ", raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                               "ON CONFLICT DO NOTHING";
+    const std::string upsert =
+        std::string("INSERT INTO latest_value (") + kReadingColumns +
+        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE "
+        "SET read_at = excluded.read_at, received_at = excluded.received_at, "
+        "meter_time = excluded.meter_time, energy_kwh = excluded.energy_kwh, "
+        "volume_m3 = excluded.volume_m3, power_kw = excluded.power_kw, "
+        "flow_m3h = excluded.flow_m3h, supply_c = excluded.supply_c, "
+        "return_c = excluded.return_c, delta_t_k = excluded.delta_t_k, "
+        "operating_hours = excluded.operating_hours, status_bits = excluded.status_bits, "
+        "error_bits = excluded.error_bits, outcome = excluded.outcome "
+        "WHERE excluded.read_at > latest_value.read_at";
+    prepared_ =
+        insert_reading_.prepare(db_, insert.c_str()) && upsert_latest_.prepare(db_, upsert.c_str());
+    return prepared_;
+  }
+
+  static std::string text(const Statement& s, int column) {
+    const auto* t = sqlite3_column_text(s.get(), column);
+    return t != nullptr ? reinterpret_cast<const char*>(t) : "";
+  }
+
+  StorageResult<std::int64_t> insert(Statement& s, const char* what) {
+    if (s.step() != SQLITE_DONE) return failure(what);
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  StorageError failure(const char* what) const {
+    return StorageError{"sqlite " + path_ + ": " + what + ": " + sqlite3_errmsg(db_)};
+  }
+
+  sqlite3* db_;
+  std::string path_;
+  bool prepared_ = false;
+  Statement insert_reading_;
+  Statement upsert_latest_;
+};
+
+}  // namespace
+
+StorageResult<std::unique_ptr<Storage>> open_sqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK) {
+    StorageError e{"sqlite " + path + ": " + (db != nullptr ? sqlite3_errmsg(db) : "cannot open")};
+    sqlite3_close_v2(db);
+    return e;
+  }
+  sqlite3_busy_timeout(db, 5000);
+  auto storage = std::make_unique<SqliteStorage>(db, path);
+  for (const char* pragma :
+       {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
+    if (auto e = storage->exec(pragma)) return *e;
+  }
+  return std::unique_ptr<Storage>(std::move(storage));
+}
+
+}  // namespace heatlink::master::storage

@@ -1,0 +1,193 @@
+// The storage interface against both real backends: a SQLite file, and a PostgreSQL server
+// (`make test` starts a throwaway cluster and names it in HEATLINK_TEST_POSTGRESQL).
+#include "heatlink/master/storage.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+
+namespace {
+
+namespace master = heatlink::master;
+
+template <class T>
+T ok(master::StorageResult<T> result) {
+  if (auto* e = std::get_if<master::StorageError>(&result)) {
+    ADD_FAILURE() << e->message;
+    return T{};
+  }
+  return std::move(std::get<T>(result));
+}
+
+// A fresh, empty database per test.
+std::string fresh_database(const std::string& backend) {
+  if (backend == "sqlite") {
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(name.begin(), name.end(), '/', '-');
+    const std::string path = ::testing::TempDir() + "heatlink-storage-" +
+                             std::to_string(::getpid()) + "-" + name + ".db";
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    return "sqlite:" + path;
+  }
+  const char* url = std::getenv("HEATLINK_TEST_POSTGRESQL");
+  return url != nullptr ? url : "";
+}
+
+class StorageTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    url_ = fresh_database(GetParam());
+    if (url_.empty()) {
+      if (std::getenv("CI") != nullptr) FAIL() << "CI must run the PostgreSQL tests";
+      GTEST_SKIP() << "HEATLINK_TEST_POSTGRESQL is not set (make test sets it)";
+    }
+    if (GetParam() == "postgresql") url_ = own_schema(url_);
+    storage_ = ok(master::open_storage(url_));
+    ASSERT_TRUE(storage_);
+    ASSERT_EQ(ok(storage_->migrate()), 1);
+    station_ = ok(storage_->add_station({0, "station-" + std::to_string(::getpid())}));
+    concentrator_ = ok(storage_->add_concentrator(
+        {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001"}));
+    meter_ = add_meter("50000001FFFF0104");
+  }
+
+  // An empty schema of this test's own, so PostgreSQL tests start from nothing as the SQLite
+  // ones do, also when ctest runs two at once; the returned URL puts it first in the path.
+  static std::string own_schema(const std::string& url) {
+    const std::string schema = "test_" + std::to_string(::getpid());
+    const std::string sql = "DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema;
+    EXPECT_EQ(std::system(("psql -q '" + url + "' -c '" + sql + "' >/dev/null").c_str()), 0);
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema;
+  }
+
+  std::int64_t add_meter(const std::string& secondary) {
+    master::MeterRecord m;
+    m.concentrator_id = concentrator_;
+    m.vendor = "KAM";
+    m.model = "MULTICAL 403";
+    m.secondary_address = secondary;
+    return ok(storage_->add_meter(m));
+  }
+
+  master::Reading reading(std::int64_t meter, master::EpochSeconds at, double energy) const {
+    master::Reading r;
+    r.meter_id = meter;
+    r.read_at = at;
+    r.received_at = at + 3;
+    r.meter_time = at - 1;
+    r.energy_kwh = energy;
+    r.volume_m3 = energy / 100;
+    r.supply_c = 70.25;
+    r.return_c = 40.5;
+    r.status_bits = 0x10;
+    r.raw = {0x68, 0x03, 0x03, 0x68, 0x08, 0x05, 0x72, 0x7F, 0x16};
+    return r;
+  }
+
+  std::string url_;
+  std::unique_ptr<master::Storage> storage_;
+  std::int64_t station_ = 0;
+  std::int64_t concentrator_ = 0;
+  std::int64_t meter_ = 0;
+};
+
+constexpr master::EpochSeconds kDec1 = 1'796'083'200;  // 2026-12-01T00:00:00Z
+
+TEST_P(StorageTest, MigratesOnceAndKnowsItsVersion) {
+  EXPECT_EQ(ok(storage_->schema_version()), 1);
+  EXPECT_EQ(ok(storage_->migrate()), 1) << "a second migration is a no-op";
+  EXPECT_EQ(ok(storage_->meters_of(concentrator_)).size(), 1u);
+}
+
+TEST_P(StorageTest, StoresEachReadingOnceHoweverOftenItArrives) {
+  std::vector<master::Reading> batch;
+  for (int h = 0; h < 24; ++h) batch.push_back(reading(meter_, kDec1 + h * 3600, 1000 + h));
+  EXPECT_EQ(ok(storage_->store_readings(batch)), 24u);
+  EXPECT_EQ(ok(storage_->store_readings(batch)), 0u) << "a retried upload";
+  batch.push_back(reading(meter_, kDec1 + 24 * 3600, 1024));
+  EXPECT_EQ(ok(storage_->store_readings(batch)), 1u);
+  EXPECT_EQ(ok(storage_->count_readings()), 25);
+
+  const auto stored = ok(storage_->readings(meter_, kDec1, kDec1 + 86400));
+  ASSERT_EQ(stored.size(), 24u);
+  EXPECT_EQ(stored.front(), batch.front()) << "every field, the telegram too, comes back as stored";
+  EXPECT_EQ(stored.back().energy_kwh, 1023);
+  EXPECT_FALSE(stored.front().power_kw.has_value()) << "a value not reported stays empty";
+}
+
+TEST_P(StorageTest, LatestValuesOnlyMoveForward) {
+  const std::int64_t other = add_meter("50000002FFFF0104");
+  ok(storage_->store_readings(std::vector{reading(meter_, kDec1 + 7200, 20)}));
+  // A late upload of an older reading, and a batch with two readings of one meter.
+  ok(storage_->store_readings(std::vector{reading(meter_, kDec1, 10), reading(other, kDec1, 5),
+                                          reading(other, kDec1 + 60, 6)}));
+  const auto latest = ok(storage_->latest(meter_));
+  ASSERT_TRUE(latest.has_value());
+  EXPECT_EQ(latest->read_at, kDec1 + 7200);
+  EXPECT_EQ(latest->energy_kwh, 20);
+  EXPECT_EQ(ok(storage_->latest(other))->energy_kwh, 6);
+  EXPECT_FALSE(ok(storage_->latest(999999)).has_value());
+}
+
+TEST_P(StorageTest, ReadsAcrossMonths) {
+  std::vector<master::Reading> batch;
+  for (int d = 0; d < 70; ++d) batch.push_back(reading(meter_, kDec1 + d * 86400, 100.0 * d));
+  EXPECT_EQ(ok(storage_->store_readings(batch)), 70u);
+  EXPECT_EQ(ok(storage_->readings(meter_, kDec1 + 25 * 86400, kDec1 + 45 * 86400)).size(), 20u);
+}
+
+TEST_P(StorageTest, AStoredReadingSurvivesKillDashNine) {
+  int done[2];
+  ASSERT_EQ(::pipe(done), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // a master: stores, says so, and is killed before it can close anything
+    auto storage = master::open_storage(url_);
+    auto* s = std::get_if<std::unique_ptr<master::Storage>>(&storage);
+    if (s == nullptr) ::_exit(1);
+    std::vector<master::Reading> batch;
+    for (int i = 0; i < 500; ++i) batch.push_back(reading(meter_, kDec1 + i * 60, i));
+    const auto stored = (*s)->store_readings(batch);
+    const char answer = std::holds_alternative<std::size_t>(stored) ? 'y' : 'n';
+    (void)::write(done[1], &answer, 1);
+    for (;;) ::pause();
+  }
+  ::close(done[1]);
+  char answer = 0;
+  ASSERT_EQ(::read(done[0], &answer, 1), 1);
+  ::kill(child, SIGKILL);
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ::close(done[0]);
+  ASSERT_EQ(answer, 'y');
+  auto reopened = ok(master::open_storage(url_));
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ(ok(reopened->count_readings()), 500);
+  EXPECT_EQ(ok(reopened->latest(meter_))->read_at, kDec1 + 499 * 60);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(OpenStorage, NamesWhatIsWrongWithTheUrl) {
+  auto bad = master::open_storage("mysql://x");
+  ASSERT_TRUE(std::holds_alternative<master::StorageError>(bad));
+  EXPECT_EQ(std::get<master::StorageError>(bad).message,
+            "database 'mysql://x': expected sqlite:PATH or postgresql://USER@HOST/DATABASE");
+  auto missing = master::open_storage("sqlite:/nonexistent/dir/x.db");
+  ASSERT_TRUE(std::holds_alternative<master::StorageError>(missing));
+  EXPECT_NE(std::get<master::StorageError>(missing).message.find("sqlite /nonexistent/dir/x.db"),
+            std::string::npos);
+  auto unreachable = master::open_storage("postgresql://nobody@/none?host=/nonexistent&port=1");
+  ASSERT_TRUE(std::holds_alternative<master::StorageError>(unreachable));
+  EXPECT_NE(std::get<master::StorageError>(unreachable).message.find("postgresql: cannot connect"),
+            std::string::npos);
+}
+
+}  // namespace
