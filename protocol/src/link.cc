@@ -163,6 +163,12 @@ void Exchange::drain(Micros now) {
       }
       return;
     }
+    // A lone E5 before a telegram is a late acknowledgement of an earlier request (a
+    // repeated selection), not a second voice: collisions garble bytes.
+    if (r.status == mbus::ScanStatus::complete && request_.expect == Expect::mbus_reply &&
+        r.protocol == Protocol::mbus && r.mbus.type == mbus::FrameType::ack) {
+      continue;
+    }
     if (r.status == mbus::ScanStatus::complete && matches(r)) {
       outcome_.frame.assign(r.bytes.begin(), r.bytes.end());
       outcome_.protocol = r.protocol;

@@ -210,8 +210,10 @@ void SecondaryScan::on_outcome(const link::Request&, const link::Outcome& outcom
       return;
     case Stage::select:
       if (outcome.kind == link::OutcomeKind::silent) {
+        rechecking_ = false;
         search_.answer(Answer::none);
       } else if (outcome.kind == link::OutcomeKind::garbled || outcome.noise) {
+        rechecking_ = false;
         search_.answer(Answer::collision);
       } else {
         stage_ = Stage::confirm;  // one E5: is it one meter? Its telegram will say.
@@ -220,9 +222,15 @@ void SecondaryScan::on_outcome(const link::Request&, const link::Outcome& outcom
     case Stage::confirm: {
       stage_ = Stage::select;
       if (outcome.kind == link::OutcomeKind::garbled || outcome.noise) {
+        rechecking_ = false;
         search_.answer(Answer::collision);  // two selected meters answered at once
         return;
       }
+      if (outcome.kind == link::OutcomeKind::silent && !rechecking_) {
+        rechecking_ = true;  // select the same mask again: next() still offers it
+        return;
+      }
+      rechecking_ = false;
       ScanHit hit;
       hit.secondary = mask_;
       if (outcome.kind == link::OutcomeKind::answered) {

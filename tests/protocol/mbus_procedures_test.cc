@@ -282,6 +282,28 @@ TEST(SecondaryScan, ConfirmsALoneAckBecauseAlignedCollisionsLookLikeOne) {
   EXPECT_EQ(scan.hits().size(), bus_meters.meters.size());
 }
 
+TEST(SecondaryScan, LateAcknowledgementsNeitherInventNorHideMeters) {
+  // Every E5 comes 25 ms after the selection's 0.355 s timeout: the repeated selection gets the
+  // first one, and the repeat's own E5 strays into whatever request follows.
+  Population bus_meters;
+  bus_meters.meters = crowded_segment();
+  FakeBus bus(bus_meters.answer());
+  bus.delay_for = [](const Bytes& request) -> link::Micros {
+    return mbus::selection_of(*mbus::decode_frame(request)) ? 380'000 : 30'000;
+  };
+  mbus::SecondaryScan scan;
+  link::Exchange exchange(scan, link::Timing::serial(2400));
+  bus.run(exchange);
+  std::set<std::string> found;
+  for (const auto& hit : scan.hits()) {
+    EXPECT_TRUE(hit.identified) << hit.secondary.to_string();
+    found.insert(hit.secondary.to_string());
+  }
+  std::set<std::string> expected;
+  for (const auto& m : bus_meters.meters) expected.insert(m.secondary.to_string());
+  EXPECT_EQ(found, expected);
+}
+
 TEST(SecondaryScan, KeepsItsFixedDigits) {
   Population bus_meters;
   bus_meters.meters = crowded_segment();

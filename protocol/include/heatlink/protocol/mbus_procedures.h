@@ -88,7 +88,9 @@ class PrimaryScan : public link::ProcedureBase {
 // selected (a silent selection once more, as libmbus does: a lost or late E5 would hide every
 // meter below the mask); a lone E5 is confirmed by reading the selected meter at FD, whose telegram
 // header gives the exact address; garble, or a garbled confirmation, is a collision and the search
-// descends. Meters found under several masks are reported once.
+// descends. An E5 whose meter then stays silent is selected once more before it counts (a
+// late E5 of an earlier selection looks the same). Meters found under several masks are
+// reported once.
 class SecondaryScan : public link::ProcedureBase {
  public:
   explicit SecondaryScan(const SecondaryAddress& start = {});
@@ -102,6 +104,7 @@ class SecondaryScan : public link::ProcedureBase {
   void add_hit(ScanHit hit);
   SecondarySearch search_;
   Stage stage_ = Stage::reset;
+  bool rechecking_ = false;  // the mask is being selected a second time
   SecondaryAddress mask_;
   std::vector<ScanHit> hits_;
 };
