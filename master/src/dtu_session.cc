@@ -256,6 +256,7 @@ void DtuSession::start_next_job() {
   link::Timing timing;
   timing.baud = model_->bus_baud;
   timing.latency = std::chrono::duration_cast<std::chrono::microseconds>(model_->latency).count();
+  timing.store_and_forward = model_->store_and_forward;
   job.exchange = std::make_unique<link::Exchange>(*job.procedure, timing);
   job_running_ = true;
   apply(job.exchange->start(steady_micros()));

@@ -63,7 +63,8 @@ Micros Timing::wire_time(std::size_t bytes) const noexcept {
 Micros Timing::response_timeout(std::size_t request_bytes) const noexcept {
   if (fixed_timeout > 0) return fixed_timeout;
   const unsigned rate = baud == 0 ? 2400 : baud;
-  return wire_time(request_bytes) + 330 * kSecond / rate + 50'000 + latency;
+  const Micros forwarding = store_and_forward ? wire_time(kMaxFrameSize) : 0;
+  return wire_time(request_bytes) + 330 * kSecond / rate + 50'000 + latency + forwarding;
 }
 
 Micros Timing::completion_time(std::size_t missing_bytes) const noexcept {
@@ -169,7 +170,8 @@ void Exchange::drain(Micros now) {
         r.protocol == Protocol::mbus && r.mbus.type == mbus::FrameType::ack) {
       continue;
     }
-    if (r.status == mbus::ScanStatus::complete && matches(r)) {
+    if (r.status == mbus::ScanStatus::complete && matches(r) &&
+        (!request_.accept || request_.accept(r))) {
       outcome_.frame.assign(r.bytes.begin(), r.bytes.end());
       outcome_.protocol = r.protocol;
       answered_ = true;

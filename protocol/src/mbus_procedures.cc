@@ -89,10 +89,19 @@ std::optional<link::Request> MeterRead::next() {
     case Stage::data_set:
       return request(application_reset(a, options_.data_set), link::Expect::ack, a,
                      options_.retries, "data set " + std::to_string(*options_.data_set));
-    case Stage::read:
-      return request(req_ud2(a, fcb_), link::Expect::mbus_reply, a, options_.retries,
-                     "REQ_UD2 to " + target_.to_string() + " (telegram " +
-                         std::to_string(telegrams_.size() + 1) + ")");
+    case Stage::read: {
+      link::Request r = request(req_ud2(a, fcb_), link::Expect::mbus_reply, a, options_.retries,
+                                "REQ_UD2 to " + target_.to_string() + " (telegram " +
+                                    std::to_string(telegrams_.size() + 1) + ")");
+      if (target_.by_secondary) {
+        // At FD any telegram is addressed right: only the selected meter's is the answer.
+        r.accept = [mask = target_.secondary](const AnyScanResult& frame) {
+          const auto id = identity_of(frame.bytes);
+          return !id || mask.matches(*id);
+        };
+      }
+      return r;
+    }
     case Stage::done:
       return std::nullopt;
   }

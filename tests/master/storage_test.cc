@@ -103,6 +103,10 @@ TEST_P(StorageTest, MigratesOnceAndKnowsItsVersion) {
   EXPECT_EQ(ok(storage_->schema_version()), 1);
   EXPECT_EQ(ok(storage_->migrate()), 1) << "a second migration is a no-op";
   EXPECT_EQ(ok(storage_->meters_of(concentrator_)).size(), 1u);
+  const auto concentrators = ok(storage_->concentrators());
+  ASSERT_EQ(concentrators.size(), 1u);
+  EXPECT_EQ(concentrators[0].dtu_id, "13800000001");
+  EXPECT_EQ(concentrators[0].station_id, station_);
 }
 
 TEST_P(StorageTest, StoresEachReadingOnceHoweverOftenItArrives) {

@@ -224,6 +224,19 @@ class PostgresqlStorage : public Storage {
     });
   }
 
+  StorageResult<std::vector<ConcentratorRecord>> concentrators() override {
+    return guarded("concentrators", [&]() {
+      pqxx::work w(*c_);
+      std::vector<ConcentratorRecord> out;
+      for (const auto& row :
+           w.exec("SELECT id, station_id, name, dtu_id FROM concentrator ORDER BY id")) {
+        out.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(),
+                       row[2].as<std::string>(), row[3].as<std::string>()});
+      }
+      return out;
+    });
+  }
+
   StorageResult<std::size_t> store_readings(std::span<const Reading> readings) override {
     if (readings.empty()) return std::size_t{0};
     return guarded("store readings", [&]() -> std::size_t {

@@ -223,6 +223,19 @@ class SqliteStorage : public Storage {
     return out;
   }
 
+  StorageResult<std::vector<ConcentratorRecord>> concentrators() override {
+    Statement s;
+    if (!s.prepare(db_, "SELECT id, station_id, name, dtu_id FROM concentrator ORDER BY id"))
+      return failure("concentrators");
+    std::vector<ConcentratorRecord> out;
+    int rc = 0;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      out.push_back({s.integer(0), s.integer(1), text(s, 2), text(s, 3)});
+    }
+    if (rc != SQLITE_DONE) return failure("concentrators");
+    return out;
+  }
+
   StorageResult<std::size_t> store_readings(std::span<const Reading> readings) override {
     if (!prepared_ && !prepare_writes()) return failure("prepare the reading statements");
     if (auto e = exec("BEGIN IMMEDIATE")) return *e;

@@ -37,8 +37,9 @@ struct DtuModel {
   protocol::dtu::Convention convention = protocol::dtu::Convention::id_on_connect;
   std::string heartbeat;  // id_on_connect: the heartbeat packet (empty: the ID)
   Seconds heartbeat_interval{60};
-  unsigned bus_baud = 2400;  // the slowest link to the meters (the M-Bus), for timeouts
-  Seconds latency{5};        // what the mobile path adds to a round trip
+  unsigned bus_baud = 2400;       // the slowest link to the meters (the M-Bus), for timeouts
+  Seconds latency{5};             // what the mobile path adds to a round trip
+  bool store_and_forward = true;  // the concentrator forwards a reply once it has all of it
 };
 
 enum class UnknownDtus : std::uint8_t { reject, park };

@@ -97,6 +97,7 @@ class Storage {
   virtual StorageResult<std::int64_t> add_concentrator(const ConcentratorRecord& c) = 0;
   virtual StorageResult<std::int64_t> add_meter(const MeterRecord& meter) = 0;
   virtual StorageResult<std::vector<MeterRecord>> meters_of(std::int64_t concentrator_id) = 0;
+  virtual StorageResult<std::vector<ConcentratorRecord>> concentrators() = 0;
 
   // Stores `readings` in one transaction, skipping those already stored (same meter and
   // read_at), and moves each meter's latest values forward. Returns how many were new.

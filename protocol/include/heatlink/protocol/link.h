@@ -30,10 +30,13 @@ struct Timing {
   Micros latency = 90'000;
   // A fixed response timeout instead of the computed one (0: computed).
   Micros fixed_timeout = 0;
+  // A concentrator between master and bus that forwards a reply only once it has all of it:
+  // the answer can begin no earlier than the longest frame's wire time at `baud`.
+  bool store_and_forward = false;
 
-  static Timing serial(unsigned baud) { return {baud, 90'000, 0}; }
-  static Timing tcp_converter(unsigned baud) { return {baud, 400'000, 0}; }
-  static Timing gprs(unsigned baud) { return {baud, 5'000'000, 0}; }
+  static Timing serial(unsigned baud) { return {baud, 90'000, 0, false}; }
+  static Timing tcp_converter(unsigned baud) { return {baud, 400'000, 0, false}; }
+  static Timing gprs(unsigned baud) { return {baud, 5'000'000, 0, true}; }
 
   // 11 bits per character (8E1).
   Micros wire_time(std::size_t bytes) const noexcept;
@@ -64,6 +67,9 @@ struct Request {
   unsigned retries = 0;  // repeats of the same bytes after silence or garble
   Micros delay = 0;      // wait this long before sending (a valve moving)
   std::string what;      // for progress reports: "REQ_UD2 to 5"
+  // When set, a frame that matches `expect` is the answer only if this also holds (a
+  // telegram from the meter that was selected, not a late one from the meter before).
+  std::function<bool(const AnyScanResult& frame)> accept;
 };
 
 enum class OutcomeKind : std::uint8_t {
