@@ -220,7 +220,8 @@ Exchange::Step Exchange::on_deadline(Micros now) {
 
 Exchange::Step Exchange::finish_attempt(OutcomeKind kind, Micros now) {
   const bool failed = kind != OutcomeKind::answered &&
-                      !(request_.expect == Expect::nothing && kind == OutcomeKind::silent);
+                      !(request_.expect == Expect::nothing && kind == OutcomeKind::silent) &&
+                      (kind == OutcomeKind::silent || request_.retry_garbled);
   if (failed && attempt_ <= request_.retries) return send_current(now);
   outcome_.kind = kind;
   outcome_.attempts = attempt_;

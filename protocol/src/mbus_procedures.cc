@@ -200,9 +200,12 @@ std::optional<link::Request> SecondaryScan::next() {
         return std::nullopt;
       }
       mask_ = *mask;
-      // One retry, as libmbus does: a lost or late E5 would hide a whole subtree.
-      return request(select_secondary(mask_), link::Expect::ack, kAddressSelected, 1,
-                     "select " + mask_.to_string());
+      // One retry, as libmbus does: a lost or late E5 would hide a whole subtree. Garble is
+      // a collision: an answer, not a reason to ask again.
+      link::Request r = request(select_secondary(mask_), link::Expect::ack, kAddressSelected, 1,
+                                "select " + mask_.to_string());
+      r.retry_garbled = false;
+      return r;
     }
     case Stage::confirm:
       return request(req_ud2(kAddressSelected, true), link::Expect::mbus_reply, kAddressSelected, 1,

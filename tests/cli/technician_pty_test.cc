@@ -41,12 +41,18 @@ class TechnicianPty : public ::testing::Test {
     }
   }
 
-  // Runs `heatlink mbus ARGS --device LINK --baud 9600 --timeout 50 --quiet`.
+  // Runs `heatlink mbus ARGS --device LINK --baud 9600 --timeout T --quiet`: 50 ms, or 120 ms
+  // where sanitizers slow the simulator down.
+#ifdef HEATLINK_SANITIZED
+  static constexpr const char* kTimeoutMs = "120";
+#else
+  static constexpr const char* kTimeoutMs = "50";
+#endif
   static int mbus(std::vector<std::string> args, std::string& out) {
     std::vector<std::string> command = {HEATLINK_BIN, "mbus"};
     command.insert(command.end(), args.begin(), args.end());
     command.insert(command.end(),
-                   {"--device", link_, "--baud", "9600", "--timeout", "50", "--quiet"});
+                   {"--device", link_, "--baud", "9600", "--timeout", kTimeoutMs, "--quiet"});
     return heatlink::test::run_to_end(command, out);
   }
 

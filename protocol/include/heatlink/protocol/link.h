@@ -64,9 +64,10 @@ struct Request {
   Expect expect = Expect::mbus_reply;
   std::uint8_t mbus_address = 0xFE;  // mbus_reply: who must answer (0xFD, 0xFE: anybody)
   cjt188::Address cjt188_address = cjt188::Address::wildcard();  // wildcard: anybody
-  unsigned retries = 0;  // repeats of the same bytes after silence or garble
-  Micros delay = 0;      // wait this long before sending (a valve moving)
-  std::string what;      // for progress reports: "REQ_UD2 to 5"
+  unsigned retries = 0;       // repeats of the same bytes after silence or garble
+  bool retry_garbled = true;  // false: garble is an answer too (a collision while searching)
+  Micros delay = 0;           // wait this long before sending (a valve moving)
+  std::string what;           // for progress reports: "REQ_UD2 to 5"
   // When set, a frame that matches `expect` is the answer only if this also holds (a
   // telegram from the meter that was selected, not a late one from the meter before).
   std::function<bool(const AnyScanResult& frame)> accept;
