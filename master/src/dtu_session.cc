@@ -102,6 +102,8 @@ void DtuSession::identify() {
     return;
   }
   const std::string text(probe_.begin(), probe_.end());
+  // A longer known ID may still arrive: "1380000000" could be the start of "13800000001".
+  if (gateway_.longer_known(text)) return;
   for (std::size_t length = std::min(text.size(), gateway_.longest_known_id()); length > 0;
        --length) {
     const auto known = config.dtus.find(text.substr(0, length));
@@ -111,7 +113,6 @@ void DtuSession::identify() {
     attach_decoder(model->convention, length, model->heartbeat);
     return;
   }
-  if (text.size() < gateway_.longest_known_id() && gateway_.could_be_known(text)) return;
   if (config.unknown == UnknownDtus::reject) {
     return shut("unknown DTU " + printable(probe_), false, true);
   }

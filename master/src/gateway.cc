@@ -142,9 +142,12 @@ const DtuModel* Gateway::model_for_id(const std::string& id, bool& parked) const
   return config_.model(config_.unknown_model);
 }
 
-bool Gateway::could_be_known(std::string_view prefix) const {
-  const auto it = config_.dtus.lower_bound(std::string(prefix));
-  return it != config_.dtus.end() && it->first.starts_with(prefix);
+bool Gateway::longer_known(std::string_view prefix) const {
+  for (auto it = config_.dtus.lower_bound(std::string(prefix));
+       it != config_.dtus.end() && it->first.starts_with(prefix); ++it) {
+    if (it->first.size() > prefix.size()) return true;
+  }
+  return false;
 }
 
 void Gateway::on_registered(const std::shared_ptr<DtuSession>& session, const DtuModel& model,

@@ -39,10 +39,10 @@ TEST(Gateway, RegistersEveryConventionAndFiltersHeartbeats) {
   ASSERT_TRUE(gateway.started().ok()) << gateway.started().error;
   const std::uint16_t port = gateway->port();
 
-  RawDtu a(port);  // id_on_connect, heartbeat "HB", registration split over two packets
-  a.send("1380000");
+  RawDtu a(port);        // id_on_connect, heartbeat "HB", registration split where a shorter
+  a.send("1380000000");  // known ID ("1380000000") ends
   std::this_thread::sleep_for(50ms);
-  a.send("0001HB");
+  a.send("1HB");
   RawDtu b(port);  // id_prefixed: every packet starts with the ID
   b.send("IMEI860000000000002");
   b.send("IMEI860000000000002");

@@ -133,7 +133,8 @@ class Gateway {
   // Called by sessions (on their strands).
   const DtuModel* model_for_id(const std::string& id, bool& parked) const;
   std::size_t longest_known_id() const noexcept { return longest_id_; }
-  bool could_be_known(std::string_view prefix) const;
+  // True when a known ID is longer than `prefix` and starts with it.
+  bool longer_known(std::string_view prefix) const;
   void on_registered(const std::shared_ptr<DtuSession>& session, const DtuModel& model,
                      bool parked);
   void on_closed(DtuSession& session, const std::string& reason, bool silent, bool rejected);
