@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "gateway_command.h"
+#include "master_command.h"
 #include "mbus_commands.h"
 #include "sim_command.h"
 
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
     heatlink::cli::add_sim_command(app, sim_status);
     int gateway_status = 0;
     heatlink::cli::add_gateway_command(app, gateway_status);
+    int master_status = 0;
+    heatlink::cli::add_master_command(app, master_status);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -25,7 +28,8 @@ int main(int argc, char** argv) {
       return code == 0 ? 0 : 2;
     }
     if (heatlink::cli::exit_status() != 0) return heatlink::cli::exit_status();
-    return sim_status != 0 ? sim_status : gateway_status;
+    if (sim_status != 0) return sim_status;
+    return gateway_status != 0 ? gateway_status : master_status;
   } catch (const std::exception& e) {
     std::cerr << "heatlink: " << e.what() << '\n';
     return 3;

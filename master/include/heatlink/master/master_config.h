@@ -1,0 +1,28 @@
+// `heatlink master`'s configuration file and the base information it imports
+// (docs/master.md). Errors name file:line:column and the key.
+#pragma once
+
+#include <string>
+#include <variant>
+
+#include "heatlink/master/storage.h"
+
+namespace heatlink::master {
+
+struct MasterConfig {
+  std::string database = "sqlite:heatlink.db";
+  std::string gateway_config;    // path, relative paths resolved against the config's folder
+  std::string base_information;  // path, likewise; empty: none
+  EpochSeconds read_every_s = 3600;
+  EpochSeconds first_cycle_after_s = 30;
+};
+
+std::variant<MasterConfig, std::string> load_master_config(const std::string& path);
+
+// Imports stations, concentrators and meters from a base-information file into an empty
+// database (one with no concentrators). Returns the number of meters imported, or what is
+// wrong with the file.
+std::variant<std::size_t, std::string> import_base_information(const std::string& path,
+                                                               Storage& storage);
+
+}  // namespace heatlink::master
