@@ -1,7 +1,5 @@
 #include "gateway_command.h"
 
-#include <sys/resource.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "descriptor_limit.h"
 #include "heatlink/master/gateway.h"
 #include "host_port.h"
 
@@ -81,12 +80,7 @@ int run_gateway(const GatewayArgs& args) {
     config.host = listen->first;
     config.port = listen->second;
   }
-  // One descriptor per DTU: take every descriptor the system allows, as servers do.
-  rlimit files{};
-  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &files);
-  }
+  raise_descriptor_limit();
   asio::io_context io;
   master::Gateway gateway(io, std::move(config), [](const std::string& line) {
     std::cerr << "heatlink gateway: " << line << '\n';

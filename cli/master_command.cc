@@ -1,7 +1,5 @@
 #include "master_command.h"
 
-#include <sys/resource.h>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -10,6 +8,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "descriptor_limit.h"
 #include "heatlink/master/gateway.h"
 #include "heatlink/master/master_config.h"
 #include "heatlink/master/reading_engine.h"
@@ -72,11 +71,7 @@ int run_master(const MasterArgs& args) {
               << config.base_information << '\n';
   }
 
-  rlimit files{};
-  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
-    files.rlim_cur = files.rlim_max;
-    ::setrlimit(RLIMIT_NOFILE, &files);
-  }
+  raise_descriptor_limit();
   asio::io_context io;
   master::Gateway gateway(
       io, std::get<master::GatewayConfig>(std::move(gateway_config)),

@@ -5,15 +5,11 @@
 #include <set>
 
 #include "heatlink/master/gateway.h"
+#include "yaml_config.h"
 
 namespace heatlink::master {
 
 namespace {
-
-// A configuration error at a node: thrown inside the loader only, turned into text at its top.
-struct ConfigError {
-  std::string text;
-};
 
 class Reader {
  public:
@@ -136,16 +132,7 @@ GatewayConfig read_config(const Reader& r, const YAML::Node& root) {
 
 std::variant<GatewayConfig, std::string> load_gateway_config(const std::string& path) {
   const Reader reader(path);
-  try {
-    return read_config(reader, YAML::LoadFile(path));
-  } catch (const ConfigError& e) {
-    return e.text;
-  } catch (const YAML::BadFile&) {
-    return path + ": cannot read the file";
-  } catch (const YAML::Exception& e) {
-    return path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-           ": " + e.msg;
-  }
+  return load_guarded(path, [&] { return read_config(reader, YAML::LoadFile(path)); });
 }
 
 }  // namespace heatlink::master

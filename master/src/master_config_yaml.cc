@@ -4,14 +4,11 @@
 #include <set>
 
 #include "heatlink/master/master_config.h"
+#include "yaml_config.h"
 
 namespace heatlink::master {
 
 namespace {
-
-struct ConfigError {
-  std::string text;
-};
 
 [[noreturn]] void fail(const std::string& file, const YAML::Node& node, const std::string& key,
                        const std::string& what) {
@@ -46,24 +43,10 @@ std::string beside(const std::string& config, const std::string& path) {
   return (std::filesystem::path(config).parent_path() / path).string();
 }
 
-template <class F>
-auto guarded(const std::string& path, F&& body) -> std::variant<decltype(body()), std::string> {
-  try {
-    return body();
-  } catch (const ConfigError& e) {
-    return e.text;
-  } catch (const YAML::BadFile&) {
-    return path + ": cannot read the file";
-  } catch (const YAML::Exception& e) {
-    return path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-           ": " + e.msg;
-  }
-}
-
 }  // namespace
 
 std::variant<MasterConfig, std::string> load_master_config(const std::string& path) {
-  return guarded(path, [&] {
+  return load_guarded(path, [&] {
     const YAML::Node root = YAML::LoadFile(path);
     check_keys(path, root,
                {"database", "gateway", "base_information", "read_every_s", "first_cycle_after_s"},
@@ -89,7 +72,7 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
 
 std::variant<std::size_t, std::string> import_base_information(const std::string& path,
                                                                Storage& storage) {
-  return guarded(path, [&]() -> std::size_t {
+  return load_guarded(path, [&]() -> std::size_t {
     const YAML::Node root = YAML::LoadFile(path);
     check_keys(path, root, {"stations"}, "the top level");
     auto ok = [&](auto result, const YAML::Node& node, const char* what) {

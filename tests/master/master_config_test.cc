@@ -1,0 +1,85 @@
+// `heatlink master`'s configuration and base-information files: what they give, and errors
+// that name the file, line, column and key without touching the database.
+#include "heatlink/master/master_config.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace {
+
+namespace master = heatlink::master;
+
+std::string write(const std::string& name, const std::string& text) {
+  const std::string path =
+      ::testing::TempDir() + "heatlink-" + std::to_string(::getpid()) + "-" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(MasterConfig, ReadsPathsBesideTheFile) {
+  const auto path =
+      write("master.yaml", "database: sqlite:x.db\ngateway: gw.yaml\nread_every_s: 900\n");
+  auto loaded = master::load_master_config(path);
+  ASSERT_TRUE(std::holds_alternative<master::MasterConfig>(loaded))
+      << std::get<std::string>(loaded);
+  const auto& c = std::get<master::MasterConfig>(loaded);
+  EXPECT_EQ(c.gateway_config, (std::filesystem::path(path).parent_path() / "gw.yaml").string());
+  EXPECT_EQ(c.read_every_s, 900);
+  EXPECT_TRUE(c.base_information.empty());
+}
+
+TEST(MasterConfig, ErrorsNameTheLineAndKey) {
+  auto loaded =
+      master::load_master_config(write("bad.yaml", "gateway: g.yaml\nread_every_s: soon\n"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_NE(std::get<std::string>(loaded).find("bad.yaml:2:15: read_every_s: expected seconds"),
+            std::string::npos)
+      << std::get<std::string>(loaded);
+  loaded = master::load_master_config(write("typo.yaml", "gateway: g.yaml\ndatabse: sqlite:x\n"));
+  EXPECT_NE(std::get<std::string>(loaded).find("databse: unknown key"), std::string::npos);
+}
+
+TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
+  const std::string db =
+      ::testing::TempDir() + "heatlink-base-" + std::to_string(::getpid()) + ".db";
+  std::filesystem::remove(db);
+  auto storage =
+      std::move(std::get<std::unique_ptr<master::Storage>>(master::open_storage("sqlite:" + db)));
+  storage->migrate();
+  const auto path = write("base.yaml", R"(stations:
+  - name: station-1
+    concentrators:
+      - name: hm660-1
+        dtu: "13800138000"
+        meters:
+          - {channel: 0, primary: 1, vendor: KAM}
+          - {channel: 1, secondary: "40000001FFFFFFFF"}
+          - {channel: 1, protocol: cjt188, address: "00000030000001"}
+)");
+  auto imported = master::import_base_information(path, *storage);
+  ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
+  EXPECT_EQ(std::get<std::size_t>(imported), 3u);
+  const auto concentrators =
+      std::get<std::vector<master::ConcentratorRecord>>(storage->concentrators());
+  ASSERT_EQ(concentrators.size(), 1u);
+  EXPECT_EQ(concentrators[0].dtu_id, "13800138000");
+  const auto meters =
+      std::get<std::vector<master::MeterRecord>>(storage->meters_of(concentrators[0].id));
+  ASSERT_EQ(meters.size(), 3u);
+  EXPECT_EQ(meters[2].protocol, master::MeterProtocol::cjt188);
+
+  auto bad = master::import_base_information(
+      write("bad-base.yaml",
+            "stations:\n  - name: s\n    concentrators:\n      - {name: c, meters: "
+            "[{protocol: cjt188, address: '12'}]}\n"),
+      *storage);
+  ASSERT_TRUE(std::holds_alternative<std::string>(bad));
+  EXPECT_NE(std::get<std::string>(bad).find("address: a CJ/T 188 meter needs its 14-digit address"),
+            std::string::npos)
+      << std::get<std::string>(bad);
+}
+
+}  // namespace
