@@ -3,7 +3,8 @@
 #   scripts/pg-test-cluster.sh start DIR   - creates and starts it; prints a connection URI
 #   scripts/pg-test-cluster.sh stop DIR    - stops it and removes DIR
 # It listens on a Unix socket in DIR only (no TCP port). As root it runs as the `postgres`
-# user, which PostgreSQL's Debian package creates; initdb refuses to run as root.
+# user, which PostgreSQL's Debian package creates; initdb refuses to run as root. Tests run
+# with fsync off; PG_FSYNC=on gives a durable server (benchmarks).
 set -euo pipefail
 command=${1:?start or stop}
 dir=${2:?a directory}
@@ -23,7 +24,7 @@ case "$command" in
     "${as_owner[@]}" "$bin/initdb" -D "$dir/data" -A trust -U heatlink -E UTF8 >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
     "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-k $dir -p $port -c listen_addresses='' -c fsync=off" start >/dev/null ||
+      -o "-k $dir -p $port -c listen_addresses='' -c fsync=${PG_FSYNC:-off}" start >/dev/null ||
       { cat "$dir/server.log" >&2; exit 1; }
     "${as_owner[@]}" "$bin/createdb" -h "$dir" -p "$port" -U heatlink heatlink_test
     echo "postgresql://heatlink@/heatlink_test?host=$dir&port=$port"
