@@ -2,7 +2,6 @@
 // read_at (partitions are created as readings arrive); a batch is one multi-row INSERT ... ON
 // CONFLICT DO NOTHING and one upsert of the latest values, in one transaction.
 #include <charconv>
-#include <cmath>
 #include <ctime>
 #include <map>
 #include <pqxx/pqxx>
@@ -19,60 +18,15 @@ constexpr const char* kReadingColumns =
     "meter_id, read_at, received_at, meter_time, energy_kwh, volume_m3, power_kw, flow_m3h, "
     "supply_c, return_c, delta_t_k, operating_hours, status_bits, error_bits, outcome";
 
-void put(std::string& sql, std::int64_t v) {
-  sql += std::to_string(v);
-}
-
-void put(std::string& sql, const std::optional<std::int64_t>& v) {
-  if (v) {
-    put(sql, *v);
-  } else {
-    sql += "NULL";
-  }
-}
-
-void put(std::string& sql, const std::optional<double>& v) {
-  if (!v || !std::isfinite(*v)) {
-    sql += "NULL";
-    return;
-  }
-  char text[32];
-  const auto [end, ec] = std::to_chars(text, text + sizeof text, *v);
-  sql.append(text, end);
-}
-
-// "(meter_id, read_at, ..., outcome" - the 15 columns, without the closing parenthesis.
-void put_row(std::string& sql, const Reading& r) {
-  sql += '(';
-  put(sql, r.meter_id);
-  for (const auto* v : {&r.read_at, &r.received_at}) {
-    sql += ',';
-    put(sql, *v);
-  }
-  sql += ',';
-  put(sql, r.meter_time);
-  for (const auto* v : {&r.energy_kwh, &r.volume_m3, &r.power_kw, &r.flow_m3h, &r.supply_c,
-                        &r.return_c, &r.delta_t_k, &r.operating_hours}) {
-    sql += ',';
-    put(sql, *v);
-  }
-  sql += ',';
-  put(sql, std::int64_t{r.status_bits});
-  sql += ',';
-  put(sql, std::int64_t{r.error_bits});
-  sql += ',';
-  put(sql, std::int64_t{static_cast<std::uint8_t>(r.outcome)});
-}
-
-std::string hex_bytea(const std::vector<std::uint8_t>& bytes) {
-  if (bytes.empty()) return "NULL";
+std::string protocol_hex(const std::vector<std::uint8_t>& bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string text = "'\\x";
+  std::string text;
+  text.reserve(bytes.size() * 2);
   for (const std::uint8_t b : bytes) {
     text += kHex[b >> 4];
     text += kHex[b & 0xF];
   }
-  return text + "'::bytea";
+  return text;
 }
 
 std::optional<double> real(const pqxx::field& f) {
@@ -241,43 +195,48 @@ class PostgresqlStorage : public Storage {
     if (readings.empty()) return std::size_t{0};
     return guarded("store readings", [&]() -> std::size_t {
       ensure_partitions(readings);
+      if (!staging_) {  // per session; emptied at every commit
+        pqxx::work w(*c_);
+        w.exec(
+            "CREATE TEMP TABLE reading_staging (LIKE reading INCLUDING DEFAULTS) "
+            "ON COMMIT DELETE ROWS");
+        w.commit();
+        staging_ = true;
+      }
       pqxx::work w(*c_);
-      std::string insert =
-          std::string("INSERT INTO reading (") + kReadingColumns + ", raw) VALUES ";
-      insert.reserve(readings.size() * 120);
-      // The newest of the batch's readings per meter: one row each for the latest values.
-      std::map<std::int64_t, const Reading*> newest;
-      for (std::size_t i = 0; i < readings.size(); ++i) {
-        const Reading& r = readings[i];
-        if (i > 0) insert += ',';
-        put_row(insert, r);
-        insert += ',';
-        insert += hex_bytea(r.raw);
-        insert += ')';
-        auto& slot = newest[r.meter_id];
-        if (slot == nullptr || r.read_at > slot->read_at) slot = &r;
+      {
+        // COPY the batch into the staging table: the fastest way in, whatever comes after.
+        pqxx::stream_to copy(
+            w, "reading_staging",
+            std::vector<std::string>{"meter_id", "read_at", "received_at", "meter_time",
+                                     "energy_kwh", "volume_m3", "power_kw", "flow_m3h", "supply_c",
+                                     "return_c", "delta_t_k", "operating_hours", "status_bits",
+                                     "error_bits", "outcome", "raw"});
+        for (const Reading& r : readings) {
+          std::optional<std::string> raw;
+          if (!r.raw.empty()) raw = "\\x" + protocol_hex(r.raw);
+          copy << std::make_tuple(r.meter_id, r.read_at, r.received_at, r.meter_time, r.energy_kwh,
+                                  r.volume_m3, r.power_kw, r.flow_m3h, r.supply_c, r.return_c,
+                                  r.delta_t_k, r.operating_hours, std::int64_t{r.status_bits},
+                                  std::int64_t{r.error_bits},
+                                  static_cast<int>(static_cast<std::uint8_t>(r.outcome)), raw);
+        }
+        copy.complete();
       }
-      insert += " ON CONFLICT DO NOTHING";
-      const pqxx::result added = w.exec(insert);
-      std::string upsert =
-          std::string("INSERT INTO latest_value (") + kReadingColumns + ") VALUES ";
-      bool first = true;
-      for (const auto& [meter, r] : newest) {
-        if (!first) upsert += ',';
-        first = false;
-        put_row(upsert, *r);
-        upsert += ')';
-      }
-      upsert +=
-          " ON CONFLICT (meter_id) DO UPDATE SET read_at = excluded.read_at, "
-          "received_at = excluded.received_at, meter_time = excluded.meter_time, "
-          "energy_kwh = excluded.energy_kwh, volume_m3 = excluded.volume_m3, "
-          "power_kw = excluded.power_kw, flow_m3h = excluded.flow_m3h, "
-          "supply_c = excluded.supply_c, return_c = excluded.return_c, "
-          "delta_t_k = excluded.delta_t_k, operating_hours = excluded.operating_hours, "
-          "status_bits = excluded.status_bits, error_bits = excluded.error_bits, "
-          "outcome = excluded.outcome WHERE excluded.read_at > latest_value.read_at";
-      w.exec(upsert);
+      const pqxx::result added =
+          w.exec("INSERT INTO reading SELECT * FROM reading_staging ON CONFLICT DO NOTHING");
+      w.exec(
+          std::string("INSERT INTO latest_value (") + kReadingColumns +
+          ") SELECT DISTINCT ON (meter_id) " + kReadingColumns +
+          " FROM reading_staging ORDER BY meter_id, read_at DESC ON CONFLICT (meter_id) DO UPDATE "
+          "SET read_at = excluded.read_at, received_at = excluded.received_at, "
+          "meter_time = excluded.meter_time, energy_kwh = excluded.energy_kwh, "
+          "volume_m3 = excluded.volume_m3, power_kw = excluded.power_kw, "
+          "flow_m3h = excluded.flow_m3h, supply_c = excluded.supply_c, "
+          "return_c = excluded.return_c, delta_t_k = excluded.delta_t_k, "
+          "operating_hours = excluded.operating_hours, status_bits = excluded.status_bits, "
+          "error_bits = excluded.error_bits, outcome = excluded.outcome "
+          "WHERE excluded.read_at > latest_value.read_at");
       w.commit();
       return static_cast<std::size_t>(added.affected_rows());
     });
@@ -356,6 +315,7 @@ class PostgresqlStorage : public Storage {
 
   std::unique_ptr<pqxx::connection> c_;
   std::set<EpochSeconds> partitions_;
+  bool staging_ = false;
 };
 
 }  // namespace
