@@ -135,7 +135,6 @@ Exchange::Step Exchange::on_bytes(Bytes bytes, Micros now) {
       }
       fresh.insert(fresh.end(), request_.bytes.begin(),
                    request_.bytes.begin() + static_cast<std::ptrdiff_t>(echo_matched_));
-      echo_over_ = true;
     }
     echo_over_ = true;
     fresh.push_back(b);

@@ -3,7 +3,6 @@
 // CONFLICT DO NOTHING and one upsert of the latest values, in one transaction.
 #include <charconv>
 #include <ctime>
-#include <map>
 #include <pqxx/pqxx>
 #include <set>
 
