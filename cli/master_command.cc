@@ -7,8 +7,11 @@
 #include <csignal>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "descriptor_limit.h"
+#include "heatlink/master/dispatcher.h"
+#include "heatlink/master/fault_monitor.h"
 #include "heatlink/master/gateway.h"
 #include "heatlink/master/master_config.h"
 #include "heatlink/master/reading_engine.h"
@@ -22,11 +25,17 @@ using Json = nlohmann::ordered_json;
 
 struct MasterArgs {
   std::string config;
-  unsigned cycles = 0;  // stop after this many rounds of cycles (0: run until stopped)
+  unsigned cycles = 0;  // stop once this many cycles have finished (0: run until stopped)
 };
 
-int complain(const std::string& message, int code) {
-  std::cerr << "heatlink master: " << message << '\n';
+struct ManualReadArgs {
+  std::string config;
+  std::string meter, concentrator, community;
+  unsigned wait_s = 300;
+};
+
+int complain(const std::string& command, const std::string& message, int code) {
+  std::cerr << "heatlink " << command << ": " << message << '\n';
   return code;
 }
 
@@ -36,57 +45,64 @@ master::EpochSeconds wall_now() {
       .count();
 }
 
-Json stats_json(const master::CycleStats& s) {
-  Json j{{"cycle", s.concentrator},
-         {"started_at", s.started_at},
-         {"finished_at", s.finished_at},
-         {"meters", s.meters},
-         {"read", s.read},
-         {"failed", s.failed},
-         {"stored", s.stored},
-         {"success_rate", s.success_rate()}};
-  if (!s.error.empty()) j["error"] = s.error;
-  return j;
+// The configuration, and the database opened and migrated.
+struct Opened {
+  master::MasterConfig config;
+  std::unique_ptr<master::Storage> storage;
+};
+
+std::variant<Opened, int> open_master(const std::string& command, const std::string& path) {
+  auto loaded = master::load_master_config(path);
+  if (const auto* e = std::get_if<std::string>(&loaded)) return complain(command, *e, 2);
+  auto opened = master::open_storage(std::get<master::MasterConfig>(loaded).database);
+  if (const auto* e = std::get_if<master::StorageError>(&opened))
+    return complain(command, e->message, 3);
+  auto storage = std::move(std::get<std::unique_ptr<master::Storage>>(opened));
+  const auto migrated = storage->migrate();
+  if (const auto* e = std::get_if<master::StorageError>(&migrated))
+    return complain(command, e->message, 3);
+  return Opened{std::move(std::get<master::MasterConfig>(loaded)), std::move(storage)};
 }
 
 int run_master(const MasterArgs& args) {
-  auto loaded = master::load_master_config(args.config);
-  if (const auto* e = std::get_if<std::string>(&loaded)) return complain(*e, 2);
-  const master::MasterConfig config = std::get<master::MasterConfig>(loaded);
+  auto opened = open_master("master", args.config);
+  if (const int* code = std::get_if<int>(&opened)) return *code;
+  const master::MasterConfig config = std::move(std::get<Opened>(opened).config);
+  auto storage = std::move(std::get<Opened>(opened).storage);
   auto gateway_config = master::load_gateway_config(config.gateway_config);
-  if (const auto* e = std::get_if<std::string>(&gateway_config)) return complain(*e, 2);
+  if (const auto* e = std::get_if<std::string>(&gateway_config)) return complain("master", *e, 2);
 
-  auto opened = master::open_storage(config.database);
-  if (const auto* e = std::get_if<master::StorageError>(&opened)) return complain(e->message, 3);
-  auto storage = std::move(std::get<std::unique_ptr<master::Storage>>(opened));
-  const auto migrated = storage->migrate();
-  if (const auto* e = std::get_if<master::StorageError>(&migrated)) return complain(e->message, 3);
   auto concentrators = storage->concentrators();
   if (const auto* e = std::get_if<master::StorageError>(&concentrators))
-    return complain(e->message, 3);
+    return complain("master", e->message, 3);
   if (std::get<0>(concentrators).empty() && !config.base_information.empty()) {
     auto imported = master::import_base_information(config.base_information, *storage);
-    if (const auto* e = std::get_if<std::string>(&imported)) return complain(*e, 2);
+    if (const auto* e = std::get_if<std::string>(&imported)) return complain("master", *e, 2);
     std::cerr << "heatlink master: imported " << std::get<std::size_t>(imported) << " meters from "
               << config.base_information << '\n';
   }
 
+  auto log = [&config](const std::string& line) {
+    if (config.log_level != master::LogLevel::warning)
+      std::cerr << "heatlink master: " << line << '\n';
+  };
   raise_descriptor_limit();
   asio::io_context io;
-  master::Gateway gateway(
-      io, std::get<master::GatewayConfig>(std::move(gateway_config)),
-      [](const std::string& line) { std::cerr << "heatlink master: " << line << '\n'; });
-  if (const auto started = gateway.start(); !started.ok()) return complain(started.error, 3);
-  std::cerr << "heatlink master: DTUs connect to port " << gateway.port() << ", database "
-            << storage->backend() << '\n';
+  master::Gateway gateway(io, std::get<master::GatewayConfig>(std::move(gateway_config)), log);
+  if (const auto started = gateway.start(); !started.ok())
+    return complain("master", started.error, 3);
+  std::cerr << "heatlink master: " << config.dispatcher.master << ": DTUs connect to port "
+            << gateway.port() << ", database " << storage->backend() << '\n';
 
+  master::FaultMonitor monitor(*storage, config.faults);
+  if (auto e = monitor.load()) return complain("master", e->message, 3);
   master::ReadingEngine engine(
       *storage,
       [&gateway](const std::string& dtu, std::shared_ptr<protocol::link::Procedure> procedure,
                  master::ReadingEngine::Done done) {
         gateway.run(dtu, std::move(procedure), std::move(done));
       },
-      wall_now);
+      wall_now, config.reading, &monitor);
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   auto stop = [&] {
@@ -95,44 +111,73 @@ int run_master(const MasterArgs& args) {
   };
   stop_signals.async_wait([&](const boost::system::error_code&, int) { stop(); });
 
-  // A round: a cycle for every concentrator whose DTU is online and not being read.
-  unsigned rounds = 0;
-  std::size_t running = 0;
+  master::Dispatcher dispatcher(
+      *storage, engine,
+      [&gateway](const std::string& dtu) {
+        const auto state = gateway.state(dtu);
+        return state && state->online;
+      },
+      wall_now, config.dispatcher,
+      [](const master::CycleStats& s) { std::cout << master::stats_json(s) << std::endl; }, log);
+
+  // The dispatcher looks at the schedules, the read jobs and the DTUs every second.
   asio::steady_timer timer(io);
-  std::function<void(std::chrono::seconds)> schedule;
-  auto round = [&] {
-    ++rounds;
-    auto list = storage->concentrators();
-    if (const auto* e = std::get_if<master::StorageError>(&list)) {
-      std::cerr << "heatlink master: " << e->message << '\n';
-      return;
-    }
-    for (const master::ConcentratorRecord& c : std::get<0>(list)) {
-      const auto state = gateway.state(c.dtu_id);
-      if (!state || !state->online) {
-        std::cout << Json{{"cycle", c.name}, {"skipped", "DTU " + c.dtu_id + " offline"}}.dump()
-                  << std::endl;
-        continue;
-      }
-      ++running;
-      engine.read_concentrator(c, [&](const master::CycleStats& s) {
-        std::cout << stats_json(s).dump() << std::endl;
-        if (--running == 0 && args.cycles > 0 && rounds >= args.cycles) stop();
-      });
-    }
-    if (running == 0 && args.cycles > 0 && rounds >= args.cycles) stop();
-  };
-  schedule = [&](std::chrono::seconds after) {
-    timer.expires_after(after);
+  std::function<void()> tick = [&] {
+    if (auto e = dispatcher.tick()) std::cerr << "heatlink master: " << e->message << '\n';
+    if (args.cycles > 0 && dispatcher.cycles_done() >= args.cycles && dispatcher.outstanding() == 0)
+      return stop();
+    timer.expires_after(std::chrono::seconds(1));
     timer.async_wait([&](const boost::system::error_code& ec) {
-      if (ec) return;
-      round();
-      schedule(std::chrono::seconds(config.read_every_s));
+      if (!ec) tick();
     });
   };
-  schedule(std::chrono::seconds(config.first_cycle_after_s));
+  tick();
   io.run();
   return 0;
+}
+
+int run_manual_read(const ManualReadArgs& args) {
+  auto opened = open_master("manual-read", args.config);
+  if (const int* code = std::get_if<int>(&opened)) return *code;
+  auto& storage = *std::get<Opened>(opened).storage;
+  master::ReadJob job;
+  job.requested_at = wall_now();
+  if (!args.meter.empty()) {
+    job.kind = "meter";
+    job.target = args.meter;
+  } else if (!args.concentrator.empty()) {
+    job.kind = "concentrator";
+    job.target = args.concentrator;
+  } else {
+    job.kind = "community";
+    job.target = args.community;
+  }
+  auto queued = storage.queue_read_job(job);
+  if (const auto* e = std::get_if<master::StorageError>(&queued))
+    return complain("manual-read", e->message, 3);
+  const std::int64_t id = std::get<std::int64_t>(queued);
+  std::cerr << "heatlink manual-read: job " << id << " queued: " << job.kind << ' ' << job.target
+            << '\n';
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(args.wait_s);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto found = storage.read_job(id);
+    if (const auto* e = std::get_if<master::StorageError>(&found))
+      return complain("manual-read", e->message, 3);
+    const auto& current = std::get<std::optional<master::ReadJob>>(found);
+    if (current && current->finished_at) {
+      std::cout << Json{{"job", id},
+                        {"status", current->status},
+                        {"detail", Json::parse(current->detail)}}
+                       .dump()
+                << std::endl;
+      return current->status == "done" ? 0 : 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return complain("manual-read",
+                  "job " + std::to_string(id) + " not finished after " +
+                      std::to_string(args.wait_s) + " s (it stays queued for a master to take)",
+                  1);
 }
 
 }  // namespace
@@ -142,8 +187,24 @@ void add_master_command(CLI::App& app, int& status) {
   CLI::App* m = app.add_subcommand("master", "Run the master: DTU gateway, reading, storage");
   m->add_option("--config", args->config, "master.yaml (docs/master.md)")->required();
   m->add_option("--cycles", args->cycles,
-                "stop after this many rounds of cycles (default: run on)");
+                "stop once this many cycles have finished (default: run on)");
   m->callback([args, &status] { status = run_master(*args); });
+
+  auto read = std::make_shared<ManualReadArgs>();
+  CLI::App* r = app.add_subcommand(
+      "manual-read", "Ask the masters for a read ahead of the schedule and wait for it");
+  r->add_option("--config", read->config, "the masters' master.yaml (its database)")->required();
+  auto* meter = r->add_option("--meter", read->meter, "a meter's id");
+  auto* concentrator = r->add_option("--concentrator", read->concentrator, "a concentrator's name");
+  auto* community = r->add_option("--community", read->community, "a community's name");
+  meter->excludes(concentrator, community);
+  concentrator->excludes(community);
+  r->add_option("--wait-s", read->wait_s, "give up waiting after this long (default 300)");
+  r->callback([read, &status] {
+    if (read->meter.empty() && read->concentrator.empty() && read->community.empty())
+      throw CLI::RequiredError("--meter, --concentrator or --community");
+    status = run_manual_read(*read);
+  });
 }
 
 }  // namespace heatlink::cli

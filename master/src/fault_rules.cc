@@ -195,15 +195,7 @@ std::vector<FaultEvent> FaultTracker::observe(std::int64_t meter_id, EpochSecond
   std::set<std::string> seen;
   for (const Finding& f : findings) {
     seen.insert(f.code);
-    auto [it, fresh] = states_.try_emplace({meter_id, f.code}, State{at, false});
-    State& s = it->second;
-    if (s.raised) continue;
-    const auto p = persistence_.find(f.code);
-    const EpochSeconds needed = p == persistence_.end() ? 0 : p->second;
-    if (at - s.first_seen >= needed) {
-      s.raised = true;
-      events.push_back({meter_id, f.code, f.severity, true, at, f.detail});
-    }
+    for (FaultEvent& e : observe_code(meter_id, at, f.code, f)) events.push_back(std::move(e));
   }
   for (auto it = states_.lower_bound({meter_id, ""});
        it != states_.end() && it->first.first == meter_id;) {
@@ -217,6 +209,34 @@ std::vector<FaultEvent> FaultTracker::observe(std::int64_t meter_id, EpochSecond
     it = states_.erase(it);
   }
   return events;
+}
+
+std::vector<FaultEvent> FaultTracker::observe_code(std::int64_t meter_id, EpochSeconds at,
+                                                   const std::string& code,
+                                                   const std::optional<Finding>& finding) {
+  std::vector<FaultEvent> events;
+  const auto key = std::make_pair(meter_id, code);
+  if (!finding) {
+    const auto it = states_.find(key);
+    if (it == states_.end()) return events;
+    if (it->second.raised) events.push_back({meter_id, code, Severity::info, false, at, "cleared"});
+    states_.erase(it);
+    return events;
+  }
+  auto [it, fresh] = states_.try_emplace(key, State{at, false});
+  State& s = it->second;
+  if (s.raised) return events;
+  const auto p = persistence_.find(code);
+  const EpochSeconds needed = p == persistence_.end() ? 0 : p->second;
+  if (at - s.first_seen >= needed) {
+    s.raised = true;
+    events.push_back({meter_id, code, finding->severity, true, at, finding->detail});
+  }
+  return events;
+}
+
+void FaultTracker::restore(std::int64_t meter_id, const std::string& code, EpochSeconds raised_at) {
+  states_[{meter_id, code}] = State{raised_at, true};
 }
 
 bool FaultTracker::active(std::int64_t meter_id, const std::string& code) const {

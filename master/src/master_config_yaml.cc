@@ -1,6 +1,8 @@
 #include <yaml-cpp/yaml.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "heatlink/master/master_config.h"
@@ -45,11 +47,55 @@ std::string beside(const std::string& config, const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+// "HH:MM" -> seconds after midnight.
+int time_of_day(const std::string& file, const YAML::Node& node) {
+  const auto text = node.as<std::string>();
+  unsigned h = 0, m = 0;
+  char colon = 0;
+  if (text.size() != 5 || std::sscanf(text.c_str(), "%2u%c%2u", &h, &colon, &m) != 3 ||
+      colon != ':' || h > 23 || m > 59)
+    fail(file, node, "daily_at", "expected HH:MM, 00:00 to 23:59");
+  return static_cast<int>(h * 3600 + m * 60);
+}
+
+std::vector<std::string> names(const std::string& file, const YAML::Node& map, const char* key) {
+  const YAML::Node node = map[key];
+  if (!node) return {};
+  if (!node.IsSequence()) fail(file, node, key, "expected a list of names");
+  return node.as<std::vector<std::string>>();
+}
+
+Schedule schedule_of(const std::string& file, const YAML::Node& s) {
+  check_keys(file, s,
+             {"name", "every_s", "daily_at", "settlement", "window_s", "stations", "communities"},
+             "schedules");
+  Schedule out;
+  out.name = value<std::string>(file, s, "name", "", "a name");
+  if (out.name.empty()) fail(file, s, "name", "a schedule needs a name");
+  out.every_s = value<EpochSeconds>(file, s, "every_s", 0, "seconds");
+  if (s["daily_at"]) out.daily_at_s = time_of_day(file, s["daily_at"]);
+  if ((out.every_s > 0) == out.daily_at_s.has_value())
+    fail(file, s, out.name, "give either every_s or daily_at");
+  if (s["every_s"] && (out.every_s < 60 || 86400 % out.every_s != 0))
+    fail(file, s["every_s"], "every_s", "at least 60 and dividing a day (60, 900, 3600, ...)");
+  out.settlement = value<bool>(file, s, "settlement", false, "true or false");
+  out.window_s = value<EpochSeconds>(file, s, "window_s", 0, "seconds");
+  if (out.window_s < 0) fail(file, s["window_s"], "window_s", "not negative");
+  out.stations = names(file, s, "stations");
+  out.communities = names(file, s, "communities");
+  return out;
+}
+
+}  // namespace
+
 std::variant<MasterConfig, std::string> load_master_config(const std::string& path) {
   return load_guarded(path, [&] {
     const YAML::Node root = YAML::LoadFile(path);
     check_keys(path, root,
-               {"database", "gateway", "base_information", "read_every_s", "first_cycle_after_s"},
+               {"name", "database", "gateway", "base_information", "log_level", "schedules",
+                "reading", "faults", "claims"},
                "the top level");
     MasterConfig c;
     c.database = value<std::string>(path, root, "database", c.database, "a database URL");
@@ -60,12 +106,52 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
       fail(path, root, "gateway", "the gateway's configuration file is needed");
     c.base_information =
         beside(path, value<std::string>(path, root, "base_information", "", "a file"));
-    c.read_every_s = value<EpochSeconds>(path, root, "read_every_s", c.read_every_s, "seconds");
-    if (c.read_every_s < 1) fail(path, root["read_every_s"], "read_every_s", "at least 1");
-    c.first_cycle_after_s =
-        value<EpochSeconds>(path, root, "first_cycle_after_s", c.first_cycle_after_s, "seconds");
-    if (c.first_cycle_after_s < 0)
-      fail(path, root["first_cycle_after_s"], "first_cycle_after_s", "not negative");
+    c.dispatcher.master = value<std::string>(path, root, "name", c.dispatcher.master, "a name");
+    const auto level = value<std::string>(path, root, "log_level", "info", "a level");
+    if (level == "debug") {
+      c.log_level = LogLevel::debug;
+    } else if (level == "warning") {
+      c.log_level = LogLevel::warning;
+    } else if (level != "info") {
+      fail(path, root["log_level"], "log_level", "expected debug, info or warning");
+    }
+    if (const YAML::Node list = root["schedules"]) {
+      if (!list.IsSequence() || list.size() == 0)
+        fail(path, list, "schedules", "expected a list of schedules");
+      c.dispatcher.schedules.clear();
+      for (const YAML::Node& s : list) c.dispatcher.schedules.push_back(schedule_of(path, s));
+    }
+    if (const YAML::Node r = root["reading"]) {
+      check_keys(path, r,
+                 {"retries", "failed_meter_passes", "batch", "keep_raw", "clock_sync_threshold_s"},
+                 "reading");
+      EngineOptions& e = c.reading;
+      e.retries = value<unsigned>(path, r, "retries", e.retries, "a count");
+      e.failed_meter_passes =
+          value<unsigned>(path, r, "failed_meter_passes", e.failed_meter_passes, "a count");
+      e.batch = value<std::size_t>(path, r, "batch", e.batch, "a count");
+      if (e.batch == 0) fail(path, r["batch"], "batch", "at least 1");
+      e.keep_raw = value<bool>(path, r, "keep_raw", e.keep_raw, "true or false");
+      e.clock_sync_threshold_s = value<EpochSeconds>(path, r, "clock_sync_threshold_s",
+                                                     e.clock_sync_threshold_s, "seconds");
+    }
+    if (const YAML::Node f = root["faults"]) {
+      check_keys(path, f, {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s"}, "faults");
+      FaultMonitorOptions& o = c.faults;
+      o.no_data_after_s =
+          value<EpochSeconds>(path, f, "no_data_after_s", o.no_data_after_s, "seconds");
+      o.bus_failure_rate = value<double>(path, f, "bus_failure_rate", o.bus_failure_rate, "0-1");
+      o.limits.max_clock_drift_s =
+          value<EpochSeconds>(path, f, "max_clock_drift_s", o.limits.max_clock_drift_s, "seconds");
+    }
+    if (const YAML::Node k = root["claims"]) {
+      check_keys(path, k, {"lease_s", "resume_after_s", "job_timeout_s"}, "claims");
+      DispatcherOptions& d = c.dispatcher;
+      d.lease_s = value<EpochSeconds>(path, k, "lease_s", d.lease_s, "seconds");
+      d.resume_after_s =
+          value<EpochSeconds>(path, k, "resume_after_s", d.resume_after_s, "seconds");
+      d.job_timeout_s = value<EpochSeconds>(path, k, "job_timeout_s", d.job_timeout_s, "seconds");
+    }
     return c;
   });
 }
@@ -85,13 +171,21 @@ std::variant<std::size_t, std::string> import_base_information(const std::string
       StationRecord station;
       station.name = value<std::string>(path, s, "name", "", "a name");
       station.id = ok(storage.add_station(station), s, "name");
+      std::map<std::string, std::int64_t> communities;
       for (const YAML::Node& c : s["concentrators"]) {
-        check_keys(path, c, {"name", "dtu", "meters"}, "concentrators");
+        check_keys(path, c, {"name", "dtu", "community", "meters"}, "concentrators");
         ConcentratorRecord concentrator;
         concentrator.station_id = station.id;
         concentrator.name = value<std::string>(path, c, "name", "", "a name");
         concentrator.dtu_id = value<std::string>(path, c, "dtu", "", "the DTU's ID");
+        const auto community = value<std::string>(path, c, "community", "", "a name");
+        if (!community.empty()) {
+          auto& id = communities[community];
+          if (id == 0) id = ok(storage.add_community({0, station.id, community}), c, "community");
+          concentrator.community_id = id;
+        }
         concentrator.id = ok(storage.add_concentrator(concentrator), c, "name");
+        std::vector<MeterRecord> batch;
         for (const YAML::Node& m : c["meters"]) {
           check_keys(path, m,
                      {"protocol", "channel", "primary", "secondary", "address", "vendor", "model"},
@@ -117,9 +211,9 @@ std::variant<std::size_t, std::string> import_base_information(const std::string
             fail(path, m["secondary"], "secondary", "16 hex digits");
           meter.vendor = value<std::string>(path, m, "vendor", "", "a vendor");
           meter.model = value<std::string>(path, m, "model", "", "a model");
-          ok(storage.add_meter(meter), m, "meter");
-          ++meters;
+          batch.push_back(std::move(meter));
         }
+        meters += ok(storage.add_meters(batch), c, "meters");
       }
     }
     return meters;

@@ -1,5 +1,9 @@
 #include "heatlink/master/reading_engine.h"
 
+#include <ctime>
+#include <set>
+
+#include "heatlink/master/fault_monitor.h"
 #include "heatlink/master/reading_extract.h"
 #include "heatlink/protocol/cjt188_procedures.h"
 #include "heatlink/protocol/mbus_procedures.h"
@@ -35,49 +39,110 @@ std::variant<mbus::Target, cjt188::MeterId, std::string> target_of(const MeterRe
   return t;
 }
 
+// The calendar time a meter's clock should show at `now`.
+mbus::TimePoint local_time(EpochSeconds now, int utc_offset_s) {
+  const std::time_t t = now + utc_offset_s;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  mbus::TimePoint p;
+  p.year = static_cast<std::uint16_t>(tm.tm_year + 1900);
+  p.month = static_cast<std::uint8_t>(tm.tm_mon + 1);
+  p.day = static_cast<std::uint8_t>(tm.tm_mday);
+  p.hour = static_cast<std::uint8_t>(tm.tm_hour);
+  p.minute = static_cast<std::uint8_t>(tm.tm_min);
+  p.second = static_cast<std::uint8_t>(tm.tm_sec);
+  p.type = 'I';
+  return p;
+}
+
 }  // namespace
 
 struct ReadingEngine::Cycle {
-  ConcentratorRecord concentrator;
+  CycleRequest request;
   std::vector<MeterRecord> meters;
   std::size_t index = 0;
-  std::vector<Reading> readings;
+  unsigned pass = 0;
+  std::vector<MeterRecord> failed;  // in this pass
+  std::vector<Reading> batch;       // read, not yet stored
   CycleStats stats;
   std::function<void(const CycleStats&)> done;
+  const ConcentratorRecord& concentrator() const { return request.concentrator; }
 };
 
-ReadingEngine::ReadingEngine(Storage& storage, RunProcedure run, Now now, EngineOptions options)
-    : storage_(storage), run_(std::move(run)), now_(std::move(now)), options_(options) {}
+ReadingEngine::ReadingEngine(Storage& storage, RunProcedure run, Now now, EngineOptions options,
+                             FaultMonitor* monitor)
+    : storage_(storage),
+      run_(std::move(run)),
+      now_(std::move(now)),
+      options_(options),
+      monitor_(monitor) {}
 
 bool ReadingEngine::read_concentrator(const ConcentratorRecord& concentrator,
                                       std::function<void(const CycleStats&)> done) {
+  CycleRequest request;
+  request.concentrator = concentrator;
+  request.slot = now_();
+  return read(request, std::move(done));
+}
+
+bool ReadingEngine::read(const CycleRequest& request, std::function<void(const CycleStats&)> done) {
+  const ConcentratorRecord& concentrator = request.concentrator;
   if (busy(concentrator.id)) return false;
   auto cycle = std::make_shared<Cycle>();
-  cycle->concentrator = concentrator;
+  cycle->request = request;
   cycle->done = std::move(done);
   cycle->stats.concentrator_id = concentrator.id;
   cycle->stats.concentrator = concentrator.name;
+  cycle->stats.slot = request.slot;
+  cycle->stats.settlement = request.settlement;
   cycle->stats.started_at = now_();
-  auto meters = storage_.meters_of(concentrator.id);
-  if (auto* e = std::get_if<StorageError>(&meters)) {
-    cycle->stats.error = e->message;
+  auto fail = [&](const StorageError& e) {
+    cycle->stats.error = e.message;
     cycle->stats.finished_at = now_();
     cycle->done(cycle->stats);
     return true;
+  };
+  auto meters = storage_.meters_of(concentrator.id);
+  if (auto* e = std::get_if<StorageError>(&meters)) return fail(*e);
+  std::set<std::int64_t> skip;
+  if (request.skip_already_read) {
+    auto read = storage_.read_since(concentrator.id, request.slot);
+    if (auto* e = std::get_if<StorageError>(&read)) return fail(*e);
+    skip.insert(std::get<0>(read).begin(), std::get<0>(read).end());
   }
-  cycle->meters = std::move(std::get<std::vector<MeterRecord>>(meters));
+  const std::set<std::int64_t> only(request.only_meters.begin(), request.only_meters.end());
+  for (MeterRecord& m : std::get<std::vector<MeterRecord>>(meters)) {
+    if (!only.empty() && only.count(m.id) == 0) continue;
+    if (skip.count(m.id) > 0) {
+      ++cycle->stats.skipped;
+      continue;
+    }
+    ++cycle->stats.segments[m.channel].meters;
+    cycle->meters.push_back(std::move(m));
+  }
   cycle->stats.meters = cycle->meters.size();
+  if (monitor_ != nullptr) {
+    if (auto e = monitor_->begin_cycle(concentrator.id)) return fail(*e);
+  }
   cycles_[concentrator.id] = cycle;
   next(cycle);
   return true;
 }
 
 void ReadingEngine::next(const std::shared_ptr<Cycle>& cycle) {
-  if (cycle->index >= cycle->meters.size()) return finish(cycle);
+  if (cycle->index >= cycle->meters.size()) {
+    if (cycle->failed.empty() || cycle->pass >= options_.failed_meter_passes) return finish(cycle);
+    // Another pass over the meters that failed: a collision or a burst of noise is often gone.
+    ++cycle->pass;
+    cycle->stats.retried += cycle->failed.size();
+    cycle->meters = std::move(cycle->failed);
+    cycle->failed.clear();
+    cycle->index = 0;
+  }
   const MeterRecord meter = cycle->meters[cycle->index++];
   const auto target = target_of(meter);
   if (std::holds_alternative<std::string>(target)) {  // base information the line cannot use
-    ++cycle->stats.failed;
+    cycle->failed.push_back(meter);
     return next(cycle);
   }
   ExtractOptions extract;
@@ -86,59 +151,113 @@ void ReadingEngine::next(const std::shared_ptr<Cycle>& cycle) {
   extract.meter_utc_offset_s = options_.meter_utc_offset_s;
   if (const auto* cjt = std::get_if<cjt188::MeterId>(&target)) {
     auto read = std::make_shared<cjt188::DataRead>(*cjt, cjt188::kDiCurrentData, options_.retries);
-    run_(cycle->concentrator.dtu_id, read,
-         [this, cycle, read, extract](const IoStatus& io) mutable {
-           if (!io.ok()) return line_failed(cycle, io);
+    run_(cycle->concentrator().dtu_id, read,
+         [this, cycle, read, extract, meter](const IoStatus& io) mutable {
+           if (!io.ok()) return line_failed(cycle, io, true);
            extract.received_at = now_();
-           record(cycle, read->verdict() == protocol::link::Verdict::ok
-                             ? reading_from_cjt188(read->reply(), extract)
-                             : std::variant<Reading, std::string>(read->problem()));
+           record(cycle, meter,
+                  read->verdict() == protocol::link::Verdict::ok
+                      ? reading_from_cjt188(read->reply(), extract)
+                      : std::variant<Reading, std::string>(read->problem()));
          });
     return;
   }
   mbus::ReadOptions read_options;
   read_options.retries = options_.retries;
   auto read = std::make_shared<mbus::MeterRead>(std::get<mbus::Target>(target), read_options);
-  run_(cycle->concentrator.dtu_id, read, [this, cycle, read, extract](const IoStatus& io) mutable {
-    if (!io.ok()) return line_failed(cycle, io);
-    extract.received_at = now_();
-    record(cycle, read->verdict() == protocol::link::Verdict::ok
-                      ? reading_from_mbus(read->telegrams(), extract)
-                      : std::variant<Reading, std::string>(read->problem()));
-  });
+  run_(cycle->concentrator().dtu_id, read,
+       [this, cycle, read, extract, meter](const IoStatus& io) mutable {
+         if (!io.ok()) return line_failed(cycle, io, true);
+         extract.received_at = now_();
+         record(cycle, meter,
+                read->verdict() == protocol::link::Verdict::ok
+                    ? reading_from_mbus(read->telegrams(), extract)
+                    : std::variant<Reading, std::string>(read->problem()));
+       });
 }
 
-void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle,
+void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
                            std::variant<Reading, std::string> reading) {
-  if (auto* r = std::get_if<Reading>(&reading)) {
-    cycle->readings.push_back(std::move(*r));
-    ++cycle->stats.read;
-  } else {
-    ++cycle->stats.failed;
+  auto* r = std::get_if<Reading>(&reading);
+  if (r == nullptr) {
+    cycle->failed.push_back(meter);
+    return next(cycle);
   }
+  const bool drifted = options_.clock_sync_threshold_s > 0 &&
+                       meter.protocol == MeterProtocol::cjt188 && r->meter_time &&
+                       std::abs(*r->meter_time - r->received_at) > options_.clock_sync_threshold_s;
+  cycle->batch.push_back(std::move(*r));
+  ++cycle->stats.read;
+  ++cycle->stats.segments[meter.channel].read;
+  if (cycle->batch.size() >= options_.batch && !flush(cycle)) return finish(cycle);
+  if (drifted) return sync_clock(cycle, meter);
   next(cycle);
 }
 
-void ReadingEngine::line_failed(const std::shared_ptr<Cycle>& cycle, const IoStatus& io) {
-  ++cycle->stats.failed;  // the meter being read
+void ReadingEngine::sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter) {
+  cjt188::MeterId id;
+  id.address = *cjt188::Address::parse(meter.secondary_address);
+  auto set = std::make_shared<cjt188::TimeSet>(id, local_time(now_(), options_.meter_utc_offset_s),
+                                               options_.retries);
+  run_(cycle->concentrator().dtu_id, set, [this, cycle, set](const IoStatus& io) {
+    if (!io.ok()) return line_failed(cycle, io, false);
+    if (set->verdict() == protocol::link::Verdict::ok) ++cycle->stats.clock_set;
+    next(cycle);
+  });
+}
+
+bool ReadingEngine::flush(const std::shared_ptr<Cycle>& cycle) {
+  if (cycle->batch.empty()) return true;
+  auto stored = storage_.store_readings(cycle->batch);
+  if (auto* e = std::get_if<StorageError>(&stored)) {
+    cycle->stats.error = e->message;
+    return false;
+  }
+  cycle->stats.stored += std::get<std::size_t>(stored);
+  if (monitor_ != nullptr) {
+    if (auto e = monitor_->observe(cycle->request.concentrator.id, cycle->batch)) {
+      cycle->stats.error = e->message;
+      return false;
+    }
+  }
+  cycle->batch.clear();
+  return true;
+}
+
+void ReadingEngine::line_failed(const std::shared_ptr<Cycle>& cycle, const IoStatus& io,
+                                bool meter_unanswered) {
   cycle->stats.error = io.error;
+  if (meter_unanswered) --cycle->index;  // it counts as not reached
   finish(cycle);
 }
 
 void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
-  // Meters not reached (the line failed) count as failed.
-  cycle->stats.failed += cycle->meters.size() - cycle->index;
+  const bool stopped_early = !cycle->stats.error.empty();
+  const bool stored = flush(cycle);
+  const EpochSeconds now = now_();
+  // Meters not reached (the line or the storage failed) count as failed.
+  for (std::size_t i = cycle->index; i < cycle->meters.size(); ++i)
+    cycle->failed.push_back(cycle->meters[i]);
   cycle->index = cycle->meters.size();
-  if (!cycle->readings.empty()) {
-    auto stored = storage_.store_readings(cycle->readings);
-    if (auto* e = std::get_if<StorageError>(&stored)) {
-      cycle->stats.error = e->message;
-    } else {
-      cycle->stats.stored = std::get<std::size_t>(stored);
-    }
+  cycle->stats.failed = cycle->failed.size();
+  for (const MeterRecord& m : cycle->failed) {
+    cycle->stats.failed_meters.push_back(m.id);
+    ++cycle->stats.segments[m.channel].failed;
   }
-  cycle->stats.finished_at = now_();
-  cycles_.erase(cycle->concentrator.id);
+  if (monitor_ != nullptr && stored && !stopped_early) {
+    // A lost line says nothing of the meters or the bus: only a cycle that ran counts.
+    const CycleRequest& request = cycle->request;
+    std::optional<StorageError> e;
+    for (const MeterRecord& m : cycle->failed) {
+      if (!e) e = monitor_->observe_failure(request.concentrator.id, m.id, now);
+    }
+    if (!e && request.only_meters.empty())
+      e = monitor_->observe_cycle(request.concentrator.id, now, cycle->stats.meters,
+                                  cycle->stats.failed);
+    if (e) cycle->stats.error = e->message;
+  }
+  cycle->stats.finished_at = now;
+  cycles_.erase(cycle->request.concentrator.id);
   cycle->done(cycle->stats);
 }
 

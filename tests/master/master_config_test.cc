@@ -20,22 +20,40 @@ std::string write(const std::string& name, const std::string& text) {
 }
 
 TEST(MasterConfig, ReadsPathsBesideTheFile) {
-  const auto path =
-      write("master.yaml", "database: sqlite:x.db\ngateway: gw.yaml\nread_every_s: 900\n");
+  const auto path = write("master.yaml", R"(database: sqlite:x.db
+gateway: gw.yaml
+name: master-a
+schedules:
+  - {name: quarter-hourly, every_s: 900, stations: [north]}
+  - {name: settlement, daily_at: "00:00", settlement: true}
+reading: {retries: 2, clock_sync_threshold_s: 300}
+)");
   auto loaded = master::load_master_config(path);
   ASSERT_TRUE(std::holds_alternative<master::MasterConfig>(loaded))
       << std::get<std::string>(loaded);
   const auto& c = std::get<master::MasterConfig>(loaded);
   EXPECT_EQ(c.gateway_config, (std::filesystem::path(path).parent_path() / "gw.yaml").string());
-  EXPECT_EQ(c.read_every_s, 900);
+  EXPECT_EQ(c.dispatcher.master, "master-a");
+  ASSERT_EQ(c.dispatcher.schedules.size(), 2u);
+  EXPECT_EQ(c.dispatcher.schedules[0].every_s, 900);
+  EXPECT_EQ(c.dispatcher.schedules[0].stations, std::vector<std::string>{"north"});
+  EXPECT_EQ(c.dispatcher.schedules[1].daily_at_s, 0);
+  EXPECT_TRUE(c.dispatcher.schedules[1].settlement);
+  EXPECT_EQ(c.reading.retries, 2u);
+  EXPECT_EQ(c.reading.clock_sync_threshold_s, 300);
   EXPECT_TRUE(c.base_information.empty());
 }
 
 TEST(MasterConfig, ErrorsNameTheLineAndKey) {
-  auto loaded =
-      master::load_master_config(write("bad.yaml", "gateway: g.yaml\nread_every_s: soon\n"));
+  auto loaded = master::load_master_config(
+      write("bad.yaml", "gateway: g.yaml\nschedules:\n  - {name: h, every_s: soon}\n"));
   ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
-  EXPECT_NE(std::get<std::string>(loaded).find("bad.yaml:2:15: read_every_s: expected seconds"),
+  EXPECT_NE(std::get<std::string>(loaded).find("bad.yaml:3:24: every_s: expected seconds"),
+            std::string::npos)
+      << std::get<std::string>(loaded);
+  loaded = master::load_master_config(
+      write("late.yaml", "gateway: g.yaml\nschedules:\n  - {name: s, daily_at: '24:00'}\n"));
+  EXPECT_NE(std::get<std::string>(loaded).find("late.yaml:3:25: daily_at: expected HH:MM"),
             std::string::npos)
       << std::get<std::string>(loaded);
   loaded = master::load_master_config(write("typo.yaml", "gateway: g.yaml\ndatabse: sqlite:x\n"));

@@ -78,7 +78,7 @@ class ReadingEngineTest : public ::testing::Test {
         std::get<std::unique_ptr<master::Storage>>(master::open_storage("sqlite:" + path)));
     ASSERT_TRUE(std::holds_alternative<int>(storage_->migrate()));
     const auto station = std::get<std::int64_t>(storage_->add_station({0, "station-1"}));
-    concentrator_ = {0, station, "hm660-300", "line-1"};
+    concentrator_ = {0, station, "hm660-300", "line-1", std::nullopt};
     concentrator_.id = std::get<std::int64_t>(storage_->add_concentrator(concentrator_));
     // The base information, as a heat company would have entered it.
     for (std::size_t i = 0; i < district_->meter_count(); ++i) {

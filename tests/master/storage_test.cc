@@ -49,10 +49,10 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "postgresql") url_ = own_schema(url_);
     storage_ = ok(master::open_storage(url_));
     ASSERT_TRUE(storage_);
-    ASSERT_EQ(ok(storage_->migrate()), 1);
+    ASSERT_EQ(ok(storage_->migrate()), 2);
     station_ = ok(storage_->add_station({0, "station-" + std::to_string(::getpid())}));
     concentrator_ = ok(storage_->add_concentrator(
-        {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001"}));
+        {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001", std::nullopt}));
     meter_ = add_meter("50000001FFFF0104");
   }
 
@@ -100,8 +100,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
 constexpr master::EpochSeconds kDec1 = 1'796'083'200;  // 2026-12-01T00:00:00Z
 
 TEST_P(StorageTest, MigratesOnceAndKnowsItsVersion) {
-  EXPECT_EQ(ok(storage_->schema_version()), 1);
-  EXPECT_EQ(ok(storage_->migrate()), 1) << "a second migration is a no-op";
+  EXPECT_EQ(ok(storage_->schema_version()), 2);
+  EXPECT_EQ(ok(storage_->migrate()), 2) << "a second migration is a no-op";
   EXPECT_EQ(ok(storage_->meters_of(concentrator_)).size(), 1u);
   const auto concentrators = ok(storage_->concentrators());
   ASSERT_EQ(concentrators.size(), 1u);
@@ -174,6 +174,130 @@ TEST_P(StorageTest, AStoredReadingSurvivesKillDashNine) {
   ASSERT_TRUE(reopened);
   EXPECT_EQ(ok(reopened->count_readings()), 500);
   EXPECT_EQ(ok(reopened->latest(meter_))->read_at, kDec1 + 499 * 60);
+}
+
+TEST_P(StorageTest, ACycleSlotBelongsToOneMasterUntilItsLeaseRunsOut) {
+  auto other = ok(master::open_storage(url_));  // a second master on the same database
+  const master::CycleClaim a{concentrator_, kDec1, true, "master-a"};
+  master::CycleClaim b = a;
+  b.master = "master-b";
+  EXPECT_TRUE(ok(storage_->claim_cycle(a, kDec1 + 5, 3600)));
+  EXPECT_FALSE(ok(other->claim_cycle(b, kDec1 + 6, 3600))) << "a's, and a is alive";
+  EXPECT_TRUE(ok(storage_->claim_cycle(a, kDec1 + 60, 3600))) << "a restarted: still a's";
+  EXPECT_TRUE(ok(other->claim_cycle(b, kDec1 + 60 + 3601, 3600))) << "a's lease ran out";
+  EXPECT_FALSE(ok(storage_->finish_cycle(a, kDec1 + 4000, 1, 0))) << "no longer a's";
+  EXPECT_TRUE(ok(other->finish_cycle(b, kDec1 + 4000, 1, 0)));
+  EXPECT_FALSE(ok(storage_->claim_cycle(a, kDec1 + 99999, 3600))) << "finished: nobody's";
+  const master::CycleClaim next{concentrator_, kDec1 + 3600, false, "master-a"};
+  EXPECT_TRUE(ok(storage_->claim_cycle(next, kDec1 + 3601, 3600))) << "the next slot";
+
+  master::Reading r;
+  r.meter_id = meter_;
+  r.read_at = kDec1 + 3500;
+  r.received_at = kDec1 + 3610;
+  r.energy_kwh = 1;
+  ok(storage_->store_readings(std::vector<master::Reading>{r}));
+  EXPECT_EQ(ok(storage_->read_since(concentrator_, kDec1 + 3600)),
+            std::vector<std::int64_t>{meter_});
+  EXPECT_TRUE(ok(storage_->read_since(concentrator_, kDec1 + 3611)).empty());
+}
+
+TEST_P(StorageTest, AReadJobIsTakenByOneMaster) {
+  auto other = ok(master::open_storage(url_));
+  master::ReadJob job;
+  job.kind = "meter";
+  job.target = std::to_string(meter_);
+  job.requested_at = kDec1;
+  const auto id = ok(storage_->queue_read_job(job));
+  ASSERT_EQ(ok(other->queued_read_jobs()).size(), 1u);
+  EXPECT_TRUE(ok(other->claim_read_job(id, "master-b", kDec1 + 1)));
+  EXPECT_FALSE(ok(storage_->claim_read_job(id, "master-a", kDec1 + 1)));
+  EXPECT_TRUE(ok(storage_->queued_read_jobs()).empty());
+  EXPECT_TRUE(ok(other->finish_read_job(id, "done", R"({"read":1})", kDec1 + 9)));
+  const auto done = ok(storage_->read_job(id));
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->status, "done");
+  EXPECT_EQ(done->claimed_by, "master-b");
+  EXPECT_EQ(done->detail, R"({"read":1})");
+  EXPECT_EQ(done->finished_at, kDec1 + 9);
+}
+
+TEST_P(StorageTest, FaultsRaiseOnceAndClear) {
+  master::FaultRecord raise;
+  raise.meter_id = meter_;
+  raise.concentrator_id = concentrator_;
+  raise.code = "low_battery";
+  raise.raised_at = kDec1;
+  EXPECT_EQ(ok(storage_->record_faults(std::vector<master::FaultRecord>{raise, raise})), 1u)
+      << "an open fault is not raised twice";
+  master::FaultRecord bus = raise;
+  bus.meter_id = 0;  // the concentrator's own
+  bus.code = "concentrator_failure_rate";
+  ok(storage_->record_faults(std::vector<master::FaultRecord>{bus}));
+  EXPECT_EQ(ok(storage_->open_faults()).size(), 2u);
+  master::FaultRecord clear = raise;
+  clear.cleared_at = kDec1 + 3600;
+  EXPECT_EQ(ok(storage_->record_faults(std::vector<master::FaultRecord>{clear})), 1u);
+  const auto open = ok(storage_->open_faults());
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].code, "concentrator_failure_rate");
+  const auto history = ok(storage_->faults_of(meter_));
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].cleared_at, kDec1 + 3600);
+
+  master::FaultRuleRecord rule;
+  rule.name = "overheated";
+  rule.field = "supply_c";
+  rule.op = ">";
+  rule.threshold = 95.5;
+  rule.persistence_s = 600;
+  rule.severity = 3;
+  ok(storage_->add_fault_rule(rule));
+  const auto rules = ok(storage_->fault_rules());
+  ASSERT_EQ(rules.size(), 1u);
+  EXPECT_EQ(rules[0].threshold, 95.5);
+  EXPECT_EQ(rules[0].severity, 3);
+  EXPECT_TRUE(rules[0].enabled);
+}
+
+TEST_P(StorageTest, AggregatesRollUpPerStationAndCommunity) {
+  const auto community = ok(storage_->add_community({0, station_, "garden"}));
+  master::ConcentratorRecord c{0, station_, "hm660-garden-" + std::to_string(::getpid()), "",
+                               community};
+  c.id = ok(storage_->add_concentrator(c));
+  std::vector<master::MeterRecord> meters(3);
+  for (auto& m : meters) {
+    m.concentrator_id = c.id;
+    m.secondary_address = "60000001FFFF0104";
+  }
+  EXPECT_EQ(ok(storage_->add_meters(meters)), 3u);
+  EXPECT_GT(meters[2].id, meters[0].id);
+  EXPECT_EQ(ok(storage_->count_meters()), 4);
+  ok(storage_->store_aggregates(
+      std::vector<master::AggregateRecord>{{meters[0].id, "day", kDec1, 10.5, 0.5, false},
+                                           {meters[1].id, "day", kDec1, 20.0, std::nullopt, true},
+                                           {meter_, "day", kDec1, 7.0, 0.1, false}}));
+  ok(storage_->store_aggregates(
+      std::vector<master::AggregateRecord>{{meters[0].id, "day", kDec1, 11.5, 0.5, false}}));
+  EXPECT_EQ(ok(storage_->aggregates(meters[0].id, "day")).at(0).energy_kwh, 11.5)
+      << "written again: replaced";
+  ok(storage_->roll_up(c.id, "day", kDec1));
+  const auto garden = ok(storage_->rollups("community", community, "day"));
+  ASSERT_EQ(garden.size(), 1u);
+  EXPECT_EQ(garden[0].energy_kwh, 31.5);
+  EXPECT_EQ(garden[0].meters, 3);
+  EXPECT_EQ(garden[0].complete, 2) << "the third meter has no figure for the day";
+  EXPECT_TRUE(garden[0].interpolated);
+  const auto station = ok(storage_->rollups("station", station_, "day"));
+  ASSERT_EQ(station.size(), 1u);
+  EXPECT_EQ(station[0].energy_kwh, 38.5) << "the station has the first concentrator's meter too";
+  EXPECT_EQ(station[0].meters, 4);
+
+  ok(storage_->store_settlements(
+      std::vector<master::SettlementRecord>{{meter_, kDec1, 1234.5, 56.25}}));
+  const auto settled = ok(storage_->settlements(meter_));
+  ASSERT_EQ(settled.size(), 1u);
+  EXPECT_EQ(settled[0].energy_kwh, 1234.5);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, ::testing::Values("sqlite", "postgresql"),

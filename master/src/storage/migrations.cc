@@ -136,8 +136,48 @@ CREATE TABLE audit_log (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, actor TEXT
                         action TEXT NOT NULL, detail TEXT NOT NULL DEFAULT '');
 )sql";
 
-constexpr Migration kSqlite[] = {{1, "base", kSqliteBase}};
-constexpr Migration kPostgresql[] = {{1, "base", kPostgresqlBase}};
+// Scheduling across masters (cycle claims, job claims), concentrators in communities, bus
+// faults, and the roll-up of aggregates per building, community and station.
+constexpr const char* kSqliteScheduling = R"sql(
+ALTER TABLE concentrator ADD COLUMN community_id INTEGER REFERENCES community(id);
+CREATE TABLE cycle_claim (concentrator_id INTEGER NOT NULL, slot INTEGER NOT NULL,
+                          settlement INTEGER NOT NULL, master TEXT NOT NULL,
+                          claimed_at INTEGER NOT NULL, finished_at INTEGER,
+                          read INTEGER, failed INTEGER,
+                          PRIMARY KEY (concentrator_id, slot)) WITHOUT ROWID;
+ALTER TABLE read_job ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX read_job_queued ON read_job (status) WHERE status = 'queued';
+ALTER TABLE fault_event ADD COLUMN concentrator_id INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX fault_event_by_meter ON fault_event (meter_id, raised_at);
+CREATE TABLE aggregate_rollup (scope TEXT NOT NULL, scope_id INTEGER NOT NULL,
+                               period TEXT NOT NULL, period_start INTEGER NOT NULL,
+                               energy_kwh REAL, volume_m3 REAL, meters INTEGER NOT NULL,
+                               complete INTEGER NOT NULL, interpolated INTEGER NOT NULL,
+                               PRIMARY KEY (scope, scope_id, period, period_start)) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kPostgresqlScheduling = R"sql(
+ALTER TABLE concentrator ADD COLUMN community_id BIGINT REFERENCES community(id);
+CREATE TABLE cycle_claim (concentrator_id BIGINT NOT NULL, slot BIGINT NOT NULL,
+                          settlement BOOLEAN NOT NULL, master TEXT NOT NULL,
+                          claimed_at BIGINT NOT NULL, finished_at BIGINT,
+                          read BIGINT, failed BIGINT,
+                          PRIMARY KEY (concentrator_id, slot));
+ALTER TABLE read_job ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX read_job_queued ON read_job (status) WHERE status = 'queued';
+ALTER TABLE fault_event ADD COLUMN concentrator_id BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX fault_event_by_meter ON fault_event (meter_id, raised_at);
+CREATE TABLE aggregate_rollup (scope TEXT NOT NULL, scope_id BIGINT NOT NULL,
+                               period TEXT NOT NULL, period_start BIGINT NOT NULL,
+                               energy_kwh DOUBLE PRECISION, volume_m3 DOUBLE PRECISION,
+                               meters BIGINT NOT NULL, complete BIGINT NOT NULL,
+                               interpolated BOOLEAN NOT NULL,
+                               PRIMARY KEY (scope, scope_id, period, period_start));
+)sql";
+
+constexpr Migration kSqlite[] = {{1, "base", kSqliteBase}, {2, "scheduling", kSqliteScheduling}};
+constexpr Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
+                                     {2, "scheduling", kPostgresqlScheduling}};
 
 }  // namespace
 

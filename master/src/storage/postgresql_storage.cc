@@ -7,15 +7,12 @@
 #include <set>
 
 #include "migrations.h"
+#include "sql_storage.h"
 #include "storage_backends.h"
 
 namespace heatlink::master::storage {
 
 namespace {
-
-constexpr const char* kReadingColumns =
-    "meter_id, read_at, received_at, meter_time, energy_kwh, volume_m3, power_kw, flow_m3h, "
-    "supply_c, return_c, delta_t_k, operating_hours, status_bits, error_bits, outcome";
 
 std::string protocol_hex(const std::vector<std::uint8_t>& bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -33,7 +30,7 @@ std::optional<double> real(const pqxx::field& f) {
   return f.as<double>();
 }
 
-Reading reading_of(const pqxx::row& row, bool with_raw) {
+Reading raw_reading_of(const pqxx::row& row, bool with_raw) {
   Reading r;
   r.meter_id = row[0].as<std::int64_t>();
   r.read_at = row[1].as<std::int64_t>();
@@ -75,7 +72,7 @@ std::pair<EpochSeconds, EpochSeconds> month_of(EpochSeconds t) {
   return {timegm(&first), timegm(&next)};
 }
 
-class PostgresqlStorage : public Storage {
+class PostgresqlStorage : public SqlStorage {
  public:
   explicit PostgresqlStorage(std::unique_ptr<pqxx::connection> c) : c_(std::move(c)) {}
 
@@ -108,85 +105,6 @@ class PostgresqlStorage : public Storage {
       const auto exists = w.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL");
       if (!exists[0].as<bool>()) return 0;
       return w.exec1("SELECT coalesce(max(version), 0) FROM schema_migrations")[0].as<int>();
-    });
-  }
-
-  StorageResult<std::int64_t> add_station(const StationRecord& station) override {
-    return guarded("add station", [&]() -> std::int64_t {
-      pqxx::work w(*c_);
-      const auto id = w.exec1("INSERT INTO station (name) VALUES (" + w.quote(station.name) +
-                              ") RETURNING id")[0]
-                          .as<std::int64_t>();
-      w.commit();
-      return id;
-    });
-  }
-
-  StorageResult<std::int64_t> add_concentrator(const ConcentratorRecord& c) override {
-    return guarded("add concentrator", [&]() -> std::int64_t {
-      pqxx::work w(*c_);
-      const auto id = w.exec1("INSERT INTO concentrator (station_id, name, dtu_id) VALUES (" +
-                              std::to_string(c.station_id) + ", " + w.quote(c.name) + ", " +
-                              w.quote(c.dtu_id) + ") RETURNING id")[0]
-                          .as<std::int64_t>();
-      w.commit();
-      return id;
-    });
-  }
-
-  StorageResult<std::int64_t> add_meter(const MeterRecord& m) override {
-    return guarded("add meter", [&]() -> std::int64_t {
-      pqxx::work w(*c_);
-      const std::string household =
-          m.household_id ? std::to_string(*m.household_id) : std::string("NULL");
-      const auto id = w.exec1(
-                           "INSERT INTO meter (concentrator_id, channel, vendor, model, protocol, "
-                           "primary_address, secondary_address, household_id) VALUES (" +
-                           std::to_string(m.concentrator_id) + ", " + std::to_string(m.channel) +
-                           ", " + w.quote(m.vendor) + ", " + w.quote(m.model) + ", " +
-                           std::to_string(static_cast<int>(m.protocol)) + ", " +
-                           std::to_string(m.primary_address) + ", " + w.quote(m.secondary_address) +
-                           ", " + household + ") RETURNING id")[0]
-                          .as<std::int64_t>();
-      w.commit();
-      return id;
-    });
-  }
-
-  StorageResult<std::vector<MeterRecord>> meters_of(std::int64_t concentrator_id) override {
-    return guarded("meters", [&]() {
-      pqxx::work w(*c_);
-      std::vector<MeterRecord> out;
-      for (const auto& row :
-           w.exec("SELECT id, concentrator_id, channel, vendor, model, protocol, primary_address, "
-                  "secondary_address, household_id FROM meter WHERE concentrator_id = " +
-                  std::to_string(concentrator_id) + " ORDER BY id")) {
-        MeterRecord m;
-        m.id = row[0].as<std::int64_t>();
-        m.concentrator_id = row[1].as<std::int64_t>();
-        m.channel = static_cast<std::uint8_t>(row[2].as<int>());
-        m.vendor = row[3].as<std::string>();
-        m.model = row[4].as<std::string>();
-        m.protocol = static_cast<MeterProtocol>(row[5].as<int>());
-        m.primary_address = static_cast<std::uint8_t>(row[6].as<int>());
-        m.secondary_address = row[7].as<std::string>();
-        if (!row[8].is_null()) m.household_id = row[8].as<std::int64_t>();
-        out.push_back(std::move(m));
-      }
-      return out;
-    });
-  }
-
-  StorageResult<std::vector<ConcentratorRecord>> concentrators() override {
-    return guarded("concentrators", [&]() {
-      pqxx::work w(*c_);
-      std::vector<ConcentratorRecord> out;
-      for (const auto& row :
-           w.exec("SELECT id, station_id, name, dtu_id FROM concentrator ORDER BY id")) {
-        out.push_back({row[0].as<std::int64_t>(), row[1].as<std::int64_t>(),
-                       row[2].as<std::string>(), row[3].as<std::string>()});
-      }
-      return out;
     });
   }
 
@@ -251,30 +169,108 @@ class PostgresqlStorage : public Storage {
                   ", encode(raw, 'hex') FROM reading WHERE meter_id = " + std::to_string(meter_id) +
                   " AND read_at >= " + std::to_string(from) + " AND read_at < " +
                   std::to_string(to) + " ORDER BY read_at")) {
-        out.push_back(reading_of(row, true));
+        out.push_back(raw_reading_of(row, true));
       }
       return out;
     });
   }
 
-  StorageResult<std::optional<Reading>> latest(std::int64_t meter_id) override {
-    return guarded("latest values", [&]() {
+ protected:
+  StorageResult<SqlResult> sql(const std::string& text,
+                               const std::vector<SqlValue>& params) override {
+    return guarded("query", [&]() {
+      if (open_ != nullptr) return run(*open_, text, params);
       pqxx::work w(*c_);
-      const auto rows = w.exec(std::string("SELECT ") + kReadingColumns +
-                               " FROM latest_value WHERE meter_id = " + std::to_string(meter_id));
-      if (rows.empty()) return std::optional<Reading>{};
-      return std::optional<Reading>{reading_of(rows[0], false)};
+      SqlResult result = run(w, text, params);
+      w.commit();
+      return result;
     });
   }
 
-  StorageResult<std::int64_t> count_readings() override {
-    return guarded("count readings", [&]() {
+  std::optional<StorageError> transaction(
+      const std::function<std::optional<StorageError>()>& body) override {
+    auto done = guarded("transaction", [&]() -> std::optional<StorageError> {
       pqxx::work w(*c_);
-      return w.exec1("SELECT count(*) FROM reading")[0].as<std::int64_t>();
+      open_ = &w;
+      std::optional<StorageError> e;
+      try {
+        e = body();
+      } catch (...) {
+        open_ = nullptr;
+        throw;
+      }
+      open_ = nullptr;
+      if (!e) w.commit();
+      return e;
     });
+    if (auto* e = std::get_if<StorageError>(&done)) return *e;
+    return std::get<0>(done);
+  }
+
+  StorageResult<std::int64_t> insert_returning_id(const std::string& text,
+                                                  const std::vector<SqlValue>& params) override {
+    auto done = sql(text + " RETURNING id", params);
+    if (auto* e = std::get_if<StorageError>(&done)) return *e;
+    return as_integer(std::get<SqlResult>(done).rows.at(0).at(0));
   }
 
  private:
+  // Runs a statement with its `?` parameters written in as quoted literals.
+  SqlResult run(pqxx::work& w, const std::string& text, const std::vector<SqlValue>& params) {
+    std::string statement;
+    std::size_t next = 0;
+    for (const char ch : text) {
+      if (ch != '?') {
+        statement += ch;
+        continue;
+      }
+      const SqlValue& v = params.at(next++);
+      if (const auto* i = std::get_if<std::int64_t>(&v)) {
+        statement += std::to_string(*i);
+      } else if (const auto* d = std::get_if<double>(&v)) {
+        statement += "'" + pqxx::to_string(*d) + "'::float8";
+      } else if (const auto* t = std::get_if<std::string>(&v)) {
+        statement += w.quote(*t);
+      } else if (const auto* b = std::get_if<bool>(&v)) {
+        statement += *b ? "TRUE" : "FALSE";
+      } else {
+        statement += "NULL";
+      }
+    }
+    const pqxx::result r = w.exec(statement);
+    SqlResult result;
+    result.affected = static_cast<std::int64_t>(r.affected_rows());
+    for (const auto& row : r) {
+      SqlRow out;
+      for (pqxx::row::size_type c = 0; c < row.size(); ++c) {
+        const pqxx::field f = row[c];
+        if (f.is_null()) {
+          out.emplace_back(std::monostate{});
+          continue;
+        }
+        switch (r.column_type(c)) {
+          case 16:  // boolean
+            out.emplace_back(std::int64_t{f.as<bool>() ? 1 : 0});
+            break;
+          case 20:  // bigint, smallint, integer
+          case 21:
+          case 23:
+            out.emplace_back(f.as<std::int64_t>());
+            break;
+          case 700:  // real, double precision, numeric
+          case 701:
+          case 1700:
+            out.emplace_back(f.as<double>());
+            break;
+          default:
+            out.emplace_back(f.as<std::string>());
+        }
+      }
+      result.rows.push_back(std::move(out));
+    }
+    return result;
+  }
+
   // Runs `body`, turning libpqxx's exceptions into a StorageError (DESIGN.md rule 3).
   template <class F>
   auto guarded(const char* what, F&& body) -> StorageResult<decltype(body())> {
@@ -315,6 +311,7 @@ class PostgresqlStorage : public Storage {
   std::unique_ptr<pqxx::connection> c_;
   std::set<EpochSeconds> partitions_;
   bool staging_ = false;
+  pqxx::work* open_ = nullptr;  // the transaction statements join, while one is open
 };
 
 }  // namespace

@@ -4,8 +4,11 @@
 #include <sqlite3.h>
 
 #include <ctime>
+#include <map>
+#include <memory>
 
 #include "migrations.h"
+#include "sql_storage.h"
 #include "storage_backends.h"
 
 namespace heatlink::master::storage {
@@ -69,10 +72,6 @@ class Statement {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-constexpr const char* kReadingColumns =
-    "meter_id, read_at, received_at, meter_time, energy_kwh, volume_m3, power_kw, flow_m3h, "
-    "supply_c, return_c, delta_t_k, operating_hours, status_bits, error_bits, outcome";
-
 // Binds the reading's 15 columns, in kReadingColumns order, from parameter 1.
 void bind_reading(Statement& s, const Reading& r) {
   s.bind(1, r.meter_id);
@@ -117,7 +116,7 @@ Reading reading_of(const Statement& s, bool with_raw) {
   return r;
 }
 
-class SqliteStorage : public Storage {
+class SqliteStorage : public SqlStorage {
  public:
   SqliteStorage(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   // sqlite3_close_v2 waits for the statements, finalized after this body, to go.
@@ -159,81 +158,6 @@ class SqliteStorage : public Storage {
       return failure("schema version");
     if (s.step() != SQLITE_ROW) return failure("schema version");
     return static_cast<int>(s.integer(0));
-  }
-
-  StorageResult<std::int64_t> add_station(const StationRecord& station) override {
-    Statement s;
-    if (!s.prepare(db_, "INSERT INTO station (name) VALUES (?)")) return failure("add station");
-    s.bind(1, station.name);
-    return insert(s, "add station");
-  }
-
-  StorageResult<std::int64_t> add_concentrator(const ConcentratorRecord& c) override {
-    Statement s;
-    if (!s.prepare(db_, "INSERT INTO concentrator (station_id, name, dtu_id) VALUES (?, ?, ?)"))
-      return failure("add concentrator");
-    s.bind(1, c.station_id);
-    s.bind(2, c.name);
-    s.bind(3, c.dtu_id);
-    return insert(s, "add concentrator");
-  }
-
-  StorageResult<std::int64_t> add_meter(const MeterRecord& m) override {
-    Statement s;
-    if (!s.prepare(db_,
-                   "INSERT INTO meter (concentrator_id, channel, vendor, model, protocol, "
-                   "primary_address, secondary_address, household_id) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
-      return failure("add meter");
-    s.bind(1, m.concentrator_id);
-    s.bind(2, std::int64_t{m.channel});
-    s.bind(3, m.vendor);
-    s.bind(4, m.model);
-    s.bind(5, std::int64_t{static_cast<std::uint8_t>(m.protocol)});
-    s.bind(6, std::int64_t{m.primary_address});
-    s.bind(7, m.secondary_address);
-    s.bind(8, m.household_id);
-    return insert(s, "add meter");
-  }
-
-  StorageResult<std::vector<MeterRecord>> meters_of(std::int64_t concentrator_id) override {
-    Statement s;
-    if (!s.prepare(db_,
-                   "SELECT id, concentrator_id, channel, vendor, model, protocol, "
-                   "primary_address, secondary_address, household_id FROM meter "
-                   "WHERE concentrator_id = ? ORDER BY id"))
-      return failure("meters");
-    s.bind(1, concentrator_id);
-    std::vector<MeterRecord> out;
-    int rc = 0;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      MeterRecord m;
-      m.id = s.integer(0);
-      m.concentrator_id = s.integer(1);
-      m.channel = static_cast<std::uint8_t>(s.integer(2));
-      m.vendor = text(s, 3);
-      m.model = text(s, 4);
-      m.protocol = static_cast<MeterProtocol>(s.integer(5));
-      m.primary_address = static_cast<std::uint8_t>(s.integer(6));
-      m.secondary_address = text(s, 7);
-      m.household_id = s.optional_integer(8);
-      out.push_back(std::move(m));
-    }
-    if (rc != SQLITE_DONE) return failure("meters");
-    return out;
-  }
-
-  StorageResult<std::vector<ConcentratorRecord>> concentrators() override {
-    Statement s;
-    if (!s.prepare(db_, "SELECT id, station_id, name, dtu_id FROM concentrator ORDER BY id"))
-      return failure("concentrators");
-    std::vector<ConcentratorRecord> out;
-    int rc = 0;
-    while ((rc = s.step()) == SQLITE_ROW) {
-      out.push_back({s.integer(0), s.integer(1), text(s, 2), text(s, 3)});
-    }
-    if (rc != SQLITE_DONE) return failure("concentrators");
-    return out;
   }
 
   StorageResult<std::size_t> store_readings(std::span<const Reading> readings) override {
@@ -285,32 +209,92 @@ class SqliteStorage : public Storage {
     return out;
   }
 
-  StorageResult<std::optional<Reading>> latest(std::int64_t meter_id) override {
-    Statement s;
-    const std::string sql =
-        std::string("SELECT ") + kReadingColumns + " FROM latest_value WHERE meter_id = ?";
-    if (!s.prepare(db_, sql.c_str())) return failure("latest values");
-    s.bind(1, meter_id);
-    const int rc = s.step();
-    if (rc == SQLITE_DONE) return std::optional<Reading>{};
-    if (rc != SQLITE_ROW) return failure("latest values");
-    return std::optional<Reading>{reading_of(s, false)};
-  }
-
-  StorageResult<std::int64_t> count_readings() override {
-    Statement s;
-    if (!s.prepare(db_, "SELECT count(*) FROM reading") || s.step() != SQLITE_ROW)
-      return failure("count readings");
-    return s.integer(0);
-  }
-
-  std::optional<StorageError> exec(const std::string& sql) {
+  std::optional<StorageError> exec(const std::string& text) {
     char* message = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) == SQLITE_OK)
+    if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message) == SQLITE_OK)
       return std::nullopt;
     StorageError e{"sqlite " + path_ + ": " + (message != nullptr ? message : "error")};
     sqlite3_free(message);
     return e;
+  }
+
+ protected:
+  StorageResult<SqlResult> sql(const std::string& text,
+                               const std::vector<SqlValue>& params) override {
+    auto& cached = statements_[text];
+    if (!cached) {
+      cached = std::make_unique<Statement>();
+      if (!cached->prepare(db_, text.c_str())) {
+        StorageError e = failure(text.c_str());
+        statements_.erase(text);
+        return e;
+      }
+    }
+    Statement& s = *cached;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      std::visit(
+          [&](const auto& v) {
+            using V = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<V, std::monostate>) {
+              sqlite3_bind_null(s.get(), index);
+            } else if constexpr (std::is_same_v<V, bool>) {
+              s.bind(index, std::int64_t{v ? 1 : 0});
+            } else if constexpr (std::is_same_v<V, double>) {
+              s.bind(index, std::optional<double>(v));
+            } else {
+              s.bind(index, v);
+            }
+          },
+          params[i]);
+    }
+    SqlResult result;
+    int rc = 0;
+    while ((rc = s.step()) == SQLITE_ROW) {
+      SqlRow row;
+      const int columns = sqlite3_column_count(s.get());
+      for (int c = 0; c < columns; ++c) {
+        switch (sqlite3_column_type(s.get(), c)) {
+          case SQLITE_INTEGER:
+            row.emplace_back(s.integer(c));
+            break;
+          case SQLITE_FLOAT:
+            row.emplace_back(sqlite3_column_double(s.get(), c));
+            break;
+          case SQLITE_NULL:
+            row.emplace_back(std::monostate{});
+            break;
+          default:
+            row.emplace_back(text_of(s, c));
+        }
+      }
+      result.rows.push_back(std::move(row));
+    }
+    s.reset();
+    if (rc != SQLITE_DONE) return failure(text.c_str());
+    result.affected = sqlite3_changes(db_);
+    return result;
+  }
+
+  std::optional<StorageError> transaction(
+      const std::function<std::optional<StorageError>()>& body) override {
+    if (auto e = exec("BEGIN IMMEDIATE")) return e;
+    if (auto e = body()) {
+      exec("ROLLBACK");
+      return e;
+    }
+    if (auto e = exec("COMMIT")) {
+      exec("ROLLBACK");
+      return e;
+    }
+    return std::nullopt;
+  }
+
+  StorageResult<std::int64_t> insert_returning_id(const std::string& text,
+                                                  const std::vector<SqlValue>& params) override {
+    auto done = sql(text, params);
+    if (auto* e = std::get_if<StorageError>(&done)) return *e;
+    return sqlite3_last_insert_rowid(db_);
   }
 
  private:
@@ -334,14 +318,9 @@ class SqliteStorage : public Storage {
     return prepared_;
   }
 
-  static std::string text(const Statement& s, int column) {
+  static std::string text_of(const Statement& s, int column) {
     const auto* t = sqlite3_column_text(s.get(), column);
     return t != nullptr ? reinterpret_cast<const char*>(t) : "";
-  }
-
-  StorageResult<std::int64_t> insert(Statement& s, const char* what) {
-    if (s.step() != SQLITE_DONE) return failure(what);
-    return sqlite3_last_insert_rowid(db_);
   }
 
   StorageError failure(const char* what) const {
@@ -353,6 +332,7 @@ class SqliteStorage : public Storage {
   bool prepared_ = false;
   Statement insert_reading_;
   Statement upsert_latest_;
+  std::map<std::string, std::unique_ptr<Statement>> statements_;
 };
 
 }  // namespace

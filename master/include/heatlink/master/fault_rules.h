@@ -115,6 +115,13 @@ class FaultTracker {
   // Everything found for `meter_id` at `at` (an empty list clears all its faults).
   std::vector<FaultEvent> observe(std::int64_t meter_id, EpochSeconds at,
                                   const std::vector<Finding>& findings);
+  // One code only, leaving the meter's other codes as they are: `finding` present raises (once
+  // persistent), absent clears. For what a failed read shows (no data) without a reading.
+  std::vector<FaultEvent> observe_code(std::int64_t meter_id, EpochSeconds at,
+                                       const std::string& code,
+                                       const std::optional<Finding>& finding);
+  // A fault raised before (a restart): it stays raised until an observation clears it.
+  void restore(std::int64_t meter_id, const std::string& code, EpochSeconds raised_at);
   bool active(std::int64_t meter_id, const std::string& code) const;
 
  private:

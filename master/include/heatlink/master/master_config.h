@@ -5,16 +5,23 @@
 #include <string>
 #include <variant>
 
+#include "heatlink/master/dispatcher.h"
+#include "heatlink/master/fault_monitor.h"
+#include "heatlink/master/reading_engine.h"
 #include "heatlink/master/storage.h"
 
 namespace heatlink::master {
+
+enum class LogLevel : std::uint8_t { debug, info, warning };
 
 struct MasterConfig {
   std::string database = "sqlite:heatlink.db";
   std::string gateway_config;    // path, relative paths resolved against the config's folder
   std::string base_information;  // path, likewise; empty: none
-  EpochSeconds read_every_s = 3600;
-  EpochSeconds first_cycle_after_s = 30;
+  LogLevel log_level = LogLevel::info;
+  DispatcherOptions dispatcher;  // name, schedules, claims, jobs
+  EngineOptions reading;
+  FaultMonitorOptions faults;
 };
 
 std::variant<MasterConfig, std::string> load_master_config(const std::string& path);

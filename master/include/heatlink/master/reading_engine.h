@@ -1,8 +1,10 @@
-// The reading engine: a cycle reads every meter of a concentrator, one request at a time on
-// its line (the DTU's serial side), turns the answers into readings and stores them as one
-// batch; concentrators are read in parallel. It knows neither sockets nor clocks: procedures
-// run through an injected function (the gateway's run() live; an in-process bus in tests)
-// and the time comes from an injected function (DESIGN.md rule 2).
+// The reading engine: a cycle reads the meters of a concentrator, one request at a time on
+// its line (the DTU's serial side), turns the answers into readings and stores them in small
+// batches as it goes (a kill -9 loses at most one batch, which a resumed cycle reads again);
+// failed meters get another pass at the end; concentrators are read in parallel. It knows
+// neither sockets nor clocks: procedures run through an injected function (the gateway's
+// run() live; an in-process bus in tests) and the time comes from an injected function
+// (DESIGN.md rule 2).
 //
 // Not thread-safe: call it, and let its callbacks run, on one thread (the gateway's
 // io_context thread in `heatlink master`).
@@ -21,25 +23,55 @@
 
 namespace heatlink::master {
 
+class FaultMonitor;
+
+// What a cycle reads: a concentrator's meters, all or some, for a slot of a schedule or for a
+// manual read.
+struct CycleRequest {
+  ConcentratorRecord concentrator;
+  EpochSeconds slot = 0;                  // the scheduled time the cycle belongs to
+  bool settlement = false;                // carried to the statistics
+  bool skip_already_read = false;         // skip meters with a reading received since `slot` (a
+                                          // resumed cycle after a restart or a lost line)
+  std::vector<std::int64_t> only_meters;  // empty: every meter of the concentrator
+};
+
+// One M-Bus segment (an HM-660 channel) in a cycle.
+struct SegmentStats {
+  std::size_t meters = 0;
+  std::size_t read = 0;
+  std::size_t failed = 0;
+};
+
 struct CycleStats {
   std::int64_t concentrator_id = 0;
   std::string concentrator;
+  EpochSeconds slot = 0;
+  bool settlement = false;
   EpochSeconds started_at = 0;
   EpochSeconds finished_at = 0;
-  std::size_t meters = 0;
-  std::size_t read = 0;    // answered and stored (or already stored: a re-read)
-  std::size_t failed = 0;  // no answer, garbled, refused, or an answer without registers
-  std::size_t stored = 0;  // new readings written
-  std::string error;       // the line or the storage failed: the cycle stopped early
+  std::size_t meters = 0;     // to read in this cycle
+  std::size_t skipped = 0;    // already read in the slot: not read again
+  std::size_t read = 0;       // answered and stored (or already stored: a re-read)
+  std::size_t failed = 0;     // no answer, garbled, refused, or an answer without registers
+  std::size_t stored = 0;     // new readings written
+  std::size_t retried = 0;    // failed meters tried again at the end of the cycle
+  std::size_t clock_set = 0;  // meter clocks set because they drifted
+  std::vector<std::int64_t> failed_meters;
+  std::map<std::uint8_t, SegmentStats> segments;  // by channel
+  std::string error;  // the line or the storage failed: the cycle stopped early
   double success_rate() const {
     return meters == 0 ? 1.0 : static_cast<double>(read) / static_cast<double>(meters);
   }
 };
 
 struct EngineOptions {
-  unsigned retries = 3;   // per request
-  bool keep_raw = false;  // store each telegram with its reading
+  unsigned retries = 3;              // per request
+  unsigned failed_meter_passes = 1;  // the cycle's failed meters are tried again this often
+  std::size_t batch = 32;            // readings stored per transaction while a cycle runs
+  bool keep_raw = false;             // store each telegram with its reading
   int meter_utc_offset_s = 8 * 3600;
+  EpochSeconds clock_sync_threshold_s = 0;  // set a CJ/T 188 meter's clock drifting more (0: off)
 };
 
 class ReadingEngine {
@@ -50,11 +82,13 @@ class ReadingEngine {
       const std::string& dtu_id, std::shared_ptr<protocol::link::Procedure> procedure, Done done)>;
   using Now = std::function<EpochSeconds()>;
 
-  // `storage` must outlive the engine.
-  ReadingEngine(Storage& storage, RunProcedure run, Now now, EngineOptions options = {});
+  // `storage` (and `monitor`, when given) must outlive the engine.
+  ReadingEngine(Storage& storage, RunProcedure run, Now now, EngineOptions options = {},
+                FaultMonitor* monitor = nullptr);
 
-  // Starts a cycle of `concentrator` unless one is running; `done` gets its statistics.
+  // Starts a cycle unless one of the concentrator is running; `done` gets its statistics.
   // Returns false when a cycle of it is already running.
+  bool read(const CycleRequest& request, std::function<void(const CycleStats&)> done);
   bool read_concentrator(const ConcentratorRecord& concentrator,
                          std::function<void(const CycleStats&)> done);
   bool busy(std::int64_t concentrator_id) const { return cycles_.count(concentrator_id) > 0; }
@@ -62,14 +96,18 @@ class ReadingEngine {
  private:
   struct Cycle;
   void next(const std::shared_ptr<Cycle>& cycle);
-  void record(const std::shared_ptr<Cycle>& cycle, std::variant<Reading, std::string> reading);
-  void line_failed(const std::shared_ptr<Cycle>& cycle, const IoStatus& io);
+  void record(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
+              std::variant<Reading, std::string> reading);
+  void sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
+  bool flush(const std::shared_ptr<Cycle>& cycle);
+  void line_failed(const std::shared_ptr<Cycle>& cycle, const IoStatus& io, bool meter_unanswered);
   void finish(const std::shared_ptr<Cycle>& cycle);
 
   Storage& storage_;
   RunProcedure run_;
   Now now_;
   EngineOptions options_;
+  FaultMonitor* monitor_;
   std::map<std::int64_t, std::shared_ptr<Cycle>> cycles_;
 };
 

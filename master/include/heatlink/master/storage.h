@@ -76,11 +76,96 @@ struct ConcentratorRecord {
   std::int64_t station_id = 0;
   std::string name;
   std::string dtu_id;  // the ID its DTU registers with; empty: on a serial port
+  std::optional<std::int64_t> community_id;
 };
 
 struct StationRecord {
   std::int64_t id = 0;
   std::string name;
+};
+
+struct CommunityRecord {
+  std::int64_t id = 0;
+  std::int64_t station_id = 0;
+  std::string name;
+};
+
+// A scheduled cycle of one concentrator: the slot is the scheduled time it belongs to. One
+// master claims it; masters sharing a database never read a concentrator twice in a slot.
+struct CycleClaim {
+  std::int64_t concentrator_id = 0;
+  EpochSeconds slot = 0;
+  bool settlement = false;  // the cycle's readings are the day's settlement values
+  std::string master;       // the claiming master's name
+};
+
+// A manual read asked for ahead of the schedule (by the API, the CLI or a script).
+struct ReadJob {
+  std::int64_t id = 0;
+  std::string kind;  // "meter" (target: its id), "concentrator" or "community" (its name)
+  std::string target;
+  EpochSeconds requested_at = 0;
+  std::optional<EpochSeconds> started_at;
+  std::optional<EpochSeconds> finished_at;
+  std::string status = "queued";  // queued, running, done, failed
+  std::string detail;             // the outcome in JSON, or why it failed
+  std::string claimed_by;
+};
+
+// A fault event as stored: raised, and cleared once cleared_at is set. meter_id 0: a fault
+// of the concentrator's bus rather than of one meter.
+struct FaultRecord {
+  std::int64_t id = 0;
+  std::int64_t meter_id = 0;
+  std::int64_t concentrator_id = 0;
+  std::string code;
+  std::uint8_t severity = 2;  // 1 info, 2 warning, 3 alarm
+  EpochSeconds raised_at = 0;
+  std::optional<EpochSeconds> cleared_at;
+  std::string detail;
+};
+
+// A custom fault rule as the heat company stored it: `field op threshold` for persistence_s.
+struct FaultRuleRecord {
+  std::int64_t id = 0;
+  std::string name;
+  std::string field;
+  std::string op;
+  double threshold = 0;
+  EpochSeconds persistence_s = 0;
+  std::uint8_t severity = 2;
+  bool enabled = true;
+};
+
+// A meter's registers at a settlement time (00:00 local): what a day is billed from.
+struct SettlementRecord {
+  std::int64_t meter_id = 0;
+  EpochSeconds taken_at = 0;
+  std::optional<double> energy_kwh;
+  std::optional<double> volume_m3;
+};
+
+// A meter's consumption in one period ("day", "month", "quarter", "year", "heating_season").
+struct AggregateRecord {
+  std::int64_t meter_id = 0;
+  std::string period;
+  EpochSeconds period_start = 0;
+  std::optional<double> energy_kwh;  // empty: a boundary lies outside the readings
+  std::optional<double> volume_m3;
+  bool interpolated = false;
+};
+
+// The sum over the meters of a building, community or station.
+struct RollupRecord {
+  std::string scope;  // "building", "community", "station"
+  std::int64_t scope_id = 0;
+  std::string period;
+  EpochSeconds period_start = 0;
+  std::optional<double> energy_kwh;
+  std::optional<double> volume_m3;
+  std::int64_t meters = 0;    // meters in the scope
+  std::int64_t complete = 0;  // of which with a figure for the period
+  bool interpolated = false;
 };
 
 class Storage {
@@ -93,11 +178,19 @@ class Storage {
   virtual StorageResult<int> migrate() = 0;
   virtual StorageResult<int> schema_version() = 0;
 
+  // The base information.
   virtual StorageResult<std::int64_t> add_station(const StationRecord& station) = 0;
+  virtual StorageResult<std::int64_t> add_community(const CommunityRecord& community) = 0;
   virtual StorageResult<std::int64_t> add_concentrator(const ConcentratorRecord& c) = 0;
   virtual StorageResult<std::int64_t> add_meter(const MeterRecord& meter) = 0;
+  // Many meters in one transaction (an import); sets their ids.
+  virtual StorageResult<std::size_t> add_meters(std::span<MeterRecord> meters) = 0;
   virtual StorageResult<std::vector<MeterRecord>> meters_of(std::int64_t concentrator_id) = 0;
+  virtual StorageResult<std::optional<MeterRecord>> meter(std::int64_t meter_id) = 0;
   virtual StorageResult<std::vector<ConcentratorRecord>> concentrators() = 0;
+  virtual StorageResult<std::vector<CommunityRecord>> communities() = 0;
+  virtual StorageResult<std::vector<StationRecord>> stations() = 0;
+  virtual StorageResult<std::int64_t> count_meters() = 0;
 
   // Stores `readings` in one transaction, skipping those already stored (same meter and
   // read_at), and moves each meter's latest values forward. Returns how many were new.
@@ -108,6 +201,51 @@ class Storage {
   // The newest reading of a meter, if any.
   virtual StorageResult<std::optional<Reading>> latest(std::int64_t meter_id) = 0;
   virtual StorageResult<std::int64_t> count_readings() = 0;
+  // The latest values of every meter of a concentrator that has any.
+  virtual StorageResult<std::vector<Reading>> latest_of(std::int64_t concentrator_id) = 0;
+
+  // Scheduled cycles. claim_cycle() is true when the caller may run the cycle: nobody had
+  // claimed it, or it is the caller's own unfinished claim (a restart), or its claimant has
+  // held it unfinished for longer than `lease_s` (a master that died and did not come back).
+  virtual StorageResult<bool> claim_cycle(const CycleClaim& claim, EpochSeconds now,
+                                          EpochSeconds lease_s) = 0;
+  virtual StorageResult<bool> finish_cycle(const CycleClaim& claim, EpochSeconds now,
+                                           std::size_t read, std::size_t failed) = 0;
+  // The meters of a concentrator with a reading received at or after `since`.
+  virtual StorageResult<std::vector<std::int64_t>> read_since(std::int64_t concentrator_id,
+                                                              EpochSeconds since) = 0;
+
+  // Manual reads. claim_read_job() is true for the one master that takes the job.
+  virtual StorageResult<std::int64_t> queue_read_job(const ReadJob& job) = 0;
+  virtual StorageResult<std::vector<ReadJob>> queued_read_jobs() = 0;
+  virtual StorageResult<bool> claim_read_job(std::int64_t id, const std::string& master,
+                                             EpochSeconds now) = 0;
+  virtual StorageResult<bool> finish_read_job(std::int64_t id, const std::string& status,
+                                              const std::string& detail, EpochSeconds now) = 0;
+  virtual StorageResult<std::optional<ReadJob>> read_job(std::int64_t id) = 0;
+
+  // Faults: a record without cleared_at raises, with cleared_at clears the open event of its
+  // meter (and concentrator) and code. One transaction.
+  virtual StorageResult<std::size_t> record_faults(std::span<const FaultRecord> changes) = 0;
+  virtual StorageResult<std::vector<FaultRecord>> open_faults() = 0;
+  virtual StorageResult<std::vector<FaultRecord>> faults_of(std::int64_t meter_id) = 0;
+  virtual StorageResult<std::int64_t> add_fault_rule(const FaultRuleRecord& rule) = 0;
+  virtual StorageResult<std::vector<FaultRuleRecord>> fault_rules() = 0;
+
+  // Settlement values and aggregates; writing one again replaces it.
+  virtual StorageResult<std::size_t> store_settlements(std::span<const SettlementRecord> s) = 0;
+  virtual StorageResult<std::vector<SettlementRecord>> settlements(std::int64_t meter_id) = 0;
+  virtual StorageResult<std::size_t> store_aggregates(std::span<const AggregateRecord> a) = 0;
+  virtual StorageResult<std::vector<AggregateRecord>> aggregates(std::int64_t meter_id,
+                                                                 const std::string& period) = 0;
+  // Sums the stored aggregates of `period` starting at `period_start` over the buildings,
+  // community and station the concentrator's meters belong to.
+  virtual StorageResult<std::size_t> roll_up(std::int64_t concentrator_id,
+                                             const std::string& period,
+                                             EpochSeconds period_start) = 0;
+  virtual StorageResult<std::vector<RollupRecord>> rollups(const std::string& scope,
+                                                           std::int64_t scope_id,
+                                                           const std::string& period) = 0;
 };
 
 // Opens "sqlite:PATH" (created when missing) or "postgresql://..." (libpq's URI or key=value
