@@ -8,10 +8,12 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <variant>
 
+#include "heatlink/sim/base_information.h"
 #include "heatlink/sim/control_server.h"
 #include "heatlink/sim/district.h"
 #include "heatlink/sim/pace.h"
@@ -36,7 +38,8 @@ struct SimArgs {
   std::string concentrator;
   std::string pace = "realtime";
   std::optional<std::uint64_t> seed;
-  double duration_s = 0;  // virtual seconds; 0: until interrupted
+  double duration_s = 0;         // virtual seconds; 0: until interrupted
+  std::string base_information;  // write the district's base information here and stop
 };
 
 int fail(const std::string& message) {
@@ -69,6 +72,17 @@ int run_sim(const SimArgs& args) {
   auto loaded = sim::load_topology(args.topology);
   if (const auto* error = std::get_if<sim::TopologyError>(&loaded)) return fail(error->to_string());
   const sim::Topology& topology = std::get<sim::Topology>(loaded);
+  const std::uint64_t seed = args.seed.value_or(topology.seed.value_or(1));
+  if (!args.base_information.empty()) {
+    sim::District district(topology, seed);
+    std::ofstream out(args.base_information);
+    out << sim::base_information_yaml(topology, district);
+    if (!out.flush())
+      return fail("--write-base-information: cannot write " + args.base_information);
+    std::fprintf(stderr, "heatlink sim: %zu meters written to %s\n", district.meter_count(),
+                 args.base_information.c_str());
+    return 0;
+  }
   auto pace = sim::Pace::parse(args.pace);
   if (!pace) return fail("--pace: " + pace.error().message());
   if (args.pty.empty() && args.server.empty() && args.control.empty()) {
@@ -87,7 +101,6 @@ int run_sim(const SimArgs& args) {
   if (!args.control.empty() && !(control = parse_host_port(args.control))) {
     return fail("--control: expected HOST:PORT, found '" + args.control + "'");
   }
-  const std::uint64_t seed = args.seed.value_or(topology.seed.value_or(1));
 
   boost::asio::io_context io;
   auto keep_running = boost::asio::make_work_guard(io);
@@ -196,6 +209,8 @@ void add_sim_command(CLI::App& app, int& status) {
   sim->add_option("--seed", args->seed, "the seed (default: the topology's, else 1)");
   sim->add_option("--pace", args->pace, "realtime, or xN for N times real time");
   sim->add_option("--duration", args->duration_s, "stop after this many simulated seconds");
+  sim->add_option("--write-base-information", args->base_information,
+                  "write the district as the master's base-information file here, and stop");
   sim->callback([args, &status] { status = run_sim(*args); });
 }
 

@@ -15,7 +15,9 @@ std::int64_t concentrator_key(std::int64_t concentrator_id) {
 }  // namespace
 
 FaultMonitor::FaultMonitor(Storage& storage, FaultMonitorOptions options)
-    : storage_(storage), options_(options) {}
+    : storage_(storage), options_(options) {
+  tracker_.set_persistence("energy_flat", options_.limits.flat_after_s);
+}
 
 std::optional<StorageError> FaultMonitor::load() {
   auto rules = storage_.fault_rules();

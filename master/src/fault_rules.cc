@@ -72,10 +72,15 @@ std::uint32_t sharky_fault_bits(std::uint32_t flags) noexcept {
 
 std::uint32_t sonometer_fault_bits(std::uint32_t code) noexcept {
   std::uint32_t bits = 0;
-  if (code & 0x000F) bits |= fault_bit::flow_sensor;
-  if (code & 0x00F0) bits |= fault_bit::supply_sensor;
-  if (code & 0x0F00) bits |= fault_bit::return_sensor;
-  if (code & 0xF000) bits |= fault_bit::calculator;
+  const std::uint32_t flow = code & 0xF, t1 = (code >> 4) & 0xF, t2 = (code >> 8) & 0xF;
+  const std::uint32_t calculator = (code >> 12) & 0xF;
+  if (flow & 0x1) bits |= fault_bit::air;
+  if (flow & 0x2) bits |= fault_bit::reverse_flow;
+  if (flow & 0x8) bits |= fault_bit::flow_sensor;
+  if (t1 != 0) bits |= fault_bit::supply_sensor;
+  if (t2 != 0) bits |= fault_bit::return_sensor;
+  if (calculator & 0x1) bits |= fault_bit::low_battery;
+  if (calculator & 0x8) bits |= fault_bit::calculator;
   return bits;
 }
 
@@ -141,9 +146,14 @@ std::vector<Finding> builtin_findings(const Reading& now, const Reading* previou
     } else if (limits.max_power_kw > 0 && used > limits.max_power_kw * elapsed / 3600.0) {
       add("register_jump", Severity::alarm,
           number(used) + " kWh in " + std::to_string(now.read_at - previous->read_at) + " s");
-    } else if (used == 0 && flowing && has_dt && dt >= limits.min_delta_t_k &&
-               now.read_at - previous->read_at >= limits.flat_after_s) {
-      add("energy_flat", Severity::alarm, "energy unchanged while heat flows");
+    } else if (used == 0 && flowing && has_dt && dt >= limits.min_delta_t_k) {
+      // Water carries about 1.163 kWh per m3 and K: a register that should have moved by a
+      // few of its steps and did not is stuck; a small flow may just not have reached the next.
+      const double expected = *now.flow_m3h * dt * 1.163 * elapsed / 3600.0;
+      if (expected >= limits.flat_min_kwh) {
+        add("energy_flat", Severity::alarm,
+            "energy unchanged while " + number(expected) + " kWh of heat flowed");
+      }
     }
   }
   return out;

@@ -42,8 +42,10 @@ TEST(FaultBits, EveryVendorCodeMapsToOneSet) {
             bit::supply_sensor | bit::flow_sensor | bit::leak);
   EXPECT_EQ(master::sharky_fault_bits(0x08 | 0x10), bit::low_battery | bit::reverse_flow);
   EXPECT_EQ(master::sonometer_fault_bits(0x0010), bit::supply_sensor);
-  EXPECT_EQ(master::sonometer_fault_bits(0x1203),
+  EXPECT_EQ(master::sonometer_fault_bits(0x8208),
             bit::calculator | bit::return_sensor | bit::flow_sensor);
+  EXPECT_EQ(master::sonometer_fault_bits(0x1003), bit::low_battery | bit::air | bit::reverse_flow);
+  EXPECT_EQ(master::sonometer_fault_bits(0x6004), 0u) << "dT and flow limits: rules of their own";
   EXPECT_EQ(master::cjt188_fault_bits(0x07, 0x0A),
             bit::valve_fault | bit::low_battery | bit::supply_sensor | bit::flow_sensor);
   EXPECT_EQ(master::cjt188_fault_bits(0x01, 0x00), 0u) << "a closed valve is no fault";
@@ -92,6 +94,10 @@ TEST(BuiltinRules, RegisterRules) {
   auto idle = heating(7200, 1000);
   idle.flow_m3h = 0;
   EXPECT_TRUE(master::builtin_findings(idle, &before, limits).empty()) << "no flow, no heat";
+  auto trickle = heating(3600, 1000);
+  trickle.flow_m3h = 0.05;  // 20 K: about 1.2 kWh an hour, less than two register steps
+  EXPECT_TRUE(master::builtin_findings(trickle, &before, limits).empty())
+      << "a small flow may not move a kWh register in an hour";
 }
 
 TEST(BuiltinRules, StatusBitsClockAndValve) {

@@ -11,57 +11,16 @@
 #include "heatlink/protocol/mbus_request.h"
 #include "heatlink/sim/district.h"
 #include "heatlink/sim/topology.h"
+#include "sim_line.h"
 
 namespace {
 
 namespace master = heatlink::master;
 namespace sim = heatlink::sim;
-namespace link = heatlink::protocol::link;
+using heatlink::test::SimLine;
 
 constexpr master::EpochSeconds kStart =
     1'796'054'400;  // the topology's start, 2026-12-01 00:00 +08
-
-// Runs procedures over a simulated concentrator's RS-232 side, letting virtual time pass
-// only as the exchange waits.
-class SimLine {
- public:
-  SimLine(sim::EventQueue& queue, sim::Hm660& hm660) : queue_(queue), hm660_(hm660) {
-    hm660_.set_rs232_sender([this](heatlink::protocol::Bytes b) {
-      incoming_.insert(incoming_.end(), b.begin(), b.end());
-    });
-  }
-
-  void run(std::shared_ptr<link::Procedure> procedure, const master::ReadingEngine::Done& done) {
-    // The M-Bus behind the concentrator runs at 2400 Bd, and the HM-660 forwards whole frames.
-    link::Timing timing = link::Timing::serial(2400);
-    timing.store_and_forward = true;
-    link::Exchange exchange(*procedure, timing);
-    auto step = exchange.start(queue_.now());
-    while (!step.done) {
-      if (!step.send.empty()) hm660_.receive_rs232(step.send);
-      // Events until bytes come back or the deadline passes.
-      while (incoming_.empty()) {
-        const auto next = queue_.next_time();
-        if (!next || *next > step.deadline) break;
-        queue_.step();
-      }
-      if (!incoming_.empty()) {
-        const std::vector<std::uint8_t> bytes = std::move(incoming_);
-        incoming_.clear();
-        step = exchange.on_bytes(bytes, queue_.now());
-      } else {
-        queue_.run_until(step.deadline);
-        step = exchange.on_deadline(queue_.now());
-      }
-    }
-    done({});
-  }
-
- private:
-  sim::EventQueue& queue_;
-  sim::Hm660& hm660_;
-  std::vector<std::uint8_t> incoming_;
-};
 
 class ReadingEngineTest : public ::testing::Test {
  protected:

@@ -39,8 +39,10 @@ std::uint32_t kamstrup_fault_bits(std::uint32_t info_code) noexcept;
 // Hydrometer Sharky's error flags (01 FD 17): 0x01 supply sensor, 0x02 return sensor,
 // 0x04 ultrasonic, 0x08 low battery, 0x10 reverse flow, 0x20 leak.
 std::uint32_t sharky_fault_bits(std::uint32_t flags) noexcept;
-// Danfoss SonoMeter's error code (04 FD 17): four hex digits [calculator][T2][T1][flow], each
-// non-zero digit a fault of that part.
+// Danfoss SonoMeter's error code (04 FD 17): four hex digits [calculator][T2][T1][flow]:
+// calculator 1 battery, 8 electronics (2/4, dT out of limits, are left to the dT rule); T1/T2
+// any fault of that sensor; flow 1 air, 2 reverse flow, 8 hardware (4, above 1.2 qs, is left
+// to the flow limit).
 std::uint32_t sonometer_fault_bits(std::uint32_t code) noexcept;
 // CJ/T 188 ST1/ST2: ST1 bits 0-1 = 3 valve fault, bit 2 low battery; ST2 0x02 supply sensor,
 // 0x04 return sensor, 0x08 flow sensor.
@@ -52,7 +54,10 @@ struct RuleLimits {
   double max_flow_m3h = 0;  // 0: no limit
   double max_power_kw = 0;  // 0: no jump check
   EpochSeconds max_clock_drift_s = 300;
-  EpochSeconds flat_after_s = 3600;  // energy flat this long while heat flows
+  // Energy flat between two readings while flow and dT say at least flat_min_kwh went
+  // through; a fault once it has lasted flat_after_s (the tracker's persistence).
+  EpochSeconds flat_after_s = 3600;
+  double flat_min_kwh = 2.0;
 };
 
 struct Finding {
