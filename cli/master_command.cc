@@ -77,9 +77,16 @@ int run_master(const MasterArgs& args) {
     return complain("master", e->message, 3);
   if (std::get<0>(concentrators).empty() && !config.base_information.empty()) {
     auto imported = master::import_base_information(config.base_information, *storage);
-    if (const auto* e = std::get_if<std::string>(&imported)) return complain("master", *e, 2);
-    std::cerr << "heatlink master: imported " << std::get<std::size_t>(imported) << " meters from "
-              << config.base_information << '\n';
+    if (const auto* e = std::get_if<std::string>(&imported)) {
+      // Masters sharing a database may start together: one imports, the others find it done.
+      auto now_there = storage->concentrators();
+      if (std::holds_alternative<master::StorageError>(now_there) || std::get<0>(now_there).empty())
+        return complain("master", *e, 2);
+      std::cerr << "heatlink master: the base information is there already (" << *e << ")\n";
+    } else {
+      std::cerr << "heatlink master: imported " << std::get<std::size_t>(imported)
+                << " meters from " << config.base_information << '\n';
+    }
   }
 
   auto log = [&config](const std::string& line) {

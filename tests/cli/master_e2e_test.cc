@@ -1,14 +1,23 @@
 // `heatlink master` end to end: `heatlink sim --server` connects a simulated district's DTU to
-// the master, which imports its base information, reads every meter through the DTU and the
-// concentrator (primary, secondary and CJ/T 188), and stores one reading per meter in SQLite
-// holding the registers the simulated meters hold.
+// the master, which imports the district's base information (as `heatlink sim
+// --write-base-information` lists it), reads every meter through the DTU and the concentrator
+// - by primary address, by secondary address on a segment of 263 meters, and CJ/T 188 - and
+// stores one reading per meter holding the registers the simulated meters hold; on SQLite and
+// on PostgreSQL. A manual read goes ahead of the schedule; a kill -9 in mid-cycle loses and
+// duplicates nothing; two masters divide the DTUs of one PostgreSQL database.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "child_process.h"
 #include "heatlink/master/storage.h"
@@ -16,78 +25,270 @@
 namespace {
 
 namespace master = heatlink::master;
+namespace test = heatlink::test;
 using Json = nlohmann::json;
+
+constexpr std::size_t kMeters = 283;  // scenarios/topologies/master-e2e.yaml
 
 std::uint16_t free_port() {
   std::uint16_t port = 0;
-  ::close(heatlink::test::listen_on_loopback(port));
+  ::close(test::listen_on_loopback(port));
   return port;
 }
 
-TEST(MasterEndToEnd, ACycleStoresEveryMeterOfASimulatedDistrict) {
-  const std::string dir = ::testing::TempDir() + "heatlink-master-" + std::to_string(::getpid());
+std::string scratch(const std::string& name) {
+  const std::string dir =
+      ::testing::TempDir() + "heatlink-" + name + "-" + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
-  const std::uint16_t port = free_port();
-  const std::uint16_t control = free_port();
+  return dir;
+}
+
+// A database for this test: a SQLite file, or an empty schema of its own on the test
+// cluster (`make test` names it in HEATLINK_TEST_POSTGRESQL); "" when there is none.
+std::string database(const std::string& backend, const std::string& dir) {
+  if (backend == "sqlite") return "sqlite:" + dir + "/heatlink.db";
+  const char* url = std::getenv("HEATLINK_TEST_POSTGRESQL");
+  if (url == nullptr) return "";
+  std::string schema =
+      "e2e_" + std::to_string(::getpid()) + "_" + std::filesystem::path(dir).filename().string();
+  for (char& c : schema) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  const std::string sql = "SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + schema +
+                          " CASCADE; CREATE SCHEMA " + schema;
+  EXPECT_EQ(std::system(("psql -q '" + std::string(url) + "' -c '" + sql + "' >/dev/null").c_str()),
+            0);
+  return std::string(url) + (std::string(url).find('?') == std::string::npos ? "?" : "&") +
+         "options=-csearch_path%3D" + schema;
+}
+
+std::unique_ptr<master::Storage> open(const std::string& url) {
+  auto opened = master::open_storage(url);
+  if (auto* e = std::get_if<master::StorageError>(&opened)) {
+    ADD_FAILURE() << e->message;
+    return nullptr;
+  }
+  return std::move(std::get<std::unique_ptr<master::Storage>>(opened));
+}
+
+// A master's files in `dir`: gateway.yaml on `port`, master.yaml on `url`, base.yaml from the
+// topologies. One slot a day (local midnight), so a test never sees a second one begin.
+void write_master(const std::string& dir, const std::string& name, const std::string& url,
+                  std::uint16_t port, const std::vector<std::string>& topologies) {
   std::ofstream(dir + "/gateway.yaml") << "listen: 127.0.0.1:" << port << R"(
 models:
   - {name: MD-109G, convention: id_on_connect, heartbeat_s: 5, latency_ms: 1000}
 dtus:
   - {id: "13800000077", model: MD-109G}
+  - {id: "13900000001", model: MD-109G}
+  - {id: "13900000002", model: MD-109G}
 )";
-  // The base information, as the heat company keeps it: ch1 by primary address, ch2 by ID.
-  std::ostringstream base;
-  base << "stations:\n  - name: station-1\n    concentrators:\n"
-       << "      - name: hm660-e2e\n        dtu: \"13800000077\"\n        meters:\n";
-  for (int i = 1; i <= 20; ++i) base << "          - {channel: 0, primary: " << i << "}\n";
-  for (int i = 1; i <= 3; ++i)
-    base << "          - {channel: 1, protocol: cjt188, address: \"0000003000000" << i << "\"}\n";
-  for (int i = 1; i <= 12; ++i) {
-    char id[9];
-    std::snprintf(id, sizeof id, "400000%02d", i);
-    base << "          - {channel: 1, secondary: \"" << id << "FFFFFFFF\"}\n";
+  std::ofstream base(dir + "/base.yaml");
+  base << "stations:\n";
+  for (const std::string& topology : topologies) {
+    std::string out;
+    ASSERT_EQ(test::run_to_end({HEATLINK_BIN, "sim", "--topology", topology,
+                                "--write-base-information", dir + "/part.yaml"},
+                               out),
+              0);
+    std::ifstream part(dir + "/part.yaml");
+    std::string line;
+    std::getline(part, line);  // "stations:": the parts' stations go in one list
+    base << part.rdbuf();
   }
-  std::ofstream(dir + "/base.yaml") << base.str();
-  std::ofstream(dir + "/master.yaml") << "database: sqlite:" << dir << "/heatlink.db\n"
-                                      << "gateway: gateway.yaml\nbase_information: base.yaml\n"
-                                      << "read_every_s: 3600\nfirst_cycle_after_s: 6\n";
+  std::ofstream(dir + "/master.yaml") << "name: " << name << "\ndatabase: " << url << R"(
+gateway: gateway.yaml
+base_information: base.yaml
+schedules:
+  - {name: daily, every_s: 86400}
+)";
+}
 
-  const pid_t sim =
-      heatlink::test::spawn({HEATLINK_BIN, "sim", "--topology",
-                             HEATLINK_SOURCE_DIR "/scenarios/topologies/master-e2e.yaml",
-                             "--server", "127.0.0.1:" + std::to_string(port), "--control",
-                             "127.0.0.1:" + std::to_string(control), "--pace", "x20"});
-  ASSERT_GT(sim, 0);
-  std::string out;
-  const int status = heatlink::test::run_to_end(
-      {HEATLINK_BIN, "master", "--config", dir + "/master.yaml", "--cycles", "1"}, out);
-  ASSERT_EQ(status, 0) << out;
-  const Json cycle = Json::parse(out.substr(0, out.find('\n')));
-  EXPECT_EQ(cycle["meters"], 35) << out;
-  EXPECT_EQ(cycle["read"], 35) << out;
-  EXPECT_EQ(cycle["stored"], 35) << out;
+pid_t start_sim(const std::string& topology, std::uint16_t port, std::uint16_t control) {
+  return test::spawn({HEATLINK_BIN, "sim", "--topology", topology, "--server",
+                      "127.0.0.1:" + std::to_string(port), "--control",
+                      "127.0.0.1:" + std::to_string(control), "--pace", "x20"});
+}
 
-  // Every stored register against what the simulated meter holds now (the meters ran on a
-  // little since: at most a few kWh, and never backwards).
-  const std::string answer =
-      heatlink::test::http_request(control, "GET", "/api/v1/meters?limit=100");
-  int status_code = 0;
-  EXPECT_EQ(heatlink::test::terminate(sim, status_code), true);
+// The master's cycle statistics, one JSON line each.
+std::vector<Json> cycles_of(const std::string& out) {
+  std::vector<Json> cycles;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.front() == '{') cycles.push_back(Json::parse(line));
+  }
+  return cycles;
+}
+
+// Every meter's stored registers against what the simulated meter holds now (the meters
+// ran on a little since: a few kWh, never backwards). Meter ids follow the district's order.
+void expect_registers_match(master::Storage& storage, std::uint16_t control) {
+  const std::string answer = test::http_request(control, "GET", "/api/v1/meters?limit=1000");
   const Json meters = Json::parse(answer.substr(answer.find("\r\n\r\n") + 4))["meters"];
-  ASSERT_EQ(meters.size(), 35u);
-  auto opened = master::open_storage("sqlite:" + dir + "/heatlink.db");
-  auto& storage = *std::get<std::unique_ptr<master::Storage>>(opened);
-  EXPECT_EQ(std::get<std::int64_t>(storage.count_readings()), 35);
-  // Base information order: ch1 primaries 1-20 (the sim's meters 0-19), then CJ/T 188 (20-22),
-  // then the secondary ones (23-34): the same order as the topology.
-  for (std::int64_t meter_id = 1; meter_id <= 35; ++meter_id) {
-    const auto latest = std::get<std::optional<master::Reading>>(storage.latest(meter_id));
-    ASSERT_TRUE(latest.has_value()) << meter_id;
-    const double held = meters[static_cast<std::size_t>(meter_id - 1)]["energy_kwh"];
-    EXPECT_LE(*latest->energy_kwh, held + 0.01) << meter_id;
-    EXPECT_GE(*latest->energy_kwh, held - 120) << meter_id << ": more than a MULTICAL 603 digit";
+  ASSERT_EQ(meters.size(), kMeters);
+  for (std::int64_t id = 1; id <= static_cast<std::int64_t>(kMeters); ++id) {
+    const auto latest = std::get<std::optional<master::Reading>>(storage.latest(id));
+    ASSERT_TRUE(latest.has_value()) << id;
+    const double held = meters[static_cast<std::size_t>(id - 1)]["energy_kwh"];
+    EXPECT_LE(*latest->energy_kwh, held + 0.01) << id;
+    EXPECT_GE(*latest->energy_kwh, held - 120) << id << ": more than a MULTICAL 603 digit";
   }
+}
+
+// How many readings each meter has.
+std::map<std::int64_t, std::size_t> readings_per_meter(master::Storage& storage) {
+  std::map<std::int64_t, std::size_t> counts;
+  for (std::int64_t id = 1; id <= static_cast<std::int64_t>(kMeters); ++id) {
+    counts[id] = std::get<std::vector<master::Reading>>(storage.readings(id, 0, 1LL << 40)).size();
+  }
+  return counts;
+}
+
+class MasterEndToEnd : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = scratch("master-" + GetParam());
+    url_ = database(GetParam(), dir_);
+    if (url_.empty()) {
+      if (std::getenv("CI") != nullptr) FAIL() << "CI must run the PostgreSQL tests";
+      GTEST_SKIP() << "HEATLINK_TEST_POSTGRESQL is not set (make test sets it)";
+    }
+    port_ = free_port();
+    control_ = free_port();
+    write_master(dir_, "master-a", url_, port_, {kTopology});
+    sim_ = start_sim(kTopology, port_, control_);
+    ASSERT_GT(sim_, 0);
+  }
+
+  void TearDown() override {
+    int status = 0;
+    if (sim_ > 0) {
+      EXPECT_TRUE(test::terminate(sim_, status));
+    }
+  }
+
+  static constexpr const char* kTopology =
+      HEATLINK_SOURCE_DIR "/scenarios/topologies/master-e2e.yaml";
+  std::string dir_, url_;
+  std::uint16_t port_ = 0, control_ = 0;
+  pid_t sim_ = -1;
+};
+
+TEST_P(MasterEndToEnd, ACycleStoresEveryMeterAndAManualReadGoesFirst) {
+  // A read of one CJ/T 188 meter (meter 21), asked for before the DTU has even connected.
+  std::string read_out;
+  std::thread manual([&] {
+    EXPECT_EQ(test::run_to_end({HEATLINK_BIN, "manual-read", "--config", dir_ + "/master.yaml",
+                                "--meter", "21", "--wait-s", "120"},
+                               read_out),
+              0);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  std::string out;
+  const int status = test::run_to_end(
+      {HEATLINK_BIN, "master", "--config", dir_ + "/master.yaml", "--cycles", "2"}, out);
+  manual.join();
+  ASSERT_EQ(status, 0) << out;
+  const auto cycles = cycles_of(out);
+  ASSERT_EQ(cycles.size(), 2u) << out;
+  EXPECT_EQ(cycles[0]["meters"], 1) << "the manual read went ahead of the schedule";
+  EXPECT_EQ(cycles[0]["read"], 1) << out;
+  // The scheduled cycle: every meter but the one just read in this slot.
+  EXPECT_EQ(cycles[1]["skipped"], 1) << out;
+  EXPECT_EQ(cycles[1]["meters"], kMeters - 1) << out;
+  EXPECT_EQ(cycles[1]["read"], kMeters - 1) << out;
+  EXPECT_EQ(cycles[1]["segments"]["1"]["meters"], 262) << out;
+  EXPECT_EQ(cycles[1]["segments"]["1"]["read"], 262) << out;
+  const Json job = Json::parse(read_out);
+  EXPECT_EQ(job["status"], "done") << read_out;
+  EXPECT_EQ(job["detail"]["read"], 1) << read_out;
+
+  auto storage = open(url_);
+  ASSERT_TRUE(storage);
+  EXPECT_GE(std::get<std::int64_t>(storage->count_readings()), static_cast<std::int64_t>(kMeters));
+  expect_registers_match(*storage, control_);
+}
+
+TEST_P(MasterEndToEnd, KillDashNineInMidCycleLosesNothingAndDuplicatesNothing) {
+  const pid_t first = test::spawn({HEATLINK_BIN, "master", "--config", dir_ + "/master.yaml"});
+  ASSERT_GT(first, 0);
+  // Watch the database until two batches are in, then kill the master without warning.
+  auto storage = open(url_);
+  ASSERT_TRUE(storage);
+  auto count = [&]() -> std::int64_t {
+    const auto n = storage->count_readings();  // an error until the master has migrated
+    return std::holds_alternative<std::int64_t>(n) ? std::get<std::int64_t>(n) : 0;
+  };
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (count() < 64 && std::chrono::steady_clock::now() < give_up)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ::kill(first, SIGKILL);
+  int wait_status = 0;
+  ::waitpid(first, &wait_status, 0);
+  const std::int64_t stored = count();
+  ASSERT_GE(stored, 64) << "the cycle had begun";
+  ASSERT_LT(stored, static_cast<std::int64_t>(kMeters)) << "and had not ended";
+
+  std::string out;
+  const int status = test::run_to_end(
+      {HEATLINK_BIN, "master", "--config", dir_ + "/master.yaml", "--cycles", "1"}, out);
+  ASSERT_EQ(status, 0) << out;
+  const auto cycles = cycles_of(out);
+  ASSERT_EQ(cycles.size(), 1u) << out;
+  EXPECT_EQ(cycles[0]["skipped"], stored) << "what the killed master stored is not read again";
+  EXPECT_EQ(cycles[0]["read"], kMeters - static_cast<std::size_t>(stored)) << out;
+  for (const auto& [meter, readings] : readings_per_meter(*storage))
+    EXPECT_EQ(readings, 1u) << "meter " << meter;
+  expect_registers_match(*storage, control_);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, MasterEndToEnd, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST(TwoMasters, DivideTheDtusOfOnePostgresqlDatabaseAndReadEachMeterOnce) {
+  const std::string dir = scratch("two-masters");
+  const std::string url = database("postgresql", dir);
+  if (url.empty()) {
+    if (std::getenv("CI") != nullptr) FAIL() << "CI must run the PostgreSQL tests";
+    GTEST_SKIP() << "HEATLINK_TEST_POSTGRESQL is not set (make test sets it)";
+  }
+  const std::string north = HEATLINK_SOURCE_DIR "/scenarios/topologies/two-masters-north.yaml";
+  const std::string south = HEATLINK_SOURCE_DIR "/scenarios/topologies/two-masters-south.yaml";
+  // Both masters know the whole district; each half's DTU connects to one of them.
+  std::filesystem::create_directories(dir + "/a");
+  std::filesystem::create_directories(dir + "/b");
+  const std::uint16_t port_a = free_port(), port_b = free_port();
+  write_master(dir + "/a", "master-a", url, port_a, {north, south});
+  write_master(dir + "/b", "master-b", url, port_b, {north, south});
+  // The first to start imports the base information; the other finds it there.
+  std::string out_a, out_b;
+  std::thread a([&] {
+    test::run_to_end({HEATLINK_BIN, "master", "--config", dir + "/a/master.yaml", "--cycles", "1"},
+                     out_a);
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  std::thread b([&] {
+    test::run_to_end({HEATLINK_BIN, "master", "--config", dir + "/b/master.yaml", "--cycles", "1"},
+                     out_b);
+  });
+  const pid_t sim_north = start_sim(north, port_a, free_port());
+  const pid_t sim_south = start_sim(south, port_b, free_port());
+  a.join();
+  b.join();
+  int status = 0;
+  EXPECT_TRUE(test::terminate(sim_north, status));
+  EXPECT_TRUE(test::terminate(sim_south, status));
+
+  const auto cycles_a = cycles_of(out_a), cycles_b = cycles_of(out_b);
+  ASSERT_EQ(cycles_a.size(), 1u) << out_a;
+  ASSERT_EQ(cycles_b.size(), 1u) << out_b;
+  EXPECT_EQ(cycles_a[0]["cycle"], "hm660-north");
+  EXPECT_EQ(cycles_b[0]["cycle"], "hm660-south");
+  EXPECT_EQ(cycles_a[0]["read"], 30) << out_a;
+  EXPECT_EQ(cycles_b[0]["read"], 30) << out_b;
+  auto storage = open(url);
+  ASSERT_TRUE(storage);
+  EXPECT_EQ(std::get<std::int64_t>(storage->count_meters()), 60) << "imported once";
+  EXPECT_EQ(std::get<std::int64_t>(storage->count_readings()), 60) << "each meter read once";
 }
 
 }  // namespace

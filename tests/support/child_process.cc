@@ -1,6 +1,7 @@
 #include "child_process.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -33,7 +34,7 @@ bool terminate(pid_t pid, int& status) {
 
 int run_to_end(std::vector<std::string> args, std::string& out) {
   int pipe_fds[2];
-  if (::pipe(pipe_fds) != 0) return -1;
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;  // not inherited by other children
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
