@@ -70,6 +70,7 @@ std::optional<StorageError> Dispatcher::tick() {
   if (auto e = poll_jobs(now)) return e;
   if (auto e = schedule(now)) return e;
   start_pending();
+  engine_.flush_due();
   return std::nullopt;
 }
 

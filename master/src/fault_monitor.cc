@@ -43,9 +43,20 @@ std::optional<StorageError> FaultMonitor::load() {
 std::optional<StorageError> FaultMonitor::begin_cycle(std::int64_t concentrator_id) {
   auto latest = storage_.latest_of(concentrator_id);
   if (auto* e = std::get_if<StorageError>(&latest)) return *e;
-  previous_.clear();
-  for (Reading& r : std::get<std::vector<Reading>>(latest)) previous_[r.meter_id] = std::move(r);
+  end_cycle(concentrator_id);
+  auto& meters = cycle_meters_[concentrator_id];
+  for (Reading& r : std::get<std::vector<Reading>>(latest)) {
+    meters.push_back(r.meter_id);
+    previous_[r.meter_id] = std::move(r);
+  }
   return std::nullopt;
+}
+
+void FaultMonitor::end_cycle(std::int64_t concentrator_id) {
+  const auto it = cycle_meters_.find(concentrator_id);
+  if (it == cycle_meters_.end()) return;
+  for (const std::int64_t meter : it->second) previous_.erase(meter);
+  cycle_meters_.erase(it);
 }
 
 std::optional<StorageError> FaultMonitor::observe(std::int64_t concentrator_id,
@@ -63,6 +74,7 @@ std::optional<StorageError> FaultMonitor::observe(std::int64_t concentrator_id,
     }
     for (FaultEvent& e : tracker_.observe(r.meter_id, r.received_at, findings))
       events.push_back(std::move(e));
+    if (previous == previous_.end()) cycle_meters_[concentrator_id].push_back(r.meter_id);
     previous_[r.meter_id] = r;
   }
   return write(concentrator_id, events);

@@ -123,7 +123,8 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
     }
     if (const YAML::Node r = root["reading"]) {
       check_keys(path, r,
-                 {"retries", "failed_meter_passes", "batch", "keep_raw", "clock_sync_threshold_s"},
+                 {"retries", "failed_meter_passes", "batch", "flush_after_s", "keep_raw",
+                  "clock_sync_threshold_s"},
                  "reading");
       EngineOptions& e = c.reading;
       e.retries = value<unsigned>(path, r, "retries", e.retries, "a count");
@@ -131,6 +132,8 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
           value<unsigned>(path, r, "failed_meter_passes", e.failed_meter_passes, "a count");
       e.batch = value<std::size_t>(path, r, "batch", e.batch, "a count");
       if (e.batch == 0) fail(path, r["batch"], "batch", "at least 1");
+      e.flush_after_s = value<EpochSeconds>(path, r, "flush_after_s", e.flush_after_s, "seconds");
+      if (e.flush_after_s < 0) fail(path, r["flush_after_s"], "flush_after_s", "not negative");
       e.keep_raw = value<bool>(path, r, "keep_raw", e.keep_raw, "true or false");
       e.clock_sync_threshold_s = value<EpochSeconds>(path, r, "clock_sync_threshold_s",
                                                      e.clock_sync_threshold_s, "seconds");

@@ -63,7 +63,6 @@ struct ReadingEngine::Cycle {
   std::size_t index = 0;
   unsigned pass = 0;
   std::vector<MeterRecord> failed;  // in this pass
-  std::vector<Reading> batch;       // read, not yet stored
   CycleStats stats;
   std::function<void(const CycleStats&)> done;
   const ConcentratorRecord& concentrator() const { return request.concentrator; }
@@ -186,10 +185,13 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
   const bool drifted = options_.clock_sync_threshold_s > 0 &&
                        meter.protocol == MeterProtocol::cjt188 && r->meter_time &&
                        std::abs(*r->meter_time - r->received_at) > options_.clock_sync_threshold_s;
-  cycle->batch.push_back(std::move(*r));
+  if (waiting_.empty()) waiting_since_ = now_();
+  waiting_.push_back(std::move(*r));
+  waiting_of_.push_back(cycle);
   ++cycle->stats.read;
   ++cycle->stats.segments[meter.channel].read;
-  if (cycle->batch.size() >= options_.batch && !flush(cycle)) return finish(cycle);
+  if (waiting_.size() >= options_.batch) flush();
+  if (!cycle->stats.error.empty()) return finish(cycle);  // the database failed
   if (drifted) return sync_clock(cycle, meter);
   next(cycle);
 }
@@ -206,22 +208,30 @@ void ReadingEngine::sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterR
   });
 }
 
-bool ReadingEngine::flush(const std::shared_ptr<Cycle>& cycle) {
-  if (cycle->batch.empty()) return true;
-  auto stored = storage_.store_readings(cycle->batch);
+void ReadingEngine::flush_due() {
+  if (!waiting_.empty() && now_() - waiting_since_ >= options_.flush_after_s) flush();
+}
+
+void ReadingEngine::flush() {
+  if (waiting_.empty()) return;
+  const std::vector<Reading> readings = std::move(waiting_);
+  const std::vector<std::shared_ptr<Cycle>> cycles = std::move(waiting_of_);
+  waiting_.clear();
+  waiting_of_.clear();
+  auto stored = storage_.store_readings(readings);
   if (auto* e = std::get_if<StorageError>(&stored)) {
-    cycle->stats.error = e->message;
-    return false;
+    for (const auto& c : cycles) c->stats.error = e->message;
+    return;
   }
-  cycle->stats.stored += std::get<std::size_t>(stored);
-  if (monitor_ != nullptr) {
-    if (auto e = monitor_->observe(cycle->request.concentrator.id, cycle->batch)) {
-      cycle->stats.error = e->message;
-      return false;
-    }
+  // Each cycle's readings, as stored (new, or there already: a re-read of the same values).
+  std::map<Cycle*, std::vector<Reading>> by_cycle;
+  for (std::size_t i = 0; i < readings.size(); ++i)
+    by_cycle[cycles[i].get()].push_back(readings[i]);
+  for (auto& [c, list] : by_cycle) {
+    c->stats.stored += list.size();
+    if (monitor_ == nullptr) continue;
+    if (auto e = monitor_->observe(c->request.concentrator.id, list)) c->stats.error = e->message;
   }
-  cycle->batch.clear();
-  return true;
 }
 
 void ReadingEngine::line_failed(const std::shared_ptr<Cycle>& cycle, const IoStatus& io,
@@ -232,8 +242,7 @@ void ReadingEngine::line_failed(const std::shared_ptr<Cycle>& cycle, const IoSta
 }
 
 void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
-  const bool stopped_early = !cycle->stats.error.empty();
-  const bool stored = flush(cycle);
+  flush();  // this cycle's readings, and those of others waiting with them
   const EpochSeconds now = now_();
   // Meters not reached (the line or the storage failed) count as failed.
   for (std::size_t i = cycle->index; i < cycle->meters.size(); ++i)
@@ -244,7 +253,7 @@ void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
     cycle->stats.failed_meters.push_back(m.id);
     ++cycle->stats.segments[m.channel].failed;
   }
-  if (monitor_ != nullptr && stored && !stopped_early) {
+  if (monitor_ != nullptr && cycle->stats.error.empty()) {
     // A lost line says nothing of the meters or the bus: only a cycle that ran counts.
     const CycleRequest& request = cycle->request;
     std::optional<StorageError> e;
@@ -256,6 +265,7 @@ void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
                                   cycle->stats.failed);
     if (e) cycle->stats.error = e->message;
   }
+  if (monitor_ != nullptr) monitor_->end_cycle(cycle->request.concentrator.id);
   cycle->stats.finished_at = now;
   cycles_.erase(cycle->request.concentrator.id);
   cycle->done(cycle->stats);

@@ -175,9 +175,16 @@ CREATE TABLE aggregate_rollup (scope TEXT NOT NULL, scope_id BIGINT NOT NULL,
                                PRIMARY KEY (scope, scope_id, period, period_start));
 )sql";
 
-constexpr Migration kSqlite[] = {{1, "base", kSqliteBase}, {2, "scheduling", kSqliteScheduling}};
+// A meter's latest values are its reading with the newest read_at, found through the
+// reading key: keeping a copy of them wrote every reading twice.
+constexpr const char* kDropLatestValue = "DROP TABLE latest_value;";
+
+constexpr Migration kSqlite[] = {{1, "base", kSqliteBase},
+                                 {2, "scheduling", kSqliteScheduling},
+                                 {3, "latest values from readings", kDropLatestValue}};
 constexpr Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
-                                     {2, "scheduling", kPostgresqlScheduling}};
+                                     {2, "scheduling", kPostgresqlScheduling},
+                                     {3, "latest values from readings", kDropLatestValue}};
 
 }  // namespace
 

@@ -1,6 +1,6 @@
 // The production backend: PostgreSQL through libpqxx. Readings are partitioned by month of
-// read_at (partitions are created as readings arrive); a batch is one multi-row INSERT ... ON
-// CONFLICT DO NOTHING and one upsert of the latest values, in one transaction.
+// read_at (partitions are created as readings arrive); a batch is one COPY, or - when some of
+// it was stored before - a COPY into a staging table and one INSERT ... ON CONFLICT DO NOTHING.
 #include <charconv>
 #include <ctime>
 #include <pqxx/pqxx>
@@ -112,6 +112,16 @@ class PostgresqlStorage : public SqlStorage {
     if (readings.empty()) return std::size_t{0};
     return guarded("store readings", [&]() -> std::size_t {
       ensure_partitions(readings);
+      // Optimistic: COPY straight into the readings, as fast as PostgreSQL takes rows in. A
+      // reading stored before (a retried upload, a re-read) breaks the key and undoes the
+      // COPY; then the batch goes the idempotent way.
+      try {
+        pqxx::work w(*c_);
+        copy_into(w, "reading", readings);
+        w.commit();
+        return readings.size();
+      } catch (const pqxx::unique_violation&) {
+      }
       if (!staging_) {  // per session; emptied at every commit
         pqxx::work w(*c_);
         w.exec(
@@ -121,39 +131,9 @@ class PostgresqlStorage : public SqlStorage {
         staging_ = true;
       }
       pqxx::work w(*c_);
-      {
-        // COPY the batch into the staging table: the fastest way in, whatever comes after.
-        pqxx::stream_to copy(
-            w, "reading_staging",
-            std::vector<std::string>{"meter_id", "read_at", "received_at", "meter_time",
-                                     "energy_kwh", "volume_m3", "power_kw", "flow_m3h", "supply_c",
-                                     "return_c", "delta_t_k", "operating_hours", "status_bits",
-                                     "error_bits", "outcome", "raw"});
-        for (const Reading& r : readings) {
-          std::optional<std::string> raw;
-          if (!r.raw.empty()) raw = "\\x" + protocol_hex(r.raw);
-          copy << std::make_tuple(r.meter_id, r.read_at, r.received_at, r.meter_time, r.energy_kwh,
-                                  r.volume_m3, r.power_kw, r.flow_m3h, r.supply_c, r.return_c,
-                                  r.delta_t_k, r.operating_hours, std::int64_t{r.status_bits},
-                                  std::int64_t{r.error_bits},
-                                  static_cast<int>(static_cast<std::uint8_t>(r.outcome)), raw);
-        }
-        copy.complete();
-      }
+      copy_into(w, "reading_staging", readings);
       const pqxx::result added =
           w.exec("INSERT INTO reading SELECT * FROM reading_staging ON CONFLICT DO NOTHING");
-      w.exec(
-          std::string("INSERT INTO latest_value (") + kReadingColumns +
-          ") SELECT DISTINCT ON (meter_id) " + kReadingColumns +
-          " FROM reading_staging ORDER BY meter_id, read_at DESC ON CONFLICT (meter_id) DO UPDATE "
-          "SET read_at = excluded.read_at, received_at = excluded.received_at, "
-          "meter_time = excluded.meter_time, energy_kwh = excluded.energy_kwh, "
-          "volume_m3 = excluded.volume_m3, power_kw = excluded.power_kw, "
-          "flow_m3h = excluded.flow_m3h, supply_c = excluded.supply_c, "
-          "return_c = excluded.return_c, delta_t_k = excluded.delta_t_k, "
-          "operating_hours = excluded.operating_hours, status_bits = excluded.status_bits, "
-          "error_bits = excluded.error_bits, outcome = excluded.outcome "
-          "WHERE excluded.read_at > latest_value.read_at");
       w.commit();
       return static_cast<std::size_t>(added.affected_rows());
     });
@@ -282,6 +262,25 @@ class PostgresqlStorage : public SqlStorage {
         message.pop_back();
       return StorageError{std::string("postgresql: ") + what + ": " + message};
     }
+  }
+
+  static void copy_into(pqxx::work& w, const char* table, std::span<const Reading> readings) {
+    pqxx::stream_to copy(
+        w, table,
+        std::vector<std::string>{"meter_id", "read_at", "received_at", "meter_time", "energy_kwh",
+                                 "volume_m3", "power_kw", "flow_m3h", "supply_c", "return_c",
+                                 "delta_t_k", "operating_hours", "status_bits", "error_bits",
+                                 "outcome", "raw"});
+    for (const Reading& r : readings) {
+      std::optional<std::string> raw;
+      if (!r.raw.empty()) raw = "\\x" + protocol_hex(r.raw);
+      copy << std::make_tuple(r.meter_id, r.read_at, r.received_at, r.meter_time, r.energy_kwh,
+                              r.volume_m3, r.power_kw, r.flow_m3h, r.supply_c, r.return_c,
+                              r.delta_t_k, r.operating_hours, std::int64_t{r.status_bits},
+                              std::int64_t{r.error_bits},
+                              static_cast<int>(static_cast<std::uint8_t>(r.outcome)), raw);
+    }
+    copy.complete();
   }
 
   // Creates the monthly partitions the batch needs, once per month per process.

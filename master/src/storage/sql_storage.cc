@@ -246,21 +246,25 @@ StorageResult<std::int64_t> SqlStorage::count_readings() {
 }
 
 StorageResult<std::optional<Reading>> SqlStorage::latest(std::int64_t meter_id) {
-  return first_of(rows_of<Reading>(
-      sql(std::string("SELECT ") + kReadingColumns + " FROM latest_value WHERE meter_id = ?",
-          {meter_id}),
-      reading_of));
+  return first_of(
+      rows_of<Reading>(sql(std::string("SELECT ") + kReadingColumns +
+                               " FROM reading WHERE meter_id = ? ORDER BY read_at DESC LIMIT 1",
+                           {meter_id}),
+                       reading_of));
 }
 
 StorageResult<std::vector<Reading>> SqlStorage::latest_of(std::int64_t concentrator_id) {
   std::string columns;
   for (const char* c = kReadingColumns; *c != '\0'; ++c) {
-    if (c == kReadingColumns || (c[-1] == ' ' && c[-2] == ',')) columns += "l.";
+    if (c == kReadingColumns || (c[-1] == ' ' && c[-2] == ',')) columns += "r.";
     columns += *c;
   }
+  // One seek on the reading key per meter.
   return rows_of<Reading>(
       sql("SELECT " + columns +
-              " FROM latest_value l JOIN meter m ON m.id = l.meter_id WHERE m.concentrator_id = ?",
+              " FROM meter m JOIN reading r ON r.meter_id = m.id AND r.read_at = "
+              "(SELECT max(read_at) FROM reading WHERE meter_id = m.id) "
+              "WHERE m.concentrator_id = ?",
           {concentrator_id}),
       reading_of);
 }
@@ -287,10 +291,13 @@ StorageResult<bool> SqlStorage::finish_cycle(const CycleClaim& claim, EpochSecon
 
 StorageResult<std::vector<std::int64_t>> SqlStorage::read_since(std::int64_t concentrator_id,
                                                                 EpochSeconds since) {
+  // A range of the reading key per meter: read_at is the meter's clock, which may run a
+  // little behind the server's; one that is a day off reads again, and is stored once.
   return rows_of<std::int64_t>(
-      sql("SELECT l.meter_id FROM latest_value l JOIN meter m ON m.id = l.meter_id "
-          "WHERE m.concentrator_id = ? AND l.received_at >= ? ORDER BY l.meter_id",
-          {concentrator_id, since}),
+      sql("SELECT m.id FROM meter m WHERE m.concentrator_id = ? AND EXISTS (SELECT 1 FROM "
+          "reading r WHERE r.meter_id = m.id AND r.read_at >= ? AND r.received_at >= ?) "
+          "ORDER BY m.id",
+          {concentrator_id, since - 86400, since}),
       [](const SqlRow& row) { return as_integer(row[0]); });
 }
 

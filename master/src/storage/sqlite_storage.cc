@@ -174,16 +174,7 @@ class SqliteStorage : public SqlStorage {
         exec("ROLLBACK");
         return e;
       }
-      if (sqlite3_changes(db_) == 0) continue;  // stored before: idempotent
-      ++added;
-      bind_reading(upsert_latest_, r);
-      const int rc2 = upsert_latest_.step();
-      upsert_latest_.reset();
-      if (rc2 != SQLITE_DONE) {
-        StorageError e = failure("update the latest values");
-        exec("ROLLBACK");
-        return e;
-      }
+      added += static_cast<std::size_t>(sqlite3_changes(db_));  // 0: stored before
     }
     if (auto e = exec("COMMIT")) {
       exec("ROLLBACK");
@@ -302,19 +293,7 @@ class SqliteStorage : public SqlStorage {
     const std::string insert = std::string("INSERT INTO reading (") + kReadingColumns +
                                ", raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                "ON CONFLICT DO NOTHING";
-    const std::string upsert =
-        std::string("INSERT INTO latest_value (") + kReadingColumns +
-        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id) DO UPDATE "
-        "SET read_at = excluded.read_at, received_at = excluded.received_at, "
-        "meter_time = excluded.meter_time, energy_kwh = excluded.energy_kwh, "
-        "volume_m3 = excluded.volume_m3, power_kw = excluded.power_kw, "
-        "flow_m3h = excluded.flow_m3h, supply_c = excluded.supply_c, "
-        "return_c = excluded.return_c, delta_t_k = excluded.delta_t_k, "
-        "operating_hours = excluded.operating_hours, status_bits = excluded.status_bits, "
-        "error_bits = excluded.error_bits, outcome = excluded.outcome "
-        "WHERE excluded.read_at > latest_value.read_at";
-    prepared_ =
-        insert_reading_.prepare(db_, insert.c_str()) && upsert_latest_.prepare(db_, upsert.c_str());
+    prepared_ = insert_reading_.prepare(db_, insert.c_str());
     return prepared_;
   }
 
@@ -331,7 +310,6 @@ class SqliteStorage : public SqlStorage {
   std::string path_;
   bool prepared_ = false;
   Statement insert_reading_;
-  Statement upsert_latest_;
   std::map<std::string, std::unique_ptr<Statement>> statements_;
 };
 

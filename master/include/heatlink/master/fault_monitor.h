@@ -27,8 +27,10 @@ class FaultMonitor {
 
   // Loads the custom rules and the open fault events.
   std::optional<StorageError> load();
-  // Before a cycle's readings: the meters' previous readings to compare with.
+  // Before a cycle's readings: the meters' previous readings to compare with. Cycles of
+  // several concentrators may run at once; end_cycle() lets the concentrator's go.
   std::optional<StorageError> begin_cycle(std::int64_t concentrator_id);
+  void end_cycle(std::int64_t concentrator_id);
   // New readings of a concentrator's meters, as stored.
   std::optional<StorageError> observe(std::int64_t concentrator_id,
                                       std::span<const Reading> readings);
@@ -47,7 +49,8 @@ class FaultMonitor {
   FaultMonitorOptions options_;
   FaultTracker tracker_;
   std::vector<CustomRule> rules_;
-  std::map<std::int64_t, Reading> previous_;  // of the cycle's concentrator
+  std::map<std::int64_t, Reading> previous_;  // by meter, of the cycles running
+  std::map<std::int64_t, std::vector<std::int64_t>> cycle_meters_;  // by concentrator
 };
 
 }  // namespace heatlink::master
