@@ -40,6 +40,9 @@ test: deps
 bench: build
 	$(BUILD)/bin/bench_decode
 	$(BUILD)/bin/bench_sim
+	$(BUILD)/bin/bench_storage 1000000 20000
+	$(BUILD)/bin/bench_cycle 34
+	$(BUILD)/bin/bench_master_memory 10000 300
 
 # A long fuzzing session: every target for FUZZ_SECONDS seconds.
 fuzz:

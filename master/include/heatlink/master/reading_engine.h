@@ -71,7 +71,7 @@ struct CycleStats {
 struct EngineOptions {
   unsigned retries = 3;              // per request
   unsigned failed_meter_passes = 1;  // the cycle's failed meters are tried again this often
-  std::size_t batch = 5000;          // readings stored together at most
+  std::size_t batch = 50000;         // readings stored together at most
   EpochSeconds flush_after_s = 1;    // a reading waits no longer to be stored
   bool keep_raw = false;             // store each telegram with its reading
   int meter_utc_offset_s = 8 * 3600;
