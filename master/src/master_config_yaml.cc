@@ -176,11 +176,15 @@ std::variant<std::size_t, std::string> import_base_information(const std::string
       station.id = ok(storage.add_station(station), s, "name");
       std::map<std::string, std::int64_t> communities;
       for (const YAML::Node& c : s["concentrators"]) {
-        check_keys(path, c, {"name", "dtu", "community", "meters"}, "concentrators");
+        check_keys(path, c, {"name", "dtu", "community", "mode", "meters"}, "concentrators");
         ConcentratorRecord concentrator;
         concentrator.station_id = station.id;
         concentrator.name = value<std::string>(path, c, "name", "", "a name");
         concentrator.dtu_id = value<std::string>(path, c, "dtu", "", "the DTU's ID");
+        const auto mode = value<std::string>(path, c, "mode", "transparent", "a mode");
+        if (mode != "transparent" && mode != "collect")
+          fail(path, c["mode"], "mode", "expected transparent or collect");
+        if (mode == "collect") concentrator.mode = ConcentratorMode::collect;
         const auto community = value<std::string>(path, c, "community", "", "a name");
         if (!community.empty()) {
           auto& id = communities[community];

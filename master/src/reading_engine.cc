@@ -3,6 +3,7 @@
 #include <ctime>
 #include <set>
 
+#include "engine_cycle.h"
 #include "heatlink/master/fault_monitor.h"
 #include "heatlink/master/reading_extract.h"
 #include "heatlink/protocol/cjt188_procedures.h"
@@ -56,17 +57,6 @@ mbus::TimePoint local_time(EpochSeconds now, int utc_offset_s) {
 }
 
 }  // namespace
-
-struct ReadingEngine::Cycle {
-  CycleRequest request;
-  std::vector<MeterRecord> meters;
-  std::size_t index = 0;
-  unsigned pass = 0;
-  std::vector<MeterRecord> failed;  // in this pass
-  CycleStats stats;
-  std::function<void(const CycleStats&)> done;
-  const ConcentratorRecord& concentrator() const { return request.concentrator; }
-};
 
 ReadingEngine::ReadingEngine(Storage& storage, RunProcedure run, Now now, EngineOptions options,
                              FaultMonitor* monitor)
@@ -124,7 +114,11 @@ bool ReadingEngine::read(const CycleRequest& request, std::function<void(const C
     if (auto e = monitor_->begin_cycle(concentrator.id)) return fail(*e);
   }
   cycles_[concentrator.id] = cycle;
-  next(cycle);
+  if (concentrator.mode == ConcentratorMode::collect) {
+    collect(cycle);
+  } else {
+    next(cycle);
+  }
   return true;
 }
 
@@ -185,12 +179,9 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
   const bool drifted = options_.clock_sync_threshold_s > 0 &&
                        meter.protocol == MeterProtocol::cjt188 && r->meter_time &&
                        std::abs(*r->meter_time - r->received_at) > options_.clock_sync_threshold_s;
-  if (waiting_.empty()) waiting_since_ = now_();
-  waiting_.push_back(std::move(*r));
-  waiting_of_.push_back(cycle);
+  keep(cycle, std::move(*r));
   ++cycle->stats.read;
   ++cycle->stats.segments[meter.channel].read;
-  if (waiting_.size() >= options_.batch) flush();
   if (!cycle->stats.error.empty()) return finish(cycle);  // the database failed
   if (drifted) return sync_clock(cycle, meter);
   next(cycle);
@@ -206,6 +197,13 @@ void ReadingEngine::sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterR
     if (set->verdict() == protocol::link::Verdict::ok) ++cycle->stats.clock_set;
     next(cycle);
   });
+}
+
+void ReadingEngine::keep(const std::shared_ptr<Cycle>& cycle, Reading reading) {
+  if (waiting_.empty()) waiting_since_ = now_();
+  waiting_.push_back(std::move(reading));
+  waiting_of_.push_back(cycle);
+  if (waiting_.size() >= options_.batch) flush();
 }
 
 void ReadingEngine::flush_due() {

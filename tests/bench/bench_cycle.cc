@@ -37,8 +37,7 @@ std::string topology_yaml(int concentrators) {
       << "              - {mix: {multical403: 50, sharky775: 30, sonometer30: 20}, count: 250, "
       << "id: " << first << ", primary: 1}\n"
       << "          - name: ch2\n            meters:\n"
-      << "              - {kind: multical603, count: 50, id: " << first + 500
-      << ", primary: 0}\n";
+      << "              - {kind: multical603, count: 50, id: " << first + 500 << ", primary: 0}\n";
   }
   return t.str();
 }
@@ -127,7 +126,6 @@ int main(int argc, char** argv) {
       "readings_per_wall_s=%.0f longest_cycle_virtual=%llds max_rss=%ld MiB\n",
       storage->backend(), cycles.size(), meters, read,
       static_cast<long long>(std::get<std::int64_t>(storage->count_readings())), seconds,
-      static_cast<double>(read) / seconds, static_cast<long long>(longest),
-      after.ru_maxrss / 1024);
+      static_cast<double>(read) / seconds, static_cast<long long>(longest), after.ru_maxrss / 1024);
   return read == meters ? 0 : 1;
 }

@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
     for (int c = 0; c < concentrators; ++c) {
       char dtu[16];
       std::snprintf(dtu, sizeof dtu, "139%08d", c);
-      const auto id = ok(storage->add_concentrator(
-          {0, station, "hm660-" + std::to_string(c), dtu, std::nullopt}));
+      const auto id = ok(
+          storage->add_concentrator({0, station, "hm660-" + std::to_string(c), dtu, std::nullopt}));
       for (int m = 0; m < per; ++m) {
         auto& meter = meters[static_cast<std::size_t>(m)];
         meter.concentrator_id = id;
@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
       gateway << "  - {id: \"" << dtu << "\", model: MD-109G}\n";
     }
     std::ofstream(dir + "/master.yaml")
-        << "database: sqlite:" << dir << "/heatlink.db\ngateway: gateway.yaml\nlog_level: warning\n";
+        << "database: sqlite:" << dir
+        << "/heatlink.db\ngateway: gateway.yaml\nlog_level: warning\n";
   }
   std::string config = dir + "/master.yaml";
   std::vector<char*> args = {const_cast<char*>(HEATLINK_BIN), const_cast<char*>("master"),

@@ -16,6 +16,7 @@
 
 #include "heatlink/master/fault_monitor.h"
 #include "heatlink/master/master_config.h"
+#include "heatlink/protocol/hm660_procedures.h"
 #include "heatlink/sim/base_information.h"
 #include "heatlink/sim/topology.h"
 #include "sim_line.h"
@@ -62,7 +63,7 @@ class DispatcherTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     url_ = "sqlite:" + dir_ + "/heatlink.db";
     auto storage = ok(master::open_storage(url_));
-    ASSERT_EQ(ok(storage->migrate()), 3);
+    ASSERT_EQ(ok(storage->migrate()), 4);
     std::ofstream(dir_ + "/base.yaml") << sim::base_information_yaml(topology_, *district_);
     auto imported = master::import_base_information(dir_ + "/base.yaml", *storage);
     ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
@@ -351,6 +352,65 @@ TEST_F(DispatcherTest, EveryFaultKnobRaisesItsFaultEventWhichClearsWhenTheFaultG
     ASSERT_TRUE(raised->cleared_at.has_value()) << k.code;
     EXPECT_GE(*raised->cleared_at, kStart + 3 * 3600) << k.code;
   }
+}
+
+TEST_F(DispatcherTest, AConcentratorInCollectModeIsReadFromItsOwnBuffer) {
+  // Commissioned as a technician would: the HM-660 scans both channels, archives what it
+  // found and reads its archive every ten minutes.
+  namespace hm660 = heatlink::protocol::hm660;
+  auto command = [&](std::uint8_t ci, std::vector<std::uint8_t> data = {}) {
+    auto c = std::make_shared<hm660::Command>(ci, std::move(data));
+    line_->run(c, [](const master::IoStatus&) {});
+    EXPECT_EQ(c->verdict(), heatlink::protocol::link::Verdict::ok) << c->problem();
+    return c->data();
+  };
+  command(hm660::kArchiveClear);
+  command(hm660::kScanStart, {0x03});
+  for (int minutes = 0; minutes < 120; ++minutes) {
+    district_->queue().run_until(district_->queue().now() + 60'000'000);
+    const auto info = hm660::decode_info(command(hm660::kInfo));
+    if (info.ok() && info->scan_state == 2) break;
+  }
+  auto found = std::make_shared<hm660::EntryListRead>(hm660::kScanRead);
+  line_->run(found, [](const master::IoStatus&) {});
+  // Every M-Bus meter; the ten CJ/T 188 meters of channel 2 answer the scan's broadcast
+  // address read all at once, and their collision hides them.
+  ASSERT_EQ(found->entries().size(), 300u) << found->problem();
+  for (std::size_t i = 0; i < found->entries().size(); i += 15) {  // 15 entries a frame
+    std::vector<std::uint8_t> entries;
+    for (std::size_t k = i; k < std::min(i + 15, found->entries().size()); ++k)
+      hm660::encode_entry(found->entries()[k], entries);
+    command(hm660::kArchiveAdd, entries);
+  }
+  command(hm660::kCycleSet, {0x58, 0x02, 0, 0});  // 600 s
+  district_->queue().run_until(district_->queue().now() + 900'000'000);
+
+  Master& m = add_master("master-a");
+  master::CycleRequest request;
+  request.concentrator = concentrator_;
+  request.concentrator.mode = master::ConcentratorMode::collect;
+  request.slot = now();
+  std::optional<master::CycleStats> stats;
+  ASSERT_TRUE(m.engine->read(request, [&](const master::CycleStats& s) { stats = s; }));
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->error, "");
+  EXPECT_EQ(stats->read, 300u);
+  EXPECT_EQ(stats->failed, 10u) << "the meters missing from the concentrator's archive";
+  EXPECT_GE(ok(m.storage->count_readings()), 300) << "a reading per concentrator cycle";
+  for (std::size_t i = 0; i < meters_.size(); ++i) {
+    if (district_->meter(i).kind() == sim::MeterKind::cjt188_heat) continue;
+    const auto latest = ok(m.storage->latest(meters_[i].id));
+    ASSERT_TRUE(latest.has_value()) << i;
+    const double now_held = district_->meter(i).model().state().energy_kwh;
+    EXPECT_LE(*latest->energy_kwh, now_held + 1e-6) << i;
+    EXPECT_GE(*latest->energy_kwh, now_held - resolution_kwh(i) - 10) << i;
+    EXPECT_LE(latest->read_at, now()) << "the time the concentrator read it";
+    EXPECT_GT(latest->read_at, kStart) << i;
+  }
+  // Collected once, the buffer is empty: the next collect finds nothing new to read.
+  stats.reset();
+  m.engine->read(request, [&](const master::CycleStats& s) { stats = s; });
+  EXPECT_EQ(stats->read, 0u);
 }
 
 }  // namespace

@@ -72,6 +72,8 @@ TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
     concentrators:
       - name: hm660-1
         dtu: "13800138000"
+        community: garden
+        mode: collect
         meters:
           - {channel: 0, primary: 1, vendor: KAM}
           - {channel: 1, secondary: "40000001FFFFFFFF"}
@@ -84,6 +86,11 @@ TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
       std::get<std::vector<master::ConcentratorRecord>>(storage->concentrators());
   ASSERT_EQ(concentrators.size(), 1u);
   EXPECT_EQ(concentrators[0].dtu_id, "13800138000");
+  EXPECT_EQ(concentrators[0].mode, master::ConcentratorMode::collect);
+  const auto communities = std::get<std::vector<master::CommunityRecord>>(storage->communities());
+  ASSERT_EQ(communities.size(), 1u);
+  EXPECT_EQ(concentrators[0].community_id, communities[0].id);
+  EXPECT_EQ(communities[0].name, "garden");
   const auto meters =
       std::get<std::vector<master::MeterRecord>>(storage->meters_of(concentrators[0].id));
   ASSERT_EQ(meters.size(), 3u);

@@ -179,12 +179,18 @@ CREATE TABLE aggregate_rollup (scope TEXT NOT NULL, scope_id BIGINT NOT NULL,
 // reading key: keeping a copy of them wrote every reading twice.
 constexpr const char* kDropLatestValue = "DROP TABLE latest_value;";
 
+// 0 transparent, 1 collect (ConcentratorMode).
+constexpr const char* kConcentratorMode =
+    "ALTER TABLE concentrator ADD COLUMN mode SMALLINT NOT NULL DEFAULT 0;";
+
 constexpr Migration kSqlite[] = {{1, "base", kSqliteBase},
                                  {2, "scheduling", kSqliteScheduling},
-                                 {3, "latest values from readings", kDropLatestValue}};
+                                 {3, "latest values from readings", kDropLatestValue},
+                                 {4, "concentrator mode", kConcentratorMode}};
 constexpr Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                      {2, "scheduling", kPostgresqlScheduling},
-                                     {3, "latest values from readings", kDropLatestValue}};
+                                     {3, "latest values from readings", kDropLatestValue},
+                                     {4, "concentrator mode", kConcentratorMode}};
 
 }  // namespace
 

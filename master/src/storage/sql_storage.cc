@@ -175,8 +175,10 @@ StorageResult<std::int64_t> SqlStorage::add_community(const CommunityRecord& com
 
 StorageResult<std::int64_t> SqlStorage::add_concentrator(const ConcentratorRecord& c) {
   return insert_returning_id(
-      "INSERT INTO concentrator (station_id, name, dtu_id, community_id) VALUES (?, ?, ?, ?)",
-      {c.station_id, c.name, c.dtu_id, optional_value(c.community_id)});
+      "INSERT INTO concentrator (station_id, name, dtu_id, community_id, mode) "
+      "VALUES (?, ?, ?, ?, ?)",
+      {c.station_id, c.name, c.dtu_id, optional_value(c.community_id),
+       std::int64_t{static_cast<std::uint8_t>(c.mode)}});
 }
 
 StorageResult<std::int64_t> SqlStorage::add_meter(const MeterRecord& meter) {
@@ -212,10 +214,16 @@ StorageResult<std::optional<MeterRecord>> SqlStorage::meter(std::int64_t meter_i
 
 StorageResult<std::vector<ConcentratorRecord>> SqlStorage::concentrators() {
   return rows_of<ConcentratorRecord>(
-      sql("SELECT id, station_id, name, dtu_id, community_id FROM concentrator ORDER BY id", {}),
+      sql("SELECT id, station_id, name, dtu_id, community_id, mode FROM concentrator "
+          "ORDER BY id",
+          {}),
       [](const SqlRow& row) {
-        return ConcentratorRecord{as_integer(row[0]), as_integer(row[1]), as_text(row[2]),
-                                  as_text(row[3]), as_optional_integer(row[4])};
+        return ConcentratorRecord{as_integer(row[0]),
+                                  as_integer(row[1]),
+                                  as_text(row[2]),
+                                  as_text(row[3]),
+                                  as_optional_integer(row[4]),
+                                  static_cast<ConcentratorMode>(as_integer(row[5]))};
       });
 }
 

@@ -22,6 +22,7 @@
 
 #include "heatlink/master/link_driver.h"
 #include "heatlink/master/storage.h"
+#include "heatlink/protocol/hm660_procedures.h"
 #include "heatlink/protocol/link.h"
 
 namespace heatlink::master {
@@ -105,6 +106,12 @@ class ReadingEngine {
   void record(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
               std::variant<Reading, std::string> reading);
   void sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
+  // Concentrator mode: the archive, then the buffered readings, matched to the meters.
+  void collect(const std::shared_ptr<Cycle>& cycle);
+  void collected(const std::shared_ptr<Cycle>& cycle,
+                 const std::vector<protocol::hm660::ArchiveEntry>& archive,
+                 const std::vector<protocol::hm660::BufferedReading>& readings);
+  void keep(const std::shared_ptr<Cycle>& cycle, Reading reading);
   void flush();
   void line_failed(const std::shared_ptr<Cycle>& cycle, const IoStatus& io, bool meter_unanswered);
   void finish(const std::shared_ptr<Cycle>& cycle);

@@ -71,12 +71,17 @@ struct MeterRecord {
   std::optional<std::int64_t> household_id;
 };
 
+// How the master reads a concentrator: meter by meter through it (transparent), or by
+// collecting the readings it took on its own read cycle (HM-660 concentrator mode, A8/A9).
+enum class ConcentratorMode : std::uint8_t { transparent = 0, collect = 1 };
+
 struct ConcentratorRecord {
   std::int64_t id = 0;
   std::int64_t station_id = 0;
   std::string name;
   std::string dtu_id;  // the ID its DTU registers with; empty: on a serial port
   std::optional<std::int64_t> community_id;
+  ConcentratorMode mode = ConcentratorMode::transparent;
 };
 
 struct StationRecord {

@@ -1,0 +1,19 @@
+// A cycle of the reading engine, shared by its transparent and collecting halves.
+#pragma once
+
+#include "heatlink/master/reading_engine.h"
+
+namespace heatlink::master {
+
+struct ReadingEngine::Cycle {
+  CycleRequest request;
+  std::vector<MeterRecord> meters;
+  std::size_t index = 0;
+  unsigned pass = 0;
+  std::vector<MeterRecord> failed;  // in this pass
+  CycleStats stats;
+  std::function<void(const CycleStats&)> done;
+  const ConcentratorRecord& concentrator() const { return request.concentrator; }
+};
+
+}  // namespace heatlink::master
