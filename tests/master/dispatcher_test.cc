@@ -87,7 +87,7 @@ class DispatcherTest : public ::testing::Test {
     }
     m->engine = std::make_unique<master::ReadingEngine>(
         *m->storage,
-        [this, run](const std::string& dtu, auto procedure, auto done) {
+        [run](const std::string& dtu, auto procedure, auto done) {
           EXPECT_EQ(dtu, "13800138000");
           run(std::move(procedure), std::move(done));
         },
