@@ -77,7 +77,8 @@ class DispatcherTest : public ::testing::Test {
   Master& add_master(const std::string& name, master::DispatcherOptions options = {},
                      std::function<void(std::shared_ptr<heatlink::protocol::link::Procedure>,
                                         master::ReadingEngine::Done)>
-                         run = nullptr) {
+                         run = nullptr,
+                     master::EngineOptions engine_options = {}) {
     auto m = std::make_unique<Master>();
     m->storage = ok(master::open_storage(url_));
     m->monitor = std::make_unique<master::FaultMonitor>(*m->storage);
@@ -91,7 +92,7 @@ class DispatcherTest : public ::testing::Test {
           EXPECT_EQ(dtu, "13800138000");
           run(std::move(procedure), std::move(done));
         },
-        [this] { return now(); }, master::EngineOptions{}, m->monitor.get());
+        [this] { return now(); }, engine_options, m->monitor.get());
     options.master = name;
     Master* raw = m.get();
     m->dispatcher = std::make_unique<master::Dispatcher>(
@@ -352,6 +353,27 @@ TEST_F(DispatcherTest, EveryFaultKnobRaisesItsFaultEventWhichClearsWhenTheFaultG
     ASSERT_TRUE(raised->cleared_at.has_value()) << k.code;
     EXPECT_GE(*raised->cleared_at, kStart + 3 * 3600) << k.code;
   }
+}
+
+TEST_F(DispatcherTest, ACjt188MeterWhoseClockDriftsHasItSet) {
+  sim::MeterFaults drift;
+  drift.clock_drift_ppm = 200000.0F;  // 12 minutes an hour
+  ASSERT_EQ(district_->meter(40).kind(), sim::MeterKind::cjt188_heat);
+  district_->meter(40).model().set_faults(drift);
+  master::EngineOptions options;
+  options.clock_sync_threshold_s = 300;
+  Master& m = add_master("master-a", {}, nullptr, options);
+  auto drift_s = [&] {
+    const auto t = district_->queue().now();
+    return (district_->meter(40).model().meter_time(t) - t) / 1'000'000;
+  };
+  run_until(kStart + 1800);
+  ASSERT_EQ(m.cycles.size(), 1u);
+  EXPECT_EQ(m.cycles[0].clock_set, 0u) << "off by seconds at 00:00";
+  run_until(kStart + 3600 + 300);  // the 01:00 cycle has read the meter, 12 minutes off
+  ASSERT_EQ(m.cycles.size(), 2u);
+  EXPECT_EQ(m.cycles[1].clock_set, 1u) << "only the drifting meter";
+  EXPECT_LT(std::llabs(drift_s()), 120) << "set at about 01:00, it has drifted only since";
 }
 
 TEST_F(DispatcherTest, AConcentratorInCollectModeIsReadFromItsOwnBuffer) {
