@@ -176,8 +176,7 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
     cycle->failed.push_back(meter);
     return next(cycle);
   }
-  const bool drifted = options_.clock_sync_threshold_s > 0 &&
-                       meter.protocol == MeterProtocol::cjt188 && r->meter_time &&
+  const bool drifted = options_.clock_sync_threshold_s > 0 && r->meter_time &&
                        std::abs(*r->meter_time - r->received_at) > options_.clock_sync_threshold_s;
   keep(cycle, std::move(*r));
   ++cycle->stats.read;
@@ -188,10 +187,14 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
 }
 
 void ReadingEngine::sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter) {
-  cjt188::MeterId id;
-  id.address = *cjt188::Address::parse(meter.secondary_address);
-  auto set = std::make_shared<cjt188::TimeSet>(id, local_time(now_(), options_.meter_utc_offset_s),
-                                               options_.retries);
+  const mbus::TimePoint time = local_time(now_(), options_.meter_utc_offset_s);
+  const auto target = target_of(meter);
+  std::shared_ptr<protocol::link::ProcedureBase> set;
+  if (const auto* cjt = std::get_if<cjt188::MeterId>(&target)) {
+    set = std::make_shared<cjt188::TimeSet>(*cjt, time, options_.retries);
+  } else {
+    set = std::make_shared<mbus::SetClock>(std::get<mbus::Target>(target), time, options_.retries);
+  }
   run_(cycle->concentrator().dtu_id, set, [this, cycle, set](const IoStatus& io) {
     if (!io.ok()) return line_failed(cycle, io, false);
     if (set->verdict() == protocol::link::Verdict::ok) ++cycle->stats.clock_set;

@@ -329,6 +329,42 @@ void SetPrimaryAddress::on_outcome(const link::Request& request, const link::Out
   }
 }
 
+// ---- SetClock
+
+SetClock::SetClock(const Target& target, const TimePoint& time, unsigned retries)
+    : target_(target),
+      time_(time),
+      retries_(retries),
+      stage_(target.by_secondary ? Stage::select : Stage::write) {}
+
+std::optional<link::Request> SetClock::next() {
+  switch (stage_) {
+    case Stage::select:
+      return request(select_secondary(target_.secondary), link::Expect::ack, kAddressSelected,
+                     retries_, "select " + target_.secondary.to_string());
+    case Stage::write:
+      return request(set_clock(target_.link_address(), time_), link::Expect::ack,
+                     target_.link_address(), retries_, "set the clock of " + target_.to_string());
+    case Stage::done:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+void SetClock::on_outcome(const link::Request& request, const link::Outcome& outcome) {
+  if (outcome.kind != link::OutcomeKind::answered) {
+    fail_on(request, outcome);
+    stage_ = Stage::done;
+    return;
+  }
+  if (stage_ == Stage::select) {
+    stage_ = Stage::write;
+    return;
+  }
+  succeed();
+  stage_ = Stage::done;
+}
+
 // ---- RawExchange
 
 RawExchange::RawExchange(std::vector<std::uint8_t> bytes, unsigned retries)

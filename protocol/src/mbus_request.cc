@@ -94,6 +94,18 @@ FrameBytes set_primary_address(std::uint8_t address, std::uint8_t new_address) n
   return *encode_long(kSndUd, address, kCiDataSend, Bytes{d, 3});
 }
 
+FrameBytes set_clock(std::uint8_t address, const TimePoint& time) noexcept {
+  const unsigned year = time.year % 100u;
+  const std::uint8_t d[6] = {
+      0x04,
+      0x6D,
+      static_cast<std::uint8_t>(time.minute & 0x3F),
+      static_cast<std::uint8_t>((time.hour & 0x1F) | (time.summer_time ? 0x80 : 0)),
+      static_cast<std::uint8_t>((time.day & 0x1F) | (year & 0x07) << 5),
+      static_cast<std::uint8_t>((time.month & 0x0F) | (year >> 3) << 4)};
+  return *encode_long(kSndUd, address, kCiDataSend, Bytes{d, 6});
+}
+
 FrameBytes application_reset(std::uint8_t address, std::optional<std::uint8_t> subcode) noexcept {
   if (!subcode) return encode_control(kSndUd, address, kCiApplicationReset);
   const std::uint8_t d[1] = {*subcode};

@@ -88,6 +88,10 @@ std::optional<protocol::FrameBytes> MbusSlave::on_snd_ud(const mbus::Frame& requ
             r.kind == mbus::ValueKind::integer && r.mantissa >= 0 && r.mantissa <= 250) {
           primary_ = static_cast<std::uint8_t>(r.mantissa);
         }
+        if (r.error == protocol::Errc::ok && r.quantity == protocol::Quantity::datetime &&
+            r.kind == mbus::ValueKind::time_point) {
+          device_->set_clock(r.time);
+        }
       }
       return mbus::encode_ack();
     }

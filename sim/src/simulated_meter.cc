@@ -41,6 +41,12 @@ std::optional<protocol::FrameBytes> SimulatedMeter::alarm(std::uint8_t address) 
   return mbus_alarm(context(clock_->now()), address);
 }
 
+void SimulatedMeter::set_clock(const protocol::mbus::TimePoint& time) {
+  if (time.invalid) return;
+  const CivilTime civil{time.year, time.month, time.day, time.hour, time.minute, time.second};
+  model_.set_meter_time(clock_->now(), station_->calendar->time_of(civil));
+}
+
 void SimulatedMeter::application_reset(std::optional<std::uint8_t> subcode) {
   if (kind_ != MeterKind::sonometer30) return;
   switch (subcode.value_or(0)) {

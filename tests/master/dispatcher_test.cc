@@ -355,25 +355,29 @@ TEST_F(DispatcherTest, EveryFaultKnobRaisesItsFaultEventWhichClearsWhenTheFaultG
   }
 }
 
-TEST_F(DispatcherTest, ACjt188MeterWhoseClockDriftsHasItSet) {
+TEST_F(DispatcherTest, MeterClocksThatDriftAreSet) {
+  // A CJ/T 188 meter (A015) and a Sharky 775 on M-Bus (SND_UD 04 6D), 12 minutes fast an hour.
+  const std::size_t cjt = 40, sharky = 12;
+  ASSERT_EQ(district_->meter(cjt).kind(), sim::MeterKind::cjt188_heat);
+  ASSERT_EQ(district_->meter(sharky).kind(), sim::MeterKind::sharky775);
   sim::MeterFaults drift;
-  drift.clock_drift_ppm = 200000.0F;  // 12 minutes an hour
-  ASSERT_EQ(district_->meter(40).kind(), sim::MeterKind::cjt188_heat);
-  district_->meter(40).model().set_faults(drift);
+  drift.clock_drift_ppm = 200000.0F;
+  for (const std::size_t i : {cjt, sharky}) district_->meter(i).model().set_faults(drift);
   master::EngineOptions options;
   options.clock_sync_threshold_s = 300;
   Master& m = add_master("master-a", {}, nullptr, options);
-  auto drift_s = [&] {
+  auto drift_s = [&](std::size_t i) {
     const auto t = district_->queue().now();
-    return (district_->meter(40).model().meter_time(t) - t) / 1'000'000;
+    return (district_->meter(i).model().meter_time(t) - t) / 1'000'000;
   };
   run_until(kStart + 1800);
   ASSERT_EQ(m.cycles.size(), 1u);
   EXPECT_EQ(m.cycles[0].clock_set, 0u) << "off by seconds at 00:00";
-  run_until(kStart + 3600 + 300);  // the 01:00 cycle has read the meter, 12 minutes off
+  run_until(kStart + 3600 + 300);  // the 01:00 cycle has read them, 12 minutes off
   ASSERT_EQ(m.cycles.size(), 2u);
-  EXPECT_EQ(m.cycles[1].clock_set, 1u) << "only the drifting meter";
-  EXPECT_LT(std::llabs(drift_s()), 120) << "set at about 01:00, it has drifted only since";
+  EXPECT_EQ(m.cycles[1].clock_set, 2u) << "only the drifting meters";
+  for (const std::size_t i : {cjt, sharky})
+    EXPECT_LT(std::llabs(drift_s(i)), 120) << "set at about 01:00, drifted only since: " << i;
 }
 
 TEST_F(DispatcherTest, AConcentratorInCollectModeIsReadFromItsOwnBuffer) {

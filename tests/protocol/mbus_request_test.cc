@@ -64,6 +64,19 @@ TEST(MbusRequest, BuildsSetPrimaryAddress) {
             testing::long_frame(0x53, 0x01, 0x51, "01 7A 05"));
 }
 
+TEST(MbusRequest, BuildsClockSetAsTypeF) {
+  TimePoint t;
+  t.year = 2026;
+  t.month = 12;
+  t.day = 1;
+  t.hour = 8;
+  t.minute = 30;
+  t.second = 45;  // type F has no seconds
+  // Minute, hour, day with the year's low 3 bits (26 = 0b0011010), month with its high 4.
+  EXPECT_EQ(set_clock(1, t).to_vector(),
+            testing::long_frame(0x53, 0x01, 0x51, "04 6D 1E 08 41 3C"));
+}
+
 TEST(MbusRequest, BuildsApplicationResetAndDataSetSelection) {
   EXPECT_EQ(application_reset(1, std::nullopt).to_vector(), hex("68 03 03 68 53 01 50 A4 16"));
   EXPECT_EQ(application_reset(1, 0x10).to_vector(), testing::long_frame(0x53, 0x01, 0x50, "10"));

@@ -76,7 +76,7 @@ struct EngineOptions {
   EpochSeconds flush_after_s = 1;    // a reading waits no longer to be stored
   bool keep_raw = false;             // store each telegram with its reading
   int meter_utc_offset_s = 8 * 3600;
-  EpochSeconds clock_sync_threshold_s = 0;  // set a CJ/T 188 meter's clock drifting more (0: off)
+  EpochSeconds clock_sync_threshold_s = 0;  // set a meter's clock drifting more (0: off)
 };
 
 class ReadingEngine {

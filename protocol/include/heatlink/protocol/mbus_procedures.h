@@ -126,6 +126,21 @@ class SetPrimaryAddress : public link::ProcedureBase {
   Stage stage_ = Stage::check_free;
 };
 
+// Sets a meter's clock: selects it if named by secondary address, then SND_UD with 04 6D.
+class SetClock : public link::ProcedureBase {
+ public:
+  SetClock(const Target& target, const TimePoint& time, unsigned retries = 2);
+  std::optional<link::Request> next() override;
+  void on_outcome(const link::Request& request, const link::Outcome& outcome) override;
+
+ private:
+  enum class Stage : std::uint8_t { select, write, done };
+  Target target_;
+  TimePoint time_;
+  unsigned retries_;
+  Stage stage_;
+};
+
 // Sends bytes as given and keeps the first frame that comes back (or none).
 class RawExchange : public link::ProcedureBase {
  public:

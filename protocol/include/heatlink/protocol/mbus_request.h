@@ -9,6 +9,7 @@
 #include "heatlink/protocol/bytes.h"
 #include "heatlink/protocol/error.h"
 #include "heatlink/protocol/mbus_frame.h"
+#include "heatlink/protocol/mbus_telegram.h"
 
 namespace heatlink::protocol::mbus {
 
@@ -41,6 +42,9 @@ FrameBytes req_ud1(std::uint8_t address, bool fcb) noexcept;
 FrameBytes select_secondary(const SecondaryAddress& mask, bool high_byte_first = false) noexcept;
 // SND_UD with the record "01 7A new_address".
 FrameBytes set_primary_address(std::uint8_t address, std::uint8_t new_address) noexcept;
+// SND_UD with the record "04 6D" and `time` as EN 13757-3 type F (minute resolution): sets the
+// meter's clock.
+FrameBytes set_clock(std::uint8_t address, const TimePoint& time) noexcept;
 // Application reset; with a sub-code it selects a data set (Danfoss SonoMeter).
 FrameBytes application_reset(std::uint8_t address, std::optional<std::uint8_t> subcode) noexcept;
 // Baud switch; Errc::bad_field for a rate other than 300 * 2^n up to 38400.

@@ -29,6 +29,8 @@ class MbusDevice {
   virtual void application_reset(std::optional<std::uint8_t> /*subcode*/) {}
   // CI 0xB8-0xBF: the slave has acknowledged at the old rate and now listens at `baud`.
   virtual void baud_changed(unsigned /*baud*/) {}
+  // SND_UD with a date-time record (04 6D): the meter's clock is set to it.
+  virtual void set_clock(const protocol::mbus::TimePoint& /*time*/) {}
 };
 
 class MbusSlave {

@@ -43,6 +43,7 @@ class SimulatedMeter final : public MbusDevice {
   std::optional<protocol::FrameBytes> alarm(std::uint8_t address) override;
   void application_reset(std::optional<std::uint8_t> subcode) override;
   void baud_changed(unsigned baud) override { baud_ = baud; }
+  void set_clock(const protocol::mbus::TimePoint& time) override;
 
  private:
   TelegramContext context(Micros now);
