@@ -238,11 +238,15 @@ void Dispatcher::start_pending() {
       continue;
     }
     ++running_;
-    engine_.read(work.request, [this, work](const CycleStats& stats) {
+    const bool started = engine_.read(work.request, [this, work](const CycleStats& stats) {
       --running_;
       finished(work, stats);
       start_pending();
     });
+    if (!started) {  // a cycle of it is running after all: try again at the next tick
+      --running_;
+      pending_[id].push_front(std::move(work));
+    }
   }
 }
 
