@@ -3,12 +3,12 @@
 // master reads the archive (A3), collects the buffer (A8, acknowledged with A9) and matches
 // each reply to a meter of the base information.
 #include <cctype>
-#include <ctime>
 #include <set>
 
 #include "engine_cycle.h"
 #include "heatlink/master/reading_extract.h"
 #include "heatlink/protocol/frame_scan.h"
+#include "heatlink/protocol/mbus_telegram.h"
 
 namespace heatlink::master {
 
@@ -17,15 +17,18 @@ namespace {
 namespace hm660 = protocol::hm660;
 namespace mbus = protocol::mbus;
 
-// The secondary address in an RSP_UD's long header (CI 72), as the base information writes it.
+// The secondary address in an RSP_UD's header, as the base information writes it.
 std::string header_address(const std::vector<std::uint8_t>& frame) {
-  if (frame.size() < 19 || frame[0] != 0x68 || frame[6] != 0x72) return "";
+  const auto decoded = mbus::decode_frame(frame);
+  if (!decoded) return "";
+  mbus::Telegram t;
+  mbus::decode_telegram(*decoded, t);
+  if (!t.has_identity) return "";
   mbus::SecondaryAddress a;
-  a.id = static_cast<std::uint32_t>(frame[7] | frame[8] << 8 | frame[9] << 16) |
-         static_cast<std::uint32_t>(frame[10]) << 24;
-  a.manufacturer = static_cast<std::uint16_t>(frame[11] | frame[12] << 8);
-  a.version = frame[13];
-  a.medium = frame[14];
+  a.id = t.id;
+  a.manufacturer = t.manufacturer;
+  a.version = t.version;
+  a.medium = t.medium;
   return a.to_string();
 }
 
@@ -62,17 +65,6 @@ const MeterRecord* meter_of(const std::vector<MeterRecord>& meters,
       return &m;
   }
   return nullptr;
-}
-
-EpochSeconds epoch_of(const mbus::TimePoint& t, int utc_offset_s) {
-  std::tm tm{};
-  tm.tm_year = t.year - 1900;
-  tm.tm_mon = t.month - 1;
-  tm.tm_mday = t.day;
-  tm.tm_hour = t.hour;
-  tm.tm_min = t.minute;
-  tm.tm_sec = t.second;
-  return timegm(&tm) - utc_offset_s;
 }
 
 }  // namespace
@@ -117,7 +109,8 @@ void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
     auto* r = std::get_if<Reading>(&reading);
     if (r == nullptr) continue;
     // A meter without a clock: its values are of the time the concentrator read it.
-    if (!r->meter_time) r->read_at = epoch_of(b.time, options_.meter_utc_offset_s);
+    if (!r->meter_time)
+      r->read_at = epoch_of(b.time, options_.meter_utc_offset_s).value_or(r->read_at);
     keep(cycle, std::move(*r));
     if (answered.insert(meter->id).second) {
       ++cycle->stats.read;

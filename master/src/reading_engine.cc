@@ -1,6 +1,5 @@
 #include "heatlink/master/reading_engine.h"
 
-#include <ctime>
 #include <set>
 
 #include "engine_cycle.h"
@@ -38,22 +37,6 @@ std::variant<mbus::Target, cjt188::MeterId, std::string> target_of(const MeterRe
   t.by_secondary = true;
   t.secondary = *secondary;
   return t;
-}
-
-// The calendar time a meter's clock should show at `now`.
-mbus::TimePoint local_time(EpochSeconds now, int utc_offset_s) {
-  const std::time_t t = now + utc_offset_s;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  mbus::TimePoint p;
-  p.year = static_cast<std::uint16_t>(tm.tm_year + 1900);
-  p.month = static_cast<std::uint8_t>(tm.tm_mon + 1);
-  p.day = static_cast<std::uint8_t>(tm.tm_mday);
-  p.hour = static_cast<std::uint8_t>(tm.tm_hour);
-  p.minute = static_cast<std::uint8_t>(tm.tm_min);
-  p.second = static_cast<std::uint8_t>(tm.tm_sec);
-  p.type = 'I';
-  return p;
 }
 
 }  // namespace
@@ -142,31 +125,31 @@ void ReadingEngine::next(const std::shared_ptr<Cycle>& cycle) {
   extract.meter_id = meter.id;
   extract.keep_raw = options_.keep_raw;
   extract.meter_utc_offset_s = options_.meter_utc_offset_s;
-  if (const auto* cjt = std::get_if<cjt188::MeterId>(&target)) {
-    auto read = std::make_shared<cjt188::DataRead>(*cjt, cjt188::kDiCurrentData, options_.retries);
+  // Runs the read, then turns its answer into a reading with `reading_of`.
+  auto run_read = [&](auto read, auto reading_of) {
     run_(cycle->concentrator().dtu_id, read,
-         [this, cycle, read, extract, meter](const IoStatus& io) mutable {
+         [this, cycle, read, extract, meter, reading_of](const IoStatus& io) mutable {
            if (!io.ok()) return line_failed(cycle, io, true);
            extract.received_at = now_();
            record(cycle, meter,
                   read->verdict() == protocol::link::Verdict::ok
-                      ? reading_from_cjt188(read->reply(), extract)
+                      ? reading_of(*read, extract)
                       : std::variant<Reading, std::string>(read->problem()));
          });
-    return;
+  };
+  if (const auto* cjt = std::get_if<cjt188::MeterId>(&target)) {
+    return run_read(
+        std::make_shared<cjt188::DataRead>(*cjt, cjt188::kDiCurrentData, options_.retries),
+        [](const cjt188::DataRead& r, const ExtractOptions& o) {
+          return reading_from_cjt188(r.reply(), o);
+        });
   }
   mbus::ReadOptions read_options;
   read_options.retries = options_.retries;
-  auto read = std::make_shared<mbus::MeterRead>(std::get<mbus::Target>(target), read_options);
-  run_(cycle->concentrator().dtu_id, read,
-       [this, cycle, read, extract, meter](const IoStatus& io) mutable {
-         if (!io.ok()) return line_failed(cycle, io, true);
-         extract.received_at = now_();
-         record(cycle, meter,
-                read->verdict() == protocol::link::Verdict::ok
-                    ? reading_from_mbus(read->telegrams(), extract)
-                    : std::variant<Reading, std::string>(read->problem()));
-       });
+  run_read(std::make_shared<mbus::MeterRead>(std::get<mbus::Target>(target), read_options),
+           [](const mbus::MeterRead& r, const ExtractOptions& o) {
+             return reading_from_mbus(r.telegrams(), o);
+           });
 }
 
 void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
@@ -187,7 +170,7 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
 }
 
 void ReadingEngine::sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter) {
-  const mbus::TimePoint time = local_time(now_(), options_.meter_utc_offset_s);
+  const mbus::TimePoint time = meter_clock_at(now_(), options_.meter_utc_offset_s);
   const auto target = target_of(meter);
   std::shared_ptr<protocol::link::ProcedureBase> set;
   if (const auto* cjt = std::get_if<cjt188::MeterId>(&target)) {

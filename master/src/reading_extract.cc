@@ -18,18 +18,6 @@ constexpr std::uint16_t kKamstrup = 0x2C2D;
 constexpr std::uint16_t kHydrometer = 0x2324;
 constexpr std::uint16_t kDanfoss = 0x10D3;
 
-std::optional<EpochSeconds> epoch_of(const mbus::TimePoint& t, int utc_offset_s) {
-  if (t.invalid || t.year < 2000 || t.month < 1 || t.month > 12 || t.day < 1) return std::nullopt;
-  std::tm tm{};
-  tm.tm_year = t.year - 1900;
-  tm.tm_mon = t.month - 1;
-  tm.tm_mday = t.day;
-  tm.tm_hour = t.hour;
-  tm.tm_min = t.minute;
-  tm.tm_sec = t.second;
-  return timegm(&tm) - utc_offset_s;
-}
-
 bool current(const mbus::Record& r) {
   return r.error == protocol::Errc::ok && r.storage == 0 && r.tariff == 0 && r.subunit == 0 &&
          r.function == mbus::Function::instantaneous;
@@ -101,6 +89,33 @@ std::uint32_t vendor_bits(std::uint16_t manufacturer, const mbus::Record& r) {
 }
 
 }  // namespace
+
+std::optional<EpochSeconds> epoch_of(const protocol::mbus::TimePoint& t, int utc_offset_s) {
+  if (t.invalid || t.year < 2000 || t.month < 1 || t.month > 12 || t.day < 1) return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = t.year - 1900;
+  tm.tm_mon = t.month - 1;
+  tm.tm_mday = t.day;
+  tm.tm_hour = t.hour;
+  tm.tm_min = t.minute;
+  tm.tm_sec = t.second;
+  return timegm(&tm) - utc_offset_s;
+}
+
+protocol::mbus::TimePoint meter_clock_at(EpochSeconds t, int utc_offset_s) {
+  const std::time_t local = t + utc_offset_s;
+  std::tm tm{};
+  gmtime_r(&local, &tm);
+  protocol::mbus::TimePoint p;
+  p.year = static_cast<std::uint16_t>(tm.tm_year + 1900);
+  p.month = static_cast<std::uint8_t>(tm.tm_mon + 1);
+  p.day = static_cast<std::uint8_t>(tm.tm_mday);
+  p.hour = static_cast<std::uint8_t>(tm.tm_hour);
+  p.minute = static_cast<std::uint8_t>(tm.tm_min);
+  p.second = static_cast<std::uint8_t>(tm.tm_sec);
+  p.type = 'I';
+  return p;
+}
 
 std::variant<Reading, std::string> reading_from_mbus(
     std::span<const std::vector<std::uint8_t>> telegrams, const ExtractOptions& options) {

@@ -21,6 +21,7 @@
 
 #include "child_process.h"
 #include "heatlink/master/storage.h"
+#include "storage_support.h"
 
 namespace {
 
@@ -53,12 +54,7 @@ std::string database(const std::string& backend, const std::string& dir) {
   std::string schema =
       "e2e_" + std::to_string(::getpid()) + "_" + std::filesystem::path(dir).filename().string();
   for (char& c : schema) c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  const std::string sql = "SET client_min_messages = warning; DROP SCHEMA IF EXISTS " + schema +
-                          " CASCADE; CREATE SCHEMA " + schema;
-  EXPECT_EQ(std::system(("psql -q '" + std::string(url) + "' -c '" + sql + "' >/dev/null").c_str()),
-            0);
-  return std::string(url) + (std::string(url).find('?') == std::string::npos ? "?" : "&") +
-         "options=-csearch_path%3D" + schema;
+  return test::own_schema(url, schema);
 }
 
 std::unique_ptr<master::Storage> open(const std::string& url) {

@@ -20,6 +20,7 @@
 #include "heatlink/sim/base_information.h"
 #include "heatlink/sim/topology.h"
 #include "sim_line.h"
+#include "storage_support.h"
 
 namespace {
 
@@ -29,14 +30,7 @@ namespace sim = heatlink::sim;
 constexpr master::EpochSeconds kStart = 1'796'054'400;  // 2026-12-01 00:00 +08
 constexpr master::EpochSeconds kDay = 86400;
 
-template <class T>
-T ok(master::StorageResult<T> result) {
-  if (auto* e = std::get_if<master::StorageError>(&result)) {
-    ADD_FAILURE() << e->message;
-    return T{};
-  }
-  return std::move(std::get<T>(result));
-}
+using heatlink::test::ok;
 
 // A master: its storage connection, fault monitor, engine and dispatcher.
 struct Master {

@@ -11,18 +11,13 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "storage_support.h"
+
 namespace {
 
 namespace master = heatlink::master;
 
-template <class T>
-T ok(master::StorageResult<T> result) {
-  if (auto* e = std::get_if<master::StorageError>(&result)) {
-    ADD_FAILURE() << e->message;
-    return T{};
-  }
-  return std::move(std::get<T>(result));
-}
+using heatlink::test::ok;
 
 // A fresh, empty database per test.
 std::string fresh_database(const std::string& backend) {
@@ -46,7 +41,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
       if (std::getenv("CI") != nullptr) FAIL() << "CI must run the PostgreSQL tests";
       GTEST_SKIP() << "HEATLINK_TEST_POSTGRESQL is not set (make test sets it)";
     }
-    if (GetParam() == "postgresql") url_ = own_schema(url_);
+    if (GetParam() == "postgresql")
+      url_ = heatlink::test::own_schema(url_, "test_" + std::to_string(::getpid()));
     storage_ = ok(master::open_storage(url_));
     ASSERT_TRUE(storage_);
     ASSERT_EQ(ok(storage_->migrate()), 4);
@@ -54,16 +50,6 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
     concentrator_ = ok(storage_->add_concentrator(
         {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001", std::nullopt}));
     meter_ = add_meter("50000001FFFF0104");
-  }
-
-  // An empty schema of this test's own, so PostgreSQL tests start from nothing as the SQLite
-  // ones do, also when ctest runs two at once; the returned URL puts it first in the path.
-  static std::string own_schema(const std::string& url) {
-    const std::string schema = "test_" + std::to_string(::getpid());
-    const std::string sql = "DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema;
-    EXPECT_EQ(std::system(("psql -q '" + url + "' -c '" + sql + "' >/dev/null").c_str()), 0);
-    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-           schema;
   }
 
   std::int64_t add_meter(const std::string& secondary) {

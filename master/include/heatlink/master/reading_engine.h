@@ -58,7 +58,7 @@ struct CycleStats {
   std::size_t skipped = 0;    // already read in the slot: not read again
   std::size_t read = 0;       // answered and stored (or already stored: a re-read)
   std::size_t failed = 0;     // no answer, garbled, refused, or an answer without registers
-  std::size_t stored = 0;     // new readings written
+  std::size_t stored = 0;     // readings committed (new, or stored before: a re-read)
   std::size_t retried = 0;    // failed meters tried again at the end of the cycle
   std::size_t clock_set = 0;  // meter clocks set because they drifted
   std::vector<std::int64_t> failed_meters;

@@ -4,14 +4,21 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "heatlink/master/storage.h"
+#include "heatlink/protocol/mbus_telegram.h"
 
 namespace heatlink::master {
+
+// A meter's calendar clock (local time, `utc_offset_s` east of UTC) and epoch seconds, both
+// ways; an invalid or impossible time has no epoch.
+std::optional<EpochSeconds> epoch_of(const protocol::mbus::TimePoint& t, int utc_offset_s);
+protocol::mbus::TimePoint meter_clock_at(EpochSeconds t, int utc_offset_s);
 
 struct ExtractOptions {
   std::int64_t meter_id = 0;
