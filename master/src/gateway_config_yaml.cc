@@ -4,7 +4,7 @@
 #include <charconv>
 #include <set>
 
-#include "heatlink/master/gateway.h"
+#include "heatlink/master/gateway_config.h"
 #include "yaml_config.h"
 
 namespace heatlink::master {
@@ -133,6 +133,38 @@ GatewayConfig read_config(const Reader& r, const YAML::Node& root) {
 std::variant<GatewayConfig, std::string> load_gateway_config(const std::string& path) {
   const Reader reader(path);
   return load_guarded(path, [&] { return read_config(reader, YAML::LoadFile(path)); });
+}
+
+// ---- GatewayConfig
+
+const DtuModel* GatewayConfig::model(const std::string& name) const {
+  if (name.empty()) return models.empty() ? nullptr : &models.front();
+  for (const DtuModel& m : models) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+std::string GatewayConfig::problem() const {
+  if (models.empty()) return "models: at least one DTU model is needed";
+  for (const DtuModel& m : models) {
+    if (m.heartbeat_interval.count() <= 0) return "models: " + m.name + ": heartbeat_s must be > 0";
+  }
+  for (const auto& [id, model_name] : dtus) {
+    const DtuModel* m = model(model_name);
+    if (m == nullptr) return "dtus: " + id + ": no model '" + model_name + "'";
+    if (id.empty() || id.size() > protocol::dtu::kMaxIdLength)
+      return "dtus: " + id + ": an ID has 1-40 bytes";
+    if (m->convention == protocol::dtu::Convention::ddp && id.size() != protocol::dtu::kDdpIdLength)
+      return "dtus: " + id + ": a DDP ID has exactly 11 bytes";
+  }
+  if (unknown == UnknownDtus::park && model(unknown_model) == nullptr)
+    return "unknown_model: no model '" + unknown_model + "'";
+  if (unknown_id_length == 0 || unknown_id_length > protocol::dtu::kMaxIdLength)
+    return "unknown_id_length: 1-40";
+  if (missed_heartbeats == 0) return "missed_heartbeats: at least 1";
+  if (max_buffer < protocol::kMaxFrameSize) return "max_buffer: at least 272 bytes (one frame)";
+  return {};
 }
 
 }  // namespace heatlink::master

@@ -1,0 +1,53 @@
+// How the gateway is configured: the DTU models it speaks and the DTUs it knows
+// (docs/gateway.md).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "heatlink/protocol/dtu.h"
+
+namespace heatlink::master {
+
+using Seconds = std::chrono::duration<double>;
+
+// How one kind of DTU speaks.
+struct DtuModel {
+  std::string name;
+  protocol::dtu::Convention convention = protocol::dtu::Convention::id_on_connect;
+  std::string heartbeat;  // id_on_connect: the heartbeat packet (empty: the ID)
+  Seconds heartbeat_interval{60};
+  unsigned bus_baud = 2400;       // the slowest link to the meters (the M-Bus), for timeouts
+  Seconds latency{5};             // what the mobile path adds to a round trip
+  bool store_and_forward = true;  // the concentrator forwards a reply once it has all of it
+};
+
+enum class UnknownDtus : std::uint8_t { reject, park };
+
+struct GatewayConfig {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 0;  // 0: any free port (see Gateway::port())
+  std::vector<DtuModel> models;
+  std::map<std::string, std::string> dtus;  // known DTU ID -> model name
+  UnknownDtus unknown = UnknownDtus::reject;
+  std::string unknown_model;           // how parked DTUs are read (default: the first model)
+  std::size_t unknown_id_length = 11;  // id_on_connect / id_prefixed IDs of unknown DTUs
+  unsigned missed_heartbeats = 3;      // silent this many intervals: the connection is dead
+  Seconds registration_timeout{30};
+  std::size_t max_connections = 20000;
+  std::size_t max_unregistered = 1000;  // connections that have not registered yet
+  std::size_t max_buffer = 4096;        // bytes buffered per connection before it is dropped
+
+  const DtuModel* model(const std::string& name) const;
+  // Empty when usable, else what is wrong ("dtus: 13800000001: no model 'MD-109X'").
+  std::string problem() const;
+};
+
+// A gateway configuration from YAML (docs/gateway.md); errors name file:line:column.
+std::variant<GatewayConfig, std::string> load_gateway_config(const std::string& path);
+
+}  // namespace heatlink::master
