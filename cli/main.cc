@@ -6,6 +6,7 @@
 #include "gateway_command.h"
 #include "master_command.h"
 #include "mbus_commands.h"
+#include "run_command.h"
 #include "sim_command.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,8 @@ int main(int argc, char** argv) {
     heatlink::cli::add_gateway_command(app, gateway_status);
     int master_status = 0;
     heatlink::cli::add_master_command(app, master_status);
+    int run_status = 0;
+    heatlink::cli::add_run_command(app, run_status);
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
     }
     if (heatlink::cli::exit_status() != 0) return heatlink::cli::exit_status();
     if (sim_status != 0) return sim_status;
+    if (run_status != 0) return run_status;
     return gateway_status != 0 ? gateway_status : master_status;
   } catch (const std::exception& e) {
     std::cerr << "heatlink: " << e.what() << '\n';

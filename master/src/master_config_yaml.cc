@@ -88,6 +88,58 @@ Schedule schedule_of(const std::string& file, const YAML::Node& s) {
   return out;
 }
 
+// The keys a scenario's `master:` shares with master.yaml.
+void read_settings(const std::string& path, const YAML::Node& root, MasterConfig& c) {
+  c.dispatcher.master = value<std::string>(path, root, "name", c.dispatcher.master, "a name");
+  const auto level = value<std::string>(path, root, "log_level", "info", "a level");
+  if (level == "debug") {
+    c.log_level = LogLevel::debug;
+  } else if (level == "warning") {
+    c.log_level = LogLevel::warning;
+  } else if (level != "info") {
+    fail(path, root["log_level"], "log_level", "expected debug, info or warning");
+  }
+  if (const YAML::Node list = root["schedules"]) {
+    if (!list.IsSequence() || list.size() == 0)
+      fail(path, list, "schedules", "expected a list of schedules");
+    c.dispatcher.schedules.clear();
+    for (const YAML::Node& s : list) c.dispatcher.schedules.push_back(schedule_of(path, s));
+  }
+  if (const YAML::Node r = root["reading"]) {
+    check_keys(path, r,
+               {"retries", "failed_meter_passes", "batch", "flush_after_s", "keep_raw",
+                "clock_sync_threshold_s"},
+               "reading");
+    EngineOptions& e = c.reading;
+    e.retries = value<unsigned>(path, r, "retries", e.retries, "a count");
+    e.failed_meter_passes =
+        value<unsigned>(path, r, "failed_meter_passes", e.failed_meter_passes, "a count");
+    e.batch = value<std::size_t>(path, r, "batch", e.batch, "a count");
+    if (e.batch == 0) fail(path, r["batch"], "batch", "at least 1");
+    e.flush_after_s = value<EpochSeconds>(path, r, "flush_after_s", e.flush_after_s, "seconds");
+    if (e.flush_after_s < 0) fail(path, r["flush_after_s"], "flush_after_s", "not negative");
+    e.keep_raw = value<bool>(path, r, "keep_raw", e.keep_raw, "true or false");
+    e.clock_sync_threshold_s =
+        value<EpochSeconds>(path, r, "clock_sync_threshold_s", e.clock_sync_threshold_s, "seconds");
+  }
+  if (const YAML::Node f = root["faults"]) {
+    check_keys(path, f, {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s"}, "faults");
+    FaultMonitorOptions& o = c.faults;
+    o.no_data_after_s =
+        value<EpochSeconds>(path, f, "no_data_after_s", o.no_data_after_s, "seconds");
+    o.bus_failure_rate = value<double>(path, f, "bus_failure_rate", o.bus_failure_rate, "0-1");
+    o.limits.max_clock_drift_s =
+        value<EpochSeconds>(path, f, "max_clock_drift_s", o.limits.max_clock_drift_s, "seconds");
+  }
+  if (const YAML::Node k = root["claims"]) {
+    check_keys(path, k, {"lease_s", "resume_after_s", "job_timeout_s"}, "claims");
+    DispatcherOptions& d = c.dispatcher;
+    d.lease_s = value<EpochSeconds>(path, k, "lease_s", d.lease_s, "seconds");
+    d.resume_after_s = value<EpochSeconds>(path, k, "resume_after_s", d.resume_after_s, "seconds");
+    d.job_timeout_s = value<EpochSeconds>(path, k, "job_timeout_s", d.job_timeout_s, "seconds");
+  }
+}
+
 }  // namespace
 
 std::variant<MasterConfig, std::string> load_master_config(const std::string& path) {
@@ -106,55 +158,7 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
       fail(path, root, "gateway", "the gateway's configuration file is needed");
     c.base_information =
         beside(path, value<std::string>(path, root, "base_information", "", "a file"));
-    c.dispatcher.master = value<std::string>(path, root, "name", c.dispatcher.master, "a name");
-    const auto level = value<std::string>(path, root, "log_level", "info", "a level");
-    if (level == "debug") {
-      c.log_level = LogLevel::debug;
-    } else if (level == "warning") {
-      c.log_level = LogLevel::warning;
-    } else if (level != "info") {
-      fail(path, root["log_level"], "log_level", "expected debug, info or warning");
-    }
-    if (const YAML::Node list = root["schedules"]) {
-      if (!list.IsSequence() || list.size() == 0)
-        fail(path, list, "schedules", "expected a list of schedules");
-      c.dispatcher.schedules.clear();
-      for (const YAML::Node& s : list) c.dispatcher.schedules.push_back(schedule_of(path, s));
-    }
-    if (const YAML::Node r = root["reading"]) {
-      check_keys(path, r,
-                 {"retries", "failed_meter_passes", "batch", "flush_after_s", "keep_raw",
-                  "clock_sync_threshold_s"},
-                 "reading");
-      EngineOptions& e = c.reading;
-      e.retries = value<unsigned>(path, r, "retries", e.retries, "a count");
-      e.failed_meter_passes =
-          value<unsigned>(path, r, "failed_meter_passes", e.failed_meter_passes, "a count");
-      e.batch = value<std::size_t>(path, r, "batch", e.batch, "a count");
-      if (e.batch == 0) fail(path, r["batch"], "batch", "at least 1");
-      e.flush_after_s = value<EpochSeconds>(path, r, "flush_after_s", e.flush_after_s, "seconds");
-      if (e.flush_after_s < 0) fail(path, r["flush_after_s"], "flush_after_s", "not negative");
-      e.keep_raw = value<bool>(path, r, "keep_raw", e.keep_raw, "true or false");
-      e.clock_sync_threshold_s = value<EpochSeconds>(path, r, "clock_sync_threshold_s",
-                                                     e.clock_sync_threshold_s, "seconds");
-    }
-    if (const YAML::Node f = root["faults"]) {
-      check_keys(path, f, {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s"}, "faults");
-      FaultMonitorOptions& o = c.faults;
-      o.no_data_after_s =
-          value<EpochSeconds>(path, f, "no_data_after_s", o.no_data_after_s, "seconds");
-      o.bus_failure_rate = value<double>(path, f, "bus_failure_rate", o.bus_failure_rate, "0-1");
-      o.limits.max_clock_drift_s =
-          value<EpochSeconds>(path, f, "max_clock_drift_s", o.limits.max_clock_drift_s, "seconds");
-    }
-    if (const YAML::Node k = root["claims"]) {
-      check_keys(path, k, {"lease_s", "resume_after_s", "job_timeout_s"}, "claims");
-      DispatcherOptions& d = c.dispatcher;
-      d.lease_s = value<EpochSeconds>(path, k, "lease_s", d.lease_s, "seconds");
-      d.resume_after_s =
-          value<EpochSeconds>(path, k, "resume_after_s", d.resume_after_s, "seconds");
-      d.job_timeout_s = value<EpochSeconds>(path, k, "job_timeout_s", d.job_timeout_s, "seconds");
-    }
+    read_settings(path, root, c);
     return c;
   });
 }
@@ -224,6 +228,25 @@ std::variant<std::size_t, std::string> import_base_information(const std::string
       }
     }
     return meters;
+  });
+}
+
+}  // namespace heatlink::master
+
+namespace heatlink::master {
+
+std::variant<MasterConfig, std::string> parse_master_settings(const std::string& text,
+                                                              const std::string& file,
+                                                              const std::string& under) {
+  return load_guarded(file, [&] {
+    const YAML::Node root = YAML::Load(text);
+    MasterConfig c;
+    const YAML::Node node = root[under];
+    if (!node) return c;
+    check_keys(file, node, {"name", "log_level", "schedules", "reading", "faults", "claims"},
+               under);
+    read_settings(file, node, c);
+    return c;
   });
 }
 

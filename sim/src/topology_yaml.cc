@@ -60,6 +60,23 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
+}  // namespace
+
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> choices) {
+  std::string_view best;
+  std::size_t best_distance = std::max<std::size_t>(3, word.size() / 3) + 1;
+  for (const std::string_view candidate : choices) {
+    const std::size_t d = edit_distance(word, candidate);
+    if (d < best_distance) {
+      best_distance = d;
+      best = candidate;
+    }
+  }
+  return best.empty() ? std::string() : " (did you mean '" + std::string(best) + "'?)";
+}
+
+namespace {
+
 class Reader {
  public:
   explicit Reader(std::string file) : file_(std::move(file)) {}
@@ -80,18 +97,7 @@ class Reader {
     for (const auto& entry : map) {
       const std::string key = entry.first.as<std::string>();
       if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string_view best;
-      std::size_t best_distance = 4;
-      for (const std::string_view candidate : allowed) {
-        const std::size_t d = edit_distance(key, candidate);
-        if (d < best_distance) {
-          best_distance = d;
-          best = candidate;
-        }
-      }
-      std::string message = "unknown key";
-      if (!best.empty()) message += " (did you mean '" + std::string(best) + "'?)";
-      fail(entry.first, key, message);
+      fail(entry.first, key, "unknown key" + did_you_mean(key, {allowed.begin(), allowed.size()}));
     }
   }
 
@@ -420,11 +426,15 @@ class Reader {
 
 }  // namespace
 
-std::variant<Topology, TopologyError> parse_topology(std::string_view text, std::string_view file) {
+std::variant<Topology, TopologyError> parse_topology(std::string_view text, std::string_view file,
+                                                     std::string_view under) {
   Reader reader{std::string(file)};
   try {
     const YAML::Node root = YAML::Load(std::string(text));
-    return reader.topology(root);
+    if (under.empty()) return reader.topology(root);
+    const YAML::Node node = root[std::string(under)];
+    if (!node) reader.fail(root, under, "missing");
+    return reader.topology(node);
   } catch (const Failure& f) {
     return f.error;
   } catch (const YAML::ParserException& e) {

@@ -25,6 +25,12 @@ struct MasterConfig {
 };
 
 std::variant<MasterConfig, std::string> load_master_config(const std::string& path);
+// The settings master.yaml shares with a scenario (name, log_level, schedules, reading,
+// faults, claims) from the value of the top-level key `under` of `text`; defaults when the
+// key is absent. Errors name `file`:line:column and the key.
+std::variant<MasterConfig, std::string> parse_master_settings(const std::string& text,
+                                                              const std::string& file,
+                                                              const std::string& under);
 
 // Imports stations, concentrators and meters from a base-information file into an empty
 // database (one with no concentrators). Returns the number of meters imported, or what is

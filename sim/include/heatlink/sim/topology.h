@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -76,13 +77,20 @@ struct TopologyError {
   std::string to_string() const;
 };
 
-// Parses a topology; `file` names the text in errors. Never throws.
-std::variant<Topology, TopologyError> parse_topology(std::string_view text, std::string_view file);
+// Parses a topology; `file` names the text in errors. With `under`, the topology is the value
+// of that top-level key (a scenario's `topology:`), and errors keep the file's lines. Never
+// throws.
+std::variant<Topology, TopologyError> parse_topology(std::string_view text, std::string_view file,
+                                                     std::string_view under = {});
 std::variant<Topology, TopologyError> load_topology(const std::string& path);
 
 // The faults a link preset starts with: "good" (a quiet cell), "gprs" (GPRS latency and
 // bandwidth), "poor" (slow, with a first-packet penalty and a 10-minute NAT idle timeout).
 std::vector<LinkFault> link_preset(std::string_view name);
+
+// " (did you mean 'count'?)" for the choice nearest to a mistyped `word`, or "" when none is
+// near. Every YAML loader's unknown-key message ends with it.
+std::string did_you_mean(std::string_view word, std::span<const std::string_view> choices);
 
 // Secondary IDs are written in decimal and sent in BCD: 12345678 -> 0x12345678.
 std::uint32_t bcd_id(std::uint32_t decimal) noexcept;

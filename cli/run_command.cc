@@ -1,0 +1,121 @@
+#include "run_command.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "heatlink/harness/run.h"
+
+namespace heatlink::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct RunArgs {
+  std::string path;
+  std::optional<std::uint64_t> seed;
+  bool live = false;
+  std::string junit, trace, work_dir;
+  double pace = 0;
+  bool verbose = false;
+};
+
+// The scenarios a path names: the file, or the directory's *.yaml files in name order.
+std::vector<std::string> scenario_files(const std::string& path) {
+  if (!fs::is_directory(path)) return {path};
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(path)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml")
+      files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::string self_binary() {
+  std::error_code ec;
+  const auto self = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "heatlink" : self.string();
+}
+
+int run(const RunArgs& args) {
+  const auto files = scenario_files(args.path);
+  if (files.empty()) {
+    std::cerr << "heatlink run: " << args.path << ": no scenario (*.yaml) there\n";
+    return 2;
+  }
+  std::vector<harness::Scenario> scenarios;
+  for (const std::string& file : files) {
+    auto loaded = harness::load_scenario(file);
+    if (const auto* e = std::get_if<harness::ScenarioError>(&loaded)) {
+      std::cerr << "heatlink run: " << e->to_string() << '\n';
+      return 2;
+    }
+    scenarios.push_back(std::get<harness::Scenario>(std::move(loaded)));
+  }
+  std::unique_ptr<std::ofstream> trace;
+  if (!args.trace.empty()) {
+    trace = std::make_unique<std::ofstream>(args.trace, std::ios::trunc);
+    if (!*trace) {
+      std::cerr << "heatlink run: cannot write " << args.trace << '\n';
+      return 2;
+    }
+  }
+  const std::string work =
+      args.work_dir.empty()
+          ? (fs::temp_directory_path() / ("heatlink-run-" + std::to_string(::getpid()))).string()
+          : args.work_dir;
+  std::vector<harness::RunReport> reports;
+  for (const harness::Scenario& scenario : scenarios) {
+    harness::RunOptions options;
+    options.seed = args.seed;
+    options.work_dir = (fs::path(work) / scenario.meta.id).string();
+    options.trace = trace.get();
+    options.binary = self_binary();
+    options.pace = args.pace;
+    if (args.verbose) options.log = [](const std::string& line) { std::cerr << line << '\n'; };
+    reports.push_back(args.live ? harness::run_live(scenario, options)
+                                : harness::run_deterministic(scenario, options));
+    harness::write_console(std::cout, reports.back());
+    std::cout.flush();
+  }
+  if (args.work_dir.empty()) fs::remove_all(work);
+  if (!args.junit.empty()) {
+    std::ofstream junit(args.junit, std::ios::trunc);
+    harness::write_junit(junit, reports, HEATLINK_VERSION);
+    if (!junit) {
+      std::cerr << "heatlink run: cannot write " << args.junit << '\n';
+      return 2;
+    }
+  }
+  const bool all = std::all_of(reports.begin(), reports.end(),
+                               [](const harness::RunReport& r) { return r.passed(); });
+  return all ? 0 : 1;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app, int& status) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* r = app.add_subcommand("run", "Run scenarios (docs/scenarios.md) and report");
+  r->add_option("scenario", args->path, "a scenario file, or a directory of them")->required();
+  r->add_option("--seed", args->seed, "override the scenarios' seed");
+  r->add_flag("--live", args->live,
+              "run `heatlink master` and `heatlink sim` as processes over real TCP");
+  r->add_option("--pace", args->pace,
+                "live runs: simulated seconds per second (default: the "
+                "scenario's)");
+  r->add_option("--junit", args->junit, "write a JUnit XML report here");
+  r->add_option("--trace", args->trace, "write the trace (JSON Lines) here");
+  r->add_option("--work-dir", args->work_dir,
+                "keep each run's database and logs here (default: a temporary directory)");
+  r->add_flag("--verbose,-v", args->verbose, "print the timeline and the master's log");
+  r->callback([args, &status] { status = run(*args); });
+}
+
+}  // namespace heatlink::cli

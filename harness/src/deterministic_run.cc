@@ -1,0 +1,235 @@
+// A deterministic run (DESIGN.md rule 2): the district and the master's core in this process,
+// on the district's virtual clock, a real SQLite file, the GPRS links ending in the
+// InProcessGateway. Time advances a second at a time: the timeline acts, the dispatcher
+// ticks, the simulation runs to the next second, the run observes.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "district_gateway.h"
+#include "heatlink/harness/in_process_gateway.h"
+#include "heatlink/harness/run.h"
+#include "heatlink/master/dispatcher.h"
+#include "heatlink/master/fault_monitor.h"
+#include "heatlink/master/reading_engine.h"
+#include "heatlink/sim/base_information.h"
+#include "heatlink/sim/district.h"
+#include "run_observer.h"
+#include "timeline.h"
+
+namespace heatlink::harness {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// The master's core: what dies with its process.
+struct MasterCore {
+  std::unique_ptr<master::Storage> storage;
+  std::unique_ptr<master::FaultMonitor> monitor;
+  std::unique_ptr<master::ReadingEngine> engine;
+  std::unique_ptr<master::Dispatcher> dispatcher;
+};
+
+// Lets the district be built before the gateway that needs its queue.
+struct ServerEndSlot final : sim::ServerEnd {
+  sim::ServerEnd* target = nullptr;
+  void accepted(std::uint64_t c, std::uint32_t ip, sim::GprsLink& link) override {
+    target->accepted(c, ip, link);
+  }
+  void received(std::uint64_t c, protocol::Bytes bytes) override { target->received(c, bytes); }
+  void closed(std::uint64_t c) override { target->closed(c); }
+};
+
+class Run final : public MasterControl {
+ public:
+  Run(const Scenario& scenario, const RunOptions& options, RunReport& report)
+      : scenario_(scenario), options_(options), report_(report) {}
+
+  void execute();
+
+  // MasterControl
+  std::variant<std::int64_t, std::string> manual_read(const master::ReadJob& job) override {
+    master::ReadJob j = job;
+    j.requested_at = now();
+    auto storage = master::open_storage(url_);
+    if (auto* e = std::get_if<master::StorageError>(&storage)) return e->message;
+    auto queued = std::get<0>(storage)->queue_read_job(j);
+    if (auto* e = std::get_if<master::StorageError>(&queued)) return e->message;
+    return std::get<std::int64_t>(queued);
+  }
+  void take_down(bool kill, Seconds down_for) override {
+    log(std::string(kill ? "master killed (-9)" : "master stopped") + ", back in " +
+        std::to_string(down_for) + " s");
+    ++generation_;  // callbacks of the old core are dropped from here on
+    core_.reset();
+    gateway_->close_all(kill ? "the master's process died" : "the master stopped");
+    back_at_ = t_ + std::max<Seconds>(down_for, 1);
+  }
+
+ private:
+  master::EpochSeconds now() const {
+    return observer_->record().epoch0 + district_->queue().now() / 1'000'000;
+  }
+  void log(const std::string& line) const {
+    if (options_.log) options_.log("[" + std::to_string(t_) + " s] " + line);
+  }
+  std::string start_master();
+  bool prepare();
+
+  const Scenario& scenario_;
+  const RunOptions& options_;
+  RunReport& report_;
+  std::string url_;
+  sim::Trace trace_;
+  ServerEndSlot slot_;
+  std::unique_ptr<sim::District> district_;
+  std::unique_ptr<InProcessGateway> gateway_;
+  std::unique_ptr<sim::ControlApi> control_;
+  std::unique_ptr<RunObserver> observer_;
+  std::unique_ptr<MasterCore> core_;
+  std::uint64_t generation_ = 0;
+  std::optional<Seconds> back_at_;
+  Seconds t_ = 0;
+};
+
+std::string Run::start_master() {
+  auto core = std::make_unique<MasterCore>();
+  auto opened = master::open_storage(url_);
+  if (auto* e = std::get_if<master::StorageError>(&opened)) return e->message;
+  core->storage = std::move(std::get<0>(opened));
+  core->monitor = std::make_unique<master::FaultMonitor>(*core->storage, scenario_.master.faults);
+  if (auto e = core->monitor->load()) return e->message;
+  const std::uint64_t generation = generation_;
+  core->engine = std::make_unique<master::ReadingEngine>(
+      *core->storage,
+      [this, generation](const std::string& dtu, auto procedure, master::ReadingEngine::Done done) {
+        gateway_->run(dtu, std::move(procedure),
+                      [this, generation, done = std::move(done)](const master::IoStatus& s) {
+                        if (generation == generation_) done(s);
+                      });
+      },
+      [this] { return now(); }, scenario_.master.reading, core->monitor.get());
+  core->dispatcher = std::make_unique<master::Dispatcher>(
+      *core->storage, *core->engine,
+      [this](const std::string& dtu) {
+        const auto state = gateway_->registry().state(dtu);
+        return state && state->online;
+      },
+      [this] { return now(); }, scenario_.master.dispatcher,
+      [this](const master::CycleStats& s) { observer_->on_cycle(s, t_); },
+      [this](const std::string& line) {
+        if (scenario_.master.log_level == master::LogLevel::debug) log(line);
+      });
+  core_ = std::move(core);
+  return {};
+}
+
+bool Run::prepare() {
+  fs::create_directories(options_.work_dir);
+  const fs::path db = fs::path(options_.work_dir) / "heatlink.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+  url_ = "sqlite:" + db.string();
+
+  district_ = std::make_unique<sim::District>(scenario_.topology, report_.seed, &trace_, &slot_);
+  observer_ = std::make_unique<RunObserver>(scenario_, *district_, trace_, options_.trace, url_);
+  gateway_ = std::make_unique<InProcessGateway>(
+      district_->queue(), gateway_config(scenario_.topology),
+      [this] { return std::chrono::system_clock::time_point(std::chrono::seconds(now())); },
+      [this](const std::string& line) {
+        if (scenario_.master.log_level == master::LogLevel::debug) log(line);
+      });
+  slot_.target = gateway_.get();
+  control_ = std::make_unique<sim::ControlApi>(*district_, nullptr);
+
+  {
+    auto opened = master::open_storage(url_);
+    if (auto* e = std::get_if<master::StorageError>(&opened)) {
+      report_.error = e->message;
+      return false;
+    }
+    auto& storage = *std::get<0>(opened);
+    const auto migrated = storage.migrate();
+    if (const auto* e = std::get_if<master::StorageError>(&migrated)) {
+      report_.error = e->message;
+      return false;
+    }
+    const fs::path base = fs::path(options_.work_dir) / "base.yaml";
+    std::ofstream(base) << sim::base_information_yaml(scenario_.topology, *district_);
+    auto imported = master::import_base_information(base.string(), storage);
+    if (auto* e = std::get_if<std::string>(&imported)) {
+      report_.error = "base information: " + *e;
+      return false;
+    }
+    if (auto e = observer_->index_meters(storage); !e.empty()) {
+      report_.error = e;
+      return false;
+    }
+  }
+  if (auto e = start_master(); !e.empty()) {
+    report_.error = e;
+    return false;
+  }
+  district_->power_on_dtus();
+  return true;
+}
+
+void Run::execute() {
+  if (!prepare()) return;
+  Timeline timeline(
+      scenario_, observer_->district_index(),
+      [this](const sim::ApiRequest& r) { return control_->handle(r); }, *this,
+      [this](Seconds t, const std::string& line) {
+        observer_->note(t, "timeline", line);
+        log(line);
+      });
+  observer_->set_timeline(&timeline);
+  const Seconds end = scenario_.meta.duration;
+  for (t_ = 0; t_ < end; ++t_) {
+    timeline.tick(t_);
+    if (back_at_ && t_ >= *back_at_) {
+      back_at_.reset();
+      log("master back");
+      if (auto e = start_master(); !e.empty()) {
+        report_.error = "restarting the master: " + e;
+        break;
+      }
+    }
+    if (core_) {
+      if (auto e = core_->dispatcher->tick()) log("dispatcher: " + e->message);
+    }
+    district_->queue().run_until((t_ + 1) * 1'000'000);
+    observer_->after_second(t_ + 1, gateway_->registry());
+  }
+  for (const std::string& e : timeline.errors()) {
+    report_.error += (report_.error.empty() ? "" : "; ") + e;
+  }
+  auto opened = master::open_storage(url_);
+  if (auto* e = std::get_if<master::StorageError>(&opened)) {
+    report_.error = e->message;
+    return;
+  }
+  observer_->evaluate_all(*std::get<0>(opened), timeline, report_);
+  report_.trace_hash = trace_.hash();
+  report_.trace_events = trace_.events();
+}
+
+}  // namespace
+
+RunReport run_deterministic(const Scenario& scenario, const RunOptions& options) {
+  RunReport report;
+  report.scenario = scenario.meta.id;
+  report.file = scenario.file;
+  report.seed = options.seed.value_or(scenario.meta.seed);
+  report.simulated_s = scenario.meta.duration;
+  const auto started = std::chrono::steady_clock::now();
+  {
+    Run run(scenario, options, report);
+    run.execute();
+  }
+  report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
+
+}  // namespace heatlink::harness

@@ -1,0 +1,275 @@
+#include "run_observer.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "heatlink/protocol/cjt188.h"
+#include "heatlink/protocol/mbus_frame.h"
+
+namespace heatlink::harness {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+double seconds_of(sim::Micros t) {
+  return static_cast<double>(t) / 1e6;
+}
+
+std::string decimal_id(std::uint32_t bcd) {
+  char text[16];
+  std::snprintf(text, sizeof text, "%08x", bcd);
+  return text;
+}
+
+double resolution_kwh(sim::EnergyUnit unit) {
+  switch (unit) {
+    case sim::EnergyUnit::kwh:
+      return 1.0;
+    case sim::EnergyUnit::mwh:
+      return 100.0;  // shown with two decimals of MWh at most on the vendors' layouts
+    case sim::EnergyUnit::gj:
+      return 27.8;  // 0.1 GJ
+  }
+  return 1.0;
+}
+
+// Checks whose result depends on the moment they are taken, not on the stored history.
+bool timed(CheckKind kind) {
+  return kind == CheckKind::valve_state || kind == CheckKind::open_faults;
+}
+
+}  // namespace
+
+RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim::Trace& trace,
+                         std::ostream* out, std::string url)
+    : scenario_(scenario), district_(district), out_(out), url_(std::move(url)) {
+  const sim::CivilTime& s = scenario.topology.start;
+  const std::int64_t local = sim::days_from_civil(s.year, s.month, s.day) * 86400 + s.hour * 3600 +
+                             s.minute * 60 + s.second;
+  record_.epoch0 = local - scenario.master.reading.meter_utc_offset_s;
+  record_.has_truth = true;
+  record_.valve_open = [this](std::size_t i) -> std::optional<bool> {
+    sim::SimulatedMeter& m = district_.meter(i);
+    if (m.kind() != sim::MeterKind::cjt188_heat) return std::nullopt;
+    return m.model_now().valve_open(district_.queue().now());
+  };
+  for (std::size_t i = 0; i < district.meter_count(); ++i) {
+    const sim::MeterIdentity& id = district.meter(i).identity();
+    by_bcd_id_[id.id] = i;
+    by_cjt188_address_[id.cjt188_address().to_string()] = i;
+  }
+  for (const Check& c : scenario.expectations.checks) {
+    if (c.kind == CheckKind::settlement_matches) sample_midnights_ = true;
+  }
+  for (const TimelineEntry& e : scenario.timeline) {
+    if (e.trigger.when == EventKind::fault_raised) watch_faults_ = true;
+  }
+  for (std::size_t i = 0; i < scenario.expectations.checks.size(); ++i) {
+    const Check& c = scenario.expectations.checks[i];
+    if (timed(c.kind) && c.to && *c.to < scenario.meta.duration) timed_.push_back(i);
+  }
+  trace.set_listener([this](sim::Micros when, std::string_view source, std::string_view kind,
+                            protocol::Bytes bytes) { on_trace(when, source, kind, bytes); });
+}
+
+std::string RunObserver::index_meters(master::Storage& storage) {
+  const auto concentrators = storage.concentrators();
+  if (const auto* e = std::get_if<master::StorageError>(&concentrators)) return e->message;
+  // The base information lists the meters in the district's order (sim/base_information.h).
+  for (const auto& c : std::get<std::vector<master::ConcentratorRecord>>(concentrators)) {
+    const auto meters = storage.meters_of(c.id);
+    if (const auto* e = std::get_if<master::StorageError>(&meters)) return e->message;
+    for (const auto& m : std::get<std::vector<master::MeterRecord>>(meters)) {
+      database_id_.push_back(m.id);
+      record_.concentrator_meters[c.name].push_back(m.id);
+    }
+  }
+  if (database_id_.size() != district_.meter_count()) {
+    return "the database holds " + std::to_string(database_id_.size()) + " meters, the district " +
+           std::to_string(district_.meter_count());
+  }
+  for (std::size_t i = 0; i < district_.meter_count(); ++i) {
+    const sim::SimulatedMeter& m = district_.meter(i);
+    record_.meters[decimal_id(m.identity().id)] =
+        MeterRef{database_id_[i], i, resolution_kwh(m.identity().energy_unit)};
+  }
+  return {};
+}
+
+DistrictIndex RunObserver::district_index() const {
+  DistrictIndex index;
+  for (std::size_t i = 0; i < district_.dtu_count(); ++i)
+    index.dtus[district_.dtu(i).config().profile.id] = i;
+  for (std::size_t i = 0; i < district_.concentrator_count(); ++i)
+    index.concentrators[district_.concentrator(i).config().name] = i;
+  for (const auto& [name, ref] : record_.meters) {
+    index.meters[name] = ref.index;
+    index.meter_ids[name] = ref.id;
+  }
+  return index;
+}
+
+void RunObserver::note(Seconds t, const std::string& kind, const std::string& text) {
+  if (out_ == nullptr) return;
+  *out_ << Json{{"t", static_cast<double>(t)},
+                {"source", "harness"},
+                {"kind", kind},
+                {"text", text}}
+               .dump()
+        << '\n';
+}
+
+void RunObserver::on_trace(sim::Micros when, std::string_view source, std::string_view kind,
+                           protocol::Bytes bytes) {
+  if (kind == "reply") sample_truth(when, bytes);
+  if (out_ == nullptr) return;
+  Json line{{"t", seconds_of(when)}, {"source", source}, {"kind", kind}};
+  if (!bytes.empty()) line["hex"] = protocol::to_hex(bytes);
+  *out_ << line.dump() << '\n';
+}
+
+void RunObserver::sample_truth(sim::Micros when, protocol::Bytes reply) {
+  std::optional<std::size_t> index;
+  if (const auto frame = protocol::mbus::decode_frame(reply); frame.ok()) {
+    const protocol::mbus::Frame& f = frame.value();
+    if (f.type == protocol::mbus::FrameType::long_frame && f.data.size() >= 4) {
+      const std::uint32_t id = f.data[0] | (f.data[1] << 8) | (f.data[2] << 16) |
+                               (static_cast<std::uint32_t>(f.data[3]) << 24);
+      if (const auto it = by_bcd_id_.find(id); it != by_bcd_id_.end()) index = it->second;
+    }
+  } else if (const auto cjt = protocol::cjt188::decode_frame(reply); cjt.ok()) {
+    const auto it = by_cjt188_address_.find(cjt.value().address.to_string());
+    if (it != by_cjt188_address_.end()) index = it->second;
+  }
+  if (!index || *index >= database_id_.size()) return;
+  const double energy = district_.meter(*index).model_now().state().energy_kwh;
+  record_.truth[database_id_[*index]].push_back(
+      TruthSample{record_.epoch0 + when / 1'000'000, energy});
+}
+
+void RunObserver::on_cycle(const master::CycleStats& s, Seconds t) {
+  CycleRecord c;
+  c.concentrator = s.concentrator;
+  c.slot = s.slot;
+  c.started_at = s.started_at;
+  c.finished_at = s.finished_at;
+  c.meters = s.meters;
+  c.skipped = s.skipped;
+  c.read = s.read;
+  c.failed = s.failed;
+  c.stored = s.stored;
+  c.failed_meters = s.failed_meters;
+  for (const auto& [channel, seg] : s.segments) c.channels[channel] = {seg.meters, seg.read};
+  record_.cycles.push_back(c);
+  note(t, "cycle",
+       s.concentrator + " slot " + std::to_string(s.slot - record_.epoch0) +
+           " s: " + std::to_string(s.read) + "/" + std::to_string(s.meters) + " read, " +
+           std::to_string(s.failed) + " failed" + (s.error.empty() ? "" : ", " + s.error));
+  if ((s.failed > 0 || !s.error.empty()) && timeline_ != nullptr)
+    timeline_->observe(EventKind::cycle_failed, s.concentrator, t);
+}
+
+void RunObserver::after_second(Seconds t, const master::DtuRegistry& registry) {
+  const master::EpochSeconds now = record_.epoch(t);
+  for (std::size_t i = 0; i < district_.dtu_count(); ++i) {
+    const std::string& id = district_.dtu(i).config().profile.id;
+    const auto state = registry.state(id);
+    const bool online = state && state->online;
+    const std::uint64_t registrations = state ? state->registrations : 0;
+    auto& [was_online, was_registrations] = dtus_[id];
+    for (std::uint64_t k = was_registrations; k < registrations; ++k) {
+      record_.transitions.push_back({now, id, true, k + 1, {}});
+      note(t, "dtu_online", id + " registered from " + state->remote);
+      if (timeline_ != nullptr) timeline_->observe(EventKind::dtu_online, id, t);
+    }
+    if (was_online && !online) {
+      record_.transitions.push_back({now, id, false, registrations, state->last_drop});
+      note(t, "dtu_offline", id + ": " + state->last_drop);
+      if (timeline_ != nullptr) timeline_->observe(EventKind::dtu_offline, id, t);
+    }
+    was_online = online;
+    was_registrations = registrations;
+  }
+  const bool midnight = (now + scenario_.master.reading.meter_utc_offset_s) % 86400 == 0;
+  if (sample_midnights_ && midnight) {
+    auto& at = record_.registers_at[now];
+    for (std::size_t i = 0; i < district_.meter_count() && i < database_id_.size(); ++i)
+      at[database_id_[i]] = district_.meter(i).model_now().state().energy_kwh;
+  }
+  const bool want_faults = watch_faults_ && t % 60 == 0;
+  bool want_checks = false;
+  for (const std::size_t i : timed_) want_checks |= *scenario_.expectations.checks[i].to == t;
+  if (!want_faults && !want_checks) return;
+  auto opened = master::open_storage(url_);
+  if (std::holds_alternative<master::StorageError>(opened)) return;
+  auto& storage = *std::get<0>(opened);
+  if (want_faults) {
+    if (const auto open = storage.open_faults();
+        !std::holds_alternative<master::StorageError>(open)) {
+      for (const auto& f : std::get<std::vector<master::FaultRecord>>(open)) {
+        if (!faults_seen_.insert(f.id).second) continue;
+        if (timeline_ != nullptr) timeline_->observe(EventKind::fault_raised, f.code, t);
+      }
+    }
+  }
+  for (const std::size_t i : timed_) {
+    const Check& c = scenario_.expectations.checks[i];
+    if (*c.to == t) timed_results_[i] = evaluate(c, c.from, t, record_, storage);
+  }
+}
+
+void RunObserver::write_result(const CheckResult& r) {
+  if (out_ == nullptr) return;
+  *out_ << Json{{"t", static_cast<double>(r.window_to)},
+                {"source", "harness"},
+                {"kind", "check"},
+                {"name", r.name},
+                {"check", r.check},
+                {"phase", r.phase},
+                {"passed", r.passed},
+                {"text", r.message}}
+               .dump()
+        << '\n';
+}
+
+void RunObserver::evaluate_all(master::Storage& storage, const Timeline& timeline,
+                               RunReport& report) {
+  record_.jobs = timeline.jobs();
+  const Seconds end = scenario_.meta.duration;
+  const auto add = [&](CheckResult r, const std::string& phase) {
+    r.phase = phase;
+    write_result(r);
+    report.results.push_back(std::move(r));
+  };
+  for (const Check& c : scenario_.expectations.steady_state) {
+    const auto first = timeline.first_fault();
+    if (!first) {
+      add(evaluate(c, 0, end, record_, storage), "steady state (no fault)");
+      continue;
+    }
+    if (*first > 0) {
+      add(evaluate(c, 0, *first - 1, record_, storage), "steady state before the first fault");
+    } else {
+      CheckResult skipped;
+      skipped.name = c.name;
+      skipped.check = check_name(c.kind);
+      skipped.line = c.line;
+      skipped.passed = false;
+      skipped.message = "the first fault begins at 0 s: no steady state to check before it";
+      add(skipped, "steady state before the first fault");
+    }
+    add(evaluate(c, timeline.heal_at(), end, record_, storage),
+        "steady state after the final heal");
+  }
+  for (std::size_t i = 0; i < scenario_.expectations.checks.size(); ++i) {
+    const Check& c = scenario_.expectations.checks[i];
+    if (const auto it = timed_results_.find(i); it != timed_results_.end()) {
+      add(it->second, "");
+      continue;
+    }
+    add(evaluate(c, c.from, c.to.value_or(end), record_, storage), "");
+  }
+}
+
+}  // namespace heatlink::harness

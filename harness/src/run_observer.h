@@ -1,0 +1,63 @@
+// Watches a deterministic run: writes the trace as JSON Lines, samples each meter's registers
+// when it answers (the ground truth), follows the DTUs' sessions in the gateway's registry and
+// the master's cycles, tells the timeline of events, and evaluates the expectations.
+#pragma once
+
+#include <map>
+#include <ostream>
+#include <set>
+#include <string>
+
+#include "heatlink/harness/run.h"
+#include "heatlink/master/dtu_registry.h"
+#include "heatlink/master/reading_engine.h"
+#include "heatlink/sim/district.h"
+#include "run_record.h"
+#include "timeline.h"
+
+namespace heatlink::harness {
+
+class RunObserver {
+ public:
+  // `trace` (the district's) and `out` (may be null) must outlive the observer.
+  RunObserver(const Scenario& scenario, sim::District& district, sim::Trace& trace,
+              std::ostream* out, std::string url);
+
+  // Matches the district's meters with the master's database; empty, or what is wrong.
+  std::string index_meters(master::Storage& storage);
+  DistrictIndex district_index() const;
+  void set_timeline(Timeline* timeline) { timeline_ = timeline; }
+
+  // A harness event in the trace.
+  void note(Seconds t, const std::string& kind, const std::string& text);
+  void on_cycle(const master::CycleStats& stats, Seconds t);
+  // The run reached second `t`.
+  void after_second(Seconds t, const master::DtuRegistry& registry);
+  void evaluate_all(master::Storage& storage, const Timeline& timeline, RunReport& report);
+
+  const RunRecord& record() const noexcept { return record_; }
+
+ private:
+  void on_trace(sim::Micros when, std::string_view source, std::string_view kind,
+                protocol::Bytes bytes);
+  void sample_truth(sim::Micros when, protocol::Bytes reply);
+  void write_result(const CheckResult& r);
+
+  const Scenario& scenario_;
+  sim::District& district_;
+  std::ostream* out_;
+  std::string url_;
+  RunRecord record_;
+  Timeline* timeline_ = nullptr;
+  std::map<std::uint32_t, std::size_t> by_bcd_id_;              // M-Bus ID (BCD) -> meter index
+  std::map<std::string, std::size_t> by_cjt188_address_;        // 14 digits -> meter index
+  std::vector<std::int64_t> database_id_;                       // meter index -> database id
+  std::map<std::string, std::pair<bool, std::uint64_t>> dtus_;  // online, registrations
+  bool sample_midnights_ = false;
+  bool watch_faults_ = false;
+  std::set<std::int64_t> faults_seen_;
+  std::vector<std::size_t> timed_;                    // checks evaluated when their window ends
+  std::map<std::size_t, CheckResult> timed_results_;  // by check index
+};
+
+}  // namespace heatlink::harness

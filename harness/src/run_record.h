@@ -1,0 +1,67 @@
+// What a run observed, for the checks: the master's cycles, the DTUs' sessions as the gateway
+// saw them, the read jobs the timeline queued, and (deterministic runs) the meters' registers
+// at the moment each answered. The readings and fault events themselves are read back from
+// the master's database.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "heatlink/harness/run.h"
+#include "heatlink/master/storage.h"
+
+namespace heatlink::harness {
+
+struct CycleRecord {
+  std::string concentrator;
+  master::EpochSeconds slot = 0, started_at = 0, finished_at = 0;
+  std::size_t meters = 0, skipped = 0, read = 0, failed = 0, stored = 0;
+  std::vector<std::int64_t> failed_meters;
+  std::map<std::uint8_t, std::pair<std::size_t, std::size_t>> channels;  // channel: meters, read
+};
+
+struct DtuTransition {
+  master::EpochSeconds at = 0;
+  std::string dtu;
+  bool online = false;
+  std::uint64_t registrations = 0;  // the gateway's count after the transition
+  std::string reason;               // why it went offline
+};
+
+struct TruthSample {
+  master::EpochSeconds at = 0;  // when the meter answered
+  double energy_kwh = 0;
+};
+
+struct MeterRef {
+  std::int64_t id = 0;        // in the master's database
+  std::size_t index = 0;      // in the simulated district
+  double resolution_kwh = 1;  // of the energy register as the meter shows it
+};
+
+struct RunRecord {
+  master::EpochSeconds epoch0 = 0;  // the scenario's time 0
+  std::vector<CycleRecord> cycles;
+  std::vector<DtuTransition> transitions;
+  std::map<std::string, std::int64_t> jobs;  // timeline action name -> read job id
+  std::map<std::string, MeterRef> meters;    // topology ID ("10000001") -> the meter
+  std::map<std::string, std::vector<std::int64_t>> concentrator_meters;  // name -> database ids
+  bool has_truth = false;
+  std::map<std::int64_t, std::vector<TruthSample>> truth;  // by database meter id
+  // The simulated valve of a meter now (null when the meter has none).
+  std::function<std::optional<bool>(std::size_t index)> valve_open;
+  // The meters' energy registers at a time the run passed (settlements): by database id.
+  std::map<master::EpochSeconds, std::map<std::int64_t, double>> registers_at;
+
+  master::EpochSeconds epoch(Seconds t) const { return epoch0 + t; }
+};
+
+// Evaluates `check` over [from, to] (scenario seconds). Storage errors fail the check.
+CheckResult evaluate(const Check& check, Seconds from, Seconds to, const RunRecord& record,
+                     master::Storage& storage);
+
+}  // namespace heatlink::harness

@@ -1,0 +1,461 @@
+// Reading a scenario from YAML (yaml-cpp). Exceptions stay in this file: parse_scenario()
+// returns a Scenario or a ScenarioError. The topology and the master's settings are read by
+// their own loaders (sim, master), so a scenario accepts exactly what their files accept.
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "heatlink/harness/scenario.h"
+
+namespace heatlink::harness {
+
+std::string ScenarioError::to_string() const {
+  if (file.empty()) return message;  // a message that names its place itself
+  std::ostringstream out;
+  out << file;
+  if (line > 0) out << ':' << line << ':' << column;
+  out << ": ";
+  if (!key.empty()) out << "key '" << key << "': ";
+  out << message;
+  return out.str();
+}
+
+std::optional<Seconds> parse_duration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  Seconds total = 0;
+  while (!text.empty()) {
+    Seconds n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || n < 0) return std::nullopt;
+    text.remove_prefix(static_cast<std::size_t>(end - text.data()));
+    Seconds unit = 1;
+    if (!text.empty()) {
+      switch (text.front()) {
+        case 's':
+          unit = 1;
+          break;
+        case 'm':
+          unit = 60;
+          break;
+        case 'h':
+          unit = 3600;
+          break;
+        case 'd':
+          unit = 86400;
+          break;
+        default:
+          return std::nullopt;
+      }
+      text.remove_prefix(1);
+    } else if (total != 0) {
+      return std::nullopt;  // "1h30": the 30 of what?
+    }
+    total += n * unit;
+  }
+  return total;
+}
+
+namespace {
+
+constexpr std::array<std::string_view, 10> kActions = {
+    "link_fault", "meter_fault",    "short_circuit", "set_value", "manual_read",
+    "valve",      "restart_master", "kill_master",   "dtu_power", "heal_all"};
+constexpr std::array<std::string_view, 15> kChecks = {
+    "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
+    "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
+    "dtu_sessions",      "dtu_offline",        "failed_reads",     "manual_read_latency",
+    "valve_state",       "settlement_matches", "open_faults"};
+constexpr std::array<std::string_view, 4> kEvents = {"dtu_offline", "dtu_online", "fault_raised",
+                                                     "cycle_failed"};
+
+struct Failure {
+  ScenarioError error;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, std::string_view key, std::string message) const {
+    const YAML::Mark mark = node.Mark();
+    throw Failure{ScenarioError{file_, mark.line >= 0 ? mark.line + 1 : 0,
+                                mark.column >= 0 ? mark.column + 1 : 0, std::string(key),
+                                std::move(message)}};
+  }
+
+  void check_keys(const YAML::Node& map, std::string_view where,
+                  std::initializer_list<std::string_view> allowed) const {
+    if (!map.IsMap()) fail(map, where, "expected a mapping of keys");
+    for (const auto& entry : map) {
+      const std::string key = entry.first.as<std::string>();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      fail(entry.first, key,
+           "unknown key in " + std::string(where) +
+               sim::did_you_mean(key, {allowed.begin(), allowed.size()}));
+    }
+  }
+
+  template <class T>
+  T value(const YAML::Node& node, std::string_view key, const char* expected) const {
+    try {
+      return node.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(node, key, std::string("expected ") + expected);
+    }
+  }
+
+  std::string text(const YAML::Node& map, const char* key) const {
+    const YAML::Node n = map[key];
+    return n ? value<std::string>(n, key, "text") : std::string();
+  }
+
+  Seconds duration(const YAML::Node& node, std::string_view key) const {
+    const auto text = value<std::string>(node, key, "a duration");
+    const auto d = parse_duration(text);
+    if (!d)
+      fail(node, key, "expected a duration like 90, 90s, 15m, 1h30m or 2d, found '" + text + "'");
+    return *d;
+  }
+
+  std::optional<Seconds> optional_duration(const YAML::Node& map, const char* key) const {
+    const YAML::Node n = map[key];
+    if (!n) return std::nullopt;
+    return duration(n, key);
+  }
+
+  double number(const YAML::Node& map, const char* key, double fallback, double lo,
+                double hi) const {
+    const YAML::Node n = map[key];
+    if (!n) return fallback;
+    const double v = value<double>(n, key, "a number");
+    if (v < lo || v > hi) {
+      char range[96];
+      std::snprintf(range, sizeof range, "%g is out of range [%g, %g]", v, lo, hi);
+      fail(n, key, range);
+    }
+    return v;
+  }
+
+  template <std::size_t N>
+  std::size_t choice(const YAML::Node& node, std::string_view key,
+                     const std::array<std::string_view, N>& choices) const {
+    const auto name = value<std::string>(node, key, "a name");
+    for (std::size_t i = 0; i < N; ++i) {
+      if (choices[i] == name) return i;
+    }
+    std::string all;
+    for (const auto c : choices) all += (all.empty() ? "" : ", ") + std::string(c);
+    fail(node, key,
+         "unknown '" + name + "'" + sim::did_you_mean(name, choices) + "; one of " + all);
+  }
+
+  Meta meta(const YAML::Node& m) const {
+    check_keys(m, "meta", {"id", "title", "tags", "seed", "pace", "duration", "heal_at"});
+    Meta out;
+    out.id = text(m, "id");
+    if (out.id.empty()) fail(m, "id", "a scenario needs an id");
+    out.title = text(m, "title");
+    if (const YAML::Node t = m["tags"])
+      out.tags = value<std::vector<std::string>>(t, "tags", "a list");
+    if (const YAML::Node s = m["seed"])
+      out.seed = value<std::uint64_t>(s, "seed", "a non-negative integer");
+    if (const YAML::Node p = m["pace"]) {
+      const auto pace = value<std::string>(p, "pace", "realtime or xN");
+      if (pace == "realtime") {
+        out.pace = 1;
+      } else if (pace.size() < 2 || pace[0] != 'x' ||
+                 std::sscanf(pace.c_str() + 1, "%lf", &out.pace) != 1 || out.pace <= 0) {
+        fail(p, "pace",
+             "expected realtime or xN (N simulated seconds per second), found '" + pace + "'");
+      }
+    }
+    if (const YAML::Node d = m["duration"]) out.duration = duration(d, "duration");
+    if (out.duration <= 0) fail(m, "duration", "a scenario lasts at least a second");
+    out.heal_at = optional_duration(m, "heal_at");
+    return out;
+  }
+
+  sim::LinkFault link_fault(const YAML::Node& f) const {
+    check_keys(f, "fault",
+               {"kind", "direction", "delay_ms", "jitter_ms", "period_s", "probability", "amount"});
+    sim::LinkFault out;
+    const YAML::Node k = f["kind"];
+    if (!k) fail(f, "kind", "a link fault needs a kind");
+    const auto name = value<std::string>(k, "kind", "a fault kind");
+    const auto kind = sim::parse_fault_kind(name);
+    if (!kind) {
+      std::vector<std::string> names;
+      for (int i = 0; i <= static_cast<int>(sim::FaultKind::duplicate_registration); ++i)
+        names.emplace_back(sim::fault_kind_name(static_cast<sim::FaultKind>(i)));
+      const std::vector<std::string_view> views(names.begin(), names.end());
+      fail(k, "kind", "unknown link fault '" + name + "'" + sim::did_you_mean(name, views));
+    }
+    out.kind = *kind;
+    if (const YAML::Node d = f["direction"]) {
+      const auto dir = value<std::string>(d, "direction", "up, down or both");
+      if (dir == "up") {
+        out.direction = sim::Direction::up;
+      } else if (dir == "down") {
+        out.direction = sim::Direction::down;
+      } else if (dir != "both") {
+        fail(d, "direction", "expected up, down or both");
+      }
+    }
+    out.delay = static_cast<sim::Micros>(number(f, "delay_ms", 0, 0, 86'400'000) * 1000);
+    out.jitter = static_cast<sim::Micros>(number(f, "jitter_ms", 0, 0, 86'400'000) * 1000);
+    out.period = static_cast<sim::Micros>(number(f, "period_s", 0, 0, 86'400) * 1'000'000);
+    out.probability = number(f, "probability", 1.0, 0, 1);
+    out.amount = static_cast<std::uint64_t>(number(f, "amount", 0, 0, 1e12));
+    return out;
+  }
+
+  TimelineEntry entry(const YAML::Node& e) const {
+    check_keys(e, "timeline",
+               {"at",         "every", "until",    "when",          "do",
+                "name",       "dtu",   "meter",    "concentrator",  "community",
+                "channel",    "fault", "physical", "leak_m3_per_h", "clock_drift_ppm",
+                "energy_kwh", "open",  "power",    "for",           "down_for"});
+    TimelineEntry out;
+    out.line = e.Mark().line + 1;
+    Trigger& t = out.trigger;
+    t.at = optional_duration(e, "at");
+    t.every = optional_duration(e, "every");
+    t.until = optional_duration(e, "until");
+    if (t.every && *t.every <= 0) fail(e["every"], "every", "at least 1 s");
+    if (const YAML::Node w = e["when"]) {
+      if (w.IsScalar()) {
+        t.when = static_cast<EventKind>(choice(w, "when", kEvents));
+      } else {
+        check_keys(w, "when", {"event", "dtu", "code"});
+        if (!w["event"]) fail(w, "event", "a `when` names an event");
+        t.when = static_cast<EventKind>(choice(w["event"], "event", kEvents));
+        t.when_target = w["dtu"] ? text(w, "dtu") : text(w, "code");
+      }
+    }
+    if (!t.at && !t.every && !t.when) fail(e, "at", "give `at`, `every` or `when`");
+    if (t.when && (t.every)) fail(e, "when", "`when` and `every` do not combine");
+    const YAML::Node d = e["do"];
+    if (!d) fail(e, "do", "a timeline entry needs an action (`do`)");
+    Action& a = out.action;
+    a.kind = static_cast<ActionKind>(choice(d, "do", kActions));
+    a.name = text(e, "name");
+    a.dtu = text(e, "dtu");
+    a.meter = text(e, "meter");
+    a.concentrator = text(e, "concentrator");
+    a.community = text(e, "community");
+    a.channel = static_cast<unsigned>(number(e, "channel", 1, 1, 8));
+    a.lasting = optional_duration(e, "for");
+    if (const auto down = optional_duration(e, "down_for")) a.down_for = *down;
+    if (const YAML::Node p = e["physical"]) {
+      if (!p.IsSequence()) fail(p, "physical", "expected a list of fault names");
+      std::vector<std::string_view> known;
+      for (const auto& [name, bit] : sim::kPhysicalFaultNames) known.push_back(name);
+      for (const YAML::Node& f : p) {
+        const auto name = value<std::string>(f, "physical", "a fault name");
+        if (std::find(known.begin(), known.end(), name) == known.end())
+          fail(f, "physical",
+               "unknown meter fault '" + name + "'" + sim::did_you_mean(name, known));
+        a.physical.push_back(name);
+      }
+    }
+    a.leak_m3_per_h = number(e, "leak_m3_per_h", 0, 0, 100);
+    a.clock_drift_ppm = number(e, "clock_drift_ppm", 0, -100000, 100000);
+    if (e["energy_kwh"]) a.energy_kwh = number(e, "energy_kwh", 0, 0, 1e9);
+    if (const YAML::Node o = e["open"]) a.open = value<bool>(o, "open", "true or false");
+    if (const YAML::Node p = e["power"]) {
+      a.power = value<std::string>(p, "power", "cycle, off, on or reboot");
+      if (a.power != "cycle" && a.power != "off" && a.power != "on" && a.power != "reboot")
+        fail(p, "power", "expected cycle, off, on or reboot");
+    }
+    const auto need = [&](const std::string& v, const char* key) {
+      if (v.empty()) fail(e, key, std::string(action_name(a.kind)) + " needs `" + key + "`");
+    };
+    switch (a.kind) {
+      case ActionKind::link_fault:
+        need(a.dtu, "dtu");
+        if (!e["fault"]) fail(e, "fault", "link_fault needs `fault` (kind and parameters)");
+        a.fault = link_fault(e["fault"]);
+        break;
+      case ActionKind::meter_fault:
+      case ActionKind::set_value:
+      case ActionKind::valve:
+        need(a.meter, "meter");
+        if (a.kind == ActionKind::valve && !a.open)
+          fail(e, "open", "valve needs `open: true|false`");
+        break;
+      case ActionKind::short_circuit:
+        need(a.concentrator, "concentrator");
+        break;
+      case ActionKind::manual_read:
+        if (a.meter.empty() && a.concentrator.empty() && a.community.empty())
+          fail(e, "meter", "manual_read needs `meter`, `concentrator` or `community`");
+        break;
+      case ActionKind::dtu_power:
+        need(a.dtu, "dtu");
+        break;
+      case ActionKind::restart_master:
+      case ActionKind::kill_master:
+      case ActionKind::heal_all:
+        break;
+    }
+    return out;
+  }
+
+  Check check(const YAML::Node& c) const {
+    check_keys(c, "expectations",
+               {"name", "check", "from", "to", "at", "min", "max", "equals", "code", "meter",
+                "concentrator", "channel", "dtu", "action", "open", "tolerance_kwh"});
+    Check out;
+    out.line = c.Mark().line + 1;
+    if (!c["check"]) fail(c, "check", "an expectation names a `check`");
+    out.kind = static_cast<CheckKind>(choice(c["check"], "check", kChecks));
+    out.name = c["name"] ? text(c, "name") : std::string(check_name(out.kind));
+    if (const auto from = optional_duration(c, "from")) out.from = *from;
+    out.to = optional_duration(c, "to");
+    if (const auto at = optional_duration(c, "at")) out.to = *at;
+    if (out.to && *out.to < out.from)
+      fail(c["to"] ? c["to"] : c["at"], "to", "the window ends before it begins");
+    if (c["min"]) out.min = number(c, "min", 0, -1e15, 1e15);
+    if (c["max"]) out.max = number(c, "max", 0, -1e15, 1e15);
+    if (c["equals"]) out.min = out.max = number(c, "equals", 0, -1e15, 1e15);
+    out.code = text(c, "code");
+    out.meter = text(c, "meter");
+    out.concentrator = text(c, "concentrator");
+    out.dtu = text(c, "dtu");
+    out.action = text(c, "action");
+    if (c["channel"]) out.channel = static_cast<unsigned>(number(c, "channel", 1, 1, 8));
+    if (const YAML::Node o = c["open"]) out.open = value<bool>(o, "open", "true or false");
+    out.tolerance_kwh = number(c, "tolerance_kwh", 0, 0, 1e9);
+    const auto need = [&](const std::string& v, const char* key) {
+      if (v.empty()) fail(c, key, std::string(check_name(out.kind)) + " needs `" + key + "`");
+    };
+    switch (out.kind) {
+      case CheckKind::fault_raised:
+      case CheckKind::fault_not_raised:
+      case CheckKind::fault_cleared:
+        need(out.code, "code");
+        break;
+      case CheckKind::dtu_sessions:
+      case CheckKind::dtu_offline:
+        need(out.dtu, "dtu");
+        break;
+      case CheckKind::manual_read_latency:
+        need(out.action, "action");
+        if (!out.max) fail(c, "max", "manual_read_latency needs `max` (seconds)");
+        break;
+      case CheckKind::valve_state:
+        need(out.meter, "meter");
+        if (!out.open) fail(c, "open", "valve_state needs `open: true|false`");
+        break;
+      default:
+        break;
+    }
+    return out;
+  }
+
+  std::vector<Check> checks(const YAML::Node& list, const char* key) const {
+    if (!list.IsSequence()) fail(list, key, "expected a list of checks");
+    std::vector<Check> out;
+    for (const YAML::Node& c : list) out.push_back(check(c));
+    return out;
+  }
+
+ private:
+  std::string file_;
+};
+
+std::string read_file(const std::string& path, bool& ok) {
+  std::ifstream in(path);
+  ok = static_cast<bool>(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+const char* action_name(ActionKind kind) noexcept {
+  return kActions[static_cast<std::size_t>(kind)].data();
+}
+
+const char* check_name(CheckKind kind) noexcept {
+  return kChecks[static_cast<std::size_t>(kind)].data();
+}
+
+std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std::string file) {
+  Reader r{file};
+  Scenario s;
+  s.file = file;
+  try {
+    const YAML::Node root = YAML::Load(std::string(text));
+    if (!root.IsMap())
+      r.fail(root, "", "a scenario is a mapping with meta, topology, timeline and expectations");
+    r.check_keys(root, "the top level",
+                 {"meta", "topology", "master", "weather", "timeline", "expectations"});
+    if (!root["meta"]) r.fail(root, "meta", "a scenario needs `meta` (at least an id)");
+    s.meta = r.meta(root["meta"]);
+
+    const YAML::Node t = root["topology"];
+    if (!t) r.fail(root, "topology", "a scenario needs a topology (a file or the topology itself)");
+    std::variant<sim::Topology, sim::TopologyError> topology;
+    if (t.IsScalar()) {
+      std::filesystem::path path = r.value<std::string>(t, "topology", "a file");
+      if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
+      topology = sim::load_topology(path.string());
+    } else {
+      topology = sim::parse_topology(text, file, "topology");
+    }
+    if (const auto* e = std::get_if<sim::TopologyError>(&topology)) {
+      return ScenarioError{e->file, e->line, e->column, e->key, e->message};
+    }
+    s.topology = std::get<sim::Topology>(std::move(topology));
+    if (const YAML::Node w = root["weather"]) {
+      r.check_keys(w, "weather", {"annual_mean", "annual_amplitude", "daily_amplitude"});
+      s.topology.weather.annual_mean =
+          r.number(w, "annual_mean", s.topology.weather.annual_mean, -50, 50);
+      s.topology.weather.annual_amplitude =
+          r.number(w, "annual_amplitude", s.topology.weather.annual_amplitude, 0, 50);
+      s.topology.weather.daily_amplitude =
+          r.number(w, "daily_amplitude", s.topology.weather.daily_amplitude, 0, 30);
+    }
+
+    auto master = master::parse_master_settings(std::string(text), file, "master");
+    if (const auto* e = std::get_if<std::string>(&master)) return ScenarioError{"", 0, 0, "", *e};
+    s.master = std::get<master::MasterConfig>(std::move(master));
+    if (!root["master"] || !root["master"]["name"]) s.master.dispatcher.master = "harness";
+
+    if (const YAML::Node tl = root["timeline"]) {
+      if (!tl.IsSequence()) r.fail(tl, "timeline", "expected a list of entries");
+      for (const YAML::Node& e : tl) s.timeline.push_back(r.entry(e));
+    }
+    if (const YAML::Node x = root["expectations"]) {
+      r.check_keys(x, "expectations", {"steady_state", "checks"});
+      if (x["steady_state"])
+        s.expectations.steady_state = r.checks(x["steady_state"], "steady_state");
+      if (x["checks"]) s.expectations.checks = r.checks(x["checks"], "checks");
+    }
+    if (s.expectations.checks.empty() && s.expectations.steady_state.empty())
+      r.fail(root, "expectations",
+             "a scenario asserts something: add `expectations: {checks: [...]}`");
+  } catch (const Failure& f) {
+    return f.error;
+  } catch (const YAML::Exception& e) {
+    return ScenarioError{file, e.mark.line + 1, e.mark.column + 1, "", e.msg};
+  }
+  return s;
+}
+
+std::variant<Scenario, ScenarioError> load_scenario(const std::string& path) {
+  bool ok = false;
+  const std::string text = read_file(path, ok);
+  if (!ok) return ScenarioError{path, 0, 0, "", "cannot read the file"};
+  return parse_scenario(text, path);
+}
+
+}  // namespace heatlink::harness

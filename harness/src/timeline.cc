@@ -1,0 +1,254 @@
+#include "timeline.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace heatlink::harness {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+bool is_fault(const Action& a) {
+  switch (a.kind) {
+    case ActionKind::link_fault:
+    case ActionKind::meter_fault:
+    case ActionKind::short_circuit:
+    case ActionKind::kill_master:
+    case ActionKind::restart_master:
+      return true;
+    case ActionKind::dtu_power:
+      return a.power != "on";
+    default:
+      return false;
+  }
+}
+
+Json link_fault_json(const sim::LinkFault& f) {
+  return Json{{"kind", sim::fault_kind_name(f.kind)},
+              {"direction", f.direction == sim::Direction::up     ? "up"
+                            : f.direction == sim::Direction::down ? "down"
+                                                                  : "both"},
+              {"delay_ms", f.delay / 1000},
+              {"jitter_ms", f.jitter / 1000},
+              {"period_s", f.period / 1'000'000},
+              {"probability", f.probability},
+              {"amount", f.amount}};
+}
+
+}  // namespace
+
+Timeline::Timeline(const Scenario& scenario, DistrictIndex index, SimCall sim,
+                   MasterControl& master, Log log)
+    : scenario_(scenario),
+      index_(std::move(index)),
+      sim_(std::move(sim)),
+      master_(master),
+      log_(std::move(log)) {
+  const Seconds duration = scenario.meta.duration;
+  std::optional<Seconds> last_end;
+  bool open_ended = false;
+  for (const TimelineEntry& e : scenario.timeline) {
+    if (!is_fault(e.action)) continue;
+    const Seconds at = e.trigger.at.value_or(0);
+    if (!first_fault_ || at < *first_fault_) first_fault_ = at;
+    const Seconds lasting = e.action.kind == ActionKind::kill_master ||
+                                    e.action.kind == ActionKind::restart_master ||
+                                    e.action.kind == ActionKind::dtu_power
+                                ? e.action.down_for
+                                : e.action.lasting.value_or(0);
+    const Seconds until = e.trigger.every ? e.trigger.until.value_or(duration) : at;
+    if (!e.action.lasting && e.action.kind != ActionKind::kill_master &&
+        e.action.kind != ActionKind::restart_master && e.action.kind != ActionKind::dtu_power)
+      open_ended = true;
+    last_end = std::max(last_end.value_or(0), until + lasting);
+  }
+  heal_at_ = scenario.meta.heal_at.value_or(
+      open_ended ? std::max(last_end.value_or(0), duration * 2 / 3) : last_end.value_or(0));
+  heal_at_ = std::min(heal_at_, duration);
+}
+
+void Timeline::tick(Seconds t) {
+  for (auto it = later_.begin(); it != later_.end() && it->first <= t;) {
+    auto action = std::move(it->second);
+    it = later_.erase(it);
+    action();
+  }
+  for (const TimelineEntry& e : scenario_.timeline) {
+    const Trigger& g = e.trigger;
+    if (g.when) continue;
+    const Seconds start = g.at.value_or(0);
+    if (g.every) {
+      if (t >= start && t <= g.until.value_or(scenario_.meta.duration) &&
+          (t - start) % *g.every == 0)
+        act(e, t);
+    } else if (t == start) {
+      act(e, t);
+    }
+  }
+  for (auto it = pending_when_.begin(); it != pending_when_.end();) {
+    const TimelineEntry& e = scenario_.timeline[it->first];
+    if (t >= e.trigger.at.value_or(0)) {
+      act(e, t);
+      it = pending_when_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!healed_ && t >= heal_at_ && (first_fault_ || scenario_.meta.heal_at)) heal(t);
+}
+
+void Timeline::observe(EventKind kind, const std::string& target, Seconds t) {
+  for (std::size_t i = 0; i < scenario_.timeline.size(); ++i) {
+    const Trigger& g = scenario_.timeline[i].trigger;
+    if (!g.when || *g.when != kind) continue;
+    if (!g.when_target.empty() && g.when_target != target) continue;
+    if (g.until && t > *g.until) continue;
+    pending_when_.emplace_back(i, t);
+  }
+}
+
+sim::ApiResponse Timeline::call(const std::string& method, const std::string& target,
+                                const std::string& body, Seconds t, int line) {
+  sim::ApiResponse response = sim_({method, target, body});
+  if (response.status >= 300) {
+    errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": at " + std::to_string(t) +
+                      " s: " + method + " " + target + " answered " +
+                      std::to_string(response.status) + " " + response.body);
+  }
+  return response;
+}
+
+std::optional<std::size_t> Timeline::find(const std::map<std::string, std::size_t>& in,
+                                          const std::string& key, const char* what, Seconds t,
+                                          int line) {
+  const auto it = in.find(key);
+  if (it != in.end()) return it->second;
+  errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": at " + std::to_string(t) +
+                    " s: no " + what + " '" + key + "' in the district");
+  return std::nullopt;
+}
+
+void Timeline::act(const TimelineEntry& e, Seconds t) {
+  const Action& a = e.action;
+  const int line = e.line;
+  log_(t,
+       std::string(action_name(a.kind)) + (a.dtu.empty() ? "" : " dtu " + a.dtu) +
+           (a.meter.empty() ? "" : " meter " + a.meter) +
+           (a.concentrator.empty() ? "" : " concentrator " + a.concentrator) +
+           (a.kind == ActionKind::link_fault ? std::string(" ") + sim::fault_kind_name(a.fault.kind)
+                                             : std::string()));
+  const auto stop_after = [&](std::function<void()> stop) {
+    if (a.lasting) later_.emplace(t + *a.lasting, std::move(stop));
+  };
+  switch (a.kind) {
+    case ActionKind::link_fault: {
+      const auto i = find(index_.dtus, a.dtu, "DTU", t, line);
+      if (!i) return;
+      const std::string base = "/api/v1/dtus/" + std::to_string(*i) + "/faults";
+      const auto r = call("POST", base, link_fault_json(a.fault).dump(), t, line);
+      if (r.status != 201) return;
+      const auto id = Json::parse(r.body).value("id", std::uint64_t{0});
+      stop_after([this, base, id, t, line] {
+        // Healed already: the fault is gone, and a 404 is no error.
+        if (!healed_) call("DELETE", base + "/" + std::to_string(id), "", t, line);
+      });
+      return;
+    }
+    case ActionKind::meter_fault: {
+      const auto i = find(index_.meters, a.meter, "meter", t, line);
+      if (!i) return;
+      const std::string target = "/api/v1/meters/" + std::to_string(*i) + "/faults";
+      call("PUT", target,
+           Json{{"physical", a.physical},
+                {"leak_m3_per_h", a.leak_m3_per_h},
+                {"clock_drift_ppm", a.clock_drift_ppm}}
+               .dump(),
+           t, line);
+      stop_after([this, target, t, line] { call("PUT", target, "{}", t, line); });
+      return;
+    }
+    case ActionKind::short_circuit: {
+      const auto i = find(index_.concentrators, a.concentrator, "concentrator", t, line);
+      if (!i) return;
+      const std::string target = "/api/v1/concentrators/" + std::to_string(*i) + "/channels/" +
+                                 std::to_string(a.channel - 1) + "/short_circuit";
+      call("PUT", target, R"({"shorted": true})", t, line);
+      stop_after(
+          [this, target, t, line] { call("PUT", target, R"({"shorted": false})", t, line); });
+      return;
+    }
+    case ActionKind::set_value: {
+      const auto i = find(index_.meters, a.meter, "meter", t, line);
+      if (!i) return;
+      Json body = Json::object();
+      if (a.energy_kwh) body["energy_kwh"] = *a.energy_kwh;
+      if (a.open) body["valve_open"] = *a.open;
+      call("PUT", "/api/v1/meters/" + std::to_string(*i) + "/values", body.dump(), t, line);
+      return;
+    }
+    case ActionKind::dtu_power: {
+      const auto i = find(index_.dtus, a.dtu, "DTU", t, line);
+      if (!i) return;
+      const std::string base = "/api/v1/dtus/" + std::to_string(*i) + "/";
+      if (a.power == "reboot" || a.power == "on") {
+        call("POST", base + (a.power == "on" ? "power-on" : "reboot"), "", t, line);
+        return;
+      }
+      call("POST", base + "power-off", "", t, line);
+      if (a.power == "cycle") {
+        later_.emplace(t + a.down_for,
+                       [this, base, t, line] { call("POST", base + "power-on", "", t, line); });
+      }
+      return;
+    }
+    case ActionKind::manual_read: {
+      master::ReadJob job;
+      if (!a.meter.empty()) {
+        const auto it = index_.meter_ids.find(a.meter);
+        if (it == index_.meter_ids.end()) {
+          find(index_.meters, a.meter, "meter", t, line);
+          return;
+        }
+        job.kind = "meter";
+        job.target = std::to_string(it->second);
+      } else if (!a.concentrator.empty()) {
+        job.kind = "concentrator";
+        job.target = a.concentrator;
+      } else {
+        job.kind = "community";
+        job.target = a.community;
+      }
+      const auto queued = master_.manual_read(job);
+      if (const auto* e2 = std::get_if<std::string>(&queued)) {
+        errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": " + *e2);
+        return;
+      }
+      jobs_[a.name.empty() ? "line " + std::to_string(line) : a.name] =
+          std::get<std::int64_t>(queued);
+      return;
+    }
+    case ActionKind::valve:
+      errors_.push_back(scenario_.file + ":" + std::to_string(line) +
+                        ": valve commands through the master are not built yet");
+      return;
+    case ActionKind::kill_master:
+    case ActionKind::restart_master:
+      master_.take_down(a.kind == ActionKind::kill_master, a.down_for);
+      return;
+    case ActionKind::heal_all:
+      heal(t);
+      return;
+  }
+}
+
+void Timeline::heal(Seconds t) {
+  healed_ = true;
+  log_(t, "final heal");
+  call("POST", "/api/v1/heal", "", t, 0);
+  for (const auto& [id, i] : index_.dtus) {
+    call("POST", "/api/v1/dtus/" + std::to_string(i) + "/power-on", "", t, 0);
+  }
+}
+
+}  // namespace heatlink::harness

@@ -1,0 +1,82 @@
+// The timeline of a run: which entries are due at a simulated second, the stops of faults
+// that last `for` a while, the final heal, and the events `when` entries wait for. It acts
+// on the simulator through its control API (the same JSON calls in-process and over HTTP)
+// and on the master through a MasterControl, so deterministic and live runs share it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "heatlink/harness/scenario.h"
+#include "heatlink/master/storage.h"
+#include "heatlink/sim/control_api.h"
+
+namespace heatlink::harness {
+
+// A call on the simulator's control API (docs/sim-api.md).
+using SimCall = std::function<sim::ApiResponse(const sim::ApiRequest& request)>;
+
+// What the timeline asks of the master.
+class MasterControl {
+ public:
+  virtual ~MasterControl() = default;
+  // Queues a read job; returns its id or the error.
+  virtual std::variant<std::int64_t, std::string> manual_read(const master::ReadJob& job) = 0;
+  // Takes the master down (kill -9 or a stop) and brings it back after `down_for`.
+  virtual void take_down(bool kill, Seconds down_for) = 0;
+};
+
+// The names the timeline refers to, resolved against the district.
+struct DistrictIndex {
+  std::map<std::string, std::size_t> dtus;           // DTU ID -> index
+  std::map<std::string, std::size_t> concentrators;  // name -> index
+  std::map<std::string, std::size_t> meters;         // topology ID -> index
+  std::map<std::string, std::int64_t> meter_ids;     // topology ID -> database id
+};
+
+class Timeline {
+ public:
+  using Log = std::function<void(Seconds t, const std::string& line)>;
+  Timeline(const Scenario& scenario, DistrictIndex index, SimCall sim, MasterControl& master,
+           Log log);
+
+  // When the first fault begins and when the final heal happens (for the steady state).
+  std::optional<Seconds> first_fault() const noexcept { return first_fault_; }
+  Seconds heal_at() const noexcept { return heal_at_; }
+
+  // Runs what is due at second `t` (call once per second, in order).
+  void tick(Seconds t);
+  // An event the run observed (a `when` entry may be waiting for it).
+  void observe(EventKind kind, const std::string& target, Seconds t);
+  // Read jobs queued, by the entry's name.
+  const std::map<std::string, std::int64_t>& jobs() const noexcept { return jobs_; }
+  // Problems met while acting (an unknown meter, a refused call): the run reports them.
+  const std::vector<std::string>& errors() const noexcept { return errors_; }
+
+ private:
+  void act(const TimelineEntry& entry, Seconds t);
+  void heal(Seconds t);
+  sim::ApiResponse call(const std::string& method, const std::string& target,
+                        const std::string& body, Seconds t, int line);
+  std::optional<std::size_t> find(const std::map<std::string, std::size_t>& in,
+                                  const std::string& key, const char* what, Seconds t, int line);
+
+  const Scenario& scenario_;
+  DistrictIndex index_;
+  SimCall sim_;
+  MasterControl& master_;
+  Log log_;
+  std::optional<Seconds> first_fault_;
+  Seconds heal_at_ = 0;
+  bool healed_ = false;
+  std::multimap<Seconds, std::function<void()>> later_;        // stops and power-ons
+  std::vector<std::pair<std::size_t, Seconds>> pending_when_;  // entry, event time
+  std::map<std::string, std::int64_t> jobs_;
+  std::vector<std::string> errors_;
+};
+
+}  // namespace heatlink::harness
