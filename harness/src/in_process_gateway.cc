@@ -103,11 +103,10 @@ void InProcessGateway::accepted(std::uint64_t connection, std::uint32_t remote_i
     link.server_close(connection);
     return;
   }
-  const std::string remote = std::to_string(remote_ip >> 24) + "." +
-                             std::to_string((remote_ip >> 16) & 0xFF) + "." +
-                             std::to_string((remote_ip >> 8) & 0xFF) + "." +
-                             std::to_string(remote_ip & 0xFF) + ":" +
-                             std::to_string(32768 + connection % 28000);  // an ephemeral port
+  const std::string remote =
+      std::to_string(remote_ip >> 24) + "." + std::to_string((remote_ip >> 16) & 0xFF) + "." +
+      std::to_string((remote_ip >> 8) & 0xFF) + "." + std::to_string(remote_ip & 0xFF) + ":" +
+      std::to_string(32768 + connection % 28000);  // an ephemeral port
   std::erase_if(connections_, [](const auto& entry) { return entry.second->closed(); });
   links_[connection] = &link;
   auto c = std::make_shared<Connection>(*this, connection, remote, link);

@@ -337,9 +337,8 @@ class Reader {
     };
     switch (out.kind) {
       case CheckKind::fault_raised:
-      case CheckKind::fault_not_raised:
       case CheckKind::fault_cleared:
-        need(out.code, "code");
+        need(out.code, "code");  // fault_not_raised without one: no fault at all
         break;
       case CheckKind::dtu_sessions:
       case CheckKind::dtu_offline:
