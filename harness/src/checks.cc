@@ -105,7 +105,7 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
       // the meters still missing, so a slot's meters are the first cycle's, read by any.
       std::map<std::pair<std::string, EpochSeconds>, std::pair<std::size_t, std::size_t>> slots;
       for (const CycleRecord& cycle : record.cycles) {
-        if (!w.contains(cycle.slot) || !cycle_in_scope(c, cycle)) continue;
+        if (cycle.job != 0 || !w.contains(cycle.slot) || !cycle_in_scope(c, cycle)) continue;
         std::size_t wanted = cycle.meters + cycle.skipped, read = cycle.read;
         if (c.channel) {
           const auto ch = cycle.channels.find(static_cast<std::uint8_t>(*c.channel - 1));
@@ -365,6 +365,22 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
       r.passed = *open == *c.open;
       r.message = std::string("the simulated valve of meter ") + c.meter + " is " +
                   (*open ? "open" : "closed") + ", expected " + (*c.open ? "open" : "closed");
+      if (c.action.empty()) return r;
+      // The master's side: the command's job confirmed the valve's arrival.
+      const auto it = record.jobs.find(c.action);
+      if (it == record.jobs.end()) {
+        r.passed = false;
+        r.message += "; no valve command named '" + c.action + "' ran";
+        return r;
+      }
+      const auto job = storage.read_job(it->second);
+      if (failed(r, job)) return r;
+      const auto& j = std::get<std::optional<master::ReadJob>>(job);
+      const bool confirmed = j && j->status == "done";
+      r.passed = r.passed && confirmed;
+      r.message += std::string("; the master ") +
+                   (confirmed ? "confirmed it"
+                              : "did not confirm it: " + (j ? j->detail : std::string("no job")));
       return r;
     }
 

@@ -134,8 +134,8 @@ void RunObserver::sample_truth(sim::Micros when, protocol::Bytes reply) {
   if (const auto frame = protocol::mbus::decode_frame(reply); frame.ok()) {
     const protocol::mbus::Frame& f = frame.value();
     if (f.type == protocol::mbus::FrameType::long_frame && f.data.size() >= 4) {
-      const std::uint32_t id = f.data[0] | (f.data[1] << 8) | (f.data[2] << 16) |
-                               (static_cast<std::uint32_t>(f.data[3]) << 24);
+      std::uint32_t id = 0;  // the RSP_UD header's ID, little-endian BCD
+      for (int k = 3; k >= 0; --k) id = (id << 8) | f.data[static_cast<std::size_t>(k)];
       if (const auto it = by_bcd_id_.find(id); it != by_bcd_id_.end()) index = it->second;
     }
   } else if (const auto cjt = protocol::cjt188::decode_frame(reply); cjt.ok()) {
@@ -151,6 +151,7 @@ void RunObserver::sample_truth(sim::Micros when, protocol::Bytes reply) {
 void RunObserver::on_cycle(const master::CycleStats& s, Seconds t) {
   CycleRecord c;
   c.concentrator = s.concentrator;
+  c.job = s.job;
   c.slot = s.slot;
   c.started_at = s.started_at;
   c.finished_at = s.finished_at;
@@ -213,6 +214,7 @@ void RunObserver::after_second(Seconds t, const master::DtuRegistry& registry) {
       }
     }
   }
+  if (timeline_ != nullptr) record_.jobs = timeline_->jobs();
   for (const std::size_t i : timed_) {
     const Check& c = scenario_.expectations.checks[i];
     if (*c.to == t) timed_results_[i] = evaluate(c, c.from, t, record_, storage);

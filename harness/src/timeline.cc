@@ -202,9 +202,18 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
       }
       return;
     }
-    case ActionKind::manual_read: {
+    case ActionKind::manual_read:
+    case ActionKind::valve: {
       master::ReadJob job;
-      if (!a.meter.empty()) {
+      if (a.kind == ActionKind::valve) {
+        const auto it = index_.meter_ids.find(a.meter);
+        if (it == index_.meter_ids.end()) {
+          find(index_.meters, a.meter, "meter", t, line);
+          return;
+        }
+        job.kind = *a.open ? "valve_open" : "valve_close";
+        job.target = std::to_string(it->second);
+      } else if (!a.meter.empty()) {
         const auto it = index_.meter_ids.find(a.meter);
         if (it == index_.meter_ids.end()) {
           find(index_.meters, a.meter, "meter", t, line);
@@ -228,10 +237,6 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
           std::get<std::int64_t>(queued);
       return;
     }
-    case ActionKind::valve:
-      errors_.push_back(scenario_.file + ":" + std::to_string(line) +
-                        ": valve commands through the master are not built yet");
-      return;
     case ActionKind::kill_master:
     case ActionKind::restart_master:
       master_.take_down(a.kind == ActionKind::kill_master, a.down_for);

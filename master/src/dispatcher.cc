@@ -25,8 +25,10 @@ Json to_json(const CycleStats& s) {
          {"stored", s.stored},
          {"retried", s.retried},
          {"clock_set", s.clock_set},
+         {"valves_set", s.valves_set},
          {"success_rate", s.success_rate()}};
   if (s.settlement) j["settlement"] = true;
+  if (s.job != 0) j["job"] = s.job;
   Json segments = Json::object();
   for (const auto& [channel, seg] : s.segments) {
     segments[std::to_string(channel)] = {
@@ -154,7 +156,9 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
   std::vector<ConcentratorRecord> targets;
   std::vector<std::int64_t> only;
   std::string unknown;
-  if (job.kind == "meter") {
+  std::optional<bool> valve;
+  if (job.kind == "valve_open" || job.kind == "valve_close") valve = job.kind == "valve_open";
+  if (job.kind == "meter" || valve) {
     std::int64_t id = 0;
     try {
       id = std::stoll(job.target);
@@ -180,7 +184,8 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
     }
     if (targets.empty()) unknown = "no " + job.kind + " '" + job.target + "'";
   } else {
-    unknown = "unknown kind '" + job.kind + "' (meter, concentrator or community)";
+    unknown = "unknown kind '" + job.kind +
+              "' (meter, concentrator, community, valve_open or valve_close)";
   }
   bool reachable = false;
   for (const ConcentratorRecord& c : targets) reachable = reachable || online_(c.dtu_id);
@@ -210,6 +215,7 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
     work.request.concentrator = c;
     work.request.slot = now;
     work.request.only_meters = only;
+    work.request.valve = valve;
     pending_[c.id].push_front(std::move(work));  // ahead of the schedule
     ++progress.remaining;
   }
@@ -252,7 +258,9 @@ void Dispatcher::start_pending() {
 
 void Dispatcher::finished(const Work& work, const CycleStats& stats) {
   ++cycles_done_;
-  report_(stats);
+  CycleStats reported = stats;
+  reported.job = work.job;
+  report_(reported);
   const EpochSeconds now = now_();
   if (!work.scheduled) return job_part_done(work.job, stats.concentrator, &stats);
   const CycleClaim claim{stats.concentrator_id, stats.slot, stats.settlement, options_.master};
@@ -288,7 +296,9 @@ void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator
     p.total.stored += stats->stored;
     p.total.failed_meters.insert(p.total.failed_meters.end(), stats->failed_meters.begin(),
                                  stats->failed_meters.end());
+    p.total.valves_set += stats->valves_set;
     if (!stats->error.empty()) p.errors.push_back(concentrator + ": " + stats->error);
+    if (!stats->valve_error.empty()) p.errors.push_back(concentrator + ": " + stats->valve_error);
   }
   if (--p.remaining > 0) return;
   const EpochSeconds now = now_();

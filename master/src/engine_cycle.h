@@ -1,6 +1,8 @@
 // A cycle of the reading engine, shared by its transparent and collecting halves.
 #pragma once
 
+#include <set>
+
 #include "heatlink/master/reading_engine.h"
 
 namespace heatlink::master {
@@ -10,7 +12,8 @@ struct ReadingEngine::Cycle {
   std::vector<MeterRecord> meters;
   std::size_t index = 0;
   unsigned pass = 0;
-  std::vector<MeterRecord> failed;  // in this pass
+  std::vector<MeterRecord> failed;    // in this pass
+  std::set<std::int64_t> valve_sent;  // meters whose valve command has run
   CycleStats stats;
   std::function<void(const CycleStats&)> done;
   const ConcentratorRecord& concentrator() const { return request.concentrator; }

@@ -121,6 +121,9 @@ void ReadingEngine::next(const std::shared_ptr<Cycle>& cycle) {
     cycle->failed.push_back(meter);
     return next(cycle);
   }
+  if (cycle->request.valve && cycle->valve_sent.insert(meter.id).second) {
+    return command_valve(cycle, meter);
+  }
   ExtractOptions extract;
   extract.meter_id = meter.id;
   extract.keep_raw = options_.keep_raw;
@@ -167,6 +170,32 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
   if (!cycle->stats.error.empty()) return finish(cycle);  // the database failed
   if (drifted) return sync_clock(cycle, meter);
   next(cycle);
+}
+
+// The valve first; the meter's reading after it shows where the valve is.
+void ReadingEngine::command_valve(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter) {
+  const auto target = target_of(meter);
+  const auto* cjt = std::get_if<cjt188::MeterId>(&target);
+  if (cjt == nullptr) {
+    cycle->stats.valve_error =
+        "meter " + std::to_string(meter.id) + " has no valve the master can drive";
+    --cycle->index;  // read it all the same
+    return next(cycle);
+  }
+  cjt188::ValveOptions options;
+  options.retries = options_.retries;
+  auto command = std::make_shared<cjt188::ValveCommand>(*cjt, *cycle->request.valve, options);
+  run_(cycle->concentrator().dtu_id, command, [this, cycle, command, meter](const IoStatus& io) {
+    if (!io.ok()) return line_failed(cycle, io, true);
+    if (command->verdict() == protocol::link::Verdict::ok) {
+      ++cycle->stats.valves_set;
+    } else {
+      cycle->stats.valve_error =
+          "valve of meter " + std::to_string(meter.id) + ": " + command->problem();
+    }
+    --cycle->index;  // now read it
+    next(cycle);
+  });
 }
 
 void ReadingEngine::sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -38,6 +39,9 @@ struct CycleRequest {
   bool skip_already_read = false;         // skip meters with a reading received since `slot` (a
                                           // resumed cycle after a restart or a lost line)
   std::vector<std::int64_t> only_meters;  // empty: every meter of the concentrator
+  // A valve command: each CJ/T 188 meter of `only_meters` is sent open (true) or closed
+  // (false), the valve's arrival confirmed from the meter's status, then the meter is read.
+  std::optional<bool> valve;
 };
 
 // One M-Bus segment (an HM-660 channel) in a cycle.
@@ -52,15 +56,18 @@ struct CycleStats {
   std::string concentrator;
   EpochSeconds slot = 0;
   bool settlement = false;
+  std::int64_t job = 0;  // the read job it serves (0: a scheduled cycle)
   EpochSeconds started_at = 0;
   EpochSeconds finished_at = 0;
-  std::size_t meters = 0;     // to read in this cycle
-  std::size_t skipped = 0;    // already read in the slot: not read again
-  std::size_t read = 0;       // answered and stored (or already stored: a re-read)
-  std::size_t failed = 0;     // no answer, garbled, refused, or an answer without registers
-  std::size_t stored = 0;     // readings committed (new, or stored before: a re-read)
-  std::size_t retried = 0;    // failed meters tried again at the end of the cycle
-  std::size_t clock_set = 0;  // meter clocks set because they drifted
+  std::size_t meters = 0;      // to read in this cycle
+  std::size_t skipped = 0;     // already read in the slot: not read again
+  std::size_t read = 0;        // answered and stored (or already stored: a re-read)
+  std::size_t failed = 0;      // no answer, garbled, refused, or an answer without registers
+  std::size_t stored = 0;      // readings committed (new, or stored before: a re-read)
+  std::size_t retried = 0;     // failed meters tried again at the end of the cycle
+  std::size_t clock_set = 0;   // meter clocks set because they drifted
+  std::size_t valves_set = 0;  // valve commands the meters confirmed
+  std::string valve_error;     // a valve command refused or not confirmed
   std::vector<std::int64_t> failed_meters;
   std::map<std::uint8_t, SegmentStats> segments;  // by channel
   std::string error;  // the line or the storage failed: the cycle stopped early
@@ -106,6 +113,7 @@ class ReadingEngine {
   void record(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
               std::variant<Reading, std::string> reading);
   void sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
+  void command_valve(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
   // Concentrator mode: the archive, then the buffered readings, matched to the meters.
   void collect(const std::shared_ptr<Cycle>& cycle);
   void collected(const std::shared_ptr<Cycle>& cycle,

@@ -107,7 +107,9 @@ struct CycleClaim {
 // A manual read asked for ahead of the schedule (by the API, the CLI or a script).
 struct ReadJob {
   std::int64_t id = 0;
-  std::string kind;  // "meter" (target: its id), "concentrator" or "community" (its name)
+  // "meter" (target: its id), "concentrator" or "community" (its name), "valve_open" or
+  // "valve_close" (a CJ/T 188 meter's id: the valve driven and confirmed, then the meter read)
+  std::string kind;
   std::string target;
   EpochSeconds requested_at = 0;
   std::optional<EpochSeconds> started_at;
