@@ -355,6 +355,16 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
       return r;
     }
 
+    case CheckKind::scan_found: {
+      const auto it = record.scans.find(c.action);
+      if (it == record.scans.end()) {
+        r.message = "no secondary scan named '" + c.action + "' finished";
+        return r;
+      }
+      return bounded(r, c, static_cast<double>(it->second.size()), 1.0, std::nullopt,
+                     "meters the scan '" + c.action + "' found");
+    }
+
     case CheckKind::valve_state: {
       const auto& ref = meters.front().second;
       const auto open = record.valve_open ? record.valve_open(ref.index) : std::nullopt;

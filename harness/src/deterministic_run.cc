@@ -13,6 +13,7 @@
 #include "heatlink/master/dispatcher.h"
 #include "heatlink/master/fault_monitor.h"
 #include "heatlink/master/reading_engine.h"
+#include "heatlink/protocol/mbus_procedures.h"
 #include "heatlink/sim/base_information.h"
 #include "heatlink/sim/district.h"
 #include "run_observer.h"
@@ -58,6 +59,15 @@ class Run final : public MasterControl {
     auto queued = std::get<0>(storage)->queue_read_job(j);
     if (auto* e = std::get_if<master::StorageError>(&queued)) return e->message;
     return std::get<std::int64_t>(queued);
+  }
+  void secondary_scan(const std::string& dtu, ScanDone done) override {
+    auto scan = std::make_shared<protocol::mbus::SecondaryScan>();
+    gateway_->run(dtu, scan, [scan, done = std::move(done)](const master::IoStatus& io) {
+      if (!io.ok()) return done(io.error);
+      std::vector<std::string> found;
+      for (const auto& hit : scan->hits()) found.push_back(hit.secondary.to_string());
+      done(std::move(found));
+    });
   }
   void take_down(bool kill, Seconds down_for) override {
     log(std::string(kill ? "master killed (-9)" : "master stopped") + ", back in " +

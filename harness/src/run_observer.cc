@@ -103,6 +103,11 @@ DistrictIndex RunObserver::district_index() const {
     index.dtus[district_.dtu(i).config().profile.id] = i;
   for (std::size_t i = 0; i < district_.concentrator_count(); ++i)
     index.concentrators[district_.concentrator(i).config().name] = i;
+  for (const auto& station : scenario_.topology.stations) {
+    for (const auto& c : station.concentrators) {
+      if (c.dtu) index.concentrator_dtus[c.config.name] = c.dtu->config.profile.id;
+    }
+  }
   for (const auto& [name, ref] : record_.meters) {
     index.meters[name] = ref.index;
     index.meter_ids[name] = ref.id;
@@ -238,6 +243,7 @@ void RunObserver::write_result(const CheckResult& r) {
 void RunObserver::evaluate_all(master::Storage& storage, const Timeline& timeline,
                                RunReport& report) {
   record_.jobs = timeline.jobs();
+  record_.scans = timeline.scans();
   const Seconds end = scenario_.meta.duration;
   const auto add = [&](CheckResult r, const std::string& phase) {
     r.phase = phase;

@@ -48,8 +48,9 @@ struct RunRecord {
   master::EpochSeconds epoch0 = 0;  // the scenario's time 0
   std::vector<CycleRecord> cycles;
   std::vector<DtuTransition> transitions;
-  std::map<std::string, std::int64_t> jobs;  // timeline action name -> read job id
-  std::map<std::string, MeterRef> meters;    // topology ID ("10000001") -> the meter
+  std::map<std::string, std::int64_t> jobs;               // timeline action name -> read job id
+  std::map<std::string, std::vector<std::string>> scans;  // action name -> addresses found
+  std::map<std::string, MeterRef> meters;                 // topology ID ("10000001") -> the meter
   std::map<std::string, std::vector<std::int64_t>> concentrator_meters;  // name -> database ids
   bool has_truth = false;
   std::map<std::int64_t, std::vector<TruthSample>> truth;  // by database meter id

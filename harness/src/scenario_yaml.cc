@@ -63,14 +63,14 @@ std::optional<Seconds> parse_duration(std::string_view text) {
 
 namespace {
 
-constexpr std::array<std::string_view, 10> kActions = {
-    "link_fault", "meter_fault",    "short_circuit", "set_value", "manual_read",
-    "valve",      "restart_master", "kill_master",   "dtu_power", "heal_all"};
-constexpr std::array<std::string_view, 15> kChecks = {
+constexpr std::array<std::string_view, 11> kActions = {
+    "link_fault",     "meter_fault", "short_circuit", "set_value", "manual_read",   "valve",
+    "restart_master", "kill_master", "dtu_power",     "heal_all",  "secondary_scan"};
+constexpr std::array<std::string_view, 16> kChecks = {
     "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
     "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
     "dtu_sessions",      "dtu_offline",        "failed_reads",     "manual_read_latency",
-    "valve_state",       "settlement_matches", "open_faults"};
+    "valve_state",       "settlement_matches", "open_faults",      "scan_found"};
 constexpr std::array<std::string_view, 4> kEvents = {"dtu_offline", "dtu_online", "fault_raised",
                                                      "cycle_failed"};
 
@@ -217,10 +217,10 @@ class Reader {
 
   TimelineEntry entry(const YAML::Node& e) const {
     check_keys(e, "timeline",
-               {"at",         "every", "until",    "when",          "do",
-                "name",       "dtu",   "meter",    "concentrator",  "community",
-                "channel",    "fault", "physical", "leak_m3_per_h", "clock_drift_ppm",
-                "energy_kwh", "open",  "power",    "for",           "down_for"});
+               {"at",       "every",         "until",           "when",       "do",      "name",
+                "dtu",      "meter",         "concentrator",    "community",  "channel", "fault",
+                "physical", "leak_m3_per_h", "clock_drift_ppm", "energy_kwh", "open",    "primary",
+                "power",    "for",           "down_for"});
     TimelineEntry out;
     out.line = e.Mark().line + 1;
     Trigger& t = out.trigger;
@@ -268,6 +268,7 @@ class Reader {
     a.clock_drift_ppm = number(e, "clock_drift_ppm", 0, -100000, 100000);
     if (e["energy_kwh"]) a.energy_kwh = number(e, "energy_kwh", 0, 0, 1e9);
     if (const YAML::Node o = e["open"]) a.open = value<bool>(o, "open", "true or false");
+    if (e["primary"]) a.primary = static_cast<unsigned>(number(e, "primary", 0, 0, 250));
     if (const YAML::Node p = e["power"]) {
       a.power = value<std::string>(p, "power", "cycle, off, on or reboot");
       if (a.power != "cycle" && a.power != "off" && a.power != "on" && a.power != "reboot")
@@ -290,6 +291,7 @@ class Reader {
           fail(e, "open", "valve needs `open: true|false`");
         break;
       case ActionKind::short_circuit:
+      case ActionKind::secondary_scan:
         need(a.concentrator, "concentrator");
         break;
       case ActionKind::manual_read:
@@ -343,6 +345,9 @@ class Reader {
       case CheckKind::dtu_sessions:
       case CheckKind::dtu_offline:
         need(out.dtu, "dtu");
+        break;
+      case CheckKind::scan_found:
+        need(out.action, "action");
         break;
       case CheckKind::manual_read_latency:
         need(out.action, "action");

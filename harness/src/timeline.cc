@@ -184,6 +184,7 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
       Json body = Json::object();
       if (a.energy_kwh) body["energy_kwh"] = *a.energy_kwh;
       if (a.open) body["valve_open"] = *a.open;
+      if (a.primary) body["primary_address"] = *a.primary;
       call("PUT", "/api/v1/meters/" + std::to_string(*i) + "/values", body.dump(), t, line);
       return;
     }
@@ -244,6 +245,23 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
     case ActionKind::heal_all:
       heal(t);
       return;
+    case ActionKind::secondary_scan: {
+      const auto dtu = index_.concentrator_dtus.find(a.concentrator);
+      if (dtu == index_.concentrator_dtus.end()) {
+        errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": no concentrator '" +
+                          a.concentrator + "' with a DTU in the district");
+        return;
+      }
+      const std::string name = a.name.empty() ? "line " + std::to_string(line) : a.name;
+      master_.secondary_scan(dtu->second, [this, name, line](auto result) {
+        if (auto* e2 = std::get_if<std::string>(&result)) {
+          errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": scan: " + *e2);
+          return;
+        }
+        scans_[name] = std::get<std::vector<std::string>>(std::move(result));
+      });
+      return;
+    }
   }
 }
 

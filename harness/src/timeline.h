@@ -28,14 +28,19 @@ class MasterControl {
   virtual std::variant<std::int64_t, std::string> manual_read(const master::ReadJob& job) = 0;
   // Takes the master down (kill -9 or a stop) and brings it back after `down_for`.
   virtual void take_down(bool kill, Seconds down_for) = 0;
+  // Runs a wildcard secondary scan over the line behind `dtu`; `done` gets the secondary
+  // addresses found, or why the scan could not run.
+  using ScanDone = std::function<void(std::variant<std::vector<std::string>, std::string>)>;
+  virtual void secondary_scan(const std::string& dtu, ScanDone done) = 0;
 };
 
 // The names the timeline refers to, resolved against the district.
 struct DistrictIndex {
-  std::map<std::string, std::size_t> dtus;           // DTU ID -> index
-  std::map<std::string, std::size_t> concentrators;  // name -> index
-  std::map<std::string, std::size_t> meters;         // topology ID -> index
-  std::map<std::string, std::int64_t> meter_ids;     // topology ID -> database id
+  std::map<std::string, std::size_t> dtus;               // DTU ID -> index
+  std::map<std::string, std::size_t> concentrators;      // name -> index
+  std::map<std::string, std::size_t> meters;             // topology ID -> index
+  std::map<std::string, std::int64_t> meter_ids;         // topology ID -> database id
+  std::map<std::string, std::string> concentrator_dtus;  // name -> its DTU's ID
 };
 
 class Timeline {
@@ -54,6 +59,8 @@ class Timeline {
   void observe(EventKind kind, const std::string& target, Seconds t);
   // Read jobs queued, by the entry's name.
   const std::map<std::string, std::int64_t>& jobs() const noexcept { return jobs_; }
+  // Secondary scans finished, by the entry's name: the addresses found.
+  const std::map<std::string, std::vector<std::string>>& scans() const noexcept { return scans_; }
   // Problems met while acting (an unknown meter, a refused call): the run reports them.
   const std::vector<std::string>& errors() const noexcept { return errors_; }
 
@@ -76,6 +83,7 @@ class Timeline {
   std::multimap<Seconds, std::function<void()>> later_;        // stops and power-ons
   std::vector<std::pair<std::size_t, Seconds>> pending_when_;  // entry, event time
   std::map<std::string, std::int64_t> jobs_;
+  std::map<std::string, std::vector<std::string>> scans_;
   std::vector<std::string> errors_;
 };
 

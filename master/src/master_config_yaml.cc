@@ -123,13 +123,23 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
         value<EpochSeconds>(path, r, "clock_sync_threshold_s", e.clock_sync_threshold_s, "seconds");
   }
   if (const YAML::Node f = root["faults"]) {
-    check_keys(path, f, {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s"}, "faults");
+    check_keys(path, f,
+               {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s", "flowing_m3h",
+                "min_delta_t_k", "max_flow_m3h", "max_power_kw", "flat_after_s", "flat_min_kwh"},
+               "faults");
     FaultMonitorOptions& o = c.faults;
+    RuleLimits& l = o.limits;
     o.no_data_after_s =
         value<EpochSeconds>(path, f, "no_data_after_s", o.no_data_after_s, "seconds");
     o.bus_failure_rate = value<double>(path, f, "bus_failure_rate", o.bus_failure_rate, "0-1");
-    o.limits.max_clock_drift_s =
-        value<EpochSeconds>(path, f, "max_clock_drift_s", o.limits.max_clock_drift_s, "seconds");
+    l.max_clock_drift_s =
+        value<EpochSeconds>(path, f, "max_clock_drift_s", l.max_clock_drift_s, "seconds");
+    l.flowing_m3h = value<double>(path, f, "flowing_m3h", l.flowing_m3h, "m3/h");
+    l.min_delta_t_k = value<double>(path, f, "min_delta_t_k", l.min_delta_t_k, "K");
+    l.max_flow_m3h = value<double>(path, f, "max_flow_m3h", l.max_flow_m3h, "m3/h");
+    l.max_power_kw = value<double>(path, f, "max_power_kw", l.max_power_kw, "kW");
+    l.flat_after_s = value<EpochSeconds>(path, f, "flat_after_s", l.flat_after_s, "seconds");
+    l.flat_min_kwh = value<double>(path, f, "flat_min_kwh", l.flat_min_kwh, "kWh");
   }
   if (const YAML::Node k = root["claims"]) {
     check_keys(path, k, {"lease_s", "resume_after_s", "job_timeout_s"}, "claims");

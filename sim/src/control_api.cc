@@ -224,6 +224,9 @@ struct ControlRoutes {
              return error(400, "energy_kwh: expected a number in [0, 1e9]");
            if (body.contains("valve_open") && !body["valve_open"].is_boolean())
              return error(400, "valve_open: expected true or false");
+           if (body.contains("primary_address") && (!body["primary_address"].is_number_unsigned() ||
+                                                    body["primary_address"].get<unsigned>() > 250))
+             return error(400, "primary_address: expected an integer in [0, 250]");
            SimulatedMeter& meter = api.district_.meter(*i);
            const double energy = meter.model_now().state().energy_kwh;
            if (body.contains("energy_kwh"))
@@ -232,6 +235,9 @@ struct ControlRoutes {
              meter.model().command_valve(body["valve_open"].get<bool>(),
                                          api.district_.queue().now(), meter.valve_travel);
            }
+           if (body.contains("primary_address"))
+             meter.mbus().set_primary(
+                 static_cast<std::uint8_t>(body["primary_address"].get<unsigned>()));
            return reply(200, meter_json(api, *i));
          }},
         {"GET", std::regex("/api/v1/concentrators"),

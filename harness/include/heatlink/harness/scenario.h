@@ -40,6 +40,7 @@ enum class ActionKind : std::uint8_t {
   kill_master,  // kill -9: readings waiting in memory are lost; restarts after `down_for`
   dtu_power,    // `power`: cycle, off, on, reboot
   heal_all,
+  secondary_scan,  // a wildcard secondary scan over `concentrator`'s line, as a technician's
 };
 const char* action_name(ActionKind kind) noexcept;
 
@@ -67,10 +68,11 @@ struct Action {
   double leak_m3_per_h = 0;
   double clock_drift_ppm = 0;
   std::optional<double> energy_kwh;
-  std::optional<bool> open;        // set_value / valve
-  std::string power = "cycle";     // dtu_power
-  std::optional<Seconds> lasting;  // `for`: stopped (healed) after this long
-  Seconds down_for = 5;            // kill_master / restart_master / power cycle
+  std::optional<bool> open;         // set_value / valve
+  std::optional<unsigned> primary;  // set_value: the M-Bus meter's new primary address
+  std::string power = "cycle";      // dtu_power
+  std::optional<Seconds> lasting;   // `for`: stopped (healed) after this long
+  Seconds down_for = 5;             // kill_master / restart_master / power cycle
 };
 
 struct TimelineEntry {
@@ -96,6 +98,7 @@ enum class CheckKind : std::uint8_t {
   valve_state,          // the simulated valve of `meter` is `open`, and the master confirmed it
   settlement_matches,   // month-end settlements equal the meters' registers at 00:00
   open_faults,          // open fault events at the end of the window
+  scan_found,           // meters the `action`'s secondary scan found
 };
 const char* check_name(CheckKind kind) noexcept;
 

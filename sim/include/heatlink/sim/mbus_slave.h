@@ -43,6 +43,9 @@ class MbusSlave {
   std::optional<protocol::FrameBytes> receive(const protocol::mbus::Frame& request);
 
   std::uint8_t primary() const noexcept { return primary_; }
+  // A technician's hand-held tool re-addressing the meter (or a meter swapped in with the
+  // address of another): from now on it answers at `address`.
+  void set_primary(std::uint8_t address) noexcept { primary_ = address; }
   const protocol::mbus::SecondaryAddress& secondary() const noexcept { return secondary_; }
   bool selected() const noexcept { return selected_; }
 
