@@ -26,6 +26,10 @@ using Json = nlohmann::ordered_json;
 struct MasterArgs {
   std::string config;
   unsigned cycles = 0;  // stop once this many cycles have finished (0: run until stopped)
+  // A simulated district's clock (live scenario runs): the master's time starts here and runs
+  // time_scale times faster than the wall clock.
+  std::optional<master::EpochSeconds> clock_start;
+  double time_scale = 1;
 };
 
 struct ManualReadArgs {
@@ -62,6 +66,18 @@ std::variant<Opened, int> open_master(const std::string& command, const std::str
   if (const auto* e = std::get_if<master::StorageError>(&migrated))
     return complain(command, e->message, 3);
   return Opened{std::move(std::get<master::MasterConfig>(loaded)), std::move(storage)};
+}
+
+// The master's time: the wall clock, or a simulated district's (see MasterArgs).
+master::ReadingEngine::Now master_clock(const MasterArgs& args) {
+  if (!args.clock_start && args.time_scale == 1) return wall_now;
+  const master::EpochSeconds start = args.clock_start.value_or(wall_now());
+  const auto began = std::chrono::steady_clock::now();
+  const double scale = args.time_scale;
+  return [start, began, scale] {
+    const std::chrono::duration<double> passed = std::chrono::steady_clock::now() - began;
+    return start + static_cast<master::EpochSeconds>(passed.count() * scale);
+  };
 }
 
 int run_master(const MasterArgs& args) {
@@ -101,6 +117,7 @@ int run_master(const MasterArgs& args) {
   std::cerr << "heatlink master: " << config.dispatcher.master << ": DTUs connect to port "
             << gateway.port() << ", database " << storage->backend() << '\n';
 
+  const master::ReadingEngine::Now now = master_clock(args);
   master::FaultMonitor monitor(*storage, config.faults);
   if (auto e = monitor.load()) return complain("master", e->message, 3);
   master::ReadingEngine engine(
@@ -109,7 +126,7 @@ int run_master(const MasterArgs& args) {
                  master::ReadingEngine::Done done) {
         gateway.run(dtu, std::move(procedure), std::move(done));
       },
-      wall_now, config.reading, &monitor);
+      now, config.reading, &monitor);
 
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   auto stop = [&] {
@@ -124,7 +141,7 @@ int run_master(const MasterArgs& args) {
         const auto state = gateway.state(dtu);
         return state && state->online;
       },
-      wall_now, config.dispatcher,
+      now, config.dispatcher,
       [](const master::CycleStats& s) { std::cout << master::stats_json(s) << std::endl; }, log);
 
   // The dispatcher looks at the schedules, the read jobs and the DTUs every second.
@@ -195,6 +212,11 @@ void add_master_command(CLI::App& app, int& status) {
   m->add_option("--config", args->config, "master.yaml (docs/master.md)")->required();
   m->add_option("--cycles", args->cycles,
                 "stop once this many cycles have finished (default: run on)");
+  m->add_option("--clock-start", args->clock_start,
+                "simulations: start the master's clock at this epoch second");
+  m->add_option("--time-scale", args->time_scale,
+                "simulations: run the master's clock this many times faster than real time")
+      ->check(CLI::PositiveNumber);
   m->callback([args, &status] { status = run_master(*args); });
 
   auto read = std::make_shared<ManualReadArgs>();

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <variant>
 
 #include "heatlink/sim/base_information.h"
@@ -32,6 +33,7 @@ void request_stop(int) {
 
 struct SimArgs {
   std::string topology;
+  std::string topology_key;  // the topology is the value of this top-level key (a scenario's)
   std::string pty;
   std::string server;
   std::string control;
@@ -69,7 +71,16 @@ std::string traffic_event(sim::Micros when, std::string_view source, std::string
 }
 
 int run_sim(const SimArgs& args) {
-  auto loaded = sim::load_topology(args.topology);
+  std::variant<sim::Topology, sim::TopologyError> loaded;
+  if (args.topology_key.empty()) {
+    loaded = sim::load_topology(args.topology);
+  } else {
+    std::ifstream in(args.topology);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) return fail(args.topology + ": cannot read the file");
+    loaded = sim::parse_topology(text.str(), args.topology, args.topology_key);
+  }
   if (const auto* error = std::get_if<sim::TopologyError>(&loaded)) return fail(error->to_string());
   const sim::Topology& topology = std::get<sim::Topology>(loaded);
   const std::uint64_t seed = args.seed.value_or(topology.seed.value_or(1));
@@ -201,6 +212,9 @@ void add_sim_command(CLI::App& app, int& status) {
   CLI::App* sim = app.add_subcommand("sim", "Run a simulated district");
   sim->add_option("--topology", args->topology, "the district (YAML, see docs/topology.md)")
       ->required();
+  sim->add_option(
+      "--topology-key", args->topology_key,
+      "read the topology from this top-level key of the file (a scenario's `topology`)");
   sim->add_option("--pty", args->pty, "expose the concentrator's RS-232 side as a pty linked here");
   sim->add_option("--server", args->server, "HOST:PORT the simulated DTUs connect to");
   sim->add_option("--control", args->control,

@@ -216,7 +216,8 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
             "readings stored twice for one meter and slot (of " + std::to_string(stored) + ")");
       } else {
         if (!record.has_truth) {
-          r.message = "ground truth is recorded in deterministic runs only";
+          r.skipped = true;
+          r.message = "the meters' registers at read time are recorded in deterministic runs only";
           return r;
         }
         r = bounded(r, c, static_cast<double>(unmatched + mismatched), 0.0, 0.0,
@@ -395,6 +396,11 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
     }
 
     case CheckKind::settlement_matches: {
+      if (!record.has_truth) {
+        r.skipped = true;
+        r.message = "the meters' registers at 00:00 are recorded in deterministic runs only";
+        return r;
+      }
       std::size_t compared = 0, mismatched = 0;
       std::string first;
       for (const auto& [name, ref] : meters) {
@@ -428,6 +434,44 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
     }
   }
   return r;
+}
+
+std::vector<CheckResult> evaluate_expectations(const Scenario& scenario,
+                                               std::optional<Seconds> first_fault, Seconds heal_at,
+                                               const RunRecord& record, master::Storage& storage,
+                                               const std::map<std::size_t, CheckResult>& taken) {
+  std::vector<CheckResult> out;
+  const Seconds end = scenario.meta.duration;
+  const auto add = [&](CheckResult r, const std::string& phase) {
+    r.phase = phase;
+    out.push_back(std::move(r));
+  };
+  for (const Check& c : scenario.expectations.steady_state) {
+    if (!first_fault) {
+      add(evaluate(c, 0, end, record, storage), "steady state (no fault)");
+      continue;
+    }
+    if (*first_fault > 0) {
+      add(evaluate(c, 0, *first_fault - 1, record, storage), "steady state before the first fault");
+    } else {
+      CheckResult none;
+      none.name = c.name;
+      none.check = check_name(c.kind);
+      none.line = c.line;
+      none.message = "the first fault begins at 0 s: no steady state to check before it";
+      add(none, "steady state before the first fault");
+    }
+    add(evaluate(c, heal_at, end, record, storage), "steady state after the final heal");
+  }
+  for (std::size_t i = 0; i < scenario.expectations.checks.size(); ++i) {
+    const Check& c = scenario.expectations.checks[i];
+    if (const auto it = taken.find(i); it != taken.end()) {
+      add(it->second, "");
+    } else {
+      add(evaluate(c, c.from, c.to.value_or(end), record, storage), "");
+    }
+  }
+  return out;
 }
 
 }  // namespace heatlink::harness

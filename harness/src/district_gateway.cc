@@ -1,5 +1,6 @@
 #include "district_gateway.h"
 
+#include <cstdio>
 #include <sstream>
 
 namespace heatlink::harness {
@@ -27,19 +28,61 @@ master::GatewayConfig gateway_config(const sim::Topology& topology) {
   return config;
 }
 
-std::string gateway_yaml(const master::GatewayConfig& config) {
+std::string gateway_yaml(const master::GatewayConfig& config, double time_scale) {
   std::ostringstream out;
   out << "listen: " << config.host << ":" << config.port << "\nmodels:\n";
   for (const master::DtuModel& m : config.models) {
     out << "  - {name: \"" << m.name
         << "\", convention: " << protocol::dtu::convention_name(m.convention)
-        << ", heartbeat_s: " << m.heartbeat_interval.count() << ", bus_baud: " << m.bus_baud;
+        << ", heartbeat_s: " << m.heartbeat_interval.count() / time_scale
+        << ", bus_baud: " << m.bus_baud;
     if (!m.heartbeat.empty()) out << ", heartbeat: \"" << m.heartbeat << "\"";
     out << "}\n";
   }
   out << "dtus:\n";
   for (const auto& [id, model] : config.dtus)
     out << "  - {id: \"" << id << "\", model: \"" << model << "\"}\n";
+  return out.str();
+}
+
+std::string master_yaml(const master::MasterConfig& c, const std::string& database,
+                        const std::string& gateway, const std::string& base_information) {
+  std::ostringstream out;
+  const auto list = [](const std::vector<std::string>& names) {
+    std::string text = "[";
+    for (const std::string& n : names) text += (text.size() > 1 ? ", \"" : "\"") + n + "\"";
+    return text + "]";
+  };
+  out << "name: \"" << c.dispatcher.master << "\"\ndatabase: \"" << database << "\"\ngateway: \""
+      << gateway << "\"\nbase_information: \"" << base_information << "\"\nlog_level: info\n";
+  out << "schedules:\n";
+  for (const master::Schedule& s : c.dispatcher.schedules) {
+    out << "  - {name: \"" << s.name << "\"";
+    if (s.daily_at_s) {
+      char at[16];
+      std::snprintf(at, sizeof at, "%02d:%02d", *s.daily_at_s / 3600, *s.daily_at_s / 60 % 60);
+      out << ", daily_at: \"" << at << "\"";
+    } else {
+      out << ", every_s: " << s.every_s;
+    }
+    out << ", settlement: " << (s.settlement ? "true" : "false") << ", window_s: " << s.window_s
+        << ", stations: " << list(s.stations) << ", communities: " << list(s.communities) << "}\n";
+  }
+  const master::EngineOptions& r = c.reading;
+  out << "reading: {retries: " << r.retries << ", failed_meter_passes: " << r.failed_meter_passes
+      << ", batch: " << r.batch << ", flush_after_s: " << r.flush_after_s
+      << ", keep_raw: " << (r.keep_raw ? "true" : "false")
+      << ", clock_sync_threshold_s: " << r.clock_sync_threshold_s << "}\n";
+  const master::RuleLimits& l = c.faults.limits;
+  out << "faults: {no_data_after_s: " << c.faults.no_data_after_s
+      << ", bus_failure_rate: " << c.faults.bus_failure_rate
+      << ", max_clock_drift_s: " << l.max_clock_drift_s << ", flowing_m3h: " << l.flowing_m3h
+      << ", min_delta_t_k: " << l.min_delta_t_k << ", max_flow_m3h: " << l.max_flow_m3h
+      << ", max_power_kw: " << l.max_power_kw << ", flat_after_s: " << l.flat_after_s
+      << ", flat_min_kwh: " << l.flat_min_kwh << "}\n";
+  const master::DispatcherOptions& d = c.dispatcher;
+  out << "claims: {lease_s: " << d.lease_s << ", resume_after_s: " << d.resume_after_s
+      << ", job_timeout_s: " << d.job_timeout_s << "}\n";
   return out.str();
 }
 

@@ -7,11 +7,17 @@
 #include <string>
 
 #include "heatlink/master/gateway_config.h"
+#include "heatlink/master/master_config.h"
 #include "heatlink/sim/topology.h"
 
 namespace heatlink::harness {
 
 master::GatewayConfig gateway_config(const sim::Topology& topology);
-std::string gateway_yaml(const master::GatewayConfig& config);
+// gateway.yaml for `config`; heartbeat intervals divided by `time_scale` (a district paced
+// N times real time sends its heartbeats N times as often).
+std::string gateway_yaml(const master::GatewayConfig& config, double time_scale = 1);
+// master.yaml with the scenario's settings (schedules, reading, faults, claims).
+std::string master_yaml(const master::MasterConfig& config, const std::string& database,
+                        const std::string& gateway, const std::string& base_information);
 
 }  // namespace heatlink::harness

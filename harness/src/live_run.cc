@@ -1,7 +1,304 @@
-// Live runs: `heatlink master` and `heatlink sim` as processes over real TCP.
+// A live run: `heatlink master` and `heatlink sim` as processes, the simulated DTUs connecting
+// to the master's gateway over real TCP on loopback. The district runs `pace` times real time
+// and the master's clock with it (`--clock-start`, `--time-scale`); the timeline acts on the
+// simulator through its control API over HTTP and on the master through its database and its
+// process (kill -9). The run follows the master's output: cycle statistics on stdout, DTU
+// sessions in its log. The checks then read the master's database.
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "district_gateway.h"
 #include "heatlink/harness/run.h"
+#include "heatlink/sim/base_information.h"
+#include "heatlink/sim/district.h"
+#include "http_call.h"
+#include "process.h"
+#include "run_observer.h"
+#include "timeline.h"
 
 namespace heatlink::harness {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+// A cycle's statistics as `heatlink master` prints them (master::stats_json).
+master::CycleStats cycle_of(const Json& j) {
+  master::CycleStats s;
+  s.concentrator = j.value("cycle", "");
+  s.slot = j.value("slot", master::EpochSeconds{0});
+  s.started_at = j.value("started_at", master::EpochSeconds{0});
+  s.finished_at = j.value("finished_at", master::EpochSeconds{0});
+  s.meters = j.value("meters", std::size_t{0});
+  s.skipped = j.value("skipped", std::size_t{0});
+  s.read = j.value("read", std::size_t{0});
+  s.failed = j.value("failed", std::size_t{0});
+  s.stored = j.value("stored", std::size_t{0});
+  s.job = j.value("job", std::int64_t{0});
+  s.error = j.value("error", "");
+  if (j.contains("segments") && j["segments"].is_object()) {
+    for (const auto& [channel, seg] : j["segments"].items()) {
+      auto& out = s.segments[static_cast<std::uint8_t>(std::stoi(channel))];
+      out.meters = seg.value("meters", std::size_t{0});
+      out.read = seg.value("read", std::size_t{0});
+      out.failed = seg.value("failed", std::size_t{0});
+    }
+  }
+  return s;
+}
+
+class LiveRun final : public MasterControl {
+ public:
+  LiveRun(const Scenario& scenario, const RunOptions& options, RunReport& report)
+      : scenario_(scenario), options_(options), report_(report) {}
+
+  void execute();
+
+  std::variant<std::int64_t, std::string> manual_read(const master::ReadJob& job) override {
+    master::ReadJob j = job;
+    j.requested_at = observer_->record().epoch(t_);
+    auto storage = master::open_storage(url_);
+    if (auto* e = std::get_if<master::StorageError>(&storage)) return e->message;
+    auto queued = std::get<0>(storage)->queue_read_job(j);
+    if (auto* e = std::get_if<master::StorageError>(&queued)) return e->message;
+    return std::get<std::int64_t>(queued);
+  }
+  void take_down(bool kill, Seconds down_for) override {
+    log(std::string(kill ? "kill -9 of the master" : "master stopped") + ", back in " +
+        std::to_string(down_for) + " s");
+    if (kill) {
+      master_.kill(SIGKILL);
+    } else {
+      master_.stop();
+    }
+    back_at_ = t_ + std::max<Seconds>(down_for, 1);
+  }
+  void secondary_scan(const std::string&, ScanDone done) override {
+    done(std::string("secondary scans run in deterministic runs only"));
+  }
+
+ private:
+  void log(const std::string& line) const {
+    if (options_.log) options_.log("[" + std::to_string(t_) + " s] " + line);
+  }
+  sim::ApiResponse sim_call(const sim::ApiRequest& request) const {
+    return http_call("127.0.0.1", control_port_, request);
+  }
+  std::string prepare();
+  std::string start_master();
+  void follow_master();
+  Seconds virtual_now() const;
+
+  const Scenario& scenario_;
+  const RunOptions& options_;
+  RunReport& report_;
+  fs::path dir_;
+  std::string url_;
+  double pace_ = 60;
+  unsigned short gateway_port_ = 0, control_port_ = 0;
+  sim::Trace trace_;  // unused in live runs: the simulator traces in its own process
+  std::unique_ptr<sim::District> district_;  // the district's identities and base information
+  std::unique_ptr<RunObserver> observer_;
+  std::function<std::optional<bool>(std::size_t)> live_valve_;  // the simulated valve, by HTTP
+  Process master_, sim_;
+  std::unique_ptr<LogTail> master_out_, master_err_;
+  std::optional<Seconds> back_at_;
+  Seconds t_ = 0;
+};
+
+std::string LiveRun::prepare() {
+  dir_ = options_.work_dir;
+  fs::create_directories(dir_);
+  const fs::path db = dir_ / "heatlink.db";
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+  for (const char* log : {"master.out", "master.err", "sim.out", "sim.err"}) fs::remove(dir_ / log);
+  url_ = "sqlite:" + db.string();
+  // Followed across restarts: a restarted master appends.
+  master_out_ = std::make_unique<LogTail>((dir_ / "master.out").string());
+  master_err_ = std::make_unique<LogTail>((dir_ / "master.err").string());
+  pace_ = options_.pace > 0 ? options_.pace : scenario_.meta.pace;
+  gateway_port_ = free_port();
+  control_port_ = free_port();
+  if (gateway_port_ == 0 || control_port_ == 0) return "no free TCP port on 127.0.0.1";
+
+  district_ = std::make_unique<sim::District>(scenario_.topology, report_.seed);
+  observer_ = std::make_unique<RunObserver>(scenario_, *district_, trace_, options_.trace, url_);
+  live_valve_ = [this](std::size_t index) -> std::optional<bool> {
+    const auto r = sim_call({"GET", "/api/v1/meters/" + std::to_string(index), ""});
+    if (r.status != 200) return std::nullopt;
+    const Json meter = Json::parse(r.body, nullptr, false);
+    if (!meter.is_object() || meter.value("kind", "") != "cjt188_heat") return std::nullopt;
+    return meter.value("valve_open", true);
+  };
+  observer_->live(live_valve_);
+  std::ofstream(dir_ / "base.yaml") << sim::base_information_yaml(scenario_.topology, *district_);
+  master::GatewayConfig gateway = gateway_config(scenario_.topology);
+  gateway.port = gateway_port_;
+  std::ofstream(dir_ / "gateway.yaml") << gateway_yaml(gateway, pace_);
+  std::ofstream(dir_ / "master.yaml")
+      << master_yaml(scenario_.master, url_, "gateway.yaml", "base.yaml");
+  return {};
+}
+
+std::string LiveRun::start_master() {
+  char start[32];
+  std::snprintf(start, sizeof start, "%lld", static_cast<long long>(observer_->record().epoch(t_)));
+  char scale[32];
+  std::snprintf(scale, sizeof scale, "%g", pace_);
+  return master_.start({options_.binary, "master", "--config", (dir_ / "master.yaml").string(),
+                        "--clock-start", start, "--time-scale", scale},
+                       (dir_ / "master.out").string(), (dir_ / "master.err").string());
+}
+
+// The master's cycle statistics (stdout) and its DTU sessions (its log).
+void LiveRun::follow_master() {
+  if (!master_out_) return;
+  for (const std::string& line : master_out_->new_lines()) {
+    const Json j = Json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("cycle")) observer_->on_cycle(cycle_of(j), t_);
+  }
+  for (const std::string& line : master_err_->new_lines()) {
+    // "heatlink master: DTU 13800000101 registered from 127.0.0.1:40312"
+    // "heatlink master: DTU 13800000101 from 127.0.0.1:40312 closed: silent for 3 ..."
+    const std::string prefix = "heatlink master: DTU ";
+    if (!line.starts_with(prefix)) continue;
+    const auto space = line.find(' ', prefix.size());
+    if (space == std::string::npos) continue;
+    const std::string dtu = line.substr(prefix.size(), space - prefix.size());
+    const std::string rest = line.substr(space + 1);
+    if (rest.starts_with("registered from ")) {
+      observer_->on_dtu(t_, dtu, true, rest);
+    } else if (const auto closed = rest.find(" closed: "); closed != std::string::npos) {
+      observer_->on_dtu(t_, dtu, false, rest.substr(closed + 9));
+    }
+  }
+}
+
+// The simulator's virtual time, in whole scenario seconds (its status call).
+Seconds LiveRun::virtual_now() const {
+  const auto r = sim_call({"GET", "/api/v1/status", ""});
+  if (r.status != 200) return -1;
+  const Json status = Json::parse(r.body, nullptr, false);
+  if (!status.is_object()) return -1;
+  return static_cast<Seconds>(status.value("virtual_time_s", 0.0));
+}
+
+void LiveRun::execute() {
+  if (auto e = prepare(); !e.empty()) {
+    report_.error = e;
+    return;
+  }
+  // The master first: the DTUs find its gateway listening.
+  if (auto e = start_master(); !e.empty()) {
+    report_.error = "heatlink master: " + e;
+    return;
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  char pace[32];
+  std::snprintf(pace, sizeof pace, "x%g", pace_);
+  std::vector<std::string> sim_args = {
+      options_.binary, "sim",
+      "--topology",    scenario_.topology_file,
+      "--seed",        std::to_string(report_.seed),
+      "--server",      "127.0.0.1:" + std::to_string(gateway_port_),
+      "--control",     "127.0.0.1:" + std::to_string(control_port_),
+      "--pace",        pace};
+  if (!scenario_.topology_key.empty()) {
+    sim_args.push_back("--topology-key");
+    sim_args.push_back(scenario_.topology_key);
+  }
+  if (auto e = sim_.start(sim_args, (dir_ / "sim.out").string(), (dir_ / "sim.err").string());
+      !e.empty()) {
+    report_.error = "heatlink sim: " + e;
+    return;
+  }
+  // The control API answers once the district is built.
+  Seconds now = -1;
+  for (int i = 0; i < 100 && now < 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    now = virtual_now();
+  }
+  if (now < 0) {
+    report_.error =
+        "heatlink sim did not answer on its control port (see " + (dir_ / "sim.err").string() + ")";
+    return;
+  }
+  if (scenario_.weather_set) {
+    const auto& w = scenario_.topology.weather;
+    sim_call({"PUT", "/api/v1/weather",
+              Json{{"annual_mean", w.annual_mean},
+                   {"annual_amplitude", w.annual_amplitude},
+                   {"daily_amplitude", w.daily_amplitude}}
+                  .dump()});
+  }
+  // The master imports the base information as it starts.
+  std::string unindexed = "no database";
+  for (int i = 0; i < 100 && !unindexed.empty(); ++i) {
+    auto opened = master::open_storage(url_);
+    if (auto* e = std::get_if<master::StorageError>(&opened)) {
+      unindexed = e->message;
+    } else {
+      unindexed = observer_->index_meters(*std::get<0>(opened));
+    }
+    if (unindexed.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    observer_ = std::make_unique<RunObserver>(scenario_, *district_, trace_, options_.trace, url_);
+    observer_->live(live_valve_);
+  }
+  if (!unindexed.empty()) {
+    report_.error = "the master's database: " + unindexed;
+    return;
+  }
+  Timeline timeline(
+      scenario_, observer_->district_index(),
+      [this](const sim::ApiRequest& r) { return sim_call(r); }, *this,
+      [this](Seconds t, const std::string& line) {
+        observer_->note(t, "timeline", line);
+        log(line);
+      });
+  observer_->set_timeline(&timeline);
+  Seconds done = -1;  // the last second the timeline has seen
+  while (done + 1 < scenario_.meta.duration) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    now = virtual_now();
+    if (now < 0 || !sim_.running()) {
+      report_.error = "heatlink sim stopped (see " + (dir_ / "sim.err").string() + ")";
+      break;
+    }
+    for (t_ = done + 1; t_ <= std::min(now, scenario_.meta.duration - 1); ++t_) {
+      timeline.tick(t_);
+      if (back_at_ && t_ >= *back_at_) {
+        back_at_.reset();
+        log("master back");
+        if (auto e = start_master(); !e.empty()) report_.error = "heatlink master: " + e;
+      }
+      done = t_;
+    }
+    t_ = done;
+    follow_master();
+  }
+  // The checks see the master's database as the run left it; the valve checks the district.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  follow_master();
+  for (const std::string& e : timeline.errors())
+    report_.error += (report_.error.empty() ? "" : "; ") + e;
+  auto opened = master::open_storage(url_);
+  if (auto* e = std::get_if<master::StorageError>(&opened)) {
+    report_.error = e->message;
+  } else {
+    observer_->evaluate_all(*std::get<0>(opened), timeline, report_);
+  }
+  master_.stop();
+  sim_.stop();
+}
+
+}  // namespace
 
 RunReport run_live(const Scenario& scenario, const RunOptions& options) {
   RunReport report;
@@ -9,7 +306,14 @@ RunReport run_live(const Scenario& scenario, const RunOptions& options) {
   report.file = scenario.file;
   report.seed = options.seed.value_or(scenario.meta.seed);
   report.live = true;
-  report.error = "live runs are not built yet";
+  report.pace = options.pace > 0 ? options.pace : scenario.meta.pace;
+  report.simulated_s = scenario.meta.duration;
+  const auto started = std::chrono::steady_clock::now();
+  {
+    LiveRun run(scenario, options, report);
+    run.execute();
+  }
+  report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }
 

@@ -55,7 +55,7 @@ std::string full_name(const CheckResult& r) {
 bool RunReport::passed() const {
   if (!error.empty() || results.empty()) return false;
   for (const CheckResult& r : results) {
-    if (!r.passed) return false;
+    if (!r.passed && !r.skipped) return false;
   }
   return true;
 }
@@ -74,8 +74,12 @@ void write_console(std::ostream& out, const RunReport& report) {
   out << '\n';
   if (!report.error.empty()) out << "  error: " << report.error << '\n';
   for (const CheckResult& r : report.results) {
-    out << "  " << (r.passed ? "ok   " : "FAIL ") << full_name(r) << ": " << r.message;
-    if (!r.passed && r.line > 0) out << " [" << report.file << ":" << r.line << "]";
+    out << "  "
+        << (r.skipped  ? "skip "
+            : r.passed ? "ok   "
+                       : "FAIL ")
+        << full_name(r) << ": " << r.message;
+    if (!r.passed && !r.skipped && r.line > 0) out << " [" << report.file << ":" << r.line << "]";
     out << '\n';
   }
   if (!report.passed()) out << "  replay: " << report.replay_command() << '\n';
@@ -88,7 +92,7 @@ void write_junit(std::ostream& out, const std::vector<RunReport>& reports,
   for (const RunReport& r : reports) {
     tests += r.results.size() + (r.error.empty() ? 0u : 1u);
     errors += r.error.empty() ? 0u : 1u;
-    for (const CheckResult& c : r.results) failures += c.passed ? 0 : 1;
+    for (const CheckResult& c : r.results) failures += c.passed || c.skipped ? 0 : 1;
     time += r.wall_s;
   }
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -96,7 +100,7 @@ void write_junit(std::ostream& out, const std::vector<RunReport>& reports,
       << "\" errors=\"" << errors << "\" time=\"" << seconds(time) << "\">\n";
   for (const RunReport& r : reports) {
     std::size_t suite_failures = 0;
-    for (const CheckResult& c : r.results) suite_failures += c.passed ? 0 : 1;
+    for (const CheckResult& c : r.results) suite_failures += c.passed || c.skipped ? 0 : 1;
     out << "  <testsuite name=\"" << xml_escape(r.scenario) << "\" file=\"" << xml_escape(r.file)
         << "\" tests=\"" << r.results.size() + (r.error.empty() ? 0 : 1) << "\" failures=\""
         << suite_failures << "\" errors=\"" << (r.error.empty() ? 0 : 1) << "\" time=\""
@@ -121,7 +125,9 @@ void write_junit(std::ostream& out, const std::vector<RunReport>& reports,
       out << "    <testcase name=\"" << xml_escape(full_name(c)) << "\" classname=\""
           << xml_escape(r.scenario) << "\" file=\"" << xml_escape(r.file) << "\" line=\"" << c.line
           << "\">\n";
-      if (!c.passed) {
+      if (c.skipped) {
+        out << "      <skipped message=\"" << xml_escape(c.message) << "\"/>\n";
+      } else if (!c.passed) {
         out << "      <failure message=\"" << xml_escape(c.message) << "\" type=\""
             << xml_escape(c.check) << "\">"
             << xml_escape(c.message + "\nreplay: " + r.replay_command()) << "</failure>\n";

@@ -176,6 +176,25 @@ void RunObserver::on_cycle(const master::CycleStats& s, Seconds t) {
     timeline_->observe(EventKind::cycle_failed, s.concentrator, t);
 }
 
+void RunObserver::on_dtu(Seconds t, const std::string& dtu, bool online,
+                         const std::string& detail) {
+  const master::EpochSeconds now = record_.epoch(t);
+  auto& [was_online, registrations] = dtus_[dtu];
+  if (online) ++registrations;
+  if (online || was_online)
+    record_.transitions.push_back({now, dtu, online, registrations, online ? "" : detail});
+  was_online = online;
+  note(t, online ? "dtu_online" : "dtu_offline", dtu + ": " + detail);
+  if (timeline_ != nullptr)
+    timeline_->observe(online ? EventKind::dtu_online : EventKind::dtu_offline, dtu, t);
+}
+
+void RunObserver::live(std::function<std::optional<bool>(std::size_t index)> valve_open) {
+  record_.has_truth = false;
+  record_.valve_open = std::move(valve_open);
+  timed_.clear();  // taken at the end
+}
+
 void RunObserver::after_second(Seconds t, const master::DtuRegistry& registry) {
   const master::EpochSeconds now = record_.epoch(t);
   for (std::size_t i = 0; i < district_.dtu_count(); ++i) {
@@ -244,40 +263,9 @@ void RunObserver::evaluate_all(master::Storage& storage, const Timeline& timelin
                                RunReport& report) {
   record_.jobs = timeline.jobs();
   record_.scans = timeline.scans();
-  const Seconds end = scenario_.meta.duration;
-  const auto add = [&](CheckResult r, const std::string& phase) {
-    r.phase = phase;
-    write_result(r);
-    report.results.push_back(std::move(r));
-  };
-  for (const Check& c : scenario_.expectations.steady_state) {
-    const auto first = timeline.first_fault();
-    if (!first) {
-      add(evaluate(c, 0, end, record_, storage), "steady state (no fault)");
-      continue;
-    }
-    if (*first > 0) {
-      add(evaluate(c, 0, *first - 1, record_, storage), "steady state before the first fault");
-    } else {
-      CheckResult skipped;
-      skipped.name = c.name;
-      skipped.check = check_name(c.kind);
-      skipped.line = c.line;
-      skipped.passed = false;
-      skipped.message = "the first fault begins at 0 s: no steady state to check before it";
-      add(skipped, "steady state before the first fault");
-    }
-    add(evaluate(c, timeline.heal_at(), end, record_, storage),
-        "steady state after the final heal");
-  }
-  for (std::size_t i = 0; i < scenario_.expectations.checks.size(); ++i) {
-    const Check& c = scenario_.expectations.checks[i];
-    if (const auto it = timed_results_.find(i); it != timed_results_.end()) {
-      add(it->second, "");
-      continue;
-    }
-    add(evaluate(c, c.from, c.to.value_or(end), record_, storage), "");
-  }
+  report.results = evaluate_expectations(scenario_, timeline.first_fault(), timeline.heal_at(),
+                                         record_, storage, timed_results_);
+  for (const CheckResult& r : report.results) write_result(r);
 }
 
 }  // namespace heatlink::harness

@@ -3,7 +3,9 @@
 // the master's cycles, tells the timeline of events, and evaluates the expectations.
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -31,6 +33,9 @@ class RunObserver {
   // A harness event in the trace.
   void note(Seconds t, const std::string& kind, const std::string& text);
   void on_cycle(const master::CycleStats& stats, Seconds t);
+  // Live runs: the master's process reports sessions in its log, the simulator runs apart.
+  void on_dtu(Seconds t, const std::string& dtu, bool online, const std::string& detail);
+  void live(std::function<std::optional<bool>(std::size_t index)> valve_open);
   // The run reached second `t`.
   void after_second(Seconds t, const master::DtuRegistry& registry);
   void evaluate_all(master::Storage& storage, const Timeline& timeline, RunReport& report);

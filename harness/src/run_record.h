@@ -66,4 +66,12 @@ struct RunRecord {
 CheckResult evaluate(const Check& check, Seconds from, Seconds to, const RunRecord& record,
                      master::Storage& storage);
 
+// Every expectation of `scenario`: the steady state before the first fault and after the
+// final heal, then the checks over their windows; `taken` holds checks already evaluated at
+// their time (by index).
+std::vector<CheckResult> evaluate_expectations(const Scenario& scenario,
+                                               std::optional<Seconds> first_fault, Seconds heal_at,
+                                               const RunRecord& record, master::Storage& storage,
+                                               const std::map<std::size_t, CheckResult>& taken);
+
 }  // namespace heatlink::harness

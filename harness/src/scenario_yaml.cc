@@ -412,14 +412,18 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
       std::filesystem::path path = r.value<std::string>(t, "topology", "a file");
       if (path.is_relative()) path = std::filesystem::path(file).parent_path() / path;
       topology = sim::load_topology(path.string());
+      s.topology_file = path.string();
     } else {
       topology = sim::parse_topology(text, file, "topology");
+      s.topology_file = file;
+      s.topology_key = "topology";
     }
     if (const auto* e = std::get_if<sim::TopologyError>(&topology)) {
       return ScenarioError{e->file, e->line, e->column, e->key, e->message};
     }
     s.topology = std::get<sim::Topology>(std::move(topology));
     if (const YAML::Node w = root["weather"]) {
+      s.weather_set = true;
       r.check_keys(w, "weather", {"annual_mean", "annual_amplitude", "daily_amplitude"});
       s.topology.weather.annual_mean =
           r.number(w, "annual_mean", s.topology.weather.annual_mean, -50, 50);

@@ -36,6 +36,8 @@ struct CheckResult {
   std::string check;  // the check's kind
   std::string phase;  // "", "steady state before the first fault", "... after the final heal"
   bool passed = false;
+  bool skipped =
+      false;            // the check cannot be taken in this kind of run (neither passed nor failed)
   std::string message;  // what was measured, and against what
   int line = 0;         // in the scenario file
   Seconds window_from = 0, window_to = 0;

@@ -125,6 +125,11 @@ struct Scenario {
   std::string file;  // where it was loaded from
   Meta meta;
   sim::Topology topology;
+  // Where the topology was read (live runs hand it to `heatlink sim`): a topology file, or
+  // the scenario file with `topology_key` "topology" when it is given inline.
+  std::string topology_file;
+  std::string topology_key;
+  bool weather_set = false;     // `weather` overrides the topology's
   master::MasterConfig master;  // schedules, reading, faults, claims
   std::vector<TimelineEntry> timeline;
   Expectations expectations;
