@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 namespace heatlink::master {
 
@@ -179,8 +180,9 @@ void DtuConnection::on_timer(Micros now) {
   if (now >= last_heard_ + liveness_limit()) {
     const GatewayConfig& config = registry_.config();
     if (!registered_) {
-      const auto seconds = config.registration_timeout.count();
-      return shut("no registration within " + std::to_string(seconds) + " s", false, true);
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%g", config.registration_timeout.count());
+      return shut(std::string("no registration within ") + seconds + " s", false, true);
     }
     return shut("silent for " + std::to_string(config.missed_heartbeats) + " heartbeat intervals",
                 true);
