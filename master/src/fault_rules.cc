@@ -1,5 +1,6 @@
 #include "heatlink/master/fault_rules.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -149,8 +150,9 @@ std::vector<Finding> builtin_findings(const Reading& now, const Reading* previou
     } else if (used == 0 && flowing && has_dt && dt >= limits.min_delta_t_k) {
       // Water carries about 1.163 kWh per m3 and K: a register that should have moved by a
       // few of its steps and did not is stuck; a small flow may just not have reached the next.
+      // A coarse register (0.01 MWh) stands still through less heat than two of its steps.
       const double expected = *now.flow_m3h * dt * 1.163 * elapsed / 3600.0;
-      if (expected >= limits.flat_min_kwh) {
+      if (expected >= std::max(limits.flat_min_kwh, 2 * now.energy_step_kwh.value_or(0))) {
         add("energy_flat", Severity::alarm,
             "energy unchanged while " + number(expected) + " kWh of heat flowed");
       }

@@ -1,5 +1,6 @@
 #include "heatlink/master/reading_extract.h"
 
+#include <cmath>
 #include <ctime>
 
 #include "heatlink/master/fault_rules.h"
@@ -34,6 +35,10 @@ void take(const mbus::Record& r, Reading& out, int utc_offset_s) {
   };
   switch (r.quantity) {
     case Quantity::energy:
+      if (!out.energy_kwh && r.mantissa != 0 &&
+          (r.kind == mbus::ValueKind::integer || r.kind == mbus::ValueKind::bcd)) {
+        out.energy_step_kwh = std::abs(r.value / static_cast<double>(r.mantissa));
+      }
       set(out.energy_kwh);
       break;
     case Quantity::volume:

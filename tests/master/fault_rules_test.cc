@@ -98,6 +98,13 @@ TEST(BuiltinRules, RegisterRules) {
   trickle.flow_m3h = 0.05;  // 20 K: about 1.2 kWh an hour, less than two register steps
   EXPECT_TRUE(master::builtin_findings(trickle, &before, limits).empty())
       << "a small flow may not move a kWh register in an hour";
+  auto coarse = heating(10800, 1000);  // 0.4 m3/h at 20 K: about 28 kWh in three hours
+  coarse.energy_step_kwh = 10;         // a register in 0.01 MWh
+  EXPECT_EQ(codes(master::builtin_findings(coarse, &before, limits)),
+            std::vector<std::string>{"energy_flat"});
+  coarse.energy_step_kwh = 100;  // in 0.1 MWh: 28 kWh may leave it where it was
+  EXPECT_TRUE(master::builtin_findings(coarse, &before, limits).empty())
+      << "a register stands still through less heat than two of its steps";
 }
 
 TEST(BuiltinRules, StatusBitsClockAndValve) {

@@ -92,6 +92,9 @@ TEST_F(ReadingExtract, EveryMbusVendorGivesTheRegistersItHolds) {
     EXPECT_NEAR(*r.energy_kwh, state.energy_kwh, c.resolution_kwh);
     EXPECT_LE(*r.energy_kwh, state.energy_kwh + 1e-6)
         << "a register is truncated, never rounded up";
+    ASSERT_TRUE(r.energy_step_kwh.has_value()) << "the register's step, for the fault rules";
+    EXPECT_GT(*r.energy_step_kwh, 0);
+    EXPECT_LE(*r.energy_step_kwh, c.resolution_kwh + 1e-9);
     EXPECT_EQ(r.volume_m3.has_value(), c.reports_volume);
     if (c.reports_volume) {
       EXPECT_NEAR(*r.volume_m3, state.volume_m3, 0.01);

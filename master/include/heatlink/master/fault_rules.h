@@ -55,7 +55,8 @@ struct RuleLimits {
   double max_power_kw = 0;  // 0: no jump check
   EpochSeconds max_clock_drift_s = 300;
   // Energy flat between two readings while flow and dT say at least flat_min_kwh went
-  // through; a fault once it has lasted flat_after_s (the tracker's persistence).
+  // through, and at least two steps of the meter's register; a fault once it has lasted
+  // flat_after_s (the tracker's persistence).
   EpochSeconds flat_after_s = 3600;
   double flat_min_kwh = 2.0;
 };

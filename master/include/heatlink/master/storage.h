@@ -52,6 +52,9 @@ struct Reading {
   std::uint32_t error_bits = 0;
   ReadOutcome outcome = ReadOutcome::ok;
   std::vector<std::uint8_t> raw;  // the telegram, when kept
+  // The energy register's step as the meter shows it (0.01 MWh: 10 kWh), from the telegram;
+  // for the fault rules at read time, not stored.
+  std::optional<double> energy_step_kwh;
 
   bool operator==(const Reading&) const = default;
 };
