@@ -53,7 +53,11 @@ bool failed(CheckResult& r, const master::StorageResult<T>& result) {
   return false;
 }
 
-bool cycle_in_scope(const Check& c, const CycleRecord& cycle) {
+bool cycle_in_scope(const Check& c, const CycleRecord& cycle, const RunRecord& record) {
+  if (!c.station.empty()) {
+    const auto it = record.station_of.find(cycle.concentrator);
+    if (it == record.station_of.end() || it->second != c.station) return false;
+  }
   return c.concentrator.empty() || cycle.concentrator == c.concentrator;
 }
 
@@ -105,7 +109,8 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
       // the meters still missing, so a slot's meters are the first cycle's, read by any.
       std::map<std::pair<std::string, EpochSeconds>, std::pair<std::size_t, std::size_t>> slots;
       for (const CycleRecord& cycle : record.cycles) {
-        if (cycle.job != 0 || !w.contains(cycle.slot) || !cycle_in_scope(c, cycle)) continue;
+        if (cycle.job != 0 || !w.contains(cycle.slot) || !cycle_in_scope(c, cycle, record))
+          continue;
         std::size_t wanted = cycle.meters + cycle.skipped, read = cycle.read;
         if (c.channel) {
           const auto ch = cycle.channels.find(static_cast<std::uint8_t>(*c.channel - 1));
@@ -138,7 +143,7 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
     case CheckKind::failed_reads: {
       double failed_reads = 0;
       for (const CycleRecord& cycle : record.cycles) {
-        if (w.contains(cycle.slot) && cycle_in_scope(c, cycle))
+        if (w.contains(cycle.slot) && cycle_in_scope(c, cycle, record))
           failed_reads += static_cast<double>(cycle.failed);
       }
       return bounded(r, c, failed_reads, 1.0, std::nullopt, "failed meter reads");
@@ -237,7 +242,7 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
       std::size_t lost = 0, read = 0;
       std::string first;
       for (const CycleRecord& cycle : record.cycles) {
-        if (!w.contains(cycle.slot) || !cycle_in_scope(c, cycle)) continue;
+        if (!w.contains(cycle.slot) || !cycle_in_scope(c, cycle, record)) continue;
         read += cycle.read;
         std::size_t found = 0;
         const auto ids = record.concentrator_meters.find(cycle.concentrator);

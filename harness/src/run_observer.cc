@@ -65,6 +65,9 @@ RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim:
   for (const TimelineEntry& e : scenario.timeline) {
     if (e.trigger.when == EventKind::fault_raised) watch_faults_ = true;
   }
+  for (const auto& station : scenario.topology.stations) {
+    for (const auto& c : station.concentrators) record_.station_of[c.config.name] = station.name;
+  }
   for (std::size_t i = 0; i < scenario.expectations.checks.size(); ++i) {
     const Check& c = scenario.expectations.checks[i];
     if (timed(c.kind) && c.to && *c.to < scenario.meta.duration) timed_.push_back(i);

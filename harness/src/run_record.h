@@ -52,6 +52,7 @@ struct RunRecord {
   std::map<std::string, std::vector<std::string>> scans;  // action name -> addresses found
   std::map<std::string, MeterRef> meters;                 // topology ID ("10000001") -> the meter
   std::map<std::string, std::vector<std::int64_t>> concentrator_meters;  // name -> database ids
+  std::map<std::string, std::string> station_of;  // concentrator name -> its station's
   bool has_truth = false;
   std::map<std::int64_t, std::vector<TruthSample>> truth;  // by database meter id
   // The simulated valve of a meter now (null when the meter has none).

@@ -312,7 +312,7 @@ class Reader {
   Check check(const YAML::Node& c) const {
     check_keys(c, "expectations",
                {"name", "check", "from", "to", "at", "min", "max", "equals", "code", "meter",
-                "concentrator", "channel", "dtu", "action", "open", "tolerance_kwh"});
+                "station", "concentrator", "channel", "dtu", "action", "open", "tolerance_kwh"});
     Check out;
     out.line = c.Mark().line + 1;
     if (!c["check"]) fail(c, "check", "an expectation names a `check`");
@@ -328,6 +328,7 @@ class Reader {
     if (c["equals"]) out.min = out.max = number(c, "equals", 0, -1e15, 1e15);
     out.code = text(c, "code");
     out.meter = text(c, "meter");
+    out.station = text(c, "station");
     out.concentrator = text(c, "concentrator");
     out.dtu = text(c, "dtu");
     out.action = text(c, "action");

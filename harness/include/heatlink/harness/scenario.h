@@ -109,7 +109,7 @@ struct Check {
   std::optional<Seconds> to;       // default: the end (or the check's time)
   std::optional<double> min, max;  // bounds on the measured value
   std::string code;                // fault code
-  std::string meter, concentrator, dtu, action;
+  std::string meter, station, concentrator, dtu, action;
   std::optional<unsigned> channel;
   std::optional<bool> open;
   double tolerance_kwh = 0;  // ground truth: on top of the meter's register resolution
