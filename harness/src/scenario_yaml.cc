@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "heatlink/harness/scenario.h"
+#include "heatlink/sim/yaml_reader.h"
 
 namespace heatlink::harness {
 
@@ -74,41 +75,9 @@ constexpr std::array<std::string_view, 16> kChecks = {
 constexpr std::array<std::string_view, 4> kEvents = {"dtu_offline", "dtu_online", "fault_raised",
                                                      "cycle_failed"};
 
-struct Failure {
-  ScenarioError error;
-};
-
-class Reader {
+class Reader : public sim::YamlReader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const YAML::Node& node, std::string_view key, std::string message) const {
-    const YAML::Mark mark = node.Mark();
-    throw Failure{ScenarioError{file_, mark.line >= 0 ? mark.line + 1 : 0,
-                                mark.column >= 0 ? mark.column + 1 : 0, std::string(key),
-                                std::move(message)}};
-  }
-
-  void check_keys(const YAML::Node& map, std::string_view where,
-                  std::initializer_list<std::string_view> allowed) const {
-    if (!map.IsMap()) fail(map, where, "expected a mapping of keys");
-    for (const auto& entry : map) {
-      const std::string key = entry.first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      fail(entry.first, key,
-           "unknown key in " + std::string(where) +
-               sim::did_you_mean(key, {allowed.begin(), allowed.size()}));
-    }
-  }
-
-  template <class T>
-  T value(const YAML::Node& node, std::string_view key, const char* expected) const {
-    try {
-      return node.as<T>();
-    } catch (const YAML::Exception&) {
-      fail(node, key, std::string("expected ") + expected);
-    }
-  }
+  using YamlReader::YamlReader;
 
   std::string text(const YAML::Node& map, const char* key) const {
     const YAML::Node n = map[key];
@@ -129,19 +98,6 @@ class Reader {
     return duration(n, key);
   }
 
-  double number(const YAML::Node& map, const char* key, double fallback, double lo,
-                double hi) const {
-    const YAML::Node n = map[key];
-    if (!n) return fallback;
-    const double v = value<double>(n, key, "a number");
-    if (v < lo || v > hi) {
-      char range[96];
-      std::snprintf(range, sizeof range, "%g is out of range [%g, %g]", v, lo, hi);
-      fail(n, key, range);
-    }
-    return v;
-  }
-
   template <std::size_t N>
   std::size_t choice(const YAML::Node& node, std::string_view key,
                      const std::array<std::string_view, N>& choices) const {
@@ -156,7 +112,7 @@ class Reader {
   }
 
   Meta meta(const YAML::Node& m) const {
-    check_keys(m, "meta", {"id", "title", "tags", "seed", "pace", "duration", "heal_at"});
+    check_keys(m, {"id", "title", "tags", "seed", "pace", "duration", "heal_at"}, "meta");
     Meta out;
     out.id = text(m, "id");
     if (out.id.empty()) fail(m, "id", "a scenario needs an id");
@@ -182,8 +138,9 @@ class Reader {
   }
 
   sim::LinkFault link_fault(const YAML::Node& f) const {
-    check_keys(f, "fault",
-               {"kind", "direction", "delay_ms", "jitter_ms", "period_s", "probability", "amount"});
+    check_keys(f,
+               {"kind", "direction", "delay_ms", "jitter_ms", "period_s", "probability", "amount"},
+               "fault");
     sim::LinkFault out;
     const YAML::Node k = f["kind"];
     if (!k) fail(f, "kind", "a link fault needs a kind");
@@ -216,11 +173,12 @@ class Reader {
   }
 
   TimelineEntry entry(const YAML::Node& e) const {
-    check_keys(e, "timeline",
+    check_keys(e,
                {"at",       "every",         "until",           "when",       "do",      "name",
                 "dtu",      "meter",         "concentrator",    "community",  "channel", "fault",
                 "physical", "leak_m3_per_h", "clock_drift_ppm", "energy_kwh", "open",    "primary",
-                "power",    "for",           "down_for"});
+                "power",    "for",           "down_for"},
+               "timeline");
     TimelineEntry out;
     out.line = e.Mark().line + 1;
     Trigger& t = out.trigger;
@@ -232,7 +190,7 @@ class Reader {
       if (w.IsScalar()) {
         t.when = static_cast<EventKind>(choice(w, "when", kEvents));
       } else {
-        check_keys(w, "when", {"event", "dtu", "code"});
+        check_keys(w, {"event", "dtu", "code"}, "when");
         if (!w["event"]) fail(w, "event", "a `when` names an event");
         t.when = static_cast<EventKind>(choice(w["event"], "event", kEvents));
         t.when_target = w["dtu"] ? text(w, "dtu") : text(w, "code");
@@ -310,9 +268,10 @@ class Reader {
   }
 
   Check check(const YAML::Node& c) const {
-    check_keys(c, "expectations",
+    check_keys(c,
                {"name", "check", "from", "to", "at", "min", "max", "equals", "code", "meter",
-                "station", "concentrator", "channel", "dtu", "action", "open", "tolerance_kwh"});
+                "station", "concentrator", "channel", "dtu", "action", "open", "tolerance_kwh"},
+               "expectations");
     Check out;
     out.line = c.Mark().line + 1;
     if (!c["check"]) fail(c, "check", "an expectation names a `check`");
@@ -370,9 +329,6 @@ class Reader {
     for (const YAML::Node& c : list) out.push_back(check(c));
     return out;
   }
-
- private:
-  std::string file_;
 };
 
 std::string read_file(const std::string& path, bool& ok) {
@@ -401,8 +357,8 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
     const YAML::Node root = YAML::Load(std::string(text));
     if (!root.IsMap())
       r.fail(root, "", "a scenario is a mapping with meta, topology, timeline and expectations");
-    r.check_keys(root, "the top level",
-                 {"meta", "topology", "master", "weather", "timeline", "expectations"});
+    r.check_keys(root, {"meta", "topology", "master", "weather", "timeline", "expectations"},
+                 "the top level");
     if (!root["meta"]) r.fail(root, "meta", "a scenario needs `meta` (at least an id)");
     s.meta = r.meta(root["meta"]);
 
@@ -425,7 +381,7 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
     s.topology = std::get<sim::Topology>(std::move(topology));
     if (const YAML::Node w = root["weather"]) {
       s.weather_set = true;
-      r.check_keys(w, "weather", {"annual_mean", "annual_amplitude", "daily_amplitude"});
+      r.check_keys(w, {"annual_mean", "annual_amplitude", "daily_amplitude"}, "weather");
       s.topology.weather.annual_mean =
           r.number(w, "annual_mean", s.topology.weather.annual_mean, -50, 50);
       s.topology.weather.annual_amplitude =
@@ -444,7 +400,7 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
       for (const YAML::Node& e : tl) s.timeline.push_back(r.entry(e));
     }
     if (const YAML::Node x = root["expectations"]) {
-      r.check_keys(x, "expectations", {"steady_state", "checks"});
+      r.check_keys(x, {"steady_state", "checks"}, "expectations");
       if (x["steady_state"])
         s.expectations.steady_state = r.checks(x["steady_state"], "steady_state");
       if (x["checks"]) s.expectations.checks = r.checks(x["checks"], "checks");
@@ -452,8 +408,8 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
     if (s.expectations.checks.empty() && s.expectations.steady_state.empty())
       r.fail(root, "expectations",
              "a scenario asserts something: add `expectations: {checks: [...]}`");
-  } catch (const Failure& f) {
-    return f.error;
+  } catch (const sim::YamlProblem& p) {
+    return ScenarioError{p.file, p.line, p.column, p.key, p.message};
   } catch (const YAML::Exception& e) {
     return ScenarioError{file, e.mark.line + 1, e.mark.column + 1, "", e.msg};
   }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "heatlink/sim/topology.h"
+#include "heatlink/sim/yaml_reader.h"
 
 namespace heatlink::sim {
 
@@ -41,10 +42,6 @@ std::size_t Topology::meter_count() const noexcept {
 
 namespace {
 
-struct Failure {
-  TopologyError error;
-};
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> row(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
@@ -62,6 +59,37 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+void YamlReader::fail(const YAML::Node& node, std::string_view key, std::string message) const {
+  const YAML::Mark mark = node.Mark();
+  throw YamlProblem{file_, mark.line >= 0 ? mark.line + 1 : 0,
+                    mark.column >= 0 ? mark.column + 1 : 0, std::string(key), std::move(message)};
+}
+
+void YamlReader::check_keys(const YAML::Node& map, std::span<const std::string_view> allowed,
+                            std::string_view where) const {
+  if (!map.IsMap()) fail(map, where, "expected a mapping of keys");
+  for (const auto& entry : map) {
+    const std::string key = entry.first.as<std::string>();
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    fail(entry.first, key,
+         "unknown key" + (where.empty() ? std::string() : " in " + std::string(where)) +
+             did_you_mean(key, allowed));
+  }
+}
+
+double YamlReader::number(const YAML::Node& map, const char* key, double fallback, double lo,
+                          double hi) const {
+  const YAML::Node n = map[key];
+  if (!n) return fallback;
+  const double v = value<double>(n, key, "a number");
+  if (v < lo || v > hi) {
+    char range[96];
+    std::snprintf(range, sizeof range, "%g is out of range [%g, %g]", v, lo, hi);
+    fail(n, key, range);
+  }
+  return v;
+}
+
 std::string did_you_mean(std::string_view word, std::span<const std::string_view> choices) {
   std::string_view best;
   std::size_t best_distance = std::max<std::size_t>(3, word.size() / 3) + 1;
@@ -77,55 +105,12 @@ std::string did_you_mean(std::string_view word, std::span<const std::string_view
 
 namespace {
 
-class Reader {
+class Reader : public YamlReader {
  public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  [[noreturn]] void fail(const YAML::Node& node, std::string_view key, std::string message) const {
-    const YAML::Mark mark = node.Mark();
-    throw Failure{TopologyError{file_, mark.line >= 0 ? mark.line + 1 : 0,
-                                mark.column >= 0 ? mark.column + 1 : 0, std::string(key),
-                                std::move(message)}};
-  }
+  using YamlReader::YamlReader;
 
   void expect_map(const YAML::Node& node, std::string_view what) const {
     if (!node.IsMap()) fail(node, what, "expected a mapping of keys");
-  }
-
-  // Every key of `map` must be one of `allowed`; the nearest one is suggested.
-  void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed) const {
-    for (const auto& entry : map) {
-      const std::string key = entry.first.as<std::string>();
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      fail(entry.first, key, "unknown key" + did_you_mean(key, {allowed.begin(), allowed.size()}));
-    }
-  }
-
-  template <class T>
-  T value(const YAML::Node& node, std::string_view key, const char* expected) const {
-    try {
-      return node.as<T>();
-    } catch (const YAML::Exception&) {
-      fail(node, key, std::string("expected ") + expected);
-    }
-  }
-
-  template <class T>
-  void optional(const YAML::Node& map, const char* key, T& out, const char* expected) const {
-    if (const YAML::Node n = map[key]) out = value<T>(n, key, expected);
-  }
-
-  double number(const YAML::Node& map, const char* key, double fallback, double lo,
-                double hi) const {
-    const YAML::Node n = map[key];
-    if (!n) return fallback;
-    const double v = value<double>(n, key, "a number");
-    if (v < lo || v > hi) {
-      char range[96];
-      std::snprintf(range, sizeof range, "%g is out of range [%g, %g]", v, lo, hi);
-      fail(n, key, range);
-    }
-    return v;
   }
 
   CivilTime time(const YAML::Node& node, std::string_view key) const {
@@ -419,9 +404,6 @@ class Reader {
     }
     return s;
   }
-
- private:
-  std::string file_;
 };
 
 }  // namespace
@@ -435,8 +417,8 @@ std::variant<Topology, TopologyError> parse_topology(std::string_view text, std:
     const YAML::Node node = root[std::string(under)];
     if (!node) reader.fail(root, under, "missing");
     return reader.topology(node);
-  } catch (const Failure& f) {
-    return f.error;
+  } catch (const YamlProblem& p) {
+    return TopologyError{p.file, p.line, p.column, p.key, p.message};
   } catch (const YAML::ParserException& e) {
     return TopologyError{std::string(file), e.mark.line + 1, e.mark.column + 1, "", e.msg};
   } catch (const YAML::Exception& e) {

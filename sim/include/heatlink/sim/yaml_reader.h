@@ -1,0 +1,62 @@
+// What the YAML loaders (topologies here, scenarios in the harness) share: reading values with
+// their place in the file, and failing with file, line, column and key. A YamlProblem is
+// thrown inside a loader only; each loader returns it as its own error value.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace heatlink::sim {
+
+struct YamlProblem {
+  std::string file;
+  int line = 0;  // 1-based; 0 when unknown
+  int column = 0;
+  std::string key;
+  std::string message;
+};
+
+class YamlReader {
+ public:
+  explicit YamlReader(std::string file) : file_(std::move(file)) {}
+
+  const std::string& file() const noexcept { return file_; }
+
+  // Throws a YamlProblem at `node`'s place.
+  [[noreturn]] void fail(const YAML::Node& node, std::string_view key, std::string message) const;
+
+  // Every key of `map` must be one of `allowed`; the nearest one is suggested. `where`
+  // ("meta") goes into the message when given.
+  void check_keys(const YAML::Node& map, std::span<const std::string_view> allowed,
+                  std::string_view where = {}) const;
+  void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
+                  std::string_view where = {}) const {
+    check_keys(map, std::span<const std::string_view>(allowed.begin(), allowed.size()), where);
+  }
+
+  template <class T>
+  T value(const YAML::Node& node, std::string_view key, const char* expected) const {
+    try {
+      return node.as<T>();
+    } catch (const YAML::Exception&) {
+      fail(node, key, std::string("expected ") + expected);
+    }
+  }
+
+  template <class T>
+  void optional(const YAML::Node& map, const char* key, T& out, const char* expected) const {
+    if (const YAML::Node n = map[key]) out = value<T>(n, key, expected);
+  }
+
+  // `map[key]` as a number within [lo, hi], or `fallback` when absent.
+  double number(const YAML::Node& map, const char* key, double fallback, double lo,
+                double hi) const;
+
+ private:
+  std::string file_;
+};
+
+}  // namespace heatlink::sim
