@@ -228,18 +228,7 @@ void Run::execute() {
 }  // namespace
 
 RunReport run_deterministic(const Scenario& scenario, const RunOptions& options) {
-  RunReport report;
-  report.scenario = scenario.meta.id;
-  report.file = scenario.file;
-  report.seed = options.seed.value_or(scenario.meta.seed);
-  report.simulated_s = scenario.meta.duration;
-  const auto started = std::chrono::steady_clock::now();
-  {
-    Run run(scenario, options, report);
-    run.execute();
-  }
-  report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return report;
+  return timed_run<Run>(scenario, options, false);
 }
 
 }  // namespace heatlink::harness

@@ -301,20 +301,7 @@ void LiveRun::execute() {
 }  // namespace
 
 RunReport run_live(const Scenario& scenario, const RunOptions& options) {
-  RunReport report;
-  report.scenario = scenario.meta.id;
-  report.file = scenario.file;
-  report.seed = options.seed.value_or(scenario.meta.seed);
-  report.live = true;
-  report.pace = options.pace > 0 ? options.pace : scenario.meta.pace;
-  report.simulated_s = scenario.meta.duration;
-  const auto started = std::chrono::steady_clock::now();
-  {
-    LiveRun run(scenario, options, report);
-    run.execute();
-  }
-  report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return report;
+  return timed_run<LiveRun>(scenario, options, true);
 }
 
 }  // namespace heatlink::harness

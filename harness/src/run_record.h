@@ -4,6 +4,7 @@
 // the master's database.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -62,6 +63,25 @@ struct RunRecord {
 
   master::EpochSeconds epoch(Seconds t) const { return epoch0 + t; }
 };
+
+// Runs `Runner(scenario, options, report).execute()` and reports it, timed.
+template <class Runner>
+RunReport timed_run(const Scenario& scenario, const RunOptions& options, bool live) {
+  RunReport report;
+  report.scenario = scenario.meta.id;
+  report.file = scenario.file;
+  report.seed = options.seed.value_or(scenario.meta.seed);
+  report.live = live;
+  report.pace = live ? (options.pace > 0 ? options.pace : scenario.meta.pace) : 0;
+  report.simulated_s = scenario.meta.duration;
+  const auto started = std::chrono::steady_clock::now();
+  {
+    Runner run(scenario, options, report);
+    run.execute();
+  }
+  report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return report;
+}
 
 // Evaluates `check` over [from, to] (scenario seconds). Storage errors fail the check.
 CheckResult evaluate(const Check& check, Seconds from, Seconds to, const RunRecord& record,

@@ -16,17 +16,6 @@
 
 namespace heatlink::harness {
 
-std::string ScenarioError::to_string() const {
-  if (file.empty()) return message;  // a message that names its place itself
-  std::ostringstream out;
-  out << file;
-  if (line > 0) out << ':' << line << ':' << column;
-  out << ": ";
-  if (!key.empty()) out << "key '" << key << "': ";
-  out << message;
-  return out.str();
-}
-
 std::optional<Seconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   Seconds total = 0;
@@ -375,9 +364,7 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
       s.topology_file = file;
       s.topology_key = "topology";
     }
-    if (const auto* e = std::get_if<sim::TopologyError>(&topology)) {
-      return ScenarioError{e->file, e->line, e->column, e->key, e->message};
-    }
+    if (const auto* e = std::get_if<sim::TopologyError>(&topology)) return *e;
     s.topology = std::get<sim::Topology>(std::move(topology));
     if (const YAML::Node w = root["weather"]) {
       s.weather_set = true;
@@ -408,8 +395,8 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
     if (s.expectations.checks.empty() && s.expectations.steady_state.empty())
       r.fail(root, "expectations",
              "a scenario asserts something: add `expectations: {checks: [...]}`");
-  } catch (const sim::YamlProblem& p) {
-    return ScenarioError{p.file, p.line, p.column, p.key, p.message};
+  } catch (const sim::YamlError& e) {
+    return e;
   } catch (const YAML::Exception& e) {
     return ScenarioError{file, e.mark.line + 1, e.mark.column + 1, "", e.msg};
   }

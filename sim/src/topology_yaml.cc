@@ -12,7 +12,8 @@
 
 namespace heatlink::sim {
 
-std::string TopologyError::to_string() const {
+std::string YamlError::to_string() const {
+  if (file.empty()) return message;  // a message that names its place itself
   std::ostringstream out;
   out << file;
   if (line > 0) out << ':' << line << ':' << column;
@@ -61,8 +62,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 void YamlReader::fail(const YAML::Node& node, std::string_view key, std::string message) const {
   const YAML::Mark mark = node.Mark();
-  throw YamlProblem{file_, mark.line >= 0 ? mark.line + 1 : 0,
-                    mark.column >= 0 ? mark.column + 1 : 0, std::string(key), std::move(message)};
+  throw YamlError{file_, mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0,
+                  std::string(key), std::move(message)};
 }
 
 void YamlReader::check_keys(const YAML::Node& map, std::span<const std::string_view> allowed,
@@ -417,8 +418,8 @@ std::variant<Topology, TopologyError> parse_topology(std::string_view text, std:
     const YAML::Node node = root[std::string(under)];
     if (!node) reader.fail(root, under, "missing");
     return reader.topology(node);
-  } catch (const YamlProblem& p) {
-    return TopologyError{p.file, p.line, p.column, p.key, p.message};
+  } catch (const YamlError& e) {
+    return e;
   } catch (const YAML::ParserException& e) {
     return TopologyError{std::string(file), e.mark.line + 1, e.mark.column + 1, "", e.msg};
   } catch (const YAML::Exception& e) {

@@ -135,15 +135,8 @@ struct Scenario {
   Expectations expectations;
 };
 
-struct ScenarioError {
-  std::string file;
-  int line = 0;  // 1-based; 0 when unknown
-  int column = 0;
-  std::string key;
-  std::string message;
-  // "scenarios/x.yaml:12:7: key 'cout': unknown key (did you mean 'count'?)"
-  std::string to_string() const;
-};
+// "scenarios/x.yaml:12:7: key 'cout': unknown key in meta (did you mean 'count'?)"
+using ScenarioError = sim::YamlError;
 
 std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std::string file);
 std::variant<Scenario, ScenarioError> load_scenario(const std::string& path);

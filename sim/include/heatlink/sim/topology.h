@@ -16,6 +16,7 @@
 #include "heatlink/sim/gprs_link.h"
 #include "heatlink/sim/hm660.h"
 #include "heatlink/sim/weather.h"
+#include "heatlink/sim/yaml_error.h"
 
 namespace heatlink::sim {
 
@@ -66,16 +67,7 @@ struct Topology {
 };
 
 // A problem in a topology file: where, which key, and what is wrong.
-struct TopologyError {
-  std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
-  std::string key;
-  std::string message;
-
-  // "district.yaml:12:7: key 'cout': unknown key (did you mean 'count'?)"
-  std::string to_string() const;
-};
+using TopologyError = YamlError;
 
 // Parses a topology; `file` names the text in errors. With `under`, the topology is the value
 // of that top-level key (a scenario's `topology:`), and errors keep the file's lines. Never

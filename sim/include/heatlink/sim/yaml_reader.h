@@ -1,6 +1,6 @@
 // What the YAML loaders (topologies here, scenarios in the harness) share: reading values with
-// their place in the file, and failing with file, line, column and key. A YamlProblem is
-// thrown inside a loader only; each loader returns it as its own error value.
+// their place in the file, and failing with file, line, column and key. A YamlError is thrown
+// inside a loader only; each loader returns it as a value.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -9,15 +9,9 @@
 #include <string>
 #include <string_view>
 
-namespace heatlink::sim {
+#include "heatlink/sim/yaml_error.h"
 
-struct YamlProblem {
-  std::string file;
-  int line = 0;  // 1-based; 0 when unknown
-  int column = 0;
-  std::string key;
-  std::string message;
-};
+namespace heatlink::sim {
 
 class YamlReader {
  public:
@@ -25,7 +19,7 @@ class YamlReader {
 
   const std::string& file() const noexcept { return file_; }
 
-  // Throws a YamlProblem at `node`'s place.
+  // Throws a YamlError at `node`'s place.
   [[noreturn]] void fail(const YAML::Node& node, std::string_view key, std::string message) const;
 
   // Every key of `map` must be one of `allowed`; the nearest one is suggested. `where`
