@@ -50,6 +50,11 @@ Timeline::Timeline(const Scenario& scenario, DistrictIndex index, SimCall sim,
   bool open_ended = false;
   for (const TimelineEntry& e : scenario.timeline) {
     if (!is_fault(e.action)) continue;
+    has_faults_ = true;
+    if (e.trigger.when) {  // follows an event: when is not known before the run
+      open_ended = true;
+      continue;
+    }
     const Seconds at = e.trigger.at.value_or(0);
     if (!first_fault_ || at < *first_fault_) first_fault_ = at;
     const Seconds lasting = e.action.kind == ActionKind::kill_master ||
@@ -95,7 +100,7 @@ void Timeline::tick(Seconds t) {
       ++it;
     }
   }
-  if (!healed_ && t >= heal_at_ && (first_fault_ || scenario_.meta.heal_at)) heal(t);
+  if (!healed_ && t >= heal_at_ && (has_faults_ || scenario_.meta.heal_at)) heal(t);
 }
 
 void Timeline::observe(EventKind kind, const std::string& target, Seconds t) {

@@ -79,6 +79,7 @@ class Timeline {
   Log log_;
   std::optional<Seconds> first_fault_;
   Seconds heal_at_ = 0;
+  bool has_faults_ = false;
   bool healed_ = false;
   std::multimap<Seconds, std::function<void()>> later_;        // stops and power-ons
   std::vector<std::pair<std::size_t, Seconds>> pending_when_;  // entry, event time
