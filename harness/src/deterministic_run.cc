@@ -54,11 +54,7 @@ class Run final : public MasterControl {
   std::variant<std::int64_t, std::string> manual_read(const master::ReadJob& job) override {
     master::ReadJob j = job;
     j.requested_at = now();
-    auto storage = master::open_storage(url_);
-    if (auto* e = std::get_if<master::StorageError>(&storage)) return e->message;
-    auto queued = std::get<0>(storage)->queue_read_job(j);
-    if (auto* e = std::get_if<master::StorageError>(&queued)) return e->message;
-    return std::get<std::int64_t>(queued);
+    return queue_read_job(url_, j);
   }
   void secondary_scan(const std::string& dtu, ScanDone done) override {
     auto scan = std::make_shared<protocol::mbus::SecondaryScan>();

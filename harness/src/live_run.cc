@@ -63,11 +63,7 @@ class LiveRun final : public MasterControl {
   std::variant<std::int64_t, std::string> manual_read(const master::ReadJob& job) override {
     master::ReadJob j = job;
     j.requested_at = observer_->record().epoch(t_);
-    auto storage = master::open_storage(url_);
-    if (auto* e = std::get_if<master::StorageError>(&storage)) return e->message;
-    auto queued = std::get<0>(storage)->queue_read_job(j);
-    if (auto* e = std::get_if<master::StorageError>(&queued)) return e->message;
-    return std::get<std::int64_t>(queued);
+    return queue_read_job(url_, j);
   }
   void take_down(bool kill, Seconds down_for) override {
     log(std::string(kill ? "kill -9 of the master" : "master stopped") + ", back in " +

@@ -167,8 +167,6 @@ void RunObserver::on_cycle(const master::CycleStats& s, Seconds t) {
   c.skipped = s.skipped;
   c.read = s.read;
   c.failed = s.failed;
-  c.stored = s.stored;
-  c.failed_meters = s.failed_meters;
   for (const auto& [channel, seg] : s.segments) c.channels[channel] = {seg.meters, seg.read};
   record_.cycles.push_back(c);
   note(t, "cycle",
@@ -229,9 +227,12 @@ void RunObserver::after_second(Seconds t, const master::DtuRegistry& registry) {
   bool want_checks = false;
   for (const std::size_t i : timed_) want_checks |= *scenario_.expectations.checks[i].to == t;
   if (!want_faults && !want_checks) return;
-  auto opened = master::open_storage(url_);
-  if (std::holds_alternative<master::StorageError>(opened)) return;
-  auto& storage = *std::get<0>(opened);
+  if (!storage_) {  // opened once, when the run first needs it
+    auto opened = master::open_storage(url_);
+    if (std::holds_alternative<master::StorageError>(opened)) return;
+    storage_ = std::move(std::get<0>(opened));
+  }
+  master::Storage& storage = *storage_;
   if (want_faults) {
     if (const auto open = storage.open_faults();
         !std::holds_alternative<master::StorageError>(open)) {

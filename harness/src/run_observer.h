@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -52,6 +53,7 @@ class RunObserver {
   sim::District& district_;
   std::ostream* out_;
   std::string url_;
+  std::unique_ptr<master::Storage> storage_;  // for events and timed checks during the run
   RunRecord record_;
   Timeline* timeline_ = nullptr;
   std::map<std::uint32_t, std::size_t> by_bcd_id_;              // M-Bus ID (BCD) -> meter index

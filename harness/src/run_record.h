@@ -21,8 +21,7 @@ struct CycleRecord {
   std::string concentrator;
   std::int64_t job = 0;  // a read job's cycle (not a slot of the schedule)
   master::EpochSeconds slot = 0, started_at = 0, finished_at = 0;
-  std::size_t meters = 0, skipped = 0, read = 0, failed = 0, stored = 0;
-  std::vector<std::int64_t> failed_meters;
+  std::size_t meters = 0, skipped = 0, read = 0, failed = 0;
   std::map<std::uint8_t, std::pair<std::size_t, std::size_t>> channels;  // channel: meters, read
 };
 

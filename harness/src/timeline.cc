@@ -38,6 +38,15 @@ Json link_fault_json(const sim::LinkFault& f) {
 
 }  // namespace
 
+std::variant<std::int64_t, std::string> queue_read_job(const std::string& url,
+                                                       const master::ReadJob& job) {
+  auto storage = master::open_storage(url);
+  if (auto* e = std::get_if<master::StorageError>(&storage)) return e->message;
+  auto queued = std::get<0>(storage)->queue_read_job(job);
+  if (auto* e = std::get_if<master::StorageError>(&queued)) return e->message;
+  return std::get<std::int64_t>(queued);
+}
+
 Timeline::Timeline(const Scenario& scenario, DistrictIndex index, SimCall sim,
                    MasterControl& master, Log log)
     : scenario_(scenario),
@@ -92,7 +101,7 @@ void Timeline::tick(Seconds t) {
     }
   }
   for (auto it = pending_when_.begin(); it != pending_when_.end();) {
-    const TimelineEntry& e = scenario_.timeline[it->first];
+    const TimelineEntry& e = scenario_.timeline[*it];
     if (t >= e.trigger.at.value_or(0)) {
       act(e, t);
       it = pending_when_.erase(it);
@@ -109,7 +118,7 @@ void Timeline::observe(EventKind kind, const std::string& target, Seconds t) {
     if (!g.when || *g.when != kind) continue;
     if (!g.when_target.empty() && g.when_target != target) continue;
     if (g.until && t > *g.until) continue;
-    pending_when_.emplace_back(i, t);
+    pending_when_.push_back(i);
   }
 }
 

@@ -34,6 +34,11 @@ class MasterControl {
   virtual void secondary_scan(const std::string& dtu, ScanDone done) = 0;
 };
 
+// Queues `job` in the master's database at `url`, as `heatlink manual-read` does: its id, or
+// what the database said.
+std::variant<std::int64_t, std::string> queue_read_job(const std::string& url,
+                                                       const master::ReadJob& job);
+
 // The names the timeline refers to, resolved against the district.
 struct DistrictIndex {
   std::map<std::string, std::size_t> dtus;               // DTU ID -> index
@@ -81,8 +86,8 @@ class Timeline {
   Seconds heal_at_ = 0;
   bool has_faults_ = false;
   bool healed_ = false;
-  std::multimap<Seconds, std::function<void()>> later_;        // stops and power-ons
-  std::vector<std::pair<std::size_t, Seconds>> pending_when_;  // entry, event time
+  std::multimap<Seconds, std::function<void()>> later_;  // stops and power-ons
+  std::vector<std::size_t> pending_when_;                // `when` entries whose event was seen
   std::map<std::string, std::int64_t> jobs_;
   std::map<std::string, std::vector<std::string>> scans_;
   std::vector<std::string> errors_;
