@@ -195,29 +195,46 @@ class PostgresqlStorage : public SqlStorage {
   }
 
  private:
-  // Runs a statement with its `?` parameters written in as quoted literals.
+  // Runs a statement with its `?` parameters bound as $1, $2, ... (never written into the
+  // text). Numbers and booleans carry their type, as a literal of theirs would; text and
+  // NULL take the type the statement gives them.
   SqlResult run(pqxx::work& w, const std::string& text, const std::vector<SqlValue>& params) {
     std::string statement;
-    std::size_t next = 0;
+    std::vector<std::string> values;
+    values.reserve(params.size());
+    std::vector<const char*> bound;  // nullptr: NULL
+    bound.reserve(params.size());
+    bool quoted = false;
     for (const char ch : text) {
-      if (ch != '?') {
+      if (ch == '\'') quoted = !quoted;
+      if (ch != '?' || quoted) {
         statement += ch;
         continue;
       }
-      const SqlValue& v = params.at(next++);
+      if (bound.size() >= params.size())
+        throw std::invalid_argument("more ? than parameters in: " + text);
+      const SqlValue& v = params[bound.size()];
+      statement += '$' + std::to_string(bound.size() + 1);
       if (const auto* i = std::get_if<std::int64_t>(&v)) {
-        statement += std::to_string(*i);
+        values.push_back(std::to_string(*i));
+        statement += "::int8";
       } else if (const auto* d = std::get_if<double>(&v)) {
-        statement += "'" + pqxx::to_string(*d) + "'::float8";
+        values.push_back(pqxx::to_string(*d));
+        statement += "::float8";
       } else if (const auto* t = std::get_if<std::string>(&v)) {
-        statement += w.quote(*t);
+        values.push_back(*t);
       } else if (const auto* b = std::get_if<bool>(&v)) {
-        statement += *b ? "TRUE" : "FALSE";
+        values.push_back(*b ? "true" : "false");
+        statement += "::boolean";
       } else {
-        statement += "NULL";
+        bound.push_back(nullptr);
+        continue;
       }
+      bound.push_back(values.back().c_str());
     }
-    const pqxx::result r = w.exec(statement);
+    if (bound.size() != params.size())
+      throw std::invalid_argument("fewer ? than parameters in: " + text);
+    const pqxx::result r = w.exec_params(statement, pqxx::prepare::make_dynamic_params(bound));
     SqlResult result;
     result.affected = static_cast<std::int64_t>(r.affected_rows());
     for (const auto& row : r) {

@@ -1,6 +1,6 @@
 #include "sql_storage.h"
 
-namespace heatlink::master::storage {
+namespace heatlink::master {
 
 std::int64_t as_integer(const SqlValue& v) {
   if (const auto* i = std::get_if<std::int64_t>(&v)) return *i;
@@ -34,6 +34,10 @@ SqlValue optional_value(const std::optional<std::int64_t>& v) {
   if (!v) return std::monostate{};
   return *v;
 }
+
+}  // namespace heatlink::master
+
+namespace heatlink::master::storage {
 
 Reading reading_of(const SqlRow& row) {
   Reading r;

@@ -9,27 +9,19 @@
 #include <variant>
 #include <vector>
 
+#include "heatlink/master/sql_database.h"
 #include "heatlink/master/storage.h"
 
 namespace heatlink::master::storage {
 
-// A parameter or a column value. Booleans go in as bool (PostgreSQL has a boolean type,
-// SQLite stores 0/1) and come back as integers.
-using SqlValue = std::variant<std::monostate, std::int64_t, double, std::string, bool>;
-using SqlRow = std::vector<SqlValue>;
-
-struct SqlResult {
-  std::vector<SqlRow> rows;
-  std::int64_t affected = 0;  // rows inserted, updated or deleted
-};
-
-// Reading a column value in the type the schema gives it.
-std::int64_t as_integer(const SqlValue& v);
-std::optional<std::int64_t> as_optional_integer(const SqlValue& v);
-std::optional<double> as_optional_real(const SqlValue& v);
-std::string as_text(const SqlValue& v);
-SqlValue optional_value(const std::optional<double>& v);
-SqlValue optional_value(const std::optional<std::int64_t>& v);
+using master::as_integer;
+using master::as_optional_integer;
+using master::as_optional_real;
+using master::as_text;
+using master::optional_value;
+using master::SqlResult;
+using master::SqlRow;
+using master::SqlValue;
 
 // A reading's columns but its raw telegram, in the order reading_of() reads them.
 inline constexpr const char* kReadingColumns =
@@ -37,8 +29,23 @@ inline constexpr const char* kReadingColumns =
     "supply_c, return_c, delta_t_k, operating_hours, status_bits, error_bits, outcome";
 Reading reading_of(const SqlRow& row);
 
-class SqlStorage : public Storage {
+class SqlStorage : public Storage, public SqlDatabase {
  public:
+  SqlDatabase& database() override { return *this; }
+  const char* dialect() const noexcept override { return backend(); }
+  StorageResult<SqlResult> query(const std::string& text,
+                                 const std::vector<SqlValue>& params) override {
+    return sql(text, params);
+  }
+  std::optional<StorageError> in_transaction(
+      const std::function<std::optional<StorageError>()>& body) override {
+    return transaction(body);
+  }
+  StorageResult<std::int64_t> insert_id(const std::string& text,
+                                        const std::vector<SqlValue>& params) override {
+    return insert_returning_id(text, params);
+  }
+
   StorageResult<std::int64_t> add_station(const StationRecord& station) override;
   StorageResult<std::int64_t> add_community(const CommunityRecord& community) override;
   StorageResult<std::int64_t> add_concentrator(const ConcentratorRecord& c) override;

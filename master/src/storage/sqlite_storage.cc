@@ -15,6 +15,8 @@ namespace heatlink::master::storage {
 
 namespace {
 
+constexpr std::size_t kStatementCacheLimit = 512;
+
 class Statement {
  public:
   Statement() = default;
@@ -212,6 +214,9 @@ class SqliteStorage : public SqlStorage {
  protected:
   StorageResult<SqlResult> sql(const std::string& text,
                                const std::vector<SqlValue>& params) override {
+    // The API's queries vary with their filters: keep the cache bounded.
+    if (statements_.size() >= kStatementCacheLimit && !statements_.contains(text))
+      statements_.clear();
     auto& cached = statements_[text];
     if (!cached) {
       cached = std::make_unique<Statement>();

@@ -30,6 +30,8 @@ using StorageResult = std::variant<T, StorageError>;
 // Seconds since the Unix epoch, UTC.
 using EpochSeconds = std::int64_t;
 
+class SqlDatabase;
+
 enum class ReadOutcome : std::uint8_t { ok = 0, no_answer = 1, garbled = 2, refused = 3 };
 const char* read_outcome_name(ReadOutcome outcome) noexcept;
 
@@ -181,6 +183,9 @@ struct RollupRecord {
 class Storage {
  public:
   virtual ~Storage() = default;
+
+  // The database underneath, for queries the interface does not name (the web API's).
+  virtual SqlDatabase& database() = 0;
 
   // "sqlite", "postgresql".
   virtual const char* backend() const noexcept = 0;
