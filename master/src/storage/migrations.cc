@@ -1,5 +1,8 @@
 #include "migrations.h"
 
+#include <string>
+#include <utility>
+
 namespace heatlink::master::storage {
 
 namespace {
@@ -183,14 +186,61 @@ constexpr const char* kDropLatestValue = "DROP TABLE latest_value;";
 constexpr const char* kConcentratorMode =
     "ALTER TABLE concentrator ADD COLUMN mode SMALLINT NOT NULL DEFAULT 0;";
 
-constexpr Migration kSqlite[] = {{1, "base", kSqliteBase},
+// The management system: users, roles of permissions, browser sessions and API tokens,
+// system parameters; meters placed in buildings (a building's own meter or a household's).
+// `{id}` is the dialect's key column, `{int}` its integer.
+constexpr const char* kManagement = R"sql(
+CREATE TABLE app_user (id {id}, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL DEFAULT '',
+                       password_hash TEXT NOT NULL, enabled {int} NOT NULL DEFAULT 1,
+                       created_at {int} NOT NULL);
+CREATE TABLE role (id {id}, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '');
+CREATE TABLE role_permission (role_id {int} NOT NULL REFERENCES role(id) ON DELETE CASCADE,
+                              permission TEXT NOT NULL, PRIMARY KEY (role_id, permission));
+CREATE TABLE user_role (user_id {int} NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,
+                        role_id {int} NOT NULL REFERENCES role(id) ON DELETE CASCADE,
+                        PRIMARY KEY (user_id, role_id));
+CREATE TABLE api_session (token_hash TEXT PRIMARY KEY,
+                          user_id {int} NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,
+                          csrf_token TEXT NOT NULL, created_at {int} NOT NULL,
+                          expires_at {int} NOT NULL);
+CREATE TABLE api_token (id {id}, user_id {int} NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,
+                        name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+                        created_at {int} NOT NULL, last_used_at {int});
+CREATE TABLE system_parameter (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+ALTER TABLE meter ADD COLUMN building_id {int} REFERENCES building(id);
+ALTER TABLE meter ADD COLUMN kind TEXT NOT NULL DEFAULT 'household';
+CREATE INDEX meter_by_building ON meter (building_id);
+CREATE INDEX community_by_station ON community (station_id);
+CREATE INDEX building_by_community ON building (community_id);
+CREATE INDEX concentrator_by_station ON concentrator (station_id);
+CREATE INDEX audit_log_by_time ON audit_log (at);
+CREATE INDEX fault_event_by_time ON fault_event (raised_at);
+)sql";
+
+// kManagement in one dialect.
+std::string management(const char* id, const char* integer) {
+  std::string text = kManagement;
+  for (auto [from, to] : {std::pair{std::string("{id}"), std::string(id)},
+                          std::pair{std::string("{int}"), std::string(integer)}}) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
+      text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+const std::string kSqliteManagement = management("INTEGER PRIMARY KEY", "INTEGER");
+const std::string kPostgresqlManagement = management("BIGSERIAL PRIMARY KEY", "BIGINT");
+
+const Migration kSqlite[] = {{1, "base", kSqliteBase},
                                  {2, "scheduling", kSqliteScheduling},
                                  {3, "latest values from readings", kDropLatestValue},
-                                 {4, "concentrator mode", kConcentratorMode}};
-constexpr Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
+                                 {4, "concentrator mode", kConcentratorMode},
+                                 {5, "management", kSqliteManagement.c_str()}};
+const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                      {2, "scheduling", kPostgresqlScheduling},
                                      {3, "latest values from readings", kDropLatestValue},
-                                     {4, "concentrator mode", kConcentratorMode}};
+                                     {4, "concentrator mode", kConcentratorMode},
+                                 {5, "management", kPostgresqlManagement.c_str()}};
 
 }  // namespace
 
