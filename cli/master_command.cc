@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "descriptor_limit.h"
+#include "heatlink/master/api/api.h"
+#include "heatlink/master/api/api_server.h"
 #include "heatlink/master/dispatcher.h"
 #include "heatlink/master/fault_monitor.h"
 #include "heatlink/master/gateway.h"
@@ -80,6 +82,52 @@ master::ReadingEngine::Now master_clock(const MasterArgs& args) {
   };
 }
 
+// What the API sees of the running master.
+master::api::Environment api_environment(const master::MasterConfig& config,
+                                         master::ReadingEngine::Now now, master::Gateway& gateway,
+                                         const master::api::MasterCounters& counters) {
+  master::api::Environment env;
+  env.now = now;
+  env.dtus = [&gateway] { return gateway.snapshot(); };
+  env.counters = &counters;
+  env.secure_cookies = config.api_secure_cookies;
+  Json schedules = Json::array();
+  for (const auto& s : config.dispatcher.schedules) {
+    Json j{{"name", s.name}, {"settlement", s.settlement}};
+    if (s.every_s > 0) j["every_s"] = s.every_s;
+    if (s.daily_at_s) j["daily_at_s"] = *s.daily_at_s;
+    if (!s.stations.empty()) j["stations"] = s.stations;
+    if (!s.communities.empty()) j["communities"] = s.communities;
+    schedules.push_back(std::move(j));
+  }
+  const auto& r = config.reading;
+  const std::string settings = Json{{"master", config.dispatcher.master},
+                                    {"source", "master.yaml"},
+                                    {"schedules", schedules},
+                                    {"reading",
+                                     {{"retries", r.retries},
+                                      {"failed_meter_passes", r.failed_meter_passes},
+                                      {"batch", r.batch},
+                                      {"flush_after_s", r.flush_after_s},
+                                      {"keep_raw", r.keep_raw},
+                                      {"clock_sync_threshold_s", r.clock_sync_threshold_s}}},
+                                    {"faults",
+                                     {{"no_data_after_s", config.faults.no_data_after_s},
+                                      {"bus_failure_rate", config.faults.bus_failure_rate}}}}
+                                   .dump();
+  env.reading_settings = [settings] { return settings; };
+  return env;
+}
+
+master::api::ApiServerOptions api_options(const master::MasterConfig& config) {
+  master::api::ApiServerOptions o;
+  const auto colon = config.api_listen.rfind(':');
+  o.host = config.api_listen.substr(0, colon);
+  o.port = static_cast<std::uint16_t>(std::stoul(config.api_listen.substr(colon + 1)));
+  o.threads = config.api_threads;
+  return o;
+}
+
 int run_master(const MasterArgs& args) {
   auto opened = open_master("master", args.config);
   if (const int* code = std::get_if<int>(&opened)) return *code;
@@ -118,6 +166,23 @@ int run_master(const MasterArgs& args) {
             << gateway.port() << ", database " << storage->backend() << '\n';
 
   const master::ReadingEngine::Now now = master_clock(args);
+  master::api::MasterCounters counters;
+  master::api::Api api(api_environment(config, now, gateway, counters));
+  std::unique_ptr<master::api::ApiServer> api_server;
+  if (config.api_listen != "off") {
+    auto admin = master::api::ensure_administrator(*storage, wall_now());
+    if (const auto* e = std::get_if<master::StorageError>(&admin))
+      return complain("master", e->message, 3);
+    if (const auto& password = std::get<std::optional<std::string>>(admin))
+      std::cerr << "heatlink master: first start: sign in as admin with the password " << *password
+                << " (shown this once; change it)\n";
+    api_server = std::make_unique<master::api::ApiServer>(
+        api, [url = config.database] { return master::open_storage(url); }, api_options(config));
+    if (const std::string e = api_server->start(); !e.empty()) return complain("master", e, 3);
+    std::cerr << "heatlink master: web API on http://"
+              << config.api_listen.substr(0, config.api_listen.rfind(':')) << ':'
+              << api_server->port() << "/api/v1\n";
+  }
   master::FaultMonitor monitor(*storage, config.faults);
   if (auto e = monitor.load()) return complain("master", e->message, 3);
   master::ReadingEngine engine(
@@ -142,12 +207,23 @@ int run_master(const MasterArgs& args) {
         return state && state->online;
       },
       now, config.dispatcher,
-      [](const master::CycleStats& s) { std::cout << master::stats_json(s) << std::endl; }, log);
+      [&counters](const master::CycleStats& s) {
+        ++counters.cycles;
+        counters.meters_read += s.read;
+        counters.read_failures += s.failed;
+        counters.readings_stored += s.stored;
+        std::cout << master::stats_json(s) << std::endl;
+      },
+      log);
 
-  // The dispatcher looks at the schedules, the read jobs and the DTUs every second.
+  // The dispatcher looks at the schedules, the read jobs and the DTUs every second; fault
+  // rules changed through the API are picked up every half minute.
   asio::steady_timer timer(io);
+  unsigned ticks = 0;
   std::function<void()> tick = [&] {
     if (auto e = dispatcher.tick()) std::cerr << "heatlink master: " << e->message << '\n';
+    if (++ticks % 30 == 0)
+      if (auto e = monitor.reload_rules()) std::cerr << "heatlink master: " << e->message << '\n';
     if (args.cycles > 0 && dispatcher.cycles_done() >= args.cycles && dispatcher.outstanding() == 0)
       return stop();
     timer.expires_after(std::chrono::seconds(1));
@@ -157,6 +233,7 @@ int run_master(const MasterArgs& args) {
   };
   tick();
   io.run();
+  if (api_server) api_server->stop();
   return 0;
 }
 

@@ -54,7 +54,8 @@ std::string master_yaml(const master::MasterConfig& c, const std::string& databa
     return text + "]";
   };
   out << "name: \"" << c.dispatcher.master << "\"\ndatabase: \"" << database << "\"\ngateway: \""
-      << gateway << "\"\nbase_information: \"" << base_information << "\"\nlog_level: info\n";
+      << gateway << "\"\nbase_information: \"" << base_information << "\"\nlog_level: info\n"
+      << "api: {listen: \"127.0.0.1:0\"}\n";
   out << "schedules:\n";
   for (const master::Schedule& s : c.dispatcher.schedules) {
     out << "  - {name: \"" << s.name << "\"";

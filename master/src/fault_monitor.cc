@@ -20,6 +20,17 @@ FaultMonitor::FaultMonitor(Storage& storage, FaultMonitorOptions options)
 }
 
 std::optional<StorageError> FaultMonitor::load() {
+  if (auto e = reload_rules()) return e;
+  auto open = storage_.open_faults();
+  if (auto* e = std::get_if<StorageError>(&open)) return *e;
+  for (const FaultRecord& f : std::get<std::vector<FaultRecord>>(open)) {
+    tracker_.restore(f.meter_id != 0 ? f.meter_id : concentrator_key(f.concentrator_id), f.code,
+                     f.raised_at);
+  }
+  return std::nullopt;
+}
+
+std::optional<StorageError> FaultMonitor::reload_rules() {
   auto rules = storage_.fault_rules();
   if (auto* e = std::get_if<StorageError>(&rules)) return *e;
   rules_.clear();
@@ -30,12 +41,6 @@ std::optional<StorageError> FaultMonitor::load() {
     if (!rule.problem().empty()) continue;  // refused when it was stored
     tracker_.set_persistence("custom:" + rule.name, rule.persistence_s);
     rules_.push_back(std::move(rule));
-  }
-  auto open = storage_.open_faults();
-  if (auto* e = std::get_if<StorageError>(&open)) return *e;
-  for (const FaultRecord& f : std::get<std::vector<FaultRecord>>(open)) {
-    tracker_.restore(f.meter_id != 0 ? f.meter_id : concentrator_key(f.concentrator_id), f.code,
-                     f.raised_at);
   }
   return std::nullopt;
 }

@@ -157,7 +157,7 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
     const YAML::Node root = YAML::LoadFile(path);
     check_keys(path, root,
                {"name", "database", "gateway", "base_information", "log_level", "schedules",
-                "reading", "faults", "claims"},
+                "reading", "faults", "claims", "api"},
                "the top level");
     MasterConfig c;
     c.database = value<std::string>(path, root, "database", c.database, "a database URL");
@@ -169,6 +169,17 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
     c.base_information =
         beside(path, value<std::string>(path, root, "base_information", "", "a file"));
     read_settings(path, root, c);
+    if (const YAML::Node api = root["api"]) {
+      check_keys(path, api, {"listen", "threads", "secure_cookies"}, "api");
+      c.api_listen = value<std::string>(path, api, "listen", c.api_listen, "HOST:PORT or off");
+      if (c.api_listen != "off" && c.api_listen.rfind(':') == std::string::npos)
+        fail(path, api["listen"], "listen", "expected HOST:PORT or off");
+      c.api_threads = value<unsigned>(path, api, "threads", c.api_threads, "a count");
+      if (c.api_threads < 1 || c.api_threads > 64)
+        fail(path, api["threads"], "threads", "expected 1 to 64");
+      c.api_secure_cookies =
+          value<bool>(path, api, "secure_cookies", c.api_secure_cookies, "true or false");
+    }
     return c;
   });
 }

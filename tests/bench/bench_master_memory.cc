@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     }
     std::ofstream(dir + "/master.yaml")
         << "database: sqlite:" << dir
-        << "/heatlink.db\ngateway: gateway.yaml\nlog_level: warning\n";
+        << "/heatlink.db\ngateway: gateway.yaml\nlog_level: warning\napi: {listen: off}\n";
   }
   std::string config = dir + "/master.yaml";
   std::vector<char*> args = {const_cast<char*>(HEATLINK_BIN), const_cast<char*>("master"),

@@ -94,6 +94,7 @@ dtus:
   std::ofstream(dir + "/master.yaml") << "name: " << name << "\ndatabase: " << url << R"(
 gateway: gateway.yaml
 base_information: base.yaml
+api: {listen: "127.0.0.1:0"}
 schedules:
   - {name: daily, every_s: 86400}
 )";

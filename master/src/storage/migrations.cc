@@ -232,14 +232,14 @@ const std::string kSqliteManagement = management("INTEGER PRIMARY KEY", "INTEGER
 const std::string kPostgresqlManagement = management("BIGSERIAL PRIMARY KEY", "BIGINT");
 
 const Migration kSqlite[] = {{1, "base", kSqliteBase},
-                                 {2, "scheduling", kSqliteScheduling},
+                             {2, "scheduling", kSqliteScheduling},
+                             {3, "latest values from readings", kDropLatestValue},
+                             {4, "concentrator mode", kConcentratorMode},
+                             {5, "management", kSqliteManagement.c_str()}};
+const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
+                                 {2, "scheduling", kPostgresqlScheduling},
                                  {3, "latest values from readings", kDropLatestValue},
                                  {4, "concentrator mode", kConcentratorMode},
-                                 {5, "management", kSqliteManagement.c_str()}};
-const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
-                                     {2, "scheduling", kPostgresqlScheduling},
-                                     {3, "latest values from readings", kDropLatestValue},
-                                     {4, "concentrator mode", kConcentratorMode},
                                  {5, "management", kPostgresqlManagement.c_str()}};
 
 }  // namespace

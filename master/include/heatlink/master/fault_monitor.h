@@ -27,6 +27,8 @@ class FaultMonitor {
 
   // Loads the custom rules and the open fault events.
   std::optional<StorageError> load();
+  // Loads the custom rules again (changed through the API); open events stay as they are.
+  std::optional<StorageError> reload_rules();
   // Before a cycle's readings: the meters' previous readings to compare with. Cycles of
   // several concentrators may run at once; end_cycle() lets the concentrator's go.
   std::optional<StorageError> begin_cycle(std::int64_t concentrator_id);

@@ -22,6 +22,10 @@ struct MasterConfig {
   DispatcherOptions dispatcher;  // name, schedules, claims, jobs
   EngineOptions reading;
   FaultMonitorOptions faults;
+  // The web API (docs/api.md): "HOST:PORT", or "off".
+  std::string api_listen = "127.0.0.1:8080";
+  unsigned api_threads = 2;
+  bool api_secure_cookies = false;  // the API is reached through HTTPS: cookies say Secure
 };
 
 std::variant<MasterConfig, std::string> load_master_config(const std::string& path);

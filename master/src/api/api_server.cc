@@ -1,0 +1,313 @@
+#include "heatlink/master/api/api_server.h"
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace heatlink::master::api {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr const char* kStreamPath = "/api/v1/monitoring/stream";
+
+// One Storage per thread answering requests, borrowed for a request.
+class StoragePool {
+ public:
+  void add(std::unique_ptr<Storage> s) { free_.push_back(std::move(s)); }
+  std::unique_ptr<Storage> take() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [this] { return !free_.empty(); });
+    auto s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void give_back(std::unique_ptr<Storage> s) {
+    {
+      std::lock_guard lock(mutex_);
+      free_.push_back(std::move(s));
+    }
+    ready_.notify_one();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::vector<std::unique_ptr<Storage>> free_;
+};
+
+}  // namespace
+
+struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
+  Impl(Api& a, OpenStorage o, ApiServerOptions opts)
+      : api(a), open_storage(std::move(o)), options(std::move(opts)), acceptor(io) {}
+
+  Api& api;
+  OpenStorage open_storage;
+  ApiServerOptions options;
+  asio::io_context io;
+  tcp::acceptor acceptor;
+  StoragePool pool;
+  std::vector<std::thread> threads;
+  std::atomic<std::size_t> connections{0};
+  std::uint16_t port = 0;
+
+  Response answer(const Request& request) {
+    auto storage = pool.take();
+    Response r = api.handle(request, *storage);
+    pool.give_back(std::move(storage));
+    return r;
+  }
+
+  void do_accept() {
+    acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](beast::error_code ec,
+                                                                             tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        if (self->connections.load() >= self->options.max_connections) {
+          beast::error_code ignored;
+          socket.close(ignored);  // over the limit: refused at once
+        } else {
+          std::make_shared<Session>(self, std::move(socket))->do_read_header();
+        }
+      }
+      self->do_accept();
+    });
+  }
+
+  // One HTTP connection (paired do_x / on_x); EOF is a normal close.
+  struct Session : std::enable_shared_from_this<Session> {
+    Session(std::shared_ptr<Impl> s, tcp::socket socket)
+        : server(std::move(s)), stream(std::move(socket)), timer(stream.get_executor()) {
+      ++server->connections;
+      beast::error_code ec;
+      const auto remote = stream.socket().remote_endpoint(ec);
+      if (!ec) peer = remote.address().to_string();
+    }
+    ~Session() { --server->connections; }
+
+    std::shared_ptr<Impl> server;
+    beast::tcp_stream stream;
+    asio::steady_timer timer;  // the stream's next look for changes
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+    http::response<http::string_body> response;
+    std::string peer;
+    Request stream_request;  // a stream's request, repeated against /changes
+    EpochSeconds stream_since = 0;
+    std::string pending;  // a stream's event being written
+
+    void do_read_header() {
+      parser.emplace();
+      parser->header_limit(8 * 1024);
+      stream.expires_after(server->options.request_timeout);
+      http::async_read_header(stream, buffer, *parser,
+                              [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                self->on_read_header(ec);
+                              });
+    }
+
+    void on_read_header(beast::error_code ec) {
+      if (ec) return on_error(ec);
+      const std::string_view target = parser->get().target();
+      const bool import = target.find("/import") != std::string_view::npos;
+      parser->body_limit(import ? server->options.import_body_limit : server->options.body_limit);
+      http::async_read(
+          stream, buffer, *parser,
+          [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
+    }
+
+    void on_error(beast::error_code ec) {
+      if (ec == http::error::end_of_stream) return close();
+      if (ec == http::error::body_limit)
+        return write(error(413, "too_large", "the request body is too large"), false);
+      if (ec == http::error::header_limit)
+        return write(error(431, "too_large", "the request's headers exceed 8 KiB"), false);
+      if (ec.category() == http::make_error_code(http::error::bad_method).category())
+        return write(error(400, "malformed", "malformed HTTP request: " + ec.message()), false);
+      // A timeout (a slow client) or a reset: nobody to answer.
+      close();
+    }
+
+    static Response error(int status, const std::string& code, const std::string& message) {
+      Response r;
+      r.status = status;
+      r.body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+      return r;
+    }
+
+    Request request_of(const http::request<http::string_body>& req) const {
+      Request r;
+      r.method = std::string(req.method_string());
+      r.target = std::string(req.target());
+      for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        r.headers[name] = std::string(field.value());
+      }
+      r.body = req.body();
+      r.peer = peer;
+      return r;
+    }
+
+    void on_read(beast::error_code ec) {
+      if (ec) return on_error(ec);
+      stream.expires_never();
+      const auto& req = parser->get();
+      Request request = request_of(req);
+      Response r = server->answer(request);
+      const std::string_view path =
+          std::string_view(request.target).substr(0, std::string_view(request.target).find('?'));
+      if (path == kStreamPath && r.status == 200 && request.method == "GET")
+        return start_stream(std::move(request));
+      write(std::move(r), req.keep_alive());
+    }
+
+    void write(Response r, bool keep_alive) {
+      response = {};
+      response.result(static_cast<unsigned>(r.status));
+      response.version(11);
+      response.set(http::field::server, "heatlink");
+      response.set(http::field::content_type, r.content_type);
+      for (const auto& [name, value] : r.headers) response.insert(name, value);
+      response.keep_alive(keep_alive);
+      response.body() = std::move(r.body);
+      response.prepare_payload();
+      stream.expires_after(std::chrono::seconds(30));
+      http::async_write(stream, response,
+                        [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                          if (ec || !keep_alive) return self->close();
+                          self->do_read_header();
+                        });
+    }
+
+    void close() {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      stream.socket().close(ignored);
+    }
+
+    // Server-sent events: the headers, then an event whenever /changes has some.
+    void start_stream(Request request) {
+      stream_request = std::move(request);
+      const auto question = stream_request.target.find('?');
+      stream_request.target =
+          "/api/v1/monitoring/changes?" + (question == std::string::npos
+                                               ? std::string()
+                                               : stream_request.target.substr(question + 1) + "&");
+      stream_since = now_of(server->answer(with_since(0)));
+      pending =
+          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+          "X-Content-Type-Options: nosniff\r\nConnection: keep-alive\r\n\r\n: streaming\n\n";
+      write_event();
+    }
+
+    Request with_since(EpochSeconds since) const {
+      Request r = stream_request;
+      r.target += "since=" + std::to_string(since);
+      return r;
+    }
+
+    static EpochSeconds now_of(const Response& r) {
+      const auto body = nlohmann::json::parse(r.body, nullptr, false);
+      if (body.is_discarded() || !body.contains("now")) return 0;
+      return body["now"].get<EpochSeconds>();
+    }
+
+    void write_event() {
+      stream.expires_after(std::chrono::seconds(30));
+      asio::async_write(stream, asio::buffer(pending),
+                        [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          self->wait_for_changes();
+                        });
+    }
+
+    void wait_for_changes() {
+      timer.expires_after(server->options.stream_interval);
+      timer.async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (ec) return;
+        self->look_for_changes();
+      });
+    }
+
+    void look_for_changes() {
+      const Response r = server->answer(with_since(stream_since));
+      if (r.status != 200) {  // signed out, permission taken away: the stream ends
+        pending = "event: end\ndata: " + r.body + "\n\n";
+        asio::async_write(
+            stream, asio::buffer(pending),
+            [self = shared_from_this()](beast::error_code, std::size_t) { self->close(); });
+        return;
+      }
+      const auto body = nlohmann::json::parse(r.body, nullptr, false);
+      stream_since = body.value("now", stream_since);
+      pending = body.value("items", nlohmann::json::array()).empty()
+                    ? std::string(": idle\n\n")
+                    : "event: changes\ndata: " + r.body + "\n\n";
+      write_event();
+    }
+  };
+};
+
+ApiServer::ApiServer(Api& api, OpenStorage open_storage, ApiServerOptions options)
+    : impl_(std::make_shared<Impl>(api, std::move(open_storage), std::move(options))) {}
+
+ApiServer::~ApiServer() {
+  stop();
+}
+
+std::string ApiServer::start() {
+  Impl& s = *impl_;
+  const unsigned threads = std::max(1u, s.options.threads);
+  for (unsigned i = 0; i < threads; ++i) {
+    auto opened = s.open_storage();
+    if (auto* e = std::get_if<StorageError>(&opened)) return "API: " + e->message;
+    s.pool.add(std::move(std::get<std::unique_ptr<Storage>>(opened)));
+  }
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(s.options.host, ec);
+  if (ec) return "API: not an address: " + s.options.host;
+  const tcp::endpoint endpoint(address, s.options.port);
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return "API: cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) + ": " +
+           ec.message();
+  s.port = s.acceptor.local_endpoint().port();
+  s.do_accept();
+  for (unsigned i = 0; i < threads; ++i) s.threads.emplace_back([&s] { s.io.run(); });
+  return "";
+}
+
+std::uint16_t ApiServer::port() const {
+  return impl_->port;
+}
+
+void ApiServer::stop() {
+  Impl& s = *impl_;
+  if (s.threads.empty()) return;
+  asio::post(s.io, [&s] {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+  });
+  s.io.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+}
+
+}  // namespace heatlink::master::api

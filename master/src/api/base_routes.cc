@@ -1,0 +1,230 @@
+// 基础信息 Base information: list, get, create, update, delete, import and export of every
+// kind of record in entities.cc.
+#include "entities.h"
+#include "exports.h"
+#include "router.h"
+
+namespace heatlink::master::api {
+
+namespace {
+
+constexpr std::size_t kImportRowLimit = 100'000;
+
+// A constraint the database refused, as 409 in words; other failures stay 500.
+[[noreturn]] void refused_write(const Entity& entity, const StorageError& e) {
+  const std::string& m = e.message;
+  if (m.find("UNIQUE") != std::string::npos || m.find("duplicate key") != std::string::npos)
+    refuse(409, "conflict", std::string("a ") + entity.label + " with these values exists already");
+  if (m.find("FOREIGN KEY") != std::string::npos || m.find("foreign key") != std::string::npos)
+    refuse(409, "conflict",
+           std::string("the ") + entity.label + " is referenced by other records, or refers to " +
+               "a missing one");
+  storage_failed(e);
+}
+
+template <class T>
+T written(const Entity& entity, StorageResult<T> result) {
+  if (auto* e = std::get_if<StorageError>(&result)) refused_write(entity, *e);
+  return std::move(std::get<T>(result));
+}
+
+// `%` and `_` taken literally in a LIKE pattern.
+std::string like_pattern(const std::string& text) {
+  std::string out = "%";
+  for (const char c : text) {
+    if (c == '%' || c == '_' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "%";
+}
+
+Json one(Call& call, const Entity& entity, std::int64_t id) {
+  const auto rows = checked(call.db.query(
+      "SELECT " + select_columns(entity) + " FROM " + entity.table + " WHERE id = ?", {id}));
+  if (rows.rows.empty()) not_found(std::string(entity.label) + " " + std::to_string(id));
+  return record_json(entity, rows.rows.front());
+}
+
+Response list(Call& call, const Entity& entity) {
+  std::string where = " WHERE 1 = 1";
+  std::vector<SqlValue> params;
+  for (const Field& f : entity.fields) {
+    if (!f.filter) continue;
+    if (f.type == FieldType::integer) {
+      if (const auto v = call.integer(f.name, 1, INT64_MAX)) {
+        where += std::string(" AND ") + f.name + " = ?";
+        params.push_back(*v);
+      }
+    } else if (const auto v = call.text(f.name)) {
+      where += std::string(" AND ") + f.name + " = ?";
+      params.push_back(*v);
+    }
+  }
+  if (const auto q = call.text("q"); q && entity.search != nullptr) {
+    where += std::string(" AND ") + entity.search + " LIKE ? ESCAPE '\\'";
+    params.push_back(like_pattern(*q));
+  }
+  const Page page = page_of(call);
+  const auto total =
+      checked(call.db.query(std::string("SELECT count(*) FROM ") + entity.table + where, params));
+  params.push_back(page.size);
+  params.push_back(page.offset());
+  const auto rows =
+      checked(call.db.query("SELECT " + select_columns(entity) + " FROM " + entity.table + where +
+                                " ORDER BY id LIMIT ? OFFSET ?",
+                            params));
+  Json items = Json::array();
+  for (const auto& row : rows.rows) items.push_back(record_json(entity, row));
+  return json_response(paged(std::move(items), page, as_integer(total.rows.at(0).at(0))));
+}
+
+std::int64_t insert(SqlDatabase& db, const Entity& entity, const FieldValues& values) {
+  std::string columns, marks;
+  for (const auto& c : values.columns) {
+    columns += (columns.empty() ? "" : ", ") + c;
+    marks += marks.empty() ? "?" : ", ?";
+  }
+  return written(entity, db.insert_id(std::string("INSERT INTO ") + entity.table + " (" + columns +
+                                          ") VALUES (" + marks + ")",
+                                      values.values));
+}
+
+Response create(Call& call, const Entity& entity) {
+  const FieldValues values = field_values(entity, call.body(), false);
+  check_references(call.db, entity, values);
+  const std::int64_t id = insert(call.db, entity, values);
+  return json_response(one(call, entity, id), 201);
+}
+
+Response update(Call& call, const Entity& entity) {
+  const std::int64_t id = call.id();
+  const Json before = one(call, entity, id);
+  FieldValues values = field_values(entity, call.body(), true);
+  if (values.columns.empty()) return json_response(before);
+  check_references(call.db, entity, values);
+  std::string sets;
+  for (const auto& c : values.columns) sets += (sets.empty() ? "" : ", ") + c + " = ?";
+  values.values.push_back(id);
+  written(entity,
+          call.db.query(std::string("UPDATE ") + entity.table + " SET " + sets + " WHERE id = ?",
+                        values.values));
+  Json after = one(call, entity, id);
+  call.audit_detail = Json{{"before", before}, {"after", after}};
+  return json_response(after);
+}
+
+Response remove(Call& call, const Entity& entity) {
+  const std::int64_t id = call.id();
+  const Json before = one(call, entity, id);
+  written(entity,
+          call.db.query(std::string("DELETE FROM ") + entity.table + " WHERE id = ?", {id}));
+  call.audit_detail = Json{{"deleted", before}};
+  return json_response(Json{{"deleted", id}});
+}
+
+// Each data row to a record's fields; all rows checked before any is written.
+Response import(Call& call, const Entity& entity) {
+  auto parsed = parse_csv(call.request.body);
+  if (const auto* e = std::get_if<std::string>(&parsed)) refuse(400, "invalid", *e);
+  const Table& table = std::get<Table>(parsed);
+  if (table.rows.size() > kImportRowLimit)
+    refuse(413, "too_large", "at most " + std::to_string(kImportRowLimit) + " rows per import");
+  // Columns: the fields; `id` and read-only columns of an export are ignored.
+  std::vector<const Field*> columns;
+  for (const auto& name : table.header) {
+    const Field* field = nullptr;
+    for (const Field& f : entity.fields)
+      if (name == f.name) field = &f;
+    bool ignored = name == "id";
+    for (const char* c : entity.read_only) ignored = ignored || name == c;
+    if (field == nullptr && !ignored) invalid(name, std::string("not a column of ") + entity.path);
+    columns.push_back(field);
+  }
+  Json errors = Json::array();
+  std::vector<FieldValues> records;
+  for (std::size_t r = 0; r < table.rows.size(); ++r) {
+    const std::size_t line = r + 2;  // the header is line 1
+    try {
+      if (table.rows[r].size() != columns.size())
+        refuse(400, "invalid",
+               "expected " + std::to_string(columns.size()) + " cells, found " +
+                   std::to_string(table.rows[r].size()));
+      Json body = Json::object();
+      for (std::size_t c = 0; c < columns.size(); ++c)
+        if (columns[c] != nullptr)
+          body[columns[c]->name] = cell_value(*columns[c], table.rows[r][c].text);
+      records.push_back(field_values(entity, body, false));
+      check_references(call.db, entity, records.back());
+    } catch (const Problem& p) {
+      Json error{{"row", line}, {"message", p.message}};
+      if (!p.field.empty()) error["field"] = p.field;
+      errors.push_back(std::move(error));
+      if (errors.size() >= 100) break;
+    }
+  }
+  std::size_t failed_row = 0;
+  std::optional<StorageError> failure;
+  if (errors.empty()) {
+    failure = call.db.in_transaction([&]() -> std::optional<StorageError> {
+      for (std::size_t r = 0; r < records.size(); ++r) {
+        std::string cols, marks;
+        for (const auto& c : records[r].columns) {
+          cols += (cols.empty() ? "" : ", ") + c;
+          marks += marks.empty() ? "?" : ", ?";
+        }
+        auto done = call.db.insert_id(
+            std::string("INSERT INTO ") + entity.table + " (" + cols + ") VALUES (" + marks + ")",
+            records[r].values);
+        if (auto* e = std::get_if<StorageError>(&done)) {
+          failed_row = r + 2;
+          return *e;
+        }
+      }
+      return std::nullopt;
+    });
+  }
+  if (failure) {
+    try {
+      refused_write(entity, *failure);
+    } catch (const Problem& p) {
+      errors.push_back(Json{{"row", failed_row}, {"message", p.message}});
+    }
+  }
+  if (!errors.empty()) {
+    return json_response(Json{{"error",
+                               {{"code", "import_rejected"},
+                                {"message", std::to_string(errors.size()) +
+                                                " row(s) have errors; nothing was imported"}}},
+                              {"rows", errors}},
+                         400);
+  }
+  call.audit_detail = Json{{"imported", records.size()}, {"table", entity.table}};
+  return json_response(Json{{"imported", records.size()}});
+}
+
+Response export_records(Call& call, const Entity& entity) {
+  return table_download(call, export_table(call.db, entity), entity.path);
+}
+
+}  // namespace
+
+void add_base_routes(Router& router) {
+  for (const Entity& e : base_entities()) {
+    const std::string base = std::string("/api/v1/") + e.path;
+    const Entity* entity = &e;
+    router.add("GET", base, "base.view", [entity](Call& c) { return list(c, *entity); });
+    router.add("POST", base, "base.edit", [entity](Call& c) { return create(c, *entity); });
+    router.add("GET", base + "/{id}", "base.view",
+               [entity](Call& c) { return json_response(one(c, *entity, c.id())); });
+    router.add("PUT", base + "/{id}", "base.edit",
+               [entity](Call& c) { return update(c, *entity); });
+    router.add("DELETE", base + "/{id}", "base.edit",
+               [entity](Call& c) { return remove(c, *entity); });
+    router.add("POST", base + "/import", "base.import",
+               [entity](Call& c) { return import(c, *entity); });
+    router.add("GET", base + "/export", "base.view",
+               [entity](Call& c) { return export_records(c, *entity); });
+  }
+}
+
+}  // namespace heatlink::master::api
