@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "entities.h"
 #include "openapi_text.h"
 
 namespace heatlink::master::api {
@@ -42,10 +43,139 @@ Json json_of(const YAML::Node& node) {
   }
 }
 
+Json field_schema(const Field& f) {
+  Json schema;
+  switch (f.type) {
+    case FieldType::text:
+      schema = Json{{"type", "string"}, {"maxLength", f.max_size}};
+      if (!f.allowed.empty()) schema["enum"] = f.allowed;
+      break;
+    case FieldType::integer:
+      schema = Json{{"type", "integer"}};
+      if (f.min != 0 || f.max != 0) {
+        schema["minimum"] = f.min;
+        if (f.max != INT64_MAX) schema["maximum"] = f.max;
+      }
+      if (f.references != nullptr)
+        schema["description"] = std::string("the id of a ") + f.references;
+      break;
+    case FieldType::number:
+      schema = Json{{"type", "number"}};
+      break;
+  }
+  return schema;
+}
+
+Json schema_ref(const std::string& where) {
+  return Json{{"$ref", where}};
+}
+
+Json operation(const char* tag, const std::string& summary, const char* permission) {
+  return Json{{"tags", {tag}}, {"summary", summary}, {"x-permission", permission}};
+}
+
+// The base-information paths, from the field lists the handlers check.
+void add_entities(Json& document) {
+  for (const Entity& e : base_entities()) {
+    const std::string label = e.label;
+    const std::string schema_name =
+        std::string(1, static_cast<char>(std::toupper(label[0]))) + label.substr(1);
+    Json properties{{"id", {{"type", "integer"}, {"readOnly", true}}}};
+    Json required = Json::array();
+    for (const Field& f : e.fields) {
+      properties[f.name] = field_schema(f);
+      if (f.required) required.push_back(f.name);
+    }
+    for (const char* c : e.read_only) properties[c] = Json{{"readOnly", true}};
+    Json schema{{"type", "object"}, {"properties", properties}};
+    if (!required.empty()) schema["required"] = required;
+    document["components"]["schemas"][schema_name] = schema;
+    const Json body{
+        {"required", true},
+        {"content",
+         {{"application/json", {{"schema", schema_ref("#/components/schemas/" + schema_name)}}}}}};
+    const std::string base = std::string("/api/v1/") + e.path;
+    Json list =
+        operation("base", "List " + std::string(e.path) + " (filters, ?q=, pages)", "base.view");
+    Json parameters = Json::array({schema_ref("#/components/parameters/page"),
+                                   schema_ref("#/components/parameters/page_size")});
+    for (const Field& f : e.fields)
+      if (f.filter)
+        parameters.push_back(Json{{"name", f.name}, {"in", "query"}, {"schema", field_schema(f)}});
+    if (e.search != nullptr)
+      parameters.push_back(Json{{"name", "q"},
+                                {"in", "query"},
+                                {"description", std::string("part of the ") + e.search},
+                                {"schema", {{"type", "string"}}}});
+    list["parameters"] = parameters;
+    list["responses"] = Json{{"200", {{"description", "a page of " + std::string(e.path)}}}};
+    Json create = operation("base", "Create a " + label, "base.edit");
+    create["requestBody"] = body;
+    create["responses"] = Json{{"201", {{"description", "the " + label}}},
+                               {"400", schema_ref("#/components/responses/Invalid")},
+                               {"409", {{"description", "a duplicate"}}}};
+    document["paths"][base] = Json{{"get", list}, {"post", create}};
+    const Json id = Json::array({schema_ref("#/components/parameters/id")});
+    Json get = operation("base", "A " + label, "base.view");
+    get["parameters"] = id;
+    get["responses"] = Json{{"200", {{"description", "the " + label}}},
+                            {"404", schema_ref("#/components/responses/NotFound")}};
+    Json put = operation("base", "Change a " + label + " (fields left out keep their values)",
+                         "base.edit");
+    put["parameters"] = id;
+    put["requestBody"] = body;
+    put["responses"] = Json{{"200", {{"description", "the " + label}}},
+                            {"400", schema_ref("#/components/responses/Invalid")}};
+    Json remove = operation("base", "Delete a " + label, "base.edit");
+    remove["parameters"] = id;
+    remove["responses"] =
+        Json{{"200", {{"description", "deleted"}}}, {"409", {{"description", "still referenced"}}}};
+    document["paths"][base + "/{id}"] = Json{{"get", get}, {"put", put}, {"delete", remove}};
+    Json import = operation(
+        "base",
+        "Import " + std::string(e.path) +
+            " from CSV (a header row of field names); every row is checked and nothing is "
+            "written unless all are good",
+        "base.import");
+    import["requestBody"] = Json{{"required", true},
+                                 { "content",
+                                   {
+                                     { "text/csv",
+                                       {
+                                         { "schema",
+                                           {
+                                             { "type",
+                                               "string" }
+                                           } }
+                                       } }
+                                   } }};
+    import["responses"] = Json{{"200",
+                                {
+                                  { "description",
+                                    "{imported}" }
+                                }},
+                               { "400",
+                                 {
+                                   { "description",
+                                     "{error, rows: [{row, field, message}]}" }
+                                 } }};
+    document["paths"][base + "/import"] = Json{{"post", import}};
+    Json download =
+        operation("base", "Export " + std::string(e.path) + " as CSV or XLSX", "base.view");
+    download["parameters"] = Json::array({schema_ref("#/components/parameters/format")});
+    download["responses"] = Json{{"200", schema_ref("#/components/responses/File")}};
+    document["paths"][base + "/export"] = Json{{"get", download}};
+  }
+}
+
 }  // namespace
 
 const Json& openapi_document() {
-  static const Json document = json_of(YAML::Load(kOpenApiYaml));
+  static const Json document = [] {
+    Json d = json_of(YAML::Load(kOpenApiYaml));
+    add_entities(d);
+    return d;
+  }();
   return document;
 }
 

@@ -71,7 +71,7 @@ std::vector<SqlValue> rule_params(const Json& r) {
           r["threshold"].get<double>(),
           r.value("persistence_s", std::int64_t{0}),
           r.value("severity", std::int64_t{2}),
-          std::int64_t{r.value("enabled", true) ? 1 : 0}};
+          r.value("enabled", true)};
 }
 
 template <class T>
