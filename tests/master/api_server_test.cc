@@ -41,9 +41,8 @@ class ApiServerTest : public ::testing::Test {
 
   // An API token of the administrator's, by signing in over HTTP.
   std::string token() {
-    const HttpReply login =
-        http(port_, "POST", "/api/v1/auth/login",
-             Json{{"name", "admin"}, {"password", password_}}.dump());
+    const HttpReply login = http(port_, "POST", "/api/v1/auth/login",
+                                 Json{{"name", "admin"}, {"password", password_}}.dump());
     EXPECT_EQ(login.status, 200) << login.body;
     std::string cookie = login.header("Set-Cookie");
     cookie = cookie.substr(0, cookie.find(';'));
@@ -60,8 +59,7 @@ class ApiServerTest : public ::testing::Test {
     const auto deadline = std::chrono::steady_clock::now() + wait;
     timeval tv{0, 100'000};
     ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    while (std::chrono::steady_clock::now() < deadline &&
-           got.find(wanted) == std::string::npos) {
+    while (std::chrono::steady_clock::now() < deadline && got.find(wanted) == std::string::npos) {
       char buffer[4096];
       const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
       if (n == 0) break;
@@ -93,9 +91,9 @@ TEST_F(ApiServerTest, AnOversizedBodyIsRefusedWith413) {
   const HttpReply r = http(port_, "POST", "/api/v1/auth/login", std::string(2 << 20, 'x'));
   EXPECT_EQ(r.status, 413);
   // Imports may be larger.
-  const HttpReply import = http(port_, "POST", "/api/v1/stations/import",
-                                "name\n" + std::string(2 << 20, 'x'),
-                                {{"Authorization", "Bearer " + token()}});
+  const HttpReply import =
+      http(port_, "POST", "/api/v1/stations/import", "name\n" + std::string(2 << 20, 'x'),
+           {{"Authorization", "Bearer " + token()}});
   EXPECT_NE(import.status, 413);
 }
 
@@ -147,8 +145,10 @@ TEST_F(ApiServerTest, TheMonitoringStreamPushesChanges) {
 
   const int fd = connect_to_loopback(port_);
   ASSERT_GE(fd, 0);
-  const std::string request = "GET /api/v1/monitoring/stream HTTP/1.1\r\nHost: x\r\n"
-                              "Authorization: Bearer " + token() + "\r\n\r\n";
+  const std::string request =
+      "GET /api/v1/monitoring/stream HTTP/1.1\r\nHost: x\r\n"
+      "Authorization: Bearer " +
+      token() + "\r\n\r\n";
   ::send(fd, request.data(), request.size(), 0);
   const std::string head = read_until(fd, ": streaming", std::chrono::seconds(3));
   EXPECT_NE(head.find("Content-Type: text/event-stream"), std::string::npos) << head;

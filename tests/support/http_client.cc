@@ -19,7 +19,8 @@ HttpReply http(std::uint16_t port, const std::string& method, const std::string&
     boost::asio::io_context io;
     beast::tcp_stream stream(io);
     stream.expires_after(std::chrono::seconds(30));
-    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    stream.connect(
+        boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
     http_ns::request<http_ns::string_body> request(http_ns::string_to_verb(method), target, 11);
     request.set(http_ns::field::host, "127.0.0.1");
     for (const auto& [name, value] : headers) request.set(name, value);

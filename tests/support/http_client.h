@@ -10,7 +10,7 @@
 namespace heatlink::test {
 
 struct HttpReply {
-  int status = 0;  // 0: no answer (refused, reset, closed)
+  int status = 0;                                   // 0: no answer (refused, reset, closed)
   std::multimap<std::string, std::string> headers;  // names as sent
   std::string body;
   std::string header(const std::string& name) const {
