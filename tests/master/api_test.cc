@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <set>
 
 #include "api_fixture.h"
@@ -326,6 +327,57 @@ TEST_P(ApiTest, AnImportWithABadRowImportsNothingAndNamesTheRow) {
       << broken.raw.body;
 }
 
+// Runs Debian's python3 (with python3-openpyxl) on `script`; its standard output.
+std::string python(const std::string& script, const std::string& argument) {
+  FILE* p = ::popen(("/usr/bin/python3 -c \"" + script + "\" " + argument).c_str(), "r");
+  if (p == nullptr) return "";
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, p)) > 0;) out.append(buffer, n);
+  EXPECT_EQ(::pclose(p), 0) << script;
+  return out;
+}
+
+TEST_P(ApiTest, AnXlsxWorkbookImportsLikeACsvFile) {
+  // A workbook as Excel users make them (openpyxl): shared strings, numbers, a bad row.
+  const std::string path = ::testing::TempDir() + "meters-" + GetParam() + ".xlsx";
+  python(
+      "import openpyxl,sys; wb=openpyxl.Workbook(); ws=wb.active; "
+      "ws.append(['concentrator_id','channel','vendor','secondary_address']); "
+      "ws.append([" +
+          std::to_string(concentrator_) +
+          ",1,'KAM','30000001FFFF0104']); "
+          "ws.append([" +
+          std::to_string(concentrator_) +
+          ",'two','KAM','30000002FFFF0104']); "
+          "wb.save(sys.argv[1])",
+      path);
+  std::ifstream in(path, std::ios::binary);
+  const std::string workbook((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  ASSERT_TRUE(workbook.starts_with("PK"));
+  const Answer refused = call("POST", "/api/v1/meters/import", nullptr, admin_, workbook);
+  EXPECT_EQ(refused.status, 400) << refused.raw.body;
+  ASSERT_EQ(refused.body["rows"].size(), 1u) << refused.raw.body;
+  EXPECT_EQ(refused.body["rows"][0]["row"], 3);
+  EXPECT_EQ(refused.body["rows"][0]["field"], "channel");
+  EXPECT_EQ(ok(storage_->count_meters()), 3);
+
+  // Our own export imports back: the buildings, once more.
+  const Answer exported = admin("GET", "/api/v1/buildings/export?format=xlsx");
+  const Answer imported =
+      call("POST", "/api/v1/buildings/import", nullptr, admin_, exported.raw.body);
+  EXPECT_EQ(imported.status, 200) << imported.raw.body;
+  EXPECT_EQ(imported.body["imported"], 1);
+  EXPECT_EQ(admin("GET", "/api/v1/buildings?q=B1").body["total"], 2);
+
+  const Answer broken = call("POST", "/api/v1/stations/import", nullptr, admin_,
+                             std::string("PK\x03\x04"
+                                         "broken"));
+  EXPECT_EQ(broken.status, 400);
+  EXPECT_NE(broken.raw.body.find("zip"), std::string::npos) << broken.raw.body;
+}
+
 TEST_P(ApiTest, ExportedCellsThatASpreadsheetWouldRunAreNeutralised) {
   for (const char* name : {"=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)"})
     ASSERT_EQ(admin("POST", "/api/v1/stations", Json{{"name", name}}).status, 201);
@@ -357,13 +409,7 @@ TEST_P(ApiTest, ExportedCellsThatASpreadsheetWouldRunAreNeutralised) {
   const std::string script =
       "import openpyxl,sys; ws=openpyxl.load_workbook(sys.argv[1]).active; "
       "print('|'.join(str(c.value) for c in ws['B']))";
-  // Debian's python3 (with python3-openpyxl), whatever else is first on the PATH.
-  FILE* p = ::popen(("/usr/bin/python3 -c \"" + script + "\" " + path).c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  char buffer[4096] = {};
-  const std::size_t n = std::fread(buffer, 1, sizeof buffer - 1, p);
-  EXPECT_EQ(::pclose(p), 0);
-  const std::string column(buffer, n);
+  const std::string column = python(script, path);
   EXPECT_NE(column.find("name|North station"), std::string::npos) << column;
   EXPECT_NE(column.find("'=HYPERLINK"), std::string::npos) << column;
 }

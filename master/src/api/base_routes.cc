@@ -124,7 +124,9 @@ Response remove(Call& call, const Entity& entity) {
 
 // Each data row to a record's fields; all rows checked before any is written.
 Response import(Call& call, const Entity& entity) {
-  auto parsed = parse_csv(call.request.body);
+  // An XLSX workbook is a zip: "PK\3\4"; anything else is read as CSV.
+  const std::string& body = call.request.body;
+  auto parsed = body.starts_with("PK\x03\x04") ? parse_xlsx(body) : parse_csv(body);
   if (const auto* e = std::get_if<std::string>(&parsed)) refuse(400, "invalid", *e);
   const Table& table = std::get<Table>(parsed);
   if (table.rows.size() > kImportRowLimit)
@@ -149,11 +151,11 @@ Response import(Call& call, const Entity& entity) {
         refuse(400, "invalid",
                "expected " + std::to_string(columns.size()) + " cells, found " +
                    std::to_string(table.rows[r].size()));
-      Json body = Json::object();
+      Json record = Json::object();
       for (std::size_t c = 0; c < columns.size(); ++c)
         if (columns[c] != nullptr)
-          body[columns[c]->name] = cell_value(*columns[c], table.rows[r][c].text);
-      records.push_back(field_values(entity, body, false));
+          record[columns[c]->name] = cell_value(*columns[c], table.rows[r][c].text);
+      records.push_back(field_values(entity, record, false));
       check_references(call.db, entity, records.back());
     } catch (const Problem& p) {
       Json error{{"row", line}, {"message", p.message}};

@@ -124,6 +124,47 @@ Rows rollups(Call& call) {
   return r;
 }
 
+// Every meter's consumption in one period, for a station, community, building or
+// concentrator: the period's report (a community's month, say).
+Rows report(Call& call) {
+  const std::string period = period_of(call);
+  const auto start = call.integer("period_start", 0, INT64_MAX / 2);
+  if (!start) invalid("period_start", "required: the period's first second (epoch)");
+  std::string where = " WHERE 1 = 1";
+  std::vector<SqlValue> params{period, *start};
+  if (const auto v = call.integer("station_id", 1, INT64_MAX)) {
+    where += " AND c.station_id = ?";
+    params.push_back(*v);
+  }
+  if (const auto v = call.integer("community_id", 1, INT64_MAX)) {
+    where += " AND coalesce(b.community_id, c.community_id) = ?";
+    params.push_back(*v);
+  }
+  if (const auto v = call.integer("building_id", 1, INT64_MAX)) {
+    where += " AND m.building_id = ?";
+    params.push_back(*v);
+  }
+  if (const auto v = call.integer("concentrator_id", 1, INT64_MAX)) {
+    where += " AND m.concentrator_id = ?";
+    params.push_back(*v);
+  }
+  if (where == " WHERE 1 = 1")
+    invalid("community_id", "name a station_id, community_id, building_id or concentrator_id");
+  Rows r{{"meter_id", "secondary_address", "vendor", "building", "concentrator", "energy_kwh",
+          "volume_m3", "interpolated"},
+         {}};
+  r.rows = checked(call.db.query(
+                       "SELECT m.id, m.secondary_address, m.vendor, b.name, c.name, a.energy_kwh, "
+                       "a.volume_m3, a.interpolated FROM meter m JOIN concentrator c ON "
+                       "c.id = m.concentrator_id LEFT JOIN building b ON b.id = m.building_id "
+                       "LEFT JOIN aggregate a ON a.meter_id = m.id AND a.period = ? AND "
+                       "a.period_start = ?" +
+                           where + " ORDER BY m.id LIMIT 1000000",
+                       params))
+               .rows;
+  return r;
+}
+
 Response faults(Call& call) {
   std::string where = " WHERE f.raised_at >= ? AND f.raised_at < ?";
   const auto [from, to] = span_of(call, 30 * 86400);
@@ -217,6 +258,7 @@ void add_statistics_routes(Router& router) {
   add_table(router, "/api/v1/statistics/meters/{id}/readings", "readings", readings);
   add_table(router, "/api/v1/statistics/meters/{id}/consumption", "consumption", consumption);
   add_table(router, "/api/v1/statistics/rollups", "rollups", rollups);
+  add_table(router, "/api/v1/statistics/report", "report", report);
   router.add("GET", "/api/v1/statistics/faults", "faults.view", faults);
   router.add("GET", "/api/v1/statistics/failure-rates", "stats.view", failure_rates);
 }

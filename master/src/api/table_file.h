@@ -1,4 +1,5 @@
-// Tables in and out of files: CSV (libcsv) and XLSX (libxlsxwriter) exports, CSV imports.
+// Tables in and out of files: CSV (libcsv) and XLSX (libxlsxwriter) exports; CSV and XLSX
+// (libzip, expat) imports.
 // Exported text that a spreadsheet would run as a formula (=, +, -, @, tab, carriage return
 // first) is written with a leading apostrophe; imports take it off again.
 #pragma once
@@ -31,5 +32,8 @@ std::string to_xlsx(const Table& table, const std::string& sheet);
 // CSV as Excel and LibreOffice write it (a UTF-8 byte-order mark allowed). Rows are text
 // cells; an error names the line.
 std::variant<Table, std::string> parse_csv(std::string_view text);
+// The first worksheet of an XLSX workbook (the first non-empty row is the header); an error
+// names the part and line at fault.
+std::variant<Table, std::string> parse_xlsx(std::string_view bytes);
 
 }  // namespace heatlink::master::api
