@@ -109,6 +109,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: bench_api DATABASE.db [ITERATIONS]\n");
     return 2;
   }
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   const std::string path = argv[1];
   const int iterations = argc > 2 ? std::atoi(argv[2]) : 200;
   const bool exists = std::filesystem::exists(path);
@@ -175,9 +176,17 @@ int main(int argc, char** argv) {
     return "/api/v1/monitoring/meters?community_id=" + std::to_string(pick(1, 3)) +
            "&page=" + std::to_string(pick(1, 60)) + "&page_size=50";
   });
-  measure("monitoring: a secondary-address search", iterations, [&] {
-    return "/api/v1/monitoring/meters?q=" + std::to_string(pick(10, 299)) + "0000&page_size=20";
+  measure("monitoring: a secondary-address prefix (100 meters)", iterations, [&] {
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "%06lld", static_cast<long long>(pick(0, 29999)));
+    return std::string("/api/v1/monitoring/meters?q=") + prefix + "&page_size=20";
   });
+  measure("monitoring: a station (30,000 meters), random page", iterations, [&] {
+    return "/api/v1/monitoring/meters?station_id=" + std::to_string(pick(1, 100)) +
+           "&page=" + std::to_string(pick(1, 600)) + "&page_size=50";
+  });
+  measure("monitoring: every meter (3,000,000), page 1", std::max(5, iterations / 10),
+          [] { return std::string("/api/v1/monitoring/meters?page_size=50"); });
   measure("monitoring: summary of a community", iterations / 4, [&] {
     return "/api/v1/monitoring/summary?community_id=" + std::to_string(pick(1, 1000));
   });

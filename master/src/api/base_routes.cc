@@ -2,6 +2,7 @@
 // kind of record in entities.cc.
 #include "entities.h"
 #include "exports.h"
+#include "meter_scope.h"
 #include "router.h"
 
 namespace heatlink::master::api {
@@ -61,8 +62,15 @@ Response list(Call& call, const Entity& entity) {
     }
   }
   if (const auto q = call.text("q"); q && entity.search != nullptr) {
-    where += std::string(" AND ") + entity.search + " LIKE ? ESCAPE '\\'";
-    params.push_back(like_pattern(*q));
+    if (entity.search_prefix) {
+      auto [low, high] = prefix_range(*q);
+      where += " AND " + address_prefix(call.db, entity.search);
+      params.push_back(std::move(low));
+      params.push_back(std::move(high));
+    } else {
+      where += std::string(" AND ") + entity.search + " LIKE ? ESCAPE '\\'";
+      params.push_back(like_pattern(*q));
+    }
   }
   const Page page = page_of(call);
   const auto total =

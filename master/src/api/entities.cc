@@ -104,7 +104,8 @@ const std::vector<Entity>& entities() {
           reference("household_id", "household", false),
           reference("building_id", "building", false), choice("kind", {"household", "building"})},
          {},
-         "secondary_address"});
+         "secondary_address",
+         true});
     e.push_back({"valves",
                  "valve",
                  "valve",

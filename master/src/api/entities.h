@@ -33,7 +33,8 @@ struct Entity {
   const char* label;  // "station": in messages
   std::vector<Field> fields;
   std::vector<const char*> read_only;  // columns shown but not written ("state")
-  const char* search = nullptr;        // the text column ?q= searches
+  const char* search = nullptr;        // the text column ?q= searches ...
+  bool search_prefix = false;          // ... for its start (an index range), else anywhere
 };
 
 std::span<const Entity> base_entities();

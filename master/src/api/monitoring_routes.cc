@@ -2,6 +2,7 @@
 // station, community, building, concentrator, meter kind, vendor and status; summary counts and
 // totals for the same filter; the meters that changed since a time (live updates); export.
 #include "exports.h"
+#include "meter_scope.h"
 #include "router.h"
 
 namespace heatlink::master::api {
@@ -9,6 +10,9 @@ namespace heatlink::master::api {
 namespace {
 
 // A meter's latest reading is its reading with the newest read_at (the reading key).
+constexpr const char* kLatest =
+    " LEFT JOIN reading r ON r.meter_id = m.id AND r.read_at = "
+    "(SELECT max(x.read_at) FROM reading x WHERE x.meter_id = m.id)";
 constexpr const char* kFrom =
     " FROM meter m JOIN concentrator c ON c.id = m.concentrator_id "
     "JOIN station s ON s.id = c.station_id "
@@ -33,6 +37,12 @@ constexpr const char* kOpenFault =
 struct Filter {
   std::string where = " WHERE 1 = 1";
   std::vector<SqlValue> params;
+  bool needs_reading = false;  // the filter looks at the latest reading
+
+  // Counting the meters it selects: the latest reading joined only when the filter needs it.
+  std::string count() const {
+    return std::string("SELECT count(*) FROM meter m") + (needs_reading ? kLatest : "") + where;
+  }
 
   void add(const std::string& condition, SqlValue value) {
     where += " AND " + condition;
@@ -43,9 +53,11 @@ struct Filter {
 Filter filter_of(const Call& call) {
   Filter f;
   constexpr std::int64_t kMaxId = INT64_MAX;
-  if (const auto v = call.integer("station_id", 1, kMaxId)) f.add("c.station_id = ?", *v);
-  if (const auto v = call.integer("community_id", 1, kMaxId))
-    f.add("coalesce(b.community_id, c.community_id) = ?", *v);
+  if (const auto v = call.integer("station_id", 1, kMaxId)) f.add(kMeterInStation, *v);
+  if (const auto v = call.integer("community_id", 1, kMaxId)) {
+    f.add(kMeterInCommunity, *v);
+    f.params.push_back(*v);
+  }
   if (const auto v = call.integer("building_id", 1, kMaxId)) f.add("m.building_id = ?", *v);
   if (const auto v = call.integer("concentrator_id", 1, kMaxId)) f.add("m.concentrator_id = ?", *v);
   if (const auto v = call.choice("kind", {"household", "building"})) f.add("m.kind = ?", *v);
@@ -53,14 +65,12 @@ Filter filter_of(const Call& call) {
   if (const auto v = call.choice("protocol", {"mbus", "cjt188"}))
     f.add("m.protocol = ?", std::int64_t{*v == "cjt188" ? 1 : 0});
   if (const auto v = call.text("q")) {
-    std::string pattern = "%";
-    for (const char ch : *v) {
-      if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
-      pattern += ch;
-    }
-    f.add("m.secondary_address LIKE ? ESCAPE '\\'", pattern + "%");
+    auto [low, high] = prefix_range(*v);
+    f.add(address_prefix(call.db, "m.secondary_address"), std::move(low));
+    f.params.push_back(std::move(high));
   }
   if (const auto status = call.choice("status", {"ok", "fault", "failed", "no_data"})) {
+    f.needs_reading = true;
     if (*status == "no_data") f.where += " AND r.meter_id IS NULL";
     if (*status == "failed")
       f.where += std::string(" AND ") + kOpenFault + " AND f.code = 'no_data')";
@@ -139,18 +149,31 @@ Json meter_json(const SqlRow& row) {
               {"valve", valve_state(row)}};
 }
 
+// Two steps: the page's meter ids (the filter alone, cheap to sort), then the rows of just
+// those meters with their joins and latest readings.
 Response meters(Call& call) {
   const Filter filter = filter_of(call);
   const Page page = page_of(call);
-  const auto total =
-      checked(call.db.query(std::string("SELECT count(*)") + kFrom + filter.where, filter.params));
+  const auto total = checked(call.db.query(filter.count(), filter.params));
   std::vector<SqlValue> params = filter.params;
   params.push_back(page.size);
   params.push_back(page.offset());
-  const auto rows = checked(call.db.query(
-      std::string(kColumns) + kFrom + filter.where + " ORDER BY m.id LIMIT ? OFFSET ?", params));
+  const auto ids = checked(call.db.query(
+      std::string("SELECT m.id FROM meter m") + (filter.needs_reading ? kLatest : "") +
+          filter.where + " ORDER BY m.id LIMIT ? OFFSET ?",
+      params));
   Json items = Json::array();
-  for (const auto& row : rows.rows) items.push_back(meter_json(row));
+  if (!ids.rows.empty()) {
+    std::string list;
+    std::vector<SqlValue> page_ids;
+    for (const auto& row : ids.rows) {
+      list += list.empty() ? "?" : ", ?";
+      page_ids.push_back(row[0]);
+    }
+    const auto rows = checked(call.db.query(
+        std::string(kColumns) + kFrom + " WHERE m.id IN (" + list + ") ORDER BY m.id", page_ids));
+    for (const auto& row : rows.rows) items.push_back(meter_json(row));
+  }
   return json_response(paged(std::move(items), page, as_integer(total.rows.at(0).at(0))));
 }
 

@@ -1,6 +1,7 @@
 // 统计分析 Statistics: a meter's raw readings and consumption per period, roll-ups per
 // building, community and station, fault events, failure rates; each table also as CSV/XLSX.
 #include "exports.h"
+#include "meter_scope.h"
 #include "router.h"
 
 namespace heatlink::master::api {
@@ -133,11 +134,12 @@ Rows report(Call& call) {
   std::string where = " WHERE 1 = 1";
   std::vector<SqlValue> params{period, *start};
   if (const auto v = call.integer("station_id", 1, INT64_MAX)) {
-    where += " AND c.station_id = ?";
+    where += std::string(" AND ") + kMeterInStation;
     params.push_back(*v);
   }
   if (const auto v = call.integer("community_id", 1, INT64_MAX)) {
-    where += " AND coalesce(b.community_id, c.community_id) = ?";
+    where += std::string(" AND ") + kMeterInCommunity;
+    params.push_back(*v);
     params.push_back(*v);
   }
   if (const auto v = call.integer("building_id", 1, INT64_MAX)) {

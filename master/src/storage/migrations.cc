@@ -188,7 +188,8 @@ constexpr const char* kConcentratorMode =
 
 // The management system: users, roles of permissions, browser sessions and API tokens,
 // system parameters; meters placed in buildings (a building's own meter or a household's).
-// `{id}` is the dialect's key column, `{int}` its integer.
+// `{id}` is the dialect's key column, `{int}` its integer, `{bytes}` its byte-order collation
+// (address prefixes are searched as ranges).
 constexpr const char* kManagement = R"sql(
 CREATE TABLE app_user (id {id}, name TEXT NOT NULL UNIQUE, display_name TEXT NOT NULL DEFAULT '',
                        password_hash TEXT NOT NULL, enabled {int} NOT NULL DEFAULT 1,
@@ -210,26 +211,29 @@ CREATE TABLE system_parameter (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 ALTER TABLE meter ADD COLUMN building_id {int} REFERENCES building(id);
 ALTER TABLE meter ADD COLUMN kind TEXT NOT NULL DEFAULT 'household';
 CREATE INDEX meter_by_building ON meter (building_id);
+CREATE INDEX meter_by_secondary_address ON meter (secondary_address{bytes});
 CREATE INDEX community_by_station ON community (station_id);
 CREATE INDEX building_by_community ON building (community_id);
 CREATE INDEX concentrator_by_station ON concentrator (station_id);
+CREATE INDEX concentrator_by_community ON concentrator (community_id);
 CREATE INDEX audit_log_by_time ON audit_log (at);
 CREATE INDEX fault_event_by_time ON fault_event (raised_at);
 )sql";
 
 // kManagement in one dialect.
-std::string management(const char* id, const char* integer) {
+std::string management(const char* id, const char* integer, const char* bytes) {
   std::string text = kManagement;
   for (auto [from, to] : {std::pair{std::string("{id}"), std::string(id)},
-                          std::pair{std::string("{int}"), std::string(integer)}}) {
+                          std::pair{std::string("{int}"), std::string(integer)},
+                          std::pair{std::string("{bytes}"), std::string(bytes)}}) {
     for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
       text.replace(at, from.size(), to);
   }
   return text;
 }
 
-const std::string kSqliteManagement = management("INTEGER PRIMARY KEY", "INTEGER");
-const std::string kPostgresqlManagement = management("BIGSERIAL PRIMARY KEY", "BIGINT");
+const std::string kSqliteManagement = management("INTEGER PRIMARY KEY", "INTEGER", "");
+const std::string kPostgresqlManagement = management("BIGSERIAL PRIMARY KEY", "BIGINT", " COLLATE \"C\"");
 
 const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {2, "scheduling", kSqliteScheduling},
