@@ -1,5 +1,6 @@
 #include "heatlink/master/api/api_server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -107,11 +108,15 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     std::string peer;
     Request stream_request;  // a stream's request, repeated against /changes
     EpochSeconds stream_since = 0;
-    std::string pending;  // a stream's event being written
+    std::string pending;               // a stream's event being written
+    std::array<char, 4096> drained{};  // what linger() reads and drops
 
     void do_read_header() {
       parser.emplace();
       parser->header_limit(8 * 1024);
+      // The parser checks a Content-Length against this as the header ends: the largest body
+      // any route takes here, the route's own in on_read_header().
+      parser->body_limit(server->options.import_body_limit);
       stream.expires_after(server->options.request_timeout);
       http::async_read_header(stream, buffer, *parser,
                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
@@ -123,7 +128,11 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       if (ec) return on_error(ec);
       const std::string_view target = parser->get().target();
       const bool import = target.find("/import") != std::string_view::npos;
-      parser->body_limit(import ? server->options.import_body_limit : server->options.body_limit);
+      const std::size_t limit =
+          import ? server->options.import_body_limit : server->options.body_limit;
+      if (parser->content_length() && *parser->content_length() > limit)
+        return on_error(http::error::body_limit);
+      parser->body_limit(limit);
       http::async_read(
           stream, buffer, *parser,
           [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_read(e); });
@@ -188,7 +197,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       stream.expires_after(std::chrono::seconds(30));
       http::async_write(stream, response,
                         [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-                          if (ec || !keep_alive) return self->close();
+                          if (ec) return self->close();
+                          if (!keep_alive) return self->linger();
                           self->do_read_header();
                         });
     }
@@ -197,6 +207,24 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       beast::error_code ignored;
       stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
       stream.socket().close(ignored);
+    }
+
+    // After a last answer (413 to a body still arriving, say): stop sending, and read and drop
+    // what the client still sends for a moment, so that closing does not reset the connection
+    // before the client has read the answer.
+    void linger() {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream.expires_after(std::chrono::seconds(2));
+      drain();
+    }
+
+    void drain() {
+      stream.async_read_some(asio::buffer(drained),
+                             [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (ec) return self->close();
+                               self->drain();
+                             });
     }
 
     // Server-sent events: the headers, then an event whenever /changes has some.

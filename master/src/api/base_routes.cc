@@ -1,5 +1,6 @@
 // 基础信息 Base information: list, get, create, update, delete, import and export of every
 // kind of record in entities.cc.
+#include "conditions.h"
 #include "entities.h"
 #include "exports.h"
 #include "meter_scope.h"
@@ -47,43 +48,26 @@ Json one(Call& call, const Entity& entity, std::int64_t id) {
 }
 
 Response list(Call& call, const Entity& entity) {
-  std::string where = " WHERE 1 = 1";
-  std::vector<SqlValue> params;
+  Conditions c;
   for (const Field& f : entity.fields) {
     if (!f.filter) continue;
     if (f.type == FieldType::integer) {
-      if (const auto v = call.integer(f.name, 1, INT64_MAX)) {
-        where += std::string(" AND ") + f.name + " = ?";
-        params.push_back(*v);
-      }
-    } else if (const auto v = call.text(f.name)) {
-      where += std::string(" AND ") + f.name + " = ?";
-      params.push_back(*v);
+      c.integer(call, f.name, std::string(f.name) + " = ?");
+    } else {
+      c.text(call, f.name, std::string(f.name) + " = ?");
     }
   }
   if (const auto q = call.text("q"); q && entity.search != nullptr) {
     if (entity.search_prefix) {
       auto [low, high] = prefix_range(*q);
-      where += " AND " + address_prefix(call.db, entity.search);
-      params.push_back(std::move(low));
-      params.push_back(std::move(high));
+      c.add(address_prefix(call.db, entity.search), {std::move(low), std::move(high)});
     } else {
-      where += std::string(" AND ") + entity.search + " LIKE ? ESCAPE '\\'";
-      params.push_back(like_pattern(*q));
+      c.add(std::string(entity.search) + " LIKE ? ESCAPE '\\'", {like_pattern(*q)});
     }
   }
-  const Page page = page_of(call);
-  const auto total =
-      checked(call.db.query(std::string("SELECT count(*) FROM ") + entity.table + where, params));
-  params.push_back(page.size);
-  params.push_back(page.offset());
-  const auto rows =
-      checked(call.db.query("SELECT " + select_columns(entity) + " FROM " + entity.table + where +
-                                " ORDER BY id LIMIT ? OFFSET ?",
-                            params));
-  Json items = Json::array();
-  for (const auto& row : rows.rows) items.push_back(record_json(entity, row));
-  return json_response(paged(std::move(items), page, as_integer(total.rows.at(0).at(0))));
+  return json_response(
+      page_of_rows(call, select_columns(entity), entity.table, c, "id",
+                   [&entity](const SqlRow& row) { return record_json(entity, row); }));
 }
 
 std::int64_t insert(SqlDatabase& db, const Entity& entity, const FieldValues& values) {

@@ -83,8 +83,8 @@ const std::vector<Entity>& entities() {
                  {reference("household_id", "household", false), text("name", true), text("phone")},
                  {},
                  "name"});
-    Field model = choice("model", {"MD-109G", "generic"});
-    e.push_back({"dtus", "dtu", "DTU", {text("dtu_id", true), model}, {}, "dtu_id"});
+    // The model names one of gateway.yaml's DTU models (MD-109G, ...).
+    e.push_back({"dtus", "dtu", "DTU", {text("dtu_id", true), text("model", true)}, {}, "dtu_id"});
     e.push_back({"concentrators",
                  "concentrator",
                  "concentrator",

@@ -158,10 +158,10 @@ Response meters(Call& call) {
   std::vector<SqlValue> params = filter.params;
   params.push_back(page.size);
   params.push_back(page.offset());
-  const auto ids = checked(call.db.query(
-      std::string("SELECT m.id FROM meter m") + (filter.needs_reading ? kLatest : "") +
-          filter.where + " ORDER BY m.id LIMIT ? OFFSET ?",
-      params));
+  const auto ids = checked(call.db.query(std::string("SELECT m.id FROM meter m") +
+                                             (filter.needs_reading ? kLatest : "") + filter.where +
+                                             " ORDER BY m.id LIMIT ? OFFSET ?",
+                                         params));
   Json items = Json::array();
   if (!ids.rows.empty()) {
     std::string list;

@@ -1,6 +1,7 @@
 // 抄表管理 Meter reading: manual reads of a meter, a concentrator or a community with their
 // progress, valve commands, reconciliation (gaps in the stored readings, building meters
 // against their households), manual entries, and the reading settings.
+#include "conditions.h"
 #include "router.h"
 
 namespace heatlink::master::api {
@@ -86,23 +87,14 @@ Response get_job(Call& call) {
 }
 
 Response list_jobs(Call& call) {
-  std::string where = " WHERE 1 = 1";
-  std::vector<SqlValue> params;
-  if (const auto status = call.choice("status", {"queued", "running", "done", "failed"})) {
-    where += " AND status = ?";
-    params.push_back(*status);
-  }
-  const Page page = page_of(call);
-  const auto total = checked(call.db.query("SELECT count(*) FROM read_job" + where, params));
-  params.push_back(page.size);
-  params.push_back(page.offset());
-  const auto rows = checked(call.db.query(
-      "SELECT id FROM read_job" + where + " ORDER BY id DESC LIMIT ? OFFSET ?", params));
-  Json items = Json::array();
-  for (const auto& row : rows.rows)
-    if (const auto job = checked(call.storage.read_job(as_integer(row[0]))))
-      items.push_back(job_json(*job));
-  return json_response(paged(std::move(items), page, as_integer(total.rows.at(0).at(0))));
+  Conditions c;
+  if (const auto status = call.choice("status", {"queued", "running", "done", "failed"}))
+    c.add("status = ?", {*status});
+  return json_response(
+      page_of_rows(call, "id", "read_job", c, "id DESC", [&call](const SqlRow& row) {
+        const auto job = checked(call.storage.read_job(as_integer(row[0])));
+        return job ? job_json(*job) : Json();
+      }));
 }
 
 Response valve(Call& call) {
@@ -125,24 +117,17 @@ Response gaps(Call& call) {
   const EpochSeconds from = call.integer("from", 0, INT64_MAX / 2).value_or(to - 7 * 86400);
   if (from >= to) invalid("from", "must be before `to`");
   if ((to - from) / every > 5000) invalid("every_s", "more than 5000 slots in the span");
-  std::string where = " WHERE 1 = 1";
-  std::vector<SqlValue> params{from, every, from, to};
-  if (const auto v = call.integer("concentrator_id", 1, INT64_MAX)) {
-    where += " AND m.concentrator_id = ?";
-    params.push_back(*v);
-  }
-  if (const auto v = call.integer("station_id", 1, INT64_MAX)) {
-    where += " AND c.station_id = ?";
-    params.push_back(*v);
-  }
-  if (const auto v = call.integer("community_id", 1, INT64_MAX)) {
-    where += " AND c.community_id = ?";
-    params.push_back(*v);
-  }
+  Conditions scope;
+  scope.integer(call, "concentrator_id", "m.concentrator_id = ?");
+  scope.integer(call, "station_id", "c.station_id = ?");
+  scope.integer(call, "community_id", "c.community_id = ?");
   const std::int64_t expected = (to - from + every - 1) / every;
   const Page page = page_of(call);
+  std::vector<SqlValue> params{from, every, from, to};
+  params.insert(params.end(), scope.params().begin(), scope.params().end());
   for (SqlValue v : std::vector<SqlValue>{from, every, expected, page.size, page.offset()})
     params.push_back(std::move(v));
+  const std::string& where = scope.where();
   // A reading's slot: (read_at - from) / every_s.
   const auto rows = checked(call.db.query(
       "SELECT m.id, m.secondary_address, c.name, count(DISTINCT (r.read_at - ?) / ?), "

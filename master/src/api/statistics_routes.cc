@@ -1,5 +1,6 @@
 // 统计分析 Statistics: a meter's raw readings and consumption per period, roll-ups per
 // building, community and station, fault events, failure rates; each table also as CSV/XLSX.
+#include "conditions.h"
 #include "exports.h"
 #include "meter_scope.h"
 #include "router.h"
@@ -131,27 +132,16 @@ Rows report(Call& call) {
   const std::string period = period_of(call);
   const auto start = call.integer("period_start", 0, INT64_MAX / 2);
   if (!start) invalid("period_start", "required: the period's first second (epoch)");
-  std::string where = " WHERE 1 = 1";
-  std::vector<SqlValue> params{period, *start};
-  if (const auto v = call.integer("station_id", 1, INT64_MAX)) {
-    where += std::string(" AND ") + kMeterInStation;
-    params.push_back(*v);
-  }
-  if (const auto v = call.integer("community_id", 1, INT64_MAX)) {
-    where += std::string(" AND ") + kMeterInCommunity;
-    params.push_back(*v);
-    params.push_back(*v);
-  }
-  if (const auto v = call.integer("building_id", 1, INT64_MAX)) {
-    where += " AND m.building_id = ?";
-    params.push_back(*v);
-  }
-  if (const auto v = call.integer("concentrator_id", 1, INT64_MAX)) {
-    where += " AND m.concentrator_id = ?";
-    params.push_back(*v);
-  }
-  if (where == " WHERE 1 = 1")
+  Conditions scope;
+  scope.integer(call, "station_id", kMeterInStation);
+  if (const auto v = call.integer("community_id", 1, INT64_MAX))
+    scope.add(kMeterInCommunity, {*v, *v});
+  scope.integer(call, "building_id", "m.building_id = ?");
+  scope.integer(call, "concentrator_id", "m.concentrator_id = ?");
+  if (scope.empty())
     invalid("community_id", "name a station_id, community_id, building_id or concentrator_id");
+  std::vector<SqlValue> params{period, *start};
+  params.insert(params.end(), scope.params().begin(), scope.params().end());
   Rows r{{"meter_id", "secondary_address", "vendor", "building", "concentrator", "energy_kwh",
           "volume_m3", "interpolated"},
          {}};
@@ -161,45 +151,32 @@ Rows report(Call& call) {
                        "c.id = m.concentrator_id LEFT JOIN building b ON b.id = m.building_id "
                        "LEFT JOIN aggregate a ON a.meter_id = m.id AND a.period = ? AND "
                        "a.period_start = ?" +
-                           where + " ORDER BY m.id LIMIT 1000000",
+                           scope.where() + " ORDER BY m.id LIMIT 1000000",
                        params))
                .rows;
   return r;
 }
 
 Response faults(Call& call) {
-  std::string where = " WHERE f.raised_at >= ? AND f.raised_at < ?";
   const auto [from, to] = span_of(call, 30 * 86400);
-  std::vector<SqlValue> params{from, to};
+  Conditions c;
+  c.add("f.raised_at >= ? AND f.raised_at < ?", {from, to});
   if (const auto open = call.flag("open"))
-    where += *open ? " AND f.cleared_at IS NULL" : " AND f.cleared_at IS NOT NULL";
-  if (const auto v = call.integer("meter_id", 1, INT64_MAX)) {
-    where += " AND f.meter_id = ?";
-    params.push_back(*v);
-  }
-  if (const auto v = call.integer("concentrator_id", 1, INT64_MAX)) {
-    where += " AND f.concentrator_id = ?";
-    params.push_back(*v);
-  }
-  if (const auto v = call.text("code")) {
-    where += " AND f.code = ?";
-    params.push_back(*v);
-  }
-  const Page page = page_of(call);
-  const auto total = checked(call.db.query("SELECT count(*) FROM fault_event f" + where, params));
-  params.push_back(page.size);
-  params.push_back(page.offset());
-  Rows r{{"id", "meter_id", "concentrator_id", "code", "severity", "raised_at", "cleared_at",
-          "detail"},
-         {}};
-  r.rows =
-      checked(call.db.query("SELECT f.id, f.meter_id, f.concentrator_id, f.code, "
-                            "f.severity, f.raised_at, f.cleared_at, f.detail "
-                            "FROM fault_event f" +
-                                where + " ORDER BY f.raised_at DESC, f.id DESC LIMIT ? OFFSET ?",
-                            params))
-          .rows;
-  return json_response(paged(rows_json(r), page, as_integer(total.rows.at(0).at(0))));
+    c.add(*open ? "f.cleared_at IS NULL" : "f.cleared_at IS NOT NULL");
+  c.integer(call, "meter_id", "f.meter_id = ?");
+  c.integer(call, "concentrator_id", "f.concentrator_id = ?");
+  c.text(call, "code", "f.code = ?");
+  const std::vector<std::string> columns = {"id",       "meter_id",  "concentrator_id", "code",
+                                            "severity", "raised_at", "cleared_at",      "detail"};
+  return json_response(page_of_rows(
+      call,
+      "f.id, f.meter_id, f.concentrator_id, f.code, f.severity, f.raised_at, f.cleared_at, "
+      "f.detail",
+      "fault_event f", c, "f.raised_at DESC, f.id DESC", [&columns](const SqlRow& row) {
+        Json item = Json::object();
+        for (std::size_t i = 0; i < columns.size(); ++i) item[columns[i]] = sql_json(row[i]);
+        return item;
+      }));
 }
 
 // Per concentrator: meters tried and failed in the cycles finished in [from, to); per segment

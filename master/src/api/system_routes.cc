@@ -1,12 +1,26 @@
 // 系统设置 System settings: custom fault rules, users, roles and their permissions, system
 // parameters, DTU and concentrator status from the gateway, and the audit log.
 #include "auth.h"
+#include "conditions.h"
 #include "heatlink/master/fault_rules.h"
 #include "router.h"
 
 namespace heatlink::master::api {
 
 namespace {
+
+// Deletes the record `before` shows from `table` (the call's id); the audit log keeps it.
+Response deleted(Call& call, const std::string& table, Json before) {
+  checked(call.db.query("DELETE FROM " + table + " WHERE id = ?", {call.id()}));
+  call.audit_detail = Json{{"deleted", std::move(before)}};
+  return json_response(Json{{"deleted", call.id()}});
+}
+
+// A record changed: the audit log keeps both sides.
+Response changed(Call& call, Json before, const Json& after) {
+  call.audit_detail = Json{{"before", std::move(before)}, {"after", after}};
+  return json_response(after);
+}
 
 // ---- fault rules
 
@@ -112,16 +126,11 @@ Response update_rule(Call& call) {
                              "persistence_s = ?, severity = ?, enabled = ? WHERE id = ?",
                              params),
                "a fault rule named " + rule["name"].get<std::string>());
-  const Json after = one_rule(call, call.id());
-  call.audit_detail = Json{{"before", before}, {"after", after}};
-  return json_response(after);
+  return changed(call, before, one_rule(call, call.id()));
 }
 
 Response delete_rule(Call& call) {
-  const Json before = one_rule(call, call.id());
-  checked(call.db.query("DELETE FROM fault_rule WHERE id = ?", {call.id()}));
-  call.audit_detail = Json{{"deleted", before}};
-  return json_response(Json{{"deleted", call.id()}});
+  return deleted(call, "fault_rule", one_rule(call, call.id()));
 }
 
 // ---- roles and users
@@ -206,16 +215,11 @@ Response update_role(Call& call) {
         return std::nullopt;
       }))
     storage_failed(*e);
-  const Json after = one_role(call, id);
-  call.audit_detail = Json{{"before", before}, {"after", after}};
-  return json_response(after);
+  return changed(call, before, one_role(call, id));
 }
 
 Response delete_role(Call& call) {
-  const Json before = one_role(call, call.id());
-  checked(call.db.query("DELETE FROM role WHERE id = ?", {call.id()}));
-  call.audit_detail = Json{{"deleted", before}};
-  return json_response(Json{{"deleted", call.id()}});
+  return deleted(call, "role", one_role(call, call.id()));
 }
 
 Json user_json(Call& call, const SqlRow& row) {
@@ -331,10 +335,7 @@ Response update_user(Call& call) {
 Response delete_user(Call& call) {
   const std::int64_t id = call.id();
   if (id == call.user.user_id) refuse(409, "conflict", "you cannot delete yourself");
-  const Json before = one_user(call, id);
-  checked(call.db.query("DELETE FROM app_user WHERE id = ?", {id}));
-  call.audit_detail = Json{{"deleted", before}};
-  return json_response(Json{{"deleted", id}});
+  return deleted(call, "app_user", one_user(call, id));
 }
 
 Response list_permissions(Call&) {
@@ -474,38 +475,20 @@ Response concentrators(Call& call) {
 }
 
 Response audit_log(Call& call) {
-  std::string where = " WHERE 1 = 1";
-  std::vector<SqlValue> params;
-  if (const auto v = call.text("actor")) {
-    where += " AND actor = ?";
-    params.push_back(*v);
-  }
-  if (const auto v = call.integer("from", 0, INT64_MAX)) {
-    where += " AND at >= ?";
-    params.push_back(*v);
-  }
-  if (const auto v = call.integer("to", 0, INT64_MAX)) {
-    where += " AND at < ?";
-    params.push_back(*v);
-  }
-  const Page page = page_of(call);
-  const auto total = checked(call.db.query("SELECT count(*) FROM audit_log" + where, params));
-  params.push_back(page.size);
-  params.push_back(page.offset());
-  const auto rows = checked(call.db.query("SELECT id, at, actor, action, detail FROM audit_log" +
-                                              where + " ORDER BY id DESC LIMIT ? OFFSET ?",
-                                          params));
-  Json items = Json::array();
-  for (const auto& row : rows.rows) {
-    Json detail = Json::parse(as_text(row[4]), nullptr, false);
-    if (detail.is_discarded()) detail = as_text(row[4]);
-    items.push_back(Json{{"id", as_integer(row[0])},
-                         {"at", as_integer(row[1])},
-                         {"actor", as_text(row[2])},
-                         {"action", as_text(row[3])},
-                         {"detail", detail}});
-  }
-  return json_response(paged(std::move(items), page, as_integer(total.rows.at(0).at(0))));
+  Conditions c;
+  c.text(call, "actor", "actor = ?");
+  c.integer(call, "from", "at >= ?", 0);
+  c.integer(call, "to", "at < ?", 0);
+  return json_response(page_of_rows(call, "id, at, actor, action, detail", "audit_log", c,
+                                    "id DESC", [](const SqlRow& row) {
+                                      Json detail = Json::parse(as_text(row[4]), nullptr, false);
+                                      if (detail.is_discarded()) detail = as_text(row[4]);
+                                      return Json{{"id", as_integer(row[0])},
+                                                  {"at", as_integer(row[1])},
+                                                  {"actor", as_text(row[2])},
+                                                  {"action", as_text(row[3])},
+                                                  {"detail", detail}};
+                                    }));
 }
 
 }  // namespace

@@ -233,7 +233,8 @@ std::string management(const char* id, const char* integer, const char* bytes) {
 }
 
 const std::string kSqliteManagement = management("INTEGER PRIMARY KEY", "INTEGER", "");
-const std::string kPostgresqlManagement = management("BIGSERIAL PRIMARY KEY", "BIGINT", " COLLATE \"C\"");
+const std::string kPostgresqlManagement =
+    management("BIGSERIAL PRIMARY KEY", "BIGINT", " COLLATE \"C\"");
 
 const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {2, "scheduling", kSqliteScheduling},
