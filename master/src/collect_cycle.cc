@@ -89,6 +89,19 @@ void ReadingEngine::collect(const std::shared_ptr<Cycle>& cycle) {
   });
 }
 
+void ReadingEngine::read_archive(const std::shared_ptr<Cycle>& cycle) {
+  auto archive = std::make_shared<hm660::EntryListRead>(hm660::kArchiveRead, options_.retries);
+  run_(cycle->concentrator().dtu_id, archive, [this, cycle, archive](const IoStatus& io) {
+    if (!io.ok()) return line_failed(cycle, io, false);
+    if (archive->verdict() != protocol::link::Verdict::ok) {
+      cycle->stats.error = "archive read: " + archive->problem();
+    } else {
+      cycle->stats.archive = archive->entries();
+    }
+    finish(cycle);
+  });
+}
+
 void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
                               const std::vector<hm660::ArchiveEntry>& archive,
                               const std::vector<hm660::BufferedReading>& readings) {

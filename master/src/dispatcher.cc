@@ -3,6 +3,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "heatlink/master/archived_meter.h"
 #include "heatlink/master/settlement.h"
 
 namespace heatlink::master {
@@ -40,6 +41,17 @@ Json to_json(const CycleStats& s) {
   }
   j["segments"] = segments;
   if (!s.failed_meters.empty()) j["failed_meters"] = s.failed_meters;
+  if (!s.archive.empty()) {
+    Json archive = Json::array();
+    for (const auto& entry : s.archive) {
+      const ArchivedMeter m = archived_meter(entry);
+      archive.push_back(Json{{"channel", m.channel},
+                             {"protocol", m.protocol},
+                             {"primary", m.primary},
+                             {"address", m.address}});
+    }
+    j["archive"] = archive;
+  }
   if (!s.error.empty()) j["error"] = s.error;
   return j;
 }
@@ -175,9 +187,9 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
       }
       only.push_back(id);
     }
-  } else if (job.kind == "concentrator" || job.kind == "community") {
+  } else if (job.kind == "concentrator" || job.kind == "community" || job.kind == "archive") {
     for (const ConcentratorRecord& c : concentrators_) {
-      const bool match = job.kind == "concentrator"
+      const bool match = job.kind != "community"
                              ? c.name == job.target
                              : (c.community_id && community_names_[*c.community_id] == job.target);
       if (match) targets.push_back(c);
@@ -185,7 +197,7 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
     if (targets.empty()) unknown = "no " + job.kind + " '" + job.target + "'";
   } else {
     unknown = "unknown kind '" + job.kind +
-              "' (meter, concentrator, community, valve_open or valve_close)";
+              "' (meter, concentrator, community, valve_open, valve_close or archive)";
   }
   bool reachable = false;
   for (const ConcentratorRecord& c : targets) reachable = reachable || online_(c.dtu_id);
@@ -203,6 +215,7 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
     return std::nullopt;
   }
   JobProgress& progress = jobs_[job.id];
+  progress.archive = job.kind == "archive";
   progress.total.concentrator = job.kind + " " + job.target;
   progress.total.started_at = now;
   for (const ConcentratorRecord& c : targets) {
@@ -216,6 +229,7 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
     work.request.slot = now;
     work.request.only_meters = only;
     work.request.valve = valve;
+    work.request.archive = progress.archive;
     pending_[c.id].push_front(std::move(work));  // ahead of the schedule
     ++progress.remaining;
   }
@@ -297,6 +311,7 @@ void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator
     p.total.failed_meters.insert(p.total.failed_meters.end(), stats->failed_meters.begin(),
                                  stats->failed_meters.end());
     p.total.valves_set += stats->valves_set;
+    p.total.archive.insert(p.total.archive.end(), stats->archive.begin(), stats->archive.end());
     if (!stats->error.empty()) p.errors.push_back(concentrator + ": " + stats->error);
     if (!stats->valve_error.empty()) p.errors.push_back(concentrator + ": " + stats->valve_error);
   }
@@ -307,7 +322,7 @@ void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator
   detail.erase("segments");
   if (!p.offline.empty()) detail["offline"] = p.offline;
   if (!p.errors.empty()) detail["errors"] = p.errors;
-  const bool ok = p.errors.empty() && p.offline.empty() && p.total.read > 0;
+  const bool ok = p.errors.empty() && p.offline.empty() && (p.total.read > 0 || p.archive);
   auto done = storage_.finish_read_job(job, ok ? "done" : "failed", detail.dump(), now);
   if (auto* e = std::get_if<StorageError>(&done)) log_(e->message);
   jobs_.erase(it);

@@ -97,7 +97,12 @@ bool ReadingEngine::read(const CycleRequest& request, std::function<void(const C
     if (auto e = monitor_->begin_cycle(concentrator.id)) return fail(*e);
   }
   cycles_[concentrator.id] = cycle;
-  if (concentrator.mode == ConcentratorMode::collect) {
+  if (request.archive) {
+    cycle->meters.clear();
+    cycle->stats.meters = 0;
+    cycle->stats.segments.clear();
+    read_archive(cycle);
+  } else if (concentrator.mode == ConcentratorMode::collect) {
     collect(cycle);
   } else {
     next(cycle);

@@ -381,6 +381,16 @@ TEST(MasterApiEndToEnd, AManualReadAndAValveCommandThroughTheApiReachTheSimulate
       "GET", "/api/v1/monitoring/meters?q=" + meter["secondary_address"].get<std::string>());
   EXPECT_EQ(again["items"][0]["valve"], "closed") << again;
 
+  // The concentrator's archive, read through the DTU: the simulated HM-660 was never
+  // commissioned, so every meter of the base information is missing from it.
+  const Json archive =
+      api_json("POST", "/api/v1/reconciliation/archive", R"({"concentrator_id":1})");
+  EXPECT_EQ(finished(archive["id"])["status"], "done");
+  const Json compared =
+      api_json("GET", "/api/v1/reconciliation/archive/" + std::to_string(archive["id"].get<int>()));
+  EXPECT_EQ(compared["comparison"]["archived"], 0) << compared;
+  EXPECT_EQ(compared["comparison"]["missing_from_archive"].size(), kMeters) << compared;
+
   int status = 0;
   EXPECT_TRUE(test::terminate(master_pid, status));
   EXPECT_TRUE(test::terminate(sim, status));

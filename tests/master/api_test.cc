@@ -475,6 +475,49 @@ TEST_P(ApiTest, ReconciliationFindsGapsAndFlagsManualEntries) {
   EXPECT_EQ(reread.body["jobs"].size(), 2u);
 }
 
+// The archive a master read (as the dispatcher writes it in the job) against the base
+// information: matched by address, or by channel and primary address.
+TEST_P(ApiTest, AConcentratorsArchiveIsComparedWithTheBaseInformation) {
+  const Answer job =
+      admin("POST", "/api/v1/reconciliation/archive", Json{{"concentrator_id", concentrator_}});
+  ASSERT_EQ(job.status, 202) << job.raw.body;
+  EXPECT_EQ(job.body["kind"], "archive");
+  EXPECT_EQ(job.body["target"], "hm660-north");
+  const std::int64_t id = job.body["id"];
+  const std::string path = "/api/v1/reconciliation/archive/" + std::to_string(id);
+  EXPECT_FALSE(admin("GET", path).body.contains("comparison")) << "not read yet";
+
+  const Json archive = Json::array(
+      {Json{{"channel", 0},
+            {"protocol", "mbus_secondary"},
+            {"primary", 0},
+            {"address", "10000001ffff0104"}},  // the M-Bus meter, found by its address
+       Json{{"channel", 3},
+            {"protocol", "cjt188"},
+            {"primary", 0},
+            {"address", "00000030000001"}},  // the CJ/T 188 meter, archived on channel 3
+       Json{{"channel", 0}, {"protocol", "mbus_primary"}, {"primary", 9}, {"address", ""}}});
+  ok(storage_->claim_read_job(id, "master-a", kNow));
+  ok(storage_->finish_read_job(id, "done", Json{{"archive", archive}}.dump(), kNow + 5));
+  const Answer result = admin("GET", path);
+  ASSERT_EQ(result.status, 200) << result.raw.body;
+  const Json& c = result.body["comparison"];
+  EXPECT_EQ(c["archived"], 3);
+  EXPECT_EQ(c["meters"], 3);
+  EXPECT_EQ(c["matched"], 2);
+  ASSERT_EQ(c["missing_from_archive"].size(), 1u);
+  EXPECT_EQ(c["missing_from_archive"][0]["meter_id"], silent_meter_);
+  ASSERT_EQ(c["unknown_to_base_information"].size(), 1u);
+  EXPECT_EQ(c["unknown_to_base_information"][0]["primary"], 9);
+  ASSERT_EQ(c["channel_differs"].size(), 1u);
+  EXPECT_EQ(c["channel_differs"][0]["meter_id"], cjt188_meter_);
+  EXPECT_EQ(c["channel_differs"][0]["archived_channel"], 3);
+  EXPECT_EQ(admin("GET", "/api/v1/reconciliation/archive/" + std::to_string(id + 100)).status, 404);
+  EXPECT_EQ(admin("POST", "/api/v1/reconciliation/archive", Json{{"concentrator_id", 4242}})
+                .body["error"]["field"],
+            "concentrator_id");
+}
+
 TEST_P(ApiTest, FaultRulesUsersAndRolesAreManagedAndAudited) {
   const Answer rule = admin("POST", "/api/v1/fault-rules",
                             Json{{"name", "cold-return"},

@@ -8,6 +8,8 @@
 
 #include <filesystem>
 
+#include "heatlink/master/archived_meter.h"
+#include "heatlink/protocol/cjt188.h"
 #include "heatlink/protocol/mbus_request.h"
 #include "heatlink/sim/district.h"
 #include "heatlink/sim/topology.h"
@@ -110,6 +112,58 @@ TEST_F(ReadingEngineTest, ALostLineEndsTheCycleAndSaysWhy) {
   EXPECT_EQ(stats->read, 3u);
   EXPECT_EQ(stats->failed, 299u);
   EXPECT_EQ(stats->stored, 3u) << "what was read before the loss is kept";
+}
+
+// Reconciliation: an archive request reads the HM-660's meter archive (A3) and no meter, and
+// each entry comes back in the base information's address form.
+TEST_F(ReadingEngineTest, AnArchiveRequestListsTheConcentratorsArchiveInBaseInformationForm) {
+  namespace hm660 = heatlink::protocol::hm660;
+  namespace cjt188 = heatlink::protocol::cjt188;
+  auto e = engine([this](const std::string&, auto procedure, auto done) {
+    line_->run(std::move(procedure), done);
+  });
+  std::string mbus_address, cjt_address;
+  for (const std::int64_t id : meter_ids_) {
+    const auto m = *std::get<std::optional<master::MeterRecord>>(storage_->meter(id));
+    auto& wanted = m.protocol == master::MeterProtocol::cjt188 ? cjt_address : mbus_address;
+    if (wanted.empty()) wanted = m.secondary_address;
+  }
+  ASSERT_FALSE(mbus_address.empty());
+  ASSERT_FALSE(cjt_address.empty());
+  hm660::ArchiveEntry mbus;
+  mbus.protocol = hm660::ArchiveEntry::mbus_secondary;
+  mbus.secondary = *heatlink::protocol::mbus::SecondaryAddress::parse(mbus_address);
+  hm660::ArchiveEntry cjt;
+  cjt.protocol = hm660::ArchiveEntry::cjt188;
+  const auto a = cjt188::Address::parse(cjt_address)->bytes;
+  cjt.secondary = {std::uint32_t{a[0]} | std::uint32_t{a[1]} << 8 | std::uint32_t{a[2]} << 16 |
+                       std::uint32_t{a[3]} << 24,
+                   static_cast<std::uint16_t>(a[4] | a[5] << 8), a[6], 0x20};
+  std::vector<std::uint8_t> entries;
+  hm660::encode_entry(mbus, entries);
+  hm660::encode_entry(cjt, entries);
+  auto add = std::make_shared<hm660::Command>(hm660::kArchiveAdd, entries);
+  line_->run(add, [](const master::IoStatus&) {});
+  ASSERT_EQ(add->verdict(), heatlink::protocol::link::Verdict::ok) << add->problem();
+
+  master::CycleRequest request;
+  request.concentrator = concentrator_;
+  request.slot = kStart;
+  request.archive = true;
+  std::optional<master::CycleStats> stats;
+  ASSERT_TRUE(e.read(request, [&](const master::CycleStats& s) { stats = s; }));
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->error, "");
+  EXPECT_EQ(stats->meters, 0u) << "no meter is read";
+  EXPECT_EQ(std::get<std::int64_t>(storage_->count_readings()), 0);
+  ASSERT_EQ(stats->archive.size(), 2u);
+  const auto first = master::archived_meter(stats->archive[0]);
+  EXPECT_EQ(first.protocol, "mbus_secondary");
+  EXPECT_EQ(first.address, mbus_address);
+  const auto second = master::archived_meter(stats->archive[1]);
+  EXPECT_EQ(second.protocol, "cjt188");
+  EXPECT_EQ(second.channel, 0);  // the segment's one channel
+  EXPECT_EQ(second.address, cjt_address);
 }
 
 }  // namespace

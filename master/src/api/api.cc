@@ -86,6 +86,7 @@ struct Api::Impl {
     add_monitoring_routes(router);
     add_statistics_routes(router);
     add_reading_routes(router);
+    add_reconciliation_routes(router);
     add_base_routes(router);
     add_system_routes(router);
     router.add("GET", "/api/openapi.json", kPublic,

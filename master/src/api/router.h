@@ -49,6 +49,7 @@ void add_auth_routes(Router& router, LoginThrottle& throttle);
 void add_monitoring_routes(Router& router);
 void add_statistics_routes(Router& router);
 void add_reading_routes(Router& router);
+void add_reconciliation_routes(Router& router);
 void add_base_routes(Router& router);
 void add_system_routes(Router& router);
 

@@ -61,6 +61,7 @@ class Dispatcher {
     CycleStats total;
     std::vector<std::string> offline;
     std::vector<std::string> errors;
+    bool archive = false;  // an archive read: done without reading a meter
   };
 
   std::optional<StorageError> refresh(EpochSeconds now);

@@ -42,6 +42,9 @@ struct CycleRequest {
   // A valve command: each CJ/T 188 meter of `only_meters` is sent open (true) or closed
   // (false), the valve's arrival confirmed from the meter's status, then the meter is read.
   std::optional<bool> valve;
+  // Read the concentrator's meter archive (HM-660 A3) instead of its meters: reconciliation
+  // of the archive against the base information.
+  bool archive = false;
 };
 
 // One M-Bus segment (an HM-660 channel) in a cycle.
@@ -68,6 +71,7 @@ struct CycleStats {
   std::size_t clock_set = 0;   // meter clocks set because they drifted
   std::size_t valves_set = 0;  // valve commands the meters confirmed
   std::string valve_error;     // a valve command refused or not confirmed
+  std::vector<protocol::hm660::ArchiveEntry> archive;  // read by an archive request
   std::vector<std::int64_t> failed_meters;
   std::map<std::uint8_t, SegmentStats> segments;  // by channel
   std::string error;  // the line or the storage failed: the cycle stopped early
@@ -116,6 +120,7 @@ class ReadingEngine {
   void command_valve(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
   // Concentrator mode: the archive, then the buffered readings, matched to the meters.
   void collect(const std::shared_ptr<Cycle>& cycle);
+  void read_archive(const std::shared_ptr<Cycle>& cycle);
   void collected(const std::shared_ptr<Cycle>& cycle,
                  const std::vector<protocol::hm660::ArchiveEntry>& archive,
                  const std::vector<protocol::hm660::BufferedReading>& readings);

@@ -113,7 +113,8 @@ struct CycleClaim {
 struct ReadJob {
   std::int64_t id = 0;
   // "meter" (target: its id), "concentrator" or "community" (its name), "valve_open" or
-  // "valve_close" (a CJ/T 188 meter's id: the valve driven and confirmed, then the meter read)
+  // "valve_close" (a CJ/T 188 meter's id: the valve driven and confirmed, then the meter read),
+  // "archive" (a concentrator's name: its HM-660 meter archive read, listed in the detail)
   std::string kind;
   std::string target;
   EpochSeconds requested_at = 0;
