@@ -52,5 +52,6 @@ void add_reading_routes(Router& router);
 void add_reconciliation_routes(Router& router);
 void add_base_routes(Router& router);
 void add_system_routes(Router& router);
+void add_access_routes(Router& router);
 
 }  // namespace heatlink::master::api
