@@ -33,31 +33,6 @@ void put16(std::vector<std::uint8_t>& out, std::size_t v) {
   out.push_back(static_cast<std::uint8_t>(v >> 8));
 }
 
-cjt188::Address cjt188_address_of(const ArchiveEntry& e) {
-  cjt188::Address a;
-  const auto& s = e.secondary;
-  a.bytes = {static_cast<std::uint8_t>(s.id),
-             static_cast<std::uint8_t>(s.id >> 8),
-             static_cast<std::uint8_t>(s.id >> 16),
-             static_cast<std::uint8_t>(s.id >> 24),
-             static_cast<std::uint8_t>(s.manufacturer),
-             static_cast<std::uint8_t>(s.manufacturer >> 8),
-             s.version};
-  return a;
-}
-
-ArchiveEntry cjt188_entry(std::uint8_t channel, const cjt188::Frame& f) {
-  ArchiveEntry e;
-  e.channel = channel;
-  e.protocol = ArchiveEntry::cjt188;
-  const auto& a = f.address.bytes;
-  e.secondary =
-      mbus::SecondaryAddress{std::uint32_t{a[0]} | std::uint32_t{a[1]} << 8 |
-                                 std::uint32_t{a[2]} << 16 | std::uint32_t{a[3]} << 24,
-                             static_cast<std::uint16_t>(a[4] | a[5] << 8), a[6], f.meter_type};
-  return e;
-}
-
 }  // namespace
 
 std::vector<std::uint8_t> Hm660::time_bytes(Micros t) const {
@@ -293,10 +268,11 @@ void Hm660::read_meter(std::uint16_t index) {
       enqueue(e.channel, Step{mbus::req_ud2(mbus::kAddressSelected, true).to_vector(), store});
       break;
     default:
-      enqueue(e.channel, Step{cjt188::read_data(e.secondary.medium, cjt188_address_of(e),
-                                                cjt188::kDiCurrentData, 0)
-                                  .to_vector(),
-                              store});
+      enqueue(e.channel,
+              Step{cjt188::read_data(e.secondary.medium, protocol::hm660::cjt188_address(e),
+                                     cjt188::kDiCurrentData, 0)
+                       .to_vector(),
+                   store});
       break;
   }
 }
@@ -341,7 +317,8 @@ void Hm660::start_scan(std::uint8_t channel_mask) {
     enqueue(c, Step{cjt188::read_address(cjt188::kHeatHeating, 0).to_vector(),
                     [this, channel](const protocol::AnyScanResult* reply, protocol::Bytes) {
                       if (reply != nullptr && reply->protocol == protocol::Protocol::cjt188) {
-                        scan_found(cjt188_entry(channel, reply->cjt188));
+                        scan_found(protocol::hm660::cjt188_entry(channel, reply->cjt188.address,
+                                                                 reply->cjt188.meter_type));
                       }
                     }});
     // Then the secondary search, which also finds meters without a primary address.

@@ -133,12 +133,8 @@ TEST_F(ReadingEngineTest, AnArchiveRequestListsTheConcentratorsArchiveInBaseInfo
   hm660::ArchiveEntry mbus;
   mbus.protocol = hm660::ArchiveEntry::mbus_secondary;
   mbus.secondary = *heatlink::protocol::mbus::SecondaryAddress::parse(mbus_address);
-  hm660::ArchiveEntry cjt;
-  cjt.protocol = hm660::ArchiveEntry::cjt188;
-  const auto a = cjt188::Address::parse(cjt_address)->bytes;
-  cjt.secondary = {std::uint32_t{a[0]} | std::uint32_t{a[1]} << 8 | std::uint32_t{a[2]} << 16 |
-                       std::uint32_t{a[3]} << 24,
-                   static_cast<std::uint16_t>(a[4] | a[5] << 8), a[6], 0x20};
+  const hm660::ArchiveEntry cjt =
+      hm660::cjt188_entry(0, *cjt188::Address::parse(cjt_address), 0x20);
   std::vector<std::uint8_t> entries;
   hm660::encode_entry(mbus, entries);
   hm660::encode_entry(cjt, entries);

@@ -63,6 +63,10 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   StoragePool pool;
   std::vector<std::thread> threads;
   std::atomic<std::size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex sessions_mutex;
+  struct Session;
+  std::vector<std::weak_ptr<Session>> sessions;  // to close them when stopping
   std::uint16_t port = 0;
 
   Response answer(const Request& request) {
@@ -75,13 +79,19 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   void do_accept() {
     acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](beast::error_code ec,
                                                                              tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
+      if (ec == asio::error::operation_aborted || self->stopping) return;
       if (!ec) {
         if (self->connections.load() >= self->options.max_connections) {
           beast::error_code ignored;
           socket.close(ignored);  // over the limit: refused at once
         } else {
-          std::make_shared<Session>(self, std::move(socket))->do_read_header();
+          auto session = std::make_shared<Session>(self, std::move(socket));
+          {
+            std::lock_guard lock(self->sessions_mutex);
+            std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
+            self->sessions.push_back(session);
+          }
+          session->do_read_header();
         }
       }
       self->do_accept();
@@ -112,6 +122,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     std::array<char, 4096> drained{};  // what linger() reads and drops
 
     void do_read_header() {
+      if (server->stopping) return close();
       parser.emplace();
       parser->header_limit(8 * 1024);
       // The parser checks a Content-Length against this as the header ends: the largest body
@@ -263,7 +274,14 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
                         });
     }
 
+    // The server stops: whatever the session waits for ends now, and it starts nothing new.
+    void end() {
+      timer.cancel();
+      close();
+    }
+
     void wait_for_changes() {
+      if (server->stopping) return close();
       timer.expires_after(server->options.stream_interval);
       timer.async_wait([self = shared_from_this()](beast::error_code ec) {
         if (ec) return;
@@ -329,11 +347,25 @@ std::uint16_t ApiServer::port() const {
 void ApiServer::stop() {
   Impl& s = *impl_;
   if (s.threads.empty()) return;
-  asio::post(s.io, [&s] {
+  // Close the acceptor and every connection, and let the threads run out of work: every
+  // handler completes, and nothing (sessions, the server) is left behind.
+  s.stopping = true;
+  asio::post(s.acceptor.get_executor(), [&s] {
     beast::error_code ignored;
     s.acceptor.close(ignored);
   });
-  s.io.stop();
+  {
+    std::lock_guard lock(s.sessions_mutex);
+    for (const auto& w : s.sessions)
+      if (auto session = w.lock())
+        asio::post(session->stream.get_executor(), [session] { session->end(); });
+    s.sessions.clear();
+  }
+  // A handler blocked elsewhere must not hold the process: after 5 s the threads are stopped.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (s.connections.load() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (s.connections.load() > 0) s.io.stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
 }

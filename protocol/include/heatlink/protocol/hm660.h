@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "heatlink/protocol/bytes.h"
+#include "heatlink/protocol/cjt188.h"
 #include "heatlink/protocol/mbus_frame.h"
 #include "heatlink/protocol/mbus_request.h"
 
@@ -44,6 +45,12 @@ struct ArchiveEntry {
 
 // 16 bytes, as the archive commands carry an entry.
 void encode_entry(const ArchiveEntry& entry, std::vector<std::uint8_t>& out);
+
+// A CJ/T 188 meter's entry: A3-A0 as the ID, A5 A4 as the manufacturer, A6 as the version, the
+// meter type as the medium; and the address back from such an entry.
+ArchiveEntry cjt188_entry(std::uint8_t channel, const cjt188::Address& address,
+                          std::uint8_t meter_type) noexcept;
+cjt188::Address cjt188_address(const ArchiveEntry& entry) noexcept;
 // `bytes` must hold kEntrySize bytes.
 ArchiveEntry decode_entry(Bytes bytes) noexcept;
 
