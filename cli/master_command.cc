@@ -91,6 +91,7 @@ master::api::Environment api_environment(const master::MasterConfig& config,
   env.dtus = [&gateway] { return gateway.snapshot(); };
   env.counters = &counters;
   env.secure_cookies = config.api_secure_cookies;
+  env.version = HEATLINK_VERSION;
   Json schedules = Json::array();
   for (const auto& s : config.dispatcher.schedules) {
     Json j{{"name", s.name}, {"settlement", s.settlement}};

@@ -172,8 +172,13 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
     if (const YAML::Node api = root["api"]) {
       check_keys(path, api, {"listen", "threads", "secure_cookies"}, "api");
       c.api_listen = value<std::string>(path, api, "listen", c.api_listen, "HOST:PORT or off");
-      if (c.api_listen != "off" && c.api_listen.rfind(':') == std::string::npos)
-        fail(path, api["listen"], "listen", "expected HOST:PORT or off");
+      if (c.api_listen != "off") {
+        const auto colon = c.api_listen.rfind(':');
+        const std::string port = colon == std::string::npos ? "" : c.api_listen.substr(colon + 1);
+        if (colon == 0 || port.empty() || port.size() > 5 ||
+            port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+          fail(path, api["listen"], "listen", "expected HOST:PORT (a port up to 65535) or off");
+      }
       c.api_threads = value<unsigned>(path, api, "threads", c.api_threads, "a count");
       if (c.api_threads < 1 || c.api_threads > 64)
         fail(path, api["threads"], "threads", "expected 1 to 64");

@@ -58,6 +58,13 @@ TEST(MasterConfig, ErrorsNameTheLineAndKey) {
       << std::get<std::string>(loaded);
   loaded = master::load_master_config(write("typo.yaml", "gateway: g.yaml\ndatabse: sqlite:x\n"));
   EXPECT_NE(std::get<std::string>(loaded).find("databse: unknown key"), std::string::npos);
+  for (const char* listen : {"127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000", ":8080"}) {
+    loaded = master::load_master_config(
+        write("api.yaml", std::string("gateway: g.yaml\napi: {listen: \"") + listen + "\"}\n"));
+    ASSERT_TRUE(std::holds_alternative<std::string>(loaded)) << listen;
+    EXPECT_NE(std::get<std::string>(loaded).find("listen: expected HOST:PORT"), std::string::npos)
+        << std::get<std::string>(loaded);
+  }
 }
 
 TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {

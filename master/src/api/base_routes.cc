@@ -4,6 +4,7 @@
 #include "entities.h"
 #include "exports.h"
 #include "meter_scope.h"
+#include "record_changes.h"
 #include "router.h"
 
 namespace heatlink::master::api {
@@ -14,10 +15,9 @@ constexpr std::size_t kImportRowLimit = 100'000;
 
 // A constraint the database refused, as 409 in words; other failures stay 500.
 [[noreturn]] void refused_write(const Entity& entity, const StorageError& e) {
-  const std::string& m = e.message;
-  if (m.find("UNIQUE") != std::string::npos || m.find("duplicate key") != std::string::npos)
+  if (is_duplicate(e))
     refuse(409, "conflict", std::string("a ") + entity.label + " with these values exists already");
-  if (m.find("FOREIGN KEY") != std::string::npos || m.find("foreign key") != std::string::npos)
+  if (is_dangling_reference(e))
     refuse(409, "conflict",
            std::string("the ") + entity.label + " is referenced by other records, or refers to " +
                "a missing one");
@@ -70,21 +70,23 @@ Response list(Call& call, const Entity& entity) {
                    [&entity](const SqlRow& row) { return record_json(entity, row); }));
 }
 
-std::int64_t insert(SqlDatabase& db, const Entity& entity, const FieldValues& values) {
+// A new record of the entity.
+StorageResult<std::int64_t> insert(SqlDatabase& db, const Entity& entity,
+                                   const FieldValues& values) {
   std::string columns, marks;
   for (const auto& c : values.columns) {
     columns += (columns.empty() ? "" : ", ") + c;
     marks += marks.empty() ? "?" : ", ?";
   }
-  return written(entity, db.insert_id(std::string("INSERT INTO ") + entity.table + " (" + columns +
-                                          ") VALUES (" + marks + ")",
-                                      values.values));
+  return db.insert_id(
+      std::string("INSERT INTO ") + entity.table + " (" + columns + ") VALUES (" + marks + ")",
+      values.values);
 }
 
 Response create(Call& call, const Entity& entity) {
   const FieldValues values = field_values(entity, call.body(), false);
   check_references(call.db, entity, values);
-  const std::int64_t id = insert(call.db, entity, values);
+  const std::int64_t id = written(entity, insert(call.db, entity, values));
   return json_response(one(call, entity, id), 201);
 }
 
@@ -161,14 +163,7 @@ Response import(Call& call, const Entity& entity) {
   if (errors.empty()) {
     failure = call.db.in_transaction([&]() -> std::optional<StorageError> {
       for (std::size_t r = 0; r < records.size(); ++r) {
-        std::string cols, marks;
-        for (const auto& c : records[r].columns) {
-          cols += (cols.empty() ? "" : ", ") + c;
-          marks += marks.empty() ? "?" : ", ?";
-        }
-        auto done = call.db.insert_id(
-            std::string("INSERT INTO ") + entity.table + " (" + cols + ") VALUES (" + marks + ")",
-            records[r].values);
+        auto done = insert(call.db, entity, records[r]);
         if (auto* e = std::get_if<StorageError>(&done)) {
           failed_row = r + 2;
           return *e;

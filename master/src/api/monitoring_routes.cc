@@ -1,6 +1,7 @@
 // 实时监测 Real-time monitoring: every meter's latest values and read status, filtered by heat
 // station, community, building, concentrator, meter kind, vendor and status; summary counts and
 // totals for the same filter; the meters that changed since a time (live updates); export.
+#include "conditions.h"
 #include "exports.h"
 #include "meter_scope.h"
 #include "router.h"
@@ -35,49 +36,38 @@ constexpr const char* kOpenFault =
 
 // The filter of a monitoring query, from the query string.
 struct Filter {
-  std::string where = " WHERE 1 = 1";
-  std::vector<SqlValue> params;
+  Conditions conditions;
   bool needs_reading = false;  // the filter looks at the latest reading
 
+  const std::string& where() const { return conditions.where(); }
+  const std::vector<SqlValue>& params() const { return conditions.params(); }
   // Counting the meters it selects: the latest reading joined only when the filter needs it.
   std::string count() const {
-    return std::string("SELECT count(*) FROM meter m") + (needs_reading ? kLatest : "") + where;
-  }
-
-  void add(const std::string& condition, SqlValue value) {
-    where += " AND " + condition;
-    params.push_back(std::move(value));
+    return std::string("SELECT count(*) FROM meter m") + (needs_reading ? kLatest : "") + where();
   }
 };
 
 Filter filter_of(const Call& call) {
   Filter f;
-  constexpr std::int64_t kMaxId = INT64_MAX;
-  if (const auto v = call.integer("station_id", 1, kMaxId)) f.add(kMeterInStation, *v);
-  if (const auto v = call.integer("community_id", 1, kMaxId)) {
-    f.add(kMeterInCommunity, *v);
-    f.params.push_back(*v);
-  }
-  if (const auto v = call.integer("building_id", 1, kMaxId)) f.add("m.building_id = ?", *v);
-  if (const auto v = call.integer("concentrator_id", 1, kMaxId)) f.add("m.concentrator_id = ?", *v);
-  if (const auto v = call.choice("kind", {"household", "building"})) f.add("m.kind = ?", *v);
-  if (const auto v = call.text("vendor")) f.add("m.vendor = ?", *v);
+  Conditions& c = f.conditions;
+  c.integer(call, "station_id", kMeterInStation);
+  if (const auto v = call.integer("community_id", 1, INT64_MAX)) c.add(kMeterInCommunity, {*v, *v});
+  c.integer(call, "building_id", "m.building_id = ?");
+  c.integer(call, "concentrator_id", "m.concentrator_id = ?");
+  if (const auto v = call.choice("kind", {"household", "building"})) c.add("m.kind = ?", {*v});
+  c.text(call, "vendor", "m.vendor = ?");
   if (const auto v = call.choice("protocol", {"mbus", "cjt188"}))
-    f.add("m.protocol = ?", std::int64_t{*v == "cjt188" ? 1 : 0});
+    c.add("m.protocol = ?", {std::int64_t{*v == "cjt188" ? 1 : 0}});
   if (const auto v = call.text("q")) {
     auto [low, high] = prefix_range(*v);
-    f.add(address_prefix(call.db, "m.secondary_address"), std::move(low));
-    f.params.push_back(std::move(high));
+    c.add(address_prefix(call.db, "m.secondary_address"), {std::move(low), std::move(high)});
   }
   if (const auto status = call.choice("status", {"ok", "fault", "failed", "no_data"})) {
     f.needs_reading = true;
-    if (*status == "no_data") f.where += " AND r.meter_id IS NULL";
-    if (*status == "failed")
-      f.where += std::string(" AND ") + kOpenFault + " AND f.code = 'no_data')";
-    if (*status == "fault")
-      f.where += std::string(" AND ") + kOpenFault + " AND f.code <> 'no_data')";
-    if (*status == "ok")
-      f.where += std::string(" AND r.meter_id IS NOT NULL AND NOT ") + kOpenFault + ")";
+    if (*status == "no_data") c.add("r.meter_id IS NULL");
+    if (*status == "failed") c.add(std::string(kOpenFault) + " AND f.code = 'no_data')");
+    if (*status == "fault") c.add(std::string(kOpenFault) + " AND f.code <> 'no_data')");
+    if (*status == "ok") c.add(std::string("r.meter_id IS NOT NULL AND NOT ") + kOpenFault + ")");
   }
   return f;
 }
@@ -154,13 +144,13 @@ Json meter_json(const SqlRow& row) {
 Response meters(Call& call) {
   const Filter filter = filter_of(call);
   const Page page = page_of(call);
-  const auto total = checked(call.db.query(filter.count(), filter.params));
-  std::vector<SqlValue> params = filter.params;
+  const auto total = checked(call.db.query(filter.count(), filter.params()));
+  std::vector<SqlValue> params = filter.params();
   params.push_back(page.size);
   params.push_back(page.offset());
   const auto ids = checked(call.db.query(std::string("SELECT m.id FROM meter m") +
-                                             (filter.needs_reading ? kLatest : "") + filter.where +
-                                             " ORDER BY m.id LIMIT ? OFFSET ?",
+                                             (filter.needs_reading ? kLatest : "") +
+                                             filter.where() + " ORDER BY m.id LIMIT ? OFFSET ?",
                                          params));
   Json items = Json::array();
   if (!ids.rows.empty()) {
@@ -186,8 +176,8 @@ Response summary(Call& call) {
           " AND f.code = 'no_data') THEN 1 ELSE 0 END), sum(CASE WHEN " + kOpenFault +
           " AND f.code <> 'no_data') THEN 1 ELSE 0 END), sum(r.energy_kwh), sum(r.volume_m3), "
           "sum(r.power_kw), sum(r.flow_m3h), avg(r.supply_c), avg(r.return_c)" +
-          kFrom + filter.where,
-      filter.params));
+          kFrom + filter.where(),
+      filter.params()));
   const SqlRow& row = rows.rows.at(0);
   const std::int64_t meters = as_integer(row[0]);
   return json_response(Json{{"meters", meters},
@@ -211,15 +201,15 @@ Response changes(Call& call) {
   const auto since = call.integer("since", 0, INT64_MAX);
   if (!since) invalid("since", "required: the `now` of the previous answer");
   Filter filter = filter_of(call);
-  filter.where +=
-      " AND (m.concentrator_id IN (SELECT concentrator_id FROM cycle_claim WHERE finished_at >= ?) "
+  filter.conditions.add(
+      "(m.concentrator_id IN (SELECT concentrator_id FROM cycle_claim WHERE finished_at >= ?) "
       "OR CAST(m.id AS TEXT) IN (SELECT target FROM read_job "
-      "WHERE finished_at >= ? AND kind IN ('meter', 'valve_open', 'valve_close')))";
-  filter.params.push_back(*since);
-  filter.params.push_back(*since);
-  filter.params.push_back(std::int64_t{2000});
+      "WHERE finished_at >= ? AND kind IN ('meter', 'valve_open', 'valve_close')))",
+      {*since, *since});
+  std::vector<SqlValue> params = filter.params();
+  params.push_back(std::int64_t{2000});
   const auto rows = checked(call.db.query(
-      std::string(kColumns) + kFrom + filter.where + " ORDER BY m.id LIMIT ?", filter.params));
+      std::string(kColumns) + kFrom + filter.where() + " ORDER BY m.id LIMIT ?", params));
   Json items = Json::array();
   for (const auto& row : rows.rows) items.push_back(meter_json(row));
   return json_response(Json{{"now", now}, {"items", std::move(items)}});
@@ -227,10 +217,10 @@ Response changes(Call& call) {
 
 Response export_meters(Call& call) {
   const Filter filter = filter_of(call);
-  std::vector<SqlValue> params = filter.params;
+  std::vector<SqlValue> params = filter.params();
   params.push_back(std::int64_t{1'000'000});
   const auto rows = checked(call.db.query(
-      std::string(kColumns) + kFrom + filter.where + " ORDER BY m.id LIMIT ?", params));
+      std::string(kColumns) + kFrom + filter.where() + " ORDER BY m.id LIMIT ?", params));
   Table table;
   table.header = {"meter_id",    "secondary_address", "vendor",   "station",    "community",
                   "building",    "concentrator",      "read_at",  "energy_kwh", "volume_m3",
