@@ -240,9 +240,23 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
 
 void Dispatcher::start_pending() {
   std::vector<std::int64_t> ready;
-  for (const auto& [id, queue] : pending_) {
+  for (auto& [id, queue] : pending_) {
+    // A manual read waits for no cycle: it runs between two of the cycle's meters.
+    while (!queue.empty() && !queue.front().scheduled && engine_.busy(id)) {
+      Work work = queue.front();
+      ++running_;
+      if (!engine_.interject(work.request, [this, work](const CycleStats& stats) {
+            --running_;
+            finished(work, stats);
+          })) {
+        --running_;
+        break;
+      }
+      queue.pop_front();
+    }
     if (!queue.empty() && !engine_.busy(id)) ready.push_back(id);
   }
+  std::erase_if(pending_, [](const auto& entry) { return entry.second.empty(); });
   for (const std::int64_t id : ready) {
     auto& queue = pending_[id];
     if (queue.empty() || engine_.busy(id)) continue;

@@ -16,6 +16,9 @@ struct ReadingEngine::Cycle {
   std::set<std::int64_t> valve_sent;  // meters whose valve command has run
   CycleStats stats;
   std::function<void(const CycleStats&)> done;
+  // Manual reads waiting to run between two of this cycle's meters (ReadingEngine::interject).
+  std::vector<std::pair<CycleRequest, std::function<void(const CycleStats&)>>> interjections;
+  bool nested = false;  // an interjection: the fault monitor's cycle is the one it interrupts
   const ConcentratorRecord& concentrator() const { return request.concentrator; }
 };
 

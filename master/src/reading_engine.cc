@@ -58,9 +58,42 @@ bool ReadingEngine::read_concentrator(const ConcentratorRecord& concentrator,
 }
 
 bool ReadingEngine::read(const CycleRequest& request, std::function<void(const CycleStats&)> done) {
+  if (busy(request.concentrator.id)) return false;
+  return start(request, std::move(done), false);
+}
+
+bool ReadingEngine::interject(const CycleRequest& request,
+                              std::function<void(const CycleStats&)> done) {
+  const auto running = cycles_.find(request.concentrator.id);
+  if (running == cycles_.end() || request.only_meters.empty() || request.archive) return false;
+  Cycle& cycle = *running->second;
+  if (cycle.nested || cycle.request.archive ||
+      cycle.concentrator().mode != ConcentratorMode::transparent)
+    return false;
+  cycle.interjections.emplace_back(request, std::move(done));
+  return true;
+}
+
+// The running cycle steps aside for the first interjection and resumes when it is done.
+void ReadingEngine::run_interjection(const std::shared_ptr<Cycle>& cycle) {
+  auto [request, done] = std::move(cycle->interjections.front());
+  cycle->interjections.erase(cycle->interjections.begin());
+  cycles_.erase(cycle->request.concentrator.id);
+  start(
+      request,
+      [this, cycle, done = std::move(done)](const CycleStats& stats) {
+        done(stats);
+        cycles_[cycle->request.concentrator.id] = cycle;
+        next(cycle);
+      },
+      true);
+}
+
+bool ReadingEngine::start(const CycleRequest& request, std::function<void(const CycleStats&)> done,
+                          bool nested) {
   const ConcentratorRecord& concentrator = request.concentrator;
-  if (busy(concentrator.id)) return false;
   auto cycle = std::make_shared<Cycle>();
+  cycle->nested = nested;
   cycle->request = request;
   cycle->done = std::move(done);
   cycle->stats.concentrator_id = concentrator.id;
@@ -93,7 +126,7 @@ bool ReadingEngine::read(const CycleRequest& request, std::function<void(const C
     cycle->meters.push_back(std::move(m));
   }
   cycle->stats.meters = cycle->meters.size();
-  if (monitor_ != nullptr) {
+  if (monitor_ != nullptr && !nested) {
     if (auto e = monitor_->begin_cycle(concentrator.id)) return fail(*e);
   }
   cycles_[concentrator.id] = cycle;
@@ -111,6 +144,7 @@ bool ReadingEngine::read(const CycleRequest& request, std::function<void(const C
 }
 
 void ReadingEngine::next(const std::shared_ptr<Cycle>& cycle) {
+  if (!cycle->interjections.empty()) return run_interjection(cycle);
   if (cycle->index >= cycle->meters.size()) {
     if (cycle->failed.empty() || cycle->pass >= options_.failed_meter_passes) return finish(cycle);
     // Another pass over the meters that failed: a collision or a burst of noise is often gone.
@@ -283,10 +317,20 @@ void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
                                   cycle->stats.failed);
     if (e) cycle->stats.error = e->message;
   }
-  if (monitor_ != nullptr) monitor_->end_cycle(cycle->request.concentrator.id);
+  if (monitor_ != nullptr && !cycle->nested) monitor_->end_cycle(cycle->request.concentrator.id);
   cycle->stats.finished_at = now;
   cycles_.erase(cycle->request.concentrator.id);
+  auto waiting = std::move(cycle->interjections);  // a cycle stopped early leaves them behind
   cycle->done(cycle->stats);
+  for (auto& [request, done] : waiting) {
+    if (!interject(request, done) && !read(request, done)) {
+      CycleStats refused;
+      refused.concentrator_id = request.concentrator.id;
+      refused.concentrator = request.concentrator.name;
+      refused.error = "the concentrator is busy";
+      done(refused);
+    }
+  }
 }
 
 }  // namespace heatlink::master

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -220,6 +221,58 @@ TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {
   const auto failed = ok(m.storage->read_job(bad));
   EXPECT_EQ(failed->status, "failed");
   EXPECT_NE(failed->detail.find("no community 'nowhere'"), std::string::npos) << failed->detail;
+}
+
+// A manual read and a valve command asked for while the hourly cycle is reading the
+// concentrator's 310 meters run between two of its meters, not after it; the cycle then goes on
+// and reads every meter once.
+TEST_F(DispatcherTest, AManualReadDuringACycleWaitsForOneMeterNotTheCycle) {
+  // The line answers one procedure per virtual second, so that the cycle is seen running.
+  std::deque<
+      std::pair<std::shared_ptr<heatlink::protocol::link::Procedure>, master::ReadingEngine::Done>>
+      line;
+  Master& m = add_master("master-a", {}, [&line](auto procedure, auto done) {
+    line.emplace_back(std::move(procedure), std::move(done));
+  });
+  std::size_t answered = 0;
+  auto step = [&] {
+    run_until(now() + 1);
+    if (line.empty()) return;
+    auto [procedure, done] = std::move(line.front());
+    line.pop_front();
+    line_->run(std::move(procedure), std::move(done));
+    ++answered;
+  };
+  while (answered < 20 && now() < kStart + 600) step();
+  ASSERT_TRUE(m.engine->busy(concentrator_.id)) << "the midnight cycle is running";
+  const std::int64_t meter = meters_[305].id;  // near the end of the cycle's order
+  master::ReadJob job;
+  job.kind = "meter";
+  job.target = std::to_string(meter);
+  job.requested_at = now();
+  const auto id = ok(m.storage->queue_read_job(job));
+  ASSERT_EQ(district_->meter(45).kind(), sim::MeterKind::cjt188_heat);
+  master::ReadJob valve = job;
+  valve.kind = "valve_close";
+  valve.target = std::to_string(meters_[45].id);
+  const auto valve_id = ok(m.storage->queue_read_job(valve));
+  const std::size_t asked_at = answered;
+  auto finished = [&](std::int64_t j) {
+    const std::string status = ok(m.storage->read_job(j))->status;
+    return status == "done" || status == "failed";
+  };
+  while (!(finished(id) && finished(valve_id)) && answered < asked_at + 60) step();
+  EXPECT_EQ(ok(m.storage->read_job(id))->status, "done");
+  EXPECT_EQ(ok(m.storage->read_job(valve_id))->status, "done");
+  EXPECT_FALSE(district_->meter(45).model().valve_open(district_->queue().now()));
+  EXPECT_LT(answered - asked_at, 40u) << "a few procedures, not the cycle's 290 left";
+  EXPECT_TRUE(m.engine->busy(concentrator_.id)) << "the cycle goes on";
+
+  while (m.engine->busy(concentrator_.id) && now() < kStart + 3000) step();
+  const auto scheduled = std::find_if(m.cycles.begin(), m.cycles.end(),
+                                      [](const master::CycleStats& s) { return s.job == 0; });
+  ASSERT_NE(scheduled, m.cycles.end());
+  EXPECT_EQ(scheduled->read, 310u) << "every meter of the cycle, once";
 }
 
 TEST_F(DispatcherTest, TwoMastersSharingTheDatabaseNeverReadASlotTwice) {

@@ -108,11 +108,17 @@ class ReadingEngine {
   bool read_concentrator(const ConcentratorRecord& concentrator,
                          std::function<void(const CycleStats&)> done);
   bool busy(std::int64_t concentrator_id) const { return cycles_.count(concentrator_id) > 0; }
+  // A manual read or valve command (`only_meters`) for a concentrator whose transparent cycle
+  // is running: served before the cycle's next meter, then the cycle goes on. False when it
+  // cannot be (no cycle, or one that collects or reads the archive): start it with read().
+  bool interject(const CycleRequest& request, std::function<void(const CycleStats&)> done);
   // Stores the waiting readings if the oldest has waited long enough.
   void flush_due();
 
  private:
   struct Cycle;
+  bool start(const CycleRequest& request, std::function<void(const CycleStats&)> done, bool nested);
+  void run_interjection(const std::shared_ptr<Cycle>& cycle);
   void next(const std::shared_ptr<Cycle>& cycle);
   void record(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
               std::variant<Reading, std::string> reading);
