@@ -5,7 +5,7 @@ JOBS       ?= 2
 FUZZ_SECONDS ?= 600
 FUZZ_TEST_SECONDS ?= 20
 
-.PHONY: all deps configure build test bench fuzz-build fuzz format format-check tidy clean
+.PHONY: all deps configure build test bench fuzz-build fuzz format format-check tidy clean demo
 
 all: build
 
@@ -22,7 +22,7 @@ build: configure
 # and the libFuzzer targets run for FUZZ_TEST_SECONDS each.
 fuzz-build:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DHEATLINK_FUZZ=ON \
-	  -DHEATLINK_SANITIZE=address,undefined -DHEATLINK_BENCH=OFF \
+	  -DHEATLINK_SANITIZE=address,undefined -DHEATLINK_BENCH=OFF -DHEATLINK_WEB=OFF \
 	  -DHEATLINK_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 
@@ -67,3 +67,8 @@ tidy: configure
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
+
+# The README's main command: the master on SQLite with a simulated district feeding it, the
+# browser UI on http://127.0.0.1:8080/ (scripts/demo.sh); Ctrl-C stops it.
+demo: deps build
+	@scripts/demo.sh

@@ -5,9 +5,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
+#include <variant>
 
 #include "descriptor_limit.h"
 #include "heatlink/master/api/api.h"
@@ -129,6 +131,27 @@ master::api::ApiServerOptions api_options(const master::MasterConfig& config) {
   return o;
 }
 
+// The browser UI: master.yaml's `api.web`, or the build's own beside the binary
+// (build/bin/../web). A missing UI of the build's own is a warning: the API still runs.
+std::variant<std::shared_ptr<const master::api::WebFiles>, std::string> web_files(
+    const master::MasterConfig& config) {
+  using Files = std::shared_ptr<const master::api::WebFiles>;
+  if (config.api_web == "off") return Files();
+  std::string root = config.api_web;
+  if (root.empty()) {
+    std::error_code ec;
+    root = (std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().parent_path() / "web")
+               .string();
+  }
+  auto files = std::make_shared<master::api::WebFiles>();
+  if (std::string e = files->load(root); !e.empty()) {
+    if (!config.api_web.empty()) return e;
+    std::cerr << "heatlink master: no browser UI: " << e << '\n';
+    return Files();
+  }
+  return files;
+}
+
 int run_master(const MasterArgs& args) {
   auto opened = open_master("master", args.config);
   if (const int* code = std::get_if<int>(&opened)) return *code;
@@ -177,12 +200,17 @@ int run_master(const MasterArgs& args) {
     if (const auto& password = std::get<std::optional<std::string>>(admin))
       std::cerr << "heatlink master: first start: sign in as admin with the password " << *password
                 << " (shown this once; change it)\n";
+    auto options = api_options(config);
+    auto web = web_files(config);
+    if (const auto* e = std::get_if<std::string>(&web)) return complain("master", *e, 2);
+    options.web = std::get<0>(web);
     api_server = std::make_unique<master::api::ApiServer>(
-        api, [url = config.database] { return master::open_storage(url); }, api_options(config));
+        api, [url = config.database] { return master::open_storage(url); }, options);
     if (const std::string e = api_server->start(); !e.empty()) return complain("master", e, 3);
-    std::cerr << "heatlink master: web API on http://"
-              << config.api_listen.substr(0, config.api_listen.rfind(':')) << ':'
-              << api_server->port() << "/api/v1\n";
+    const std::string base = "http://" + config.api_listen.substr(0, config.api_listen.rfind(':')) +
+                             ':' + std::to_string(api_server->port());
+    std::cerr << "heatlink master: web API on " << base << "/api/v1\n";
+    if (options.web) std::cerr << "heatlink master: browser UI on " << base << "/\n";
   }
   master::FaultMonitor monitor(*storage, config.faults);
   if (auto e = monitor.load()) return complain("master", e->message, 3);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "heatlink/master/master_config.h"
+#include "heatlink/master/sql_database.h"
 #include "yaml_config.h"
 
 namespace heatlink::master {
@@ -170,7 +171,7 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
         beside(path, value<std::string>(path, root, "base_information", "", "a file"));
     read_settings(path, root, c);
     if (const YAML::Node api = root["api"]) {
-      check_keys(path, api, {"listen", "threads", "secure_cookies"}, "api");
+      check_keys(path, api, {"listen", "threads", "secure_cookies", "web"}, "api");
       c.api_listen = value<std::string>(path, api, "listen", c.api_listen, "HOST:PORT or off");
       if (c.api_listen != "off") {
         const auto colon = c.api_listen.rfind(':');
@@ -184,6 +185,8 @@ std::variant<MasterConfig, std::string> load_master_config(const std::string& pa
         fail(path, api["threads"], "threads", "expected 1 to 64");
       c.api_secure_cookies =
           value<bool>(path, api, "secure_cookies", c.api_secure_cookies, "true or false");
+      c.api_web = value<std::string>(path, api, "web", "", "a directory or off");
+      if (!c.api_web.empty() && c.api_web != "off") c.api_web = beside(path, c.api_web);
     }
     return c;
   });
@@ -205,6 +208,7 @@ std::variant<std::size_t, std::string> import_base_information(const std::string
       station.name = value<std::string>(path, s, "name", "", "a name");
       station.id = ok(storage.add_station(station), s, "name");
       std::map<std::string, std::int64_t> communities;
+      std::map<std::pair<std::int64_t, std::string>, std::int64_t> buildings;  // by community
       for (const YAML::Node& c : s["concentrators"]) {
         check_keys(path, c, {"name", "dtu", "community", "mode", "meters"}, "concentrators");
         ConcentratorRecord concentrator;
@@ -223,9 +227,11 @@ std::variant<std::size_t, std::string> import_base_information(const std::string
         }
         concentrator.id = ok(storage.add_concentrator(concentrator), c, "name");
         std::vector<MeterRecord> batch;
+        std::vector<std::string> buildings_of_meters;  // the meters' buildings, by index
         for (const YAML::Node& m : c["meters"]) {
           check_keys(path, m,
-                     {"protocol", "channel", "primary", "secondary", "address", "vendor", "model"},
+                     {"protocol", "channel", "primary", "secondary", "address", "vendor", "model",
+                      "building"},
                      "meters");
           MeterRecord meter;
           meter.concentrator_id = concentrator.id;
@@ -248,9 +254,30 @@ std::variant<std::size_t, std::string> import_base_information(const std::string
             fail(path, m["secondary"], "secondary", "16 hex digits");
           meter.vendor = value<std::string>(path, m, "vendor", "", "a vendor");
           meter.model = value<std::string>(path, m, "model", "", "a model");
+          const auto building = value<std::string>(path, m, "building", "", "a name");
+          if (!building.empty() && !concentrator.community_id)
+            fail(path, m["building"], "building", "a building needs the concentrator's community");
+          buildings_of_meters.push_back(building);
           batch.push_back(std::move(meter));
         }
         meters += ok(storage.add_meters(batch), c, "meters");
+        SqlDatabase& db = storage.database();
+        const auto placed = db.in_transaction([&]() -> std::optional<StorageError> {
+          for (std::size_t i = 0; i < batch.size(); ++i) {
+            if (buildings_of_meters[i].empty()) continue;
+            auto& id = buildings[{*concentrator.community_id, buildings_of_meters[i]}];
+            if (id == 0) {
+              auto made = db.insert_id("INSERT INTO building (community_id, name) VALUES (?, ?)",
+                                       {*concentrator.community_id, buildings_of_meters[i]});
+              if (auto* e = std::get_if<StorageError>(&made)) return *e;
+              id = std::get<std::int64_t>(made);
+            }
+            auto set = db.query("UPDATE meter SET building_id = ? WHERE id = ?", {id, batch[i].id});
+            if (auto* e = std::get_if<StorageError>(&set)) return *e;
+          }
+          return std::nullopt;
+        });
+        if (placed) fail(path, c, "building", placed->message);
       }
     }
     return meters;

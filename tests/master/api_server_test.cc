@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -85,6 +87,75 @@ TEST_F(ApiServerTest, AnswersOverTcpWithTheSecurityHeaders) {
   const std::string t = token();
   EXPECT_EQ(http(port_, "GET", "/api/v1/stations", "", {{"Authorization", "Bearer " + t}}).status,
             200);
+}
+
+// The browser UI's files beside the API: pages of the application get index.html, hashed
+// assets are cached, nothing outside the loaded files is reachable, the API is still the API.
+TEST(WebFiles, ServeTheApplicationBesideTheApi) {
+  const std::string root = ::testing::TempDir() + "heatlink-web-" + std::to_string(::getpid());
+  std::filesystem::remove_all(root);
+  std::filesystem::create_directories(root + "/assets");
+  std::ofstream(root + "/index.html") << "<!doctype html><div id=app></div>";
+  std::ofstream(root + "/assets/index-3f2a.js") << "console.log(1)";
+  std::ofstream(::testing::TempDir() + "secret.txt") << "not served";
+  master::api::WebFiles files;
+  EXPECT_NE(files.load(root + "/missing"), "") << "no index.html: an error";
+  ASSERT_EQ(files.load(root), "");
+  EXPECT_EQ(files.file_count(), 2u);
+
+  auto get = [&](const std::string& target, const std::string& method = "GET") {
+    master::api::Request r;
+    r.method = method;
+    r.target = target;
+    return files.answer(r);
+  };
+  auto header = [](const master::api::Response& r, const std::string& name) {
+    for (const auto& [n, v] : r.headers)
+      if (n == name) return v;
+    return std::string();
+  };
+  const auto index = get("/");
+  EXPECT_EQ(index.status, 200);
+  EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(header(index, "Cache-Control"), "no-cache");
+  EXPECT_NE(header(index, "Content-Security-Policy").find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(get("/base/meters?page=2").body, index.body) << "a page of the application";
+  const auto script = get("/assets/index-3f2a.js");
+  EXPECT_EQ(script.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(header(script, "Cache-Control"), "public, max-age=31536000, immutable");
+  EXPECT_EQ(get("/assets/index-3f2a.js", "HEAD").body, "");
+  EXPECT_EQ(get("/assets/gone.js").status, 404);
+  EXPECT_EQ(get("/assets/missing").status, 404) << "no fallback under /assets/";
+  EXPECT_EQ(get("/../secret.txt").status, 404);
+  EXPECT_EQ(get("/%2e%2e/secret.txt").status, 404);
+  EXPECT_EQ(get("/", "POST").status, 405);
+  EXPECT_FALSE(master::api::WebFiles::serves("/api/v1/health"));
+  EXPECT_FALSE(master::api::WebFiles::serves("/metrics"));
+  EXPECT_TRUE(master::api::WebFiles::serves("/monitoring"));
+  EXPECT_TRUE(master::api::WebFiles::serves("/apiary"));
+}
+
+TEST_F(ApiServerTest, ServesTheBrowserUiAndTheApiOnOnePort) {
+  const std::string root = ::testing::TempDir() + "heatlink-ui-" + std::to_string(::getpid());
+  std::filesystem::create_directories(root);
+  std::ofstream(root + "/index.html") << "<!doctype html><title>HeatLink</title>";
+  auto files = std::make_shared<master::api::WebFiles>();
+  ASSERT_EQ(files->load(root), "");
+  master::api::ApiServerOptions options;
+  options.port = 0;
+  options.web = files;
+  master::api::ApiServer server(
+      *api_, [this] { return master::open_storage(url_); }, options);
+  ASSERT_EQ(server.start(), "");
+  const HttpReply page = http(server.port(), "GET", "/monitoring");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<title>HeatLink</title>"), std::string::npos);
+  EXPECT_NE(page.header("Content-Security-Policy"), "");
+  const HttpReply health = http(server.port(), "GET", "/api/v1/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(Json::parse(health.body)["status"], "ok");
+  EXPECT_EQ(http(server.port(), "GET", "/api/v1/nowhere").status, 404);
+  server.stop();
 }
 
 TEST_F(ApiServerTest, AnOversizedBodyIsRefusedWith413) {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "heatlink/master/sql_database.h"
+
 namespace {
 
 namespace master = heatlink::master;
@@ -82,9 +84,9 @@ TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
         community: garden
         mode: collect
         meters:
-          - {channel: 0, primary: 1, vendor: KAM}
-          - {channel: 1, secondary: "40000001FFFFFFFF"}
-          - {channel: 1, protocol: cjt188, address: "00000030000001"}
+          - {channel: 0, primary: 1, vendor: KAM, building: "1号楼"}
+          - {channel: 1, secondary: "40000001FFFFFFFF", building: "2号楼"}
+          - {channel: 1, protocol: cjt188, address: "00000030000001", building: "1号楼"}
 )");
   auto imported = master::import_base_information(path, *storage);
   ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
@@ -102,6 +104,16 @@ TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
       std::get<std::vector<master::MeterRecord>>(storage->meters_of(concentrators[0].id));
   ASSERT_EQ(meters.size(), 3u);
   EXPECT_EQ(meters[2].protocol, master::MeterProtocol::cjt188);
+  // Buildings are made once per name in the concentrator's community, and hold their meters.
+  const auto placed = std::get<master::SqlResult>(storage->database().query(
+      "SELECT b.name, b.community_id, count(*) FROM meter m JOIN building b ON b.id = "
+      "m.building_id GROUP BY b.id, b.name, b.community_id ORDER BY b.name",
+      {}));
+  ASSERT_EQ(placed.rows.size(), 2u);
+  EXPECT_EQ(master::as_text(placed.rows[0][0]), "1号楼");
+  EXPECT_EQ(master::as_integer(placed.rows[0][1]), communities[0].id);
+  EXPECT_EQ(master::as_integer(placed.rows[0][2]), 2);
+  EXPECT_EQ(master::as_integer(placed.rows[1][2]), 1);
 
   auto bad = master::import_base_information(
       write("bad-base.yaml",
@@ -109,6 +121,15 @@ TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
             "[{protocol: cjt188, address: '12'}]}\n"),
       *storage);
   ASSERT_TRUE(std::holds_alternative<std::string>(bad));
+  auto homeless = master::import_base_information(
+      write("homeless-base.yaml",
+            "stations:\n  - name: s2\n    concentrators:\n      - {name: c2, meters: "
+            "[{primary: 1, building: 'A'}]}\n"),
+      *storage);
+  ASSERT_TRUE(std::holds_alternative<std::string>(homeless));
+  EXPECT_NE(std::get<std::string>(homeless).find("a building needs the concentrator's community"),
+            std::string::npos)
+      << std::get<std::string>(homeless);
   EXPECT_NE(std::get<std::string>(bad).find("address: a CJ/T 188 meter needs its 14-digit address"),
             std::string::npos)
       << std::get<std::string>(bad);

@@ -70,6 +70,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   std::uint16_t port = 0;
 
   Response answer(const Request& request) {
+    if (options.web && WebFiles::serves(request.target)) return options.web->answer(request);
     auto storage = pool.take();
     Response r = api.handle(request, *storage);
     pool.give_back(std::move(storage));

@@ -25,6 +25,9 @@ struct MasterConfig {
   // The web API (docs/api.md): "HOST:PORT", or "off".
   std::string api_listen = "127.0.0.1:8080";
   unsigned api_threads = 2;
+  // The browser UI's files: empty for the build's own (bin/../web beside the binary), a
+  // directory (relative to master.yaml), or "off".
+  std::string api_web;
   bool api_secure_cookies = false;  // the API is reached through HTTPS: cookies say Secure
 };
 

@@ -1,7 +1,8 @@
 // The API on HTTP (Boost.Beast): a session per connection, requests answered by Api::handle()
 // on a few threads, each with its own Storage. Limits: header size (8 KiB), body size (1 MiB,
 // imports 32 MiB), the time a request may take to arrive (a slow client is cut off), open
-// connections. GET /api/v1/monitoring/stream is served as server-sent events: the changes of
+// connections. With `web`, every path but /api/... and /metrics is the browser UI's.
+// GET /api/v1/monitoring/stream is served as server-sent events: the changes of
 // /api/v1/monitoring/changes, pushed as they come.
 //
 // start() and stop() from one thread.
@@ -14,6 +15,7 @@
 #include <string>
 
 #include "heatlink/master/api/api.h"
+#include "heatlink/master/api/web_files.h"
 
 namespace heatlink::master::api {
 
@@ -26,6 +28,7 @@ struct ApiServerOptions {
   std::chrono::milliseconds request_timeout{10'000};  // to receive a whole request
   std::size_t max_connections = 1000;
   std::chrono::milliseconds stream_interval{2'000};  // how often a stream looks for changes
+  std::shared_ptr<const WebFiles> web;  // the browser UI, served beside the API; null: none
 };
 
 class ApiServer {

@@ -1,0 +1,51 @@
+// The base-information records' fields, from the master's OpenAPI document: the same field
+// lists the API checks (master/src/api/entities.cc), so that forms validate as the API does.
+import { ref } from 'vue'
+
+const document = ref(null)
+let loading = null
+
+export async function loadSchemas() {
+  if (!loading) loading = fetch('/api/openapi.json').then((r) => r.json()).then((d) => (document.value = d))
+  return loading
+}
+
+export const schemaNames = {
+  stations: 'Station', communities: 'Community', buildings: 'Building', units: 'Unit', households: 'Household',
+  customers: 'Customer', dtus: 'DTU', concentrators: 'Concentrator', meters: 'Meter', valves: 'Valve',
+}
+
+// [{name, type, required, readOnly, maxLength, minimum, maximum, enum, references}]
+export function fieldsOf(entity) {
+  const schema = document.value?.components?.schemas?.[schemaNames[entity]]
+  if (!schema) return []
+  const required = new Set(schema.required || [])
+  return Object.entries(schema.properties).map(([name, p]) => ({
+    name,
+    type: p.type,
+    required: required.has(name),
+    readOnly: !!p.readOnly,
+    maxLength: p.maxLength,
+    minimum: p.minimum,
+    maximum: p.maximum,
+    enum: p.enum,
+    references: p.description?.startsWith('the id of a ') ? p.description.slice('the id of a '.length) : null,
+  }))
+}
+
+// The list route of the entity a reference field points at ("concentrator" -> "concentrators").
+export const entityOf = {
+  station: 'stations', community: 'communities', building: 'buildings', unit: 'units', household: 'households',
+  customer: 'customers', concentrator: 'concentrators', meter: 'meters',
+}
+
+// Element Plus form rules for a field, in the API's terms.
+export function rulesOf(field, t) {
+  const rules = []
+  const label = t(`fields.${field.name}`)
+  if (field.required) rules.push({ required: true, message: `${label}: required`, trigger: 'blur' })
+  if (field.type === 'string' && field.maxLength) rules.push({ max: field.maxLength, message: `${label}: at most ${field.maxLength} characters`, trigger: 'blur' })
+  if (field.type === 'integer' && (field.minimum !== undefined || field.maximum !== undefined))
+    rules.push({ type: 'number', min: field.minimum, max: field.maximum, message: `${label}: ${field.minimum ?? ''} - ${field.maximum ?? ''}`, trigger: 'blur' })
+  return rules
+}

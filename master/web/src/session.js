@@ -1,0 +1,40 @@
+// Who is signed in and what they may do. The UI offers only what the permissions allow; the
+// API refuses the rest anyway.
+import { reactive } from 'vue'
+import { get, post } from './api.js'
+
+export const session = reactive({ user: null, permissions: [], checked: false })
+
+export function can(permission) {
+  return session.permissions.includes(permission)
+}
+
+export async function loadSession() {
+  try {
+    const me = await get('/auth/me')
+    session.user = me
+    session.permissions = me.permissions || []
+  } catch {
+    session.user = null
+    session.permissions = []
+  }
+  session.checked = true
+  return session.user
+}
+
+export async function signIn(name, password) {
+  const me = await post('/auth/login', { name, password })
+  session.user = me
+  session.permissions = me.permissions || []
+  session.checked = true
+  return me
+}
+
+export async function signOut() {
+  try {
+    await post('/auth/logout')
+  } finally {
+    session.user = null
+    session.permissions = []
+  }
+}

@@ -1,0 +1,197 @@
+// The browser UI end to end: Debian's chromium (headless, playwright-core) against a master
+// fed live by the simulator. Screenshots of every page land in HEATLINK_ARTIFACTS.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { apiSession, artifacts, launchBrowser, startDistrict, until } from './district.mjs'
+
+let district, browser, admin, page
+
+async function signIn(context, name, password) {
+  const p = await context.newPage()
+  p.setDefaultTimeout(30000)
+  await p.goto(`${district.url}/`)
+  await p.fill('[data-test=login-name]', name)
+  await p.fill('[data-test=login-password]', password)
+  await p.click('[data-test=login-submit]')
+  await p.waitForSelector('[data-test=menu]')
+  return p
+}
+
+const shot = (p, name) => p.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: false })
+
+// The simulator's ground truth for meter `id` (the base information lists the meters in the
+// simulator's order).
+async function simulated(id) {
+  const r = await fetch(`${district.control}/api/v1/meters/${id - 1}`)
+  return r.json()
+}
+
+before(async () => {
+  district = await startDistrict()
+  admin = await apiSession(district.url, 'admin', district.password)
+  browser = await launchBrowser()
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true, locale: 'zh-CN' })
+  const login = await context.newPage()
+  await login.goto(`${district.url}/`)
+  await login.waitForSelector('[data-test=login-submit]')
+  await shot(login, 'login')
+  await login.close()
+  page = await signIn(context, 'admin', district.password)
+})
+
+after(async () => {
+  if (browser) await browser.close()
+  if (district) await district.stop()
+})
+
+test('signing in opens the monitoring page with the simulated meters and their values', async () => {
+  await page.waitForSelector('[data-test=meters-table]')
+  // The hourly cycle is reading the concentrator: the page fills as readings arrive (live).
+  const ok = await until('meters with readings on the page', async () => {
+    const n = Number(await page.textContent('[data-test=summary-ok]'))
+    return n >= 10 ? n : null
+  })
+  assert.ok(ok >= 10)
+  assert.equal(await page.textContent('[data-test=summary-meters]'), '283')
+  // The first meter's energy on the page is what the simulated meter holds (the register
+  // keeps counting between the read and now).
+  await until('meter 1 read', async () => (await page.locator('[data-test=meters-table] tbody tr').first().locator('[data-test=energy]').textContent()) !== '-')
+  const shown = Number((await page.locator('[data-test=meters-table] tbody tr').first().locator('[data-test=energy]').textContent()).replace(/,/g, ''))
+  const held = (await simulated(1)).energy_kwh
+  assert.ok(shown <= held + 0.5 && shown >= held - 50, `page ${shown} kWh, simulator ${held} kWh`)
+  assert.match(await page.textContent('[data-test=meters-table]'), /阳光小区/)
+  await shot(page, 'monitoring')
+})
+
+test('a manual read round-trips through the simulator and updates the page', async () => {
+  // Meter 21 is the first CJ/T 188 meter, read after the cycle's M-Bus channel.
+  await page.click('[data-test=filter-protocol]')
+  await page.locator('.el-select-dropdown__item:visible', { hasText: 'CJ/T 188' }).click()
+  await page.click('[data-test=search]')
+  const rows = page.locator('[data-test=meters-table] tbody tr')
+  await until('the CJ/T 188 meters alone', async () => (await rows.count()) === 3 && (await rows.first().textContent()).includes('cjt188'))
+  const id = Number(await rows.last().locator('td').first().textContent())
+  const row = rows.filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${id}$`) }) })
+  const before = await row.locator('[data-test=read-at]').textContent()
+  await row.locator('[data-test=read-now]').click()
+  await page.waitForSelector('[data-test=job-status-done]', { timeout: 90000 })
+  const after = await until('the row to update', async () => {
+    const text = await row.locator('[data-test=read-at]').textContent()
+    return text !== before && text !== '-' ? text : null
+  }, 30000)
+  assert.notEqual(after, before)
+  const shown = Number((await row.locator('[data-test=energy]').textContent()).replace(/,/g, ''))
+  const held = (await simulated(id)).energy_kwh
+  assert.ok(Math.abs(shown - held) < 50, `page ${shown} kWh, simulator ${held} kWh`)
+  await shot(page, 'monitoring-manual-read')
+})
+
+test('a meter curve renders with its readings', async () => {
+  await page.goto(`${district.url}/statistics?meter=1`)
+  const chart = page.locator('[data-test=chart]').first()
+  await chart.waitFor()
+  assert.ok(Number(await chart.getAttribute('data-points')) >= 1)
+  assert.ok(await chart.locator('canvas').count() >= 1, 'ECharts drew on a canvas')
+  // The canvas holds more than the background: the series is drawn.
+  const inked = await chart.locator('canvas').first().evaluate((canvas) => {
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data
+    let n = 0
+    for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++
+    return n
+  })
+  assert.ok(inked > 1000, `${inked} pixels drawn`)
+  await page.waitForTimeout(500)
+  await shot(page, 'statistics')
+})
+
+test('an XLSX export downloads and opens', async () => {
+  await page.goto(`${district.url}/monitoring`)
+  await page.waitForSelector('[data-test=meters-table]')
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-test=export-xlsx]')])
+  const file = path.join(artifacts, 'monitoring.xlsx')
+  await download.saveAs(file)
+  const rows = execFileSync('/usr/bin/python3', ['-c', 'import openpyxl,sys; ws = openpyxl.load_workbook(sys.argv[1]).active; print(ws.max_row); print(",".join(str(c.value) for c in ws[1]))', file]).toString().split('\n')
+  assert.equal(Number(rows[0]), 284, 'a header and 283 meters')
+  assert.match(rows[1], /meter_id/)
+})
+
+test('an import with a bad row is refused with the row named, and nothing is written', async () => {
+  const before = (await admin('GET', '/communities')).body.total
+  const csv = path.join(district.dir, 'communities.csv')
+  fs.writeFileSync(csv, 'station_id,name\n1,新建小区\n999,无效小区\n')
+  await page.goto(`${district.url}/base`)
+  await page.click('.el-tabs__item:has-text("小区")')
+  await page.click('[data-test=import-communities]')
+  await page.setInputFiles('[data-test=import-file]', csv)
+  const errors = page.locator('[data-test=import-errors]')
+  await errors.waitFor()
+  const text = await errors.textContent()
+  assert.match(text, /3/)
+  assert.match(text, /station_id/)
+  assert.equal((await admin('GET', '/communities')).body.total, before)
+  await page.waitForTimeout(500) // the dialog's fade-in
+  await shot(page, 'base-import-rejected')
+  await page.keyboard.press('Escape')
+})
+
+test('a user without a permission neither sees nor can do the thing', async () => {
+  const role = await admin('POST', '/roles', { name: 'viewer', description: 'monitoring only', permissions: ['monitor.view'] })
+  assert.equal(role.status, 201)
+  const user = await admin('POST', '/users', { name: 'viewer', display_name: '值班员', password: 'viewer-password-1', roles: [role.body.id] })
+  assert.equal(user.status, 201)
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  const viewer = await signIn(context, 'viewer', 'viewer-password-1')
+  await viewer.waitForSelector('[data-test=meters-table]')
+  const menu = await viewer.locator('[data-test=menu] .el-menu-item').allTextContents()
+  assert.deepEqual(menu.map((m) => m.trim()), ['实时监测'])
+  assert.equal(await viewer.locator('[data-test=read-now]').count(), 0, 'no manual read offered')
+  assert.equal(await viewer.locator('[data-test=export-xlsx]').count(), 0, 'no export offered')
+  await viewer.goto(`${district.url}/base`)
+  await viewer.waitForSelector('[data-test=no-permission]')
+  const refused = await viewer.evaluate(async () => (await fetch('/api/v1/stations')).status)
+  assert.equal(refused, 403)
+  const read = await viewer.evaluate(async () => {
+    const csrf = document.cookie.match(/heatlink_csrf=([^;]*)/)[1]
+    const r = await fetch('/api/v1/read-jobs', { method: 'POST', headers: { 'X-CSRF-Token': csrf }, body: JSON.stringify({ kind: 'meter', meter_id: 1 }) })
+    return r.status
+  })
+  assert.equal(read, 403)
+  await shot(viewer, 'no-permission')
+  await context.close()
+})
+
+test('the language switch changes the page to English and back', async () => {
+  await page.goto(`${district.url}/monitoring`)
+  await page.waitForSelector('[data-test=meters-table]')
+  assert.match(await page.textContent('[data-test=menu]'), /实时监测/)
+  await page.click('[data-test=language-switch]')
+  await page.locator('.el-select-dropdown__item:visible', { hasText: 'English' }).click()
+  await page.waitForFunction(() => document.querySelector('[data-test=menu]').textContent.includes('Monitoring'))
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en')
+  await shot(page, 'monitoring-en')
+  await page.click('[data-test=language-switch]')
+  await page.locator('.el-select-dropdown__item:visible', { hasText: '简体中文' }).click()
+  await page.waitForFunction(() => document.querySelector('[data-test=menu]').textContent.includes('实时监测'))
+})
+
+test('every page opens, with a screenshot kept', async () => {
+  for (const [route, ready] of [
+    ['faults', '[data-test=faults-table]'],
+    ['reading', '[data-test=read-start]'],
+    ['base', '[data-test=table-meters]'],
+    ['devices', '[data-test=dtus-table]'],
+    ['system', '[data-test=rules-table]'],
+  ]) {
+    await page.goto(`${district.url}/${route}`)
+    await page.waitForSelector(ready)
+    await page.waitForTimeout(800)
+    await shot(page, route)
+  }
+  // The DTU the simulator connected is online on the devices page.
+  await page.goto(`${district.url}/devices`)
+  await page.waitForSelector('[data-test=dtus-table]')
+  assert.match(await page.textContent('[data-test=dtus-table]'), /13800000077/)
+})
