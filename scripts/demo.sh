@@ -9,16 +9,20 @@
 #
 # Environment: DEMO_LISTEN (the UI's HOST:PORT, default 127.0.0.1:8080; 0.0.0.0:8080 to reach
 # it from other machines), DEMO_GATEWAY_PORT (9000), DEMO_CONTROL_PORT (the simulator's
-# control API, 8070), BUILD (build).
+# control API, 8070), BUILD (the build folder, build), DEMO_DIR (its files, BUILD/demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${BUILD:-build}
+build=$(realpath -m "${BUILD:-build}")
 listen=${DEMO_LISTEN:-127.0.0.1:8080}
 gateway_port=${DEMO_GATEWAY_PORT:-9000}
 control_port=${DEMO_CONTROL_PORT:-8070}
 topology=scenarios/topologies/demo-district.yaml
-heatlink="$PWD/$build/bin/heatlink"
-dir="$PWD/$build/demo"
+heatlink="$build/bin/heatlink"
+dir=$(realpath -m "${DEMO_DIR:-$build/demo}")
+if [ ! -x "$heatlink" ]; then
+  echo "demo: $heatlink is missing: build first (make demo does)" >&2
+  exit 1
+fi
 
 rm -rf "$dir" && mkdir -p "$dir"
 # The meters' clocks start now, in the heat company's time (UTC+8).
