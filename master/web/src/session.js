@@ -2,6 +2,7 @@
 // API refuses the rest anyway.
 import { reactive } from 'vue'
 import { get, post } from './api.js'
+import { companyEnergyUnit } from './units.js'
 
 export const session = reactive({ user: null, permissions: [], checked: false })
 
@@ -9,11 +10,20 @@ export function can(permission) {
   return session.permissions.includes(permission)
 }
 
+// The company's settings a user starts with (the energy unit), when they may read them.
+function applyCompanyDefaults() {
+  if (!can('system.view')) return
+  get('/system/parameters')
+    .then((p) => companyEnergyUnit(p.energy_unit))
+    .catch(() => {})
+}
+
 export async function loadSession() {
   try {
     const me = await get('/auth/me')
     session.user = me
     session.permissions = me.permissions || []
+    applyCompanyDefaults()
   } catch {
     session.user = null
     session.permissions = []
@@ -27,6 +37,7 @@ export async function signIn(name, password) {
   session.user = me
   session.permissions = me.permissions || []
   session.checked = true
+  applyCompanyDefaults()
   return me
 }
 

@@ -6,6 +6,11 @@ export const energyUnits = ['kWh', 'MWh', 'GJ']
 const kwhPer = { kWh: 1, MWh: 1000, GJ: 1000 / 3.6 }
 export const energyUnit = ref(localStorage.getItem('heatlink.energyUnit') || 'kWh')
 
+// The company's unit (system parameter energy_unit) for a user who has not chosen one.
+export function companyEnergyUnit(unit) {
+  if (!localStorage.getItem('heatlink.energyUnit') && energyUnits.includes(unit)) energyUnit.value = unit
+}
+
 export function setEnergyUnit(unit) {
   energyUnit.value = unit
   localStorage.setItem('heatlink.energyUnit', unit)
