@@ -97,11 +97,14 @@ TEST(WebFiles, ServeTheApplicationBesideTheApi) {
   std::filesystem::create_directories(root + "/assets");
   std::ofstream(root + "/index.html") << "<!doctype html><div id=app></div>";
   std::ofstream(root + "/assets/index-3f2a.js") << "console.log(1)";
+  std::string big;
+  for (int i = 0; i < 2000; ++i) big += "export const value" + std::to_string(i) + " = " + "1;\n";
+  std::ofstream(root + "/assets/vendor-9c1d.js") << big;
   std::ofstream(::testing::TempDir() + "secret.txt") << "not served";
   master::api::WebFiles files;
   EXPECT_NE(files.load(root + "/missing"), "") << "no index.html: an error";
   ASSERT_EQ(files.load(root), "");
-  EXPECT_EQ(files.file_count(), 2u);
+  EXPECT_EQ(files.file_count(), 3u);
 
   auto get = [&](const std::string& target, const std::string& method = "GET") {
     master::api::Request r;
@@ -124,6 +127,18 @@ TEST(WebFiles, ServeTheApplicationBesideTheApi) {
   EXPECT_EQ(script.content_type, "text/javascript; charset=utf-8");
   EXPECT_EQ(header(script, "Cache-Control"), "public, max-age=31536000, immutable");
   EXPECT_EQ(get("/assets/index-3f2a.js", "HEAD").body, "");
+  // Text files go gzipped to a browser that accepts it, and as they are to anyone else.
+  master::api::Request zipped;
+  zipped.method = "GET";
+  zipped.target = "/assets/vendor-9c1d.js";
+  zipped.headers["accept-encoding"] = "gzip, deflate, br";
+  const auto compressed = files.answer(zipped);
+  EXPECT_EQ(header(compressed, "Content-Encoding"), "gzip");
+  EXPECT_EQ(header(compressed, "Vary"), "Accept-Encoding");
+  EXPECT_TRUE(compressed.body.starts_with("\x1f\x8b"));
+  EXPECT_LT(compressed.body.size(), big.size() / 4);
+  EXPECT_EQ(get("/assets/vendor-9c1d.js").body, big);
+  EXPECT_EQ(header(get("/assets/vendor-9c1d.js"), "Content-Encoding"), "");
   EXPECT_EQ(get("/assets/gone.js").status, 404);
   EXPECT_EQ(get("/assets/missing").status, 404) << "no fallback under /assets/";
   EXPECT_EQ(get("/../secret.txt").status, 404);

@@ -1,5 +1,7 @@
 #include "heatlink/master/api/web_files.h"
 
+#include <zlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -36,6 +38,32 @@ std::string content_type_of(const fs::path& file) {
   return found == types.end() ? "application/octet-stream" : found->second;
 }
 
+// gzip of `text` (RFC 1952), or empty when it would not be smaller.
+std::string gzip(const std::string& text) {
+  z_stream z{};
+  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+    return {};
+  std::string out(deflateBound(&z, static_cast<uLong>(text.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const bool done = deflate(&z, Z_FINISH) == Z_STREAM_END;
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return done && out.size() < text.size() ? out : std::string();
+}
+
+bool compressible(const std::string& content_type) {
+  return content_type.starts_with("text/") || content_type == "application/json" ||
+         content_type == "image/svg+xml";
+}
+
+bool accepts_gzip(const Request& request) {
+  const auto found = request.headers.find("accept-encoding");
+  return found != request.headers.end() && found->second.find("gzip") != std::string::npos;
+}
+
 std::string_view path_of(const std::string& target) {
   return std::string_view(target).substr(0, target.find_first_of("?#"));
 }
@@ -55,7 +83,9 @@ std::string WebFiles::load(const std::string& root) {
     body << in.rdbuf();
     if (!in.good() && !in.eof()) return it->path().string() + ": cannot be read";
     const std::string relative = fs::relative(it->path(), root, ec).generic_string();
-    files_["/" + relative] = File{content_type_of(it->path()), std::move(body).str()};
+    File file{content_type_of(it->path()), std::move(body).str(), {}};
+    if (compressible(file.content_type) && file.body.size() > 1024) file.gzipped = gzip(file.body);
+    files_["/" + relative] = std::move(file);
   }
   if (ec) return root + ": " + ec.message();
   return {};
@@ -98,7 +128,11 @@ Response WebFiles::answer(const Request& request) const {
   r.headers.emplace_back("Cache-Control", found->first.starts_with("/assets/")
                                               ? "public, max-age=31536000, immutable"
                                               : "no-cache");
-  if (request.method == "GET") r.body = found->second.body;
+  const File& file = found->second;
+  const bool gzipped = !file.gzipped.empty() && accepts_gzip(request);
+  if (!file.gzipped.empty()) r.headers.emplace_back("Vary", "Accept-Encoding");
+  if (gzipped) r.headers.emplace_back("Content-Encoding", "gzip");
+  if (request.method == "GET") r.body = gzipped ? file.gzipped : file.body;
   return r;
 }
 

@@ -4,7 +4,8 @@
 //
 // A path that names a file gets it; a path without a file extension (a page of the
 // single-page application, /monitoring, /base/meters) gets index.html; anything else is 404.
-// Vite's hashed files under /assets/ are cached for a year, index.html never. Every answer
+// Vite's hashed files under /assets/ are cached for a year, index.html never. Text files are
+// compressed once at load and sent gzipped to browsers that accept it. Every answer
 // carries the UI's Content-Security-Policy: scripts, styles, fonts and connections from the
 // master only (no CDN: a plant network has no internet).
 //
@@ -35,6 +36,7 @@ class WebFiles {
   struct File {
     std::string content_type;
     std::string body;
+    std::string gzipped;  // empty: sent as it is (small, or does not compress)
   };
   std::map<std::string, File, std::less<>> files_;  // "/index.html", "/assets/index-3f2a.js"
 };
