@@ -177,6 +177,24 @@ test('the language switch changes the page to English and back', async () => {
   await page.waitForFunction(() => document.querySelector('[data-test=menu]').textContent.includes('实时监测'))
 })
 
+test('the unit switch shows energy in MWh and GJ', async () => {
+  await page.goto(`${district.url}/monitoring`)
+  const energy = page.locator('[data-test=meters-table] tbody tr').first().locator('[data-test=energy]')
+  await until('a reading on the first row', async () => (await energy.textContent()) !== '-')
+  const number = async () => Number((await energy.textContent()).replace(/,/g, ''))
+  const kwh = await number()
+  const pick = async (unit) => {
+    await page.click('[data-test=unit-switch]')
+    await page.locator('.el-select-dropdown__item:visible', { hasText: new RegExp(`^${unit}$`) }).click()
+    await page.waitForFunction((u) => document.querySelector('[data-test=meters-table] thead').textContent.includes(`(${u})`), unit)
+  }
+  await pick('MWh')
+  assert.ok(Math.abs((await number()) - kwh / 1000) < 0.01, `${await number()} MWh for ${kwh} kWh`)
+  await pick('GJ')
+  assert.ok(Math.abs((await number()) - kwh * 0.0036) < 0.01, `${await number()} GJ for ${kwh} kWh`)
+  await pick('kWh')
+})
+
 test('every page opens, with a screenshot kept', async () => {
   for (const [route, ready] of [
     ['faults', '[data-test=faults-table]'],
