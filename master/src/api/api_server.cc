@@ -193,10 +193,11 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
           std::string_view(request.target).substr(0, std::string_view(request.target).find('?'));
       if (path == kStreamPath && r.status == 200 && request.method == "GET")
         return start_stream(std::move(request));
-      write(std::move(r), req.keep_alive());
+      write(std::move(r), req.keep_alive(), request.method == "HEAD");
     }
 
-    void write(Response r, bool keep_alive) {
+    // A HEAD answer says the length of the body a GET would get, without it.
+    void write(Response r, bool keep_alive, bool head = false) {
       response = {};
       response.result(static_cast<unsigned>(r.status));
       response.version(11);
@@ -204,8 +205,10 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       response.set(http::field::content_type, r.content_type);
       for (const auto& [name, value] : r.headers) response.insert(name, value);
       response.keep_alive(keep_alive);
-      response.body() = std::move(r.body);
+      const std::size_t length = r.body.size();
+      response.body() = head ? std::string() : std::move(r.body);
       response.prepare_payload();
+      if (head) response.content_length(length);
       stream.expires_after(std::chrono::seconds(30));
       http::async_write(stream, response,
                         [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {

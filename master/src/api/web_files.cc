@@ -132,7 +132,7 @@ Response WebFiles::answer(const Request& request) const {
   const bool gzipped = !file.gzipped.empty() && accepts_gzip(request);
   if (!file.gzipped.empty()) r.headers.emplace_back("Vary", "Accept-Encoding");
   if (gzipped) r.headers.emplace_back("Content-Encoding", "gzip");
-  if (request.method == "GET") r.body = gzipped ? file.gzipped : file.body;
+  r.body = gzipped ? file.gzipped : file.body;  // the server sends only the headers of a HEAD
   return r;
 }
 
