@@ -22,7 +22,7 @@ build: configure
 # and the libFuzzer targets run for FUZZ_TEST_SECONDS each.
 fuzz-build:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DHEATLINK_FUZZ=ON \
-	  -DHEATLINK_SANITIZE=address,undefined -DHEATLINK_BENCH=OFF -DHEATLINK_WEB=OFF \
+	  -DHEATLINK_SANITIZE=address,undefined -DHEATLINK_BENCH=OFF -DHEATLINK_WEB=OFF -DHEATLINK_PANEL=OFF \
 	  -DHEATLINK_FUZZ_SECONDS=$(FUZZ_TEST_SECONDS) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 

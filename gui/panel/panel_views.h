@@ -1,0 +1,30 @@
+// The panel's windows, drawn from one snapshot of the model each frame. What the user asks for
+// goes to the model as commands; nothing here waits for the simulator.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "heatlink/gui/panel_model.h"
+
+namespace heatlink::gui {
+
+// What the view remembers between frames (selection, filters, form fields).
+struct ViewState {
+  char search[64] = "";
+  std::optional<std::size_t> dtu, concentrator, meter;
+  LinkFaultSpec fault;
+  int fault_kind = 8;  // "loss"
+  char traffic_filter[64] = "";
+  bool traffic_paused = false;
+  bool frames_only = true;
+  std::vector<TrafficEvent> frozen;  // the traffic shown while paused
+  char export_path[256] = "traffic.jsonl";
+  std::string message;
+  std::size_t tree_limit = 3000;  // meters listed in the tree; beyond, channels summarise
+  std::string open_tab;           // a tab to bring forward on the next frame (scripts)
+};
+
+void draw_panel(PanelModel& model, const Snapshot& snapshot, ViewState& view);
+
+}  // namespace heatlink::gui

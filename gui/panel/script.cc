@@ -1,0 +1,148 @@
+#include "script.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+namespace heatlink::gui {
+
+namespace {
+
+double seconds_of(const std::vector<std::string>& c, std::size_t i, double fallback) {
+  return c.size() > i ? std::stod(c[i]) : fallback;
+}
+
+}  // namespace
+
+std::string snapshot_json(const Snapshot& s) {
+  Json dtus = Json::array();
+  for (const DtuView& d : s.dtus) {
+    Json faults = Json::array();
+    for (const LinkFault& f : d.faults)
+      faults.push_back({{"id", f.id}, {"kind", f.kind}, {"direction", f.direction}});
+    dtus.push_back({{"id", d.id}, {"state", d.state}, {"faults", faults}});
+  }
+  return Json{
+      {"attached", s.attached},   {"error", s.error}, {"virtual_time_s", s.virtual_time_s},
+      {"paused", s.paused},       {"dtus", dtus},     {"concentrators", s.concentrators.size()},
+      {"meters", s.meters.size()}}
+      .dump();
+}
+
+std::string Script::parse(const std::string& text) {
+  std::stringstream all(text);
+  for (std::string part; std::getline(all, part, ';');) {
+    std::stringstream words(part);
+    std::vector<std::string> command;
+    for (std::string w; words >> w;) command.push_back(w);
+    if (command.empty()) continue;
+    static const std::vector<std::string> known = {
+        "wait-attached", "wait-online", "select-dtu", "select-meter", "link-fault", "wait-fault",
+        "wait",          "dump",        "screenshot", "tab",          "quit"};
+    if (std::find(known.begin(), known.end(), command[0]) == known.end())
+      return "--script: unknown command '" + command[0] + "'";
+    commands_.push_back(std::move(command));
+  }
+  return {};
+}
+
+void Script::step(PanelModel& model, const Snapshot& s, ViewState& view, ScriptActions& actions) {
+  while (!done() && !actions.quit) {
+    const auto& c = commands_[next_];
+    const std::string& name = c[0];
+    if (!waiting_) {
+      started_ = Clock::now();
+      waiting_ = true;
+    }
+    const double waited = std::chrono::duration<double>(Clock::now() - started_).count();
+    auto fail = [&](const std::string& why) {
+      std::cerr << "heatlink-panel: script: " << name << ": " << why << '\n';
+      actions.quit = true;
+      actions.exit_code = 1;
+    };
+    bool finished = true;
+    try {
+      if (name == "wait-attached") {
+        finished = s.attached;
+        if (!finished && waited > seconds_of(c, 1, 30)) return fail("not attached: " + s.error);
+      } else if (name == "wait-online") {
+        finished =
+            s.attached && !s.dtus.empty() &&
+            std::all_of(s.dtus.begin(), s.dtus.end(), [](const DtuView& d) { return d.online(); });
+        if (!finished && waited > seconds_of(c, 1, 60)) return fail("DTUs not registered");
+      } else if (name == "select-dtu") {
+        view.dtu = static_cast<std::size_t>(std::stoul(c.at(1)));
+      } else if (name == "select-meter") {
+        view.meter = static_cast<std::size_t>(std::stoul(c.at(1)));
+      } else if (name == "link-fault") {
+        if (!view.dtu) return fail("no DTU selected");
+        if (!outcome_) {
+          LinkFaultSpec spec;
+          spec.kind = c.at(1);
+          for (std::size_t i = 2; i < c.size(); ++i) {
+            const auto eq = c[i].find('=');
+            if (eq == std::string::npos) return fail("expected key=value: " + c[i]);
+            const std::string key = c[i].substr(0, eq);
+            const std::string value = c[i].substr(eq + 1);
+            if (key == "direction") {
+              spec.direction = value;
+            } else if (key == "probability") {
+              spec.probability = std::stod(value);
+            } else if (key == "delay_ms") {
+              spec.delay_ms = std::stod(value);
+            } else if (key == "jitter_ms") {
+              spec.jitter_ms = std::stod(value);
+            } else if (key == "period_s") {
+              spec.period_s = std::stod(value);
+            } else if (key == "amount") {
+              spec.amount = std::stod(value);
+            } else {
+              return fail("unknown parameter " + key);
+            }
+          }
+          auto outcome = std::make_shared<Outcome>();
+          outcome_ = outcome;
+          model.start_link_fault(*view.dtu, spec, [outcome](const std::string& error) {
+            outcome->error = error;
+            outcome->done = true;
+          });
+        }
+        finished = outcome_->done;
+        if (finished) {
+          const std::string error = outcome_->error;
+          outcome_.reset();
+          if (!error.empty()) return fail(error);
+        } else if (waited > 10) {
+          return fail("the simulator did not answer");
+        }
+      } else if (name == "wait-fault") {
+        finished = view.dtu && *view.dtu < s.dtus.size() &&
+                   std::any_of(s.dtus[*view.dtu].faults.begin(), s.dtus[*view.dtu].faults.end(),
+                               [&](const LinkFault& f) { return f.kind == c.at(1); });
+        if (!finished && waited > seconds_of(c, 2, 10))
+          return fail("the model does not show " + c.at(1));
+      } else if (name == "wait") {
+        finished = waited >= seconds_of(c, 1, 1);
+      } else if (name == "tab") {
+        view.open_tab = c.at(1);
+      } else if (name == "dump") {
+        std::ofstream(c.at(1)) << snapshot_json(s) << '\n';
+      } else if (name == "screenshot") {
+        actions.screenshot = c.at(1);
+      } else if (name == "quit") {
+        actions.quit = true;
+      }
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+    if (!finished) return;
+    waiting_ = false;
+    ++next_;
+    if (name == "screenshot") return;  // taken after this frame is drawn
+  }
+}
+
+}  // namespace heatlink::gui

@@ -1,0 +1,206 @@
+// The panel's model against a real `heatlink sim --control` on loopback (its DTU connects to a
+// listening socket here): what it sees of the district, the commands it sends, the traffic it
+// follows, and what it says when the simulator is not there. No window, no ImGui.
+#include "heatlink/gui/panel_model.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "child_process.h"
+
+namespace heatlink::gui {
+namespace {
+
+std::uint16_t free_port() {
+  std::uint16_t port = 0;
+  ::close(test::listen_on_loopback(port));
+  return port;
+}
+
+// A TCP port that accepts connections (the kernel's backlog) and never answers: enough for
+// the simulated DTU to connect and register.
+class Listener {
+ public:
+  Listener() : fd_(test::listen_on_loopback(port_)) {}
+  ~Listener() { ::close(fd_); }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  std::uint16_t port_ = 0;
+  int fd_ = -1;
+};
+
+class PanelModelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    control_ = free_port();
+    sim_ = test::spawn({HEATLINK_BIN, "sim", "--topology",
+                        HEATLINK_SOURCE_DIR "/scenarios/topologies/master-e2e.yaml", "--server",
+                        "127.0.0.1:" + std::to_string(server_.port()), "--control",
+                        "127.0.0.1:" + std::to_string(control_), "--pace", "x20"});
+    ASSERT_GT(sim_, 0);
+    model_ = std::make_unique<PanelModel>("127.0.0.1", control_,
+                                          PanelModel::Options{std::chrono::milliseconds(100), 50});
+    ASSERT_TRUE(until([&] { return model_->snapshot()->attached; }));
+  }
+  void TearDown() override {
+    model_.reset();
+    int status = 0;
+    test::terminate(sim_, status);
+  }
+
+  bool until(const std::function<bool()>& done, int seconds = 30) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  Listener server_;
+  std::uint16_t control_ = 0;
+  pid_t sim_ = -1;
+  std::unique_ptr<PanelModel> model_;
+};
+
+TEST_F(PanelModelTest, SeesTheDistrictAsTheSimulatorHasIt) {
+  model_->refresh();
+  const auto s = model_->snapshot();
+  EXPECT_EQ(s->meters.size(), 283u);
+  ASSERT_EQ(s->concentrators.size(), 1u);
+  ASSERT_EQ(s->dtus.size(), 1u);
+  EXPECT_EQ(s->dtus[0].id, "13800000077");
+  EXPECT_EQ(s->concentrators[0].dtu, 0u);
+  ASSERT_EQ(s->concentrators[0].channels.size(), 2u);
+  // Meters hang on the channels in topology order: 20 on ch1, 263 on ch2.
+  EXPECT_EQ(s->place_of(0).second->name, "hm660-e2e/ch1");
+  EXPECT_EQ(s->place_of(19).second->name, "hm660-e2e/ch1");
+  EXPECT_EQ(s->place_of(20).second->name, "hm660-e2e/ch2");
+  EXPECT_EQ(s->place_of(282).second->name, "hm660-e2e/ch2");
+  EXPECT_EQ(s->place_of(283).second, nullptr);
+  EXPECT_EQ(s->meters[20].kind, "cjt188_heat");
+  // The DTU registers with the listening port: online.
+  ASSERT_TRUE(until([&] { return model_->snapshot()->dtus.at(0).online(); }));
+  EXPECT_EQ(model_->snapshot()->state_of_dtu(0), DeviceState::online);
+  const double t0 = model_->snapshot()->virtual_time_s;
+  EXPECT_TRUE(until([&] { return model_->snapshot()->virtual_time_s > t0 + 5; }))
+      << "simulated time runs at x20";
+}
+
+TEST_F(PanelModelTest, ALinkFaultStartedHereIsActiveInTheSimulatorAndShownUntilStopped) {
+  LinkFaultSpec loss;
+  loss.kind = "loss";
+  loss.direction = "up";
+  loss.probability = 0.3;
+  std::string outcome = "pending";
+  model_->start_link_fault(0, loss, [&](const std::string& e) { outcome = e; });
+  ASSERT_TRUE(until([&] { return outcome != "pending"; }));
+  EXPECT_EQ(outcome, "");
+  // The simulator says so, on its own API.
+  SimLink sim("127.0.0.1", control_);
+  const auto faults = sim.call("GET", "/dtus/0/faults");
+  ASSERT_TRUE(std::holds_alternative<Json>(faults));
+  bool active = false;
+  std::int64_t id = 0;
+  for (const Json& f : std::get<Json>(faults)["faults"])
+    if (f["kind"] == "loss") {
+      active = f["direction"] == "up" && f["probability"] == 0.3;
+      id = f["id"];
+    }
+  EXPECT_TRUE(active) << std::get<Json>(faults);
+  model_->refresh();
+  const auto shown = model_->snapshot()->dtus.at(0).faults;
+  ASSERT_TRUE(
+      std::any_of(shown.begin(), shown.end(), [](const LinkFault& f) { return f.kind == "loss"; }));
+  EXPECT_EQ(model_->snapshot()->state_of_dtu(0) == DeviceState::offline ||
+                model_->snapshot()->state_of_dtu(0) == DeviceState::fault,
+            true);
+
+  model_->stop_link_fault(0, id);
+  model_->refresh();
+  model_->refresh();
+  const auto after = model_->snapshot()->dtus.at(0).faults;
+  EXPECT_FALSE(
+      std::any_of(after.begin(), after.end(), [](const LinkFault& f) { return f.kind == "loss"; }));
+
+  // A fault the simulator refuses comes back as the simulator's words.
+  LinkFaultSpec bad;
+  bad.kind = "gremlins";
+  outcome = "pending";
+  model_->start_link_fault(0, bad, [&](const std::string& e) { outcome = e; });
+  ASSERT_TRUE(until([&] { return outcome != "pending"; }));
+  EXPECT_NE(outcome.find("400"), std::string::npos) << outcome;
+  const auto log = model_->command_log();
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.back().find("gremlins"), std::string::npos);
+}
+
+TEST_F(PanelModelTest, MeterFaultsTimeAndHealAll) {
+  model_->set_meter_faults(3, Json{{"physical", {"low_battery"}}});
+  model_->refresh();
+  model_->refresh();
+  EXPECT_TRUE(model_->snapshot()->meters.at(3).faulty());
+  EXPECT_EQ(model_->snapshot()->state_of_meter(3) == DeviceState::fault ||
+                model_->snapshot()->state_of_meter(3) == DeviceState::offline,
+            true);
+  model_->pause(true);
+  model_->refresh();
+  model_->refresh();
+  EXPECT_TRUE(model_->snapshot()->paused);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the pace's last slice ends
+  model_->refresh();
+  const double frozen = model_->snapshot()->virtual_time_s;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  model_->refresh();
+  EXPECT_EQ(model_->snapshot()->virtual_time_s, frozen) << "paused time stands still";
+  model_->pause(false);
+  model_->heal_all();
+  model_->refresh();
+  model_->refresh();
+  EXPECT_FALSE(model_->snapshot()->paused);
+  EXPECT_FALSE(model_->snapshot()->meters.at(3).faulty());
+}
+
+TEST_F(PanelModelTest, FollowsTheTrafficAndExportsItAsATrace) {
+  ASSERT_TRUE(until([&] { return model_->traffic().received() >= 3; }))
+      << "the DTU's connection and heartbeats";
+  const auto events = model_->traffic().latest({}, 100);
+  ASSERT_FALSE(events.empty());
+  EXPECT_TRUE(std::any_of(events.begin(), events.end(), [](const TrafficEvent& e) {
+    return e.source == "dtu/13800000077" || e.source == "gprs/13800000077";
+  }));
+  const auto only_dtu = model_->traffic().latest({"dtu/", false}, 100);
+  for (const auto& e : only_dtu)
+    EXPECT_TRUE(e.source.find("dtu/") != std::string::npos ||
+                e.kind.find("dtu/") != std::string::npos ||
+                e.summary.find("dtu/") != std::string::npos);
+  std::stringstream trace;
+  const std::size_t written = model_->traffic().export_trace(trace, {});
+  EXPECT_GE(written, events.size());
+  std::string line;
+  std::getline(trace, line);
+  const Json first = Json::parse(line);
+  EXPECT_TRUE(first.contains("t") && first.contains("source") && first.contains("kind")) << line;
+}
+
+TEST(PanelModelAlone, SaysWhyItIsNotAttached) {
+  PanelModel model("127.0.0.1", free_port(),
+                   PanelModel::Options{std::chrono::milliseconds(50), 10});
+  model.refresh();
+  const auto s = model.snapshot();
+  EXPECT_FALSE(s->attached);
+  EXPECT_NE(s->error.find("GET /status"), std::string::npos) << s->error;
+  TrafficEvent e;
+  EXPECT_FALSE(parse_traffic_event("{\"t\":\"soon\"}", e));
+  EXPECT_FALSE(parse_traffic_event("not json", e));
+  EXPECT_TRUE(parse_traffic_event(R"({"t":1.5,"source":"a/ch1","kind":"reply","hex":"E5"})", e));
+  EXPECT_EQ(e.hex, "E5");
+}
+
+}  // namespace
+}  // namespace heatlink::gui
