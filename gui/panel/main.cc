@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -35,13 +36,14 @@ struct Args {
   std::uint16_t port = 8070;
   std::string script;
   std::string frame_stats;
+  PanelModel::Options options;
   int width = 1440, height = 900;
 };
 
 int usage(const std::string& why) {
   std::cerr << "heatlink-panel: " << why
-            << "\nusage: heatlink-panel --attach HOST:PORT [--script COMMANDS] [--frame-stats FILE]"
-               " [--size WxH]\n";
+            << "\nusage: heatlink-panel --attach HOST:PORT [--master HOST:PORT --token hl_...]"
+               " [--script COMMANDS] [--frame-stats FILE] [--size WxH]\n";
   return 2;
 }
 
@@ -84,6 +86,14 @@ int main(int argc, char** argv) {
       if (colon == std::string::npos) return usage("--attach: expected HOST:PORT");
       args.host = where.substr(0, colon);
       args.port = static_cast<std::uint16_t>(std::stoul(where.substr(colon + 1)));
+    } else if (a == "--master") {
+      const std::string where = value();
+      const auto colon = where.rfind(':');
+      if (colon == std::string::npos) return usage("--master: expected HOST:PORT");
+      args.options.master_host = where.substr(0, colon);
+      args.options.master_port = static_cast<std::uint16_t>(std::stoul(where.substr(colon + 1)));
+    } else if (a == "--token") {
+      args.options.master_token = value();
     } else if (a == "--script") {
       args.script = value();
     } else if (a == "--frame-stats") {
@@ -123,7 +133,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   std::vector<double> frame_ms;
   {
-    PanelModel model(args.host, args.port);
+    if (args.options.master_token.empty())
+      if (const char* token = std::getenv("HEATLINK_TOKEN")) args.options.master_token = token;
+    PanelModel model(args.host, args.port, args.options);
     heatlink::gui::ViewState view;
     heatlink::gui::ScriptActions actions;
     while (glfwWindowShouldClose(window) == 0 && !actions.quit) {

@@ -287,6 +287,59 @@ void traffic(PanelModel& model, ViewState& view) {
   }
 }
 
+// The master's view of the same devices, side by side with the simulator's.
+void master_side_by_side(const Snapshot& s) {
+  if (!s.master) {
+    ImGui::TextDisabled("Start the panel with --master HOST:PORT --token hl_... to compare.");
+    return;
+  }
+  const MasterView& m = *s.master;
+  if (!m.attached) ImGui::TextColored(colour_of(DeviceState::fault), "master: %s", m.error.c_str());
+  if (!ImGui::BeginTable(
+          "master", 7,
+          ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY))
+    return;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  for (const char* h : {"concentrator", "DTU", "simulator: DTU", "master: session", "meters",
+                        "master: last cycle", "read success"})
+    ImGui::TableSetupColumn(h);
+  ImGui::TableHeadersRow();
+  for (const ConcentratorView& c : s.concentrators) {
+    const DtuView* dtu = c.dtu ? &s.dtus[*c.dtu] : nullptr;
+    const auto mc = m.concentrators.find(c.name);
+    const MasterDtu* md = nullptr;
+    if (dtu != nullptr)
+      if (const auto it = m.dtus.find(dtu->id); it != m.dtus.end()) md = &it->second;
+    ImGui::TableNextRow();
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(c.name.c_str());
+    ImGui::TableNextColumn();
+    ImGui::TextUnformatted(dtu != nullptr ? dtu->id.c_str() : "-");
+    ImGui::TableNextColumn();
+    if (dtu != nullptr)
+      ImGui::TextColored(colour_of(s.state_of_dtu(*c.dtu)), "%s", dtu->state.c_str());
+    ImGui::TableNextColumn();
+    if (md != nullptr)
+      ImGui::TextColored(
+          colour_of(md->online ? DeviceState::online : DeviceState::offline), "%s",
+          md->online ? ("online " + md->remote).c_str() : ("offline " + md->last_drop).c_str());
+    else
+      ImGui::TextDisabled("unknown to the master");
+    ImGui::TableNextColumn();
+    if (mc != m.concentrators.end()) ImGui::Text("%lld", static_cast<long long>(mc->second.meters));
+    ImGui::TableNextColumn();
+    if (mc != m.concentrators.end() && mc->second.last_read)
+      ImGui::Text("%lld read, %lld failed", static_cast<long long>(*mc->second.last_read),
+                  static_cast<long long>(*mc->second.last_failed));
+    ImGui::TableNextColumn();
+    if (mc != m.concentrators.end())
+      if (const auto rate = mc->second.success_rate())
+        ImGui::TextColored(colour_of(*rate >= 0.95 ? DeviceState::online : DeviceState::fault),
+                           "%.1f %%", *rate * 100);
+  }
+  ImGui::EndTable();
+}
+
 }  // namespace
 
 void draw_panel(PanelModel& model, const Snapshot& s, ViewState& view) {
@@ -334,6 +387,10 @@ void draw_panel(PanelModel& model, const Snapshot& s, ViewState& view) {
     }
     if (ImGui::BeginTabItem("Traffic", nullptr, tab_flags("Traffic"))) {
       traffic(model, view);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("Master", nullptr, tab_flags("Master"))) {
+      master_side_by_side(s);
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Log", nullptr, tab_flags("Log"))) {

@@ -25,10 +25,20 @@ std::string snapshot_json(const Snapshot& s) {
       faults.push_back({{"id", f.id}, {"kind", f.kind}, {"direction", f.direction}});
     dtus.push_back({{"id", d.id}, {"state", d.state}, {"faults", faults}});
   }
-  return Json{
-      {"attached", s.attached},   {"error", s.error}, {"virtual_time_s", s.virtual_time_s},
-      {"paused", s.paused},       {"dtus", dtus},     {"concentrators", s.concentrators.size()},
-      {"meters", s.meters.size()}}
+  Json master = nullptr;
+  if (s.master) {
+    Json sessions = Json::object();
+    for (const auto& [id, d] : s.master->dtus) sessions[id] = d.online;
+    master = {{"attached", s.master->attached}, {"error", s.master->error}, {"dtus", sessions}};
+  }
+  return Json{{"master", master},
+              {"attached", s.attached},
+              {"error", s.error},
+              {"virtual_time_s", s.virtual_time_s},
+              {"paused", s.paused},
+              {"dtus", dtus},
+              {"concentrators", s.concentrators.size()},
+              {"meters", s.meters.size()}}
       .dump();
 }
 
@@ -41,7 +51,7 @@ std::string Script::parse(const std::string& text) {
     if (command.empty()) continue;
     static const std::vector<std::string> known = {
         "wait-attached", "wait-online", "select-dtu", "select-meter", "link-fault", "wait-fault",
-        "wait",          "dump",        "screenshot", "tab",          "quit"};
+        "wait",          "dump",        "screenshot", "tab",          "quit",       "wait-master"};
     if (std::find(known.begin(), known.end(), command[0]) == known.end())
       return "--script: unknown command '" + command[0] + "'";
     commands_.push_back(std::move(command));
@@ -73,6 +83,14 @@ void Script::step(PanelModel& model, const Snapshot& s, ViewState& view, ScriptA
             s.attached && !s.dtus.empty() &&
             std::all_of(s.dtus.begin(), s.dtus.end(), [](const DtuView& d) { return d.online(); });
         if (!finished && waited > seconds_of(c, 1, 60)) return fail("DTUs not registered");
+      } else if (name == "wait-master") {
+        finished = s.master && s.master->attached && !s.dtus.empty() &&
+                   std::all_of(s.dtus.begin(), s.dtus.end(), [&](const DtuView& d) {
+                     const auto it = s.master->dtus.find(d.id);
+                     return it != s.master->dtus.end() && it->second.online;
+                   });
+        if (!finished && waited > seconds_of(c, 1, 60))
+          return fail("the master does not have every DTU online");
       } else if (name == "select-dtu") {
         view.dtu = static_cast<std::size_t>(std::stoul(c.at(1)));
       } else if (name == "select-meter") {

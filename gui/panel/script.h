@@ -2,6 +2,7 @@
 // and demonstrations. Commands, separated by ';':
 //   wait-attached S       until the model reaches the simulator (at most S seconds)
 //   wait-online S         until every DTU is registered
+//   wait-master S         until the master (--master) has a session with every DTU
 //   select-dtu N | select-meter N
 //   link-fault KIND [key=value ...]   on the selected DTU (direction, probability, delay_ms,
 //                         jitter_ms, period_s, amount)
@@ -9,7 +10,7 @@
 //   wait S                let S seconds pass
 //   dump FILE             the model's view as JSON (attached, DTUs and their faults, meters)
 //   screenshot FILE       the window as PNG
-//   tab NAME              bring a tab forward: Inspector, Faults, Traffic, Log
+//   tab NAME              bring a tab forward: Inspector, Faults, Traffic, Master, Log
 //   quit
 // A command that fails or times out ends the panel with exit code 1, saying which.
 #pragma once

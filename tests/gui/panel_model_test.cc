@@ -11,14 +11,25 @@
 #include <thread>
 
 #include "child_process.h"
+#include "heatlink/master/api/api_server.h"
+#include "storage_support.h"
 
 namespace heatlink::gui {
 namespace {
+
+namespace master = heatlink::master;
 
 std::uint16_t free_port() {
   std::uint16_t port = 0;
   ::close(test::listen_on_loopback(port));
   return port;
+}
+
+PanelModel::Options polling(int every_ms) {
+  PanelModel::Options o;
+  o.poll_every = std::chrono::milliseconds(every_ms);
+  o.history = 50;
+  return o;
 }
 
 // A TCP port that accepts connections (the kernel's backlog) and never answers: enough for
@@ -43,8 +54,7 @@ class PanelModelTest : public ::testing::Test {
                         "127.0.0.1:" + std::to_string(server_.port()), "--control",
                         "127.0.0.1:" + std::to_string(control_), "--pace", "x20"});
     ASSERT_GT(sim_, 0);
-    model_ = std::make_unique<PanelModel>("127.0.0.1", control_,
-                                          PanelModel::Options{std::chrono::milliseconds(100), 50});
+    model_ = std::make_unique<PanelModel>("127.0.0.1", control_, polling(100));
     ASSERT_TRUE(until([&] { return model_->snapshot()->attached; }));
   }
   void TearDown() override {
@@ -188,9 +198,86 @@ TEST_F(PanelModelTest, FollowsTheTrafficAndExportsItAsATrace) {
   EXPECT_TRUE(first.contains("t") && first.contains("source") && first.contains("kind")) << line;
 }
 
+// The master's management API (the real server, on a SQLite file) beside the simulator: the
+// model shows the master's session of the simulated DTU and its concentrator.
+TEST_F(PanelModelTest, ShowsTheMastersViewOfTheSameDevices) {
+  using test::ok;
+  const std::string url = test::fresh_database("sqlite");
+  auto storage = ok(master::open_storage(url));
+  ok(storage->migrate());
+  const auto station = ok(storage->add_station({0, "station-1"}));
+  master::ConcentratorRecord hm660;
+  hm660.station_id = station;
+  hm660.name = "hm660-e2e";
+  hm660.dtu_id = "13800000077";
+  ok(storage->add_concentrator(hm660));
+  const std::string password = *ok(master::api::ensure_administrator(*storage, 1));
+  master::api::Environment environment;
+  environment.dtus = [] {
+    master::DtuState d;
+    d.id = "13800000077";
+    d.online = true;
+    d.remote = "127.0.0.1:40000";
+    return std::vector<master::DtuState>{d};
+  };
+  master::api::Api api(environment);
+  // An API token, as an operator makes one (POST /auth/tokens after signing in).
+  auto call = [&](const std::string& method, const std::string& target, const Json& body,
+                  const std::map<std::string, std::string>& headers = {}) {
+    master::api::Request r;
+    r.method = method;
+    r.target = target;
+    r.body = body.dump();
+    r.headers = headers;
+    return api.handle(r, *storage);
+  };
+  const auto login =
+      call("POST", "/api/v1/auth/login", Json{{"name", "admin"}, {"password", password}});
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string cookie;
+  for (const auto& [name, value] : login.headers)
+    if (name == "Set-Cookie" && value.starts_with("heatlink_session="))
+      cookie = value.substr(0, value.find(';'));
+  const auto token =
+      call("POST", "/api/v1/auth/tokens", Json{{"name", "panel"}},
+           {{"cookie", cookie}, {"x-csrf-token", Json::parse(login.body)["csrf_token"]}});
+  ASSERT_EQ(token.status, 201) << token.body;
+  master::api::ApiServerOptions options;
+  options.port = 0;
+  master::api::ApiServer server(
+      api, [&url] { return master::open_storage(url); }, options);
+  ASSERT_EQ(server.start(), "");
+
+  PanelModel::Options watching = polling(100);
+  watching.master_host = "127.0.0.1";
+  watching.master_port = server.port();
+  watching.master_token = Json::parse(token.body)["token"];
+  PanelModel model("127.0.0.1", control_, watching);
+  ASSERT_TRUE(until([&] {
+    const auto s = model.snapshot();
+    return s->master && s->master->attached;
+  })) << model.snapshot()->master.value_or(MasterView{}).error;
+  const MasterView& m = *model.snapshot()->master;
+  ASSERT_TRUE(m.dtus.contains("13800000077"));
+  EXPECT_TRUE(m.dtus.at("13800000077").online);
+  EXPECT_EQ(m.dtus.at("13800000077").remote, "127.0.0.1:40000");
+  ASSERT_TRUE(m.concentrators.contains("hm660-e2e"));
+  EXPECT_TRUE(m.concentrators.at("hm660-e2e").dtu_online);
+  EXPECT_FALSE(m.concentrators.at("hm660-e2e").success_rate()) << "no cycle yet";
+
+  // A wrong token: the master's refusal, not a crash.
+  PanelModel::Options wrong = watching;
+  wrong.master_token = "hl_wrong";
+  PanelModel refused("127.0.0.1", control_, wrong);
+  ASSERT_TRUE(until([&] { return refused.snapshot()->master.has_value(); }));
+  EXPECT_FALSE(refused.snapshot()->master->attached);
+  EXPECT_NE(refused.snapshot()->master->error.find("401"), std::string::npos)
+      << refused.snapshot()->master->error;
+  server.stop();
+}
+
 TEST(PanelModelAlone, SaysWhyItIsNotAttached) {
-  PanelModel model("127.0.0.1", free_port(),
-                   PanelModel::Options{std::chrono::milliseconds(50), 10});
+  PanelModel model("127.0.0.1", free_port(), polling(50));
   model.refresh();
   const auto s = model.snapshot();
   EXPECT_FALSE(s->attached);

@@ -286,6 +286,10 @@ void PanelModel::step(std::chrono::milliseconds wall, Done done) {
 
 void PanelModel::run() {
   SimLink link(host_, port_);
+  std::unique_ptr<SimLink> master;
+  if (!options_.master_host.empty())
+    master = std::make_unique<SimLink>(options_.master_host, options_.master_port,
+                                       options_.master_token);
   auto next_poll = std::chrono::steady_clock::now();
   std::unique_lock lock(mutex_);
   while (!stopping_) {
@@ -306,11 +310,55 @@ void PanelModel::run() {
     const std::uint64_t asked = refresh_asked_;
     lock.unlock();
     poll(link);
+    if (master) {
+      auto view = poll_master(*master);
+      std::lock_guard guard(mutex_);
+      auto with_master = std::make_shared<Snapshot>(*snapshot_);
+      with_master->master = std::move(view);
+      snapshot_ = with_master;
+    }
     lock.lock();
     refresh_done_ = std::max(refresh_done_, asked);
     next_poll = std::chrono::steady_clock::now() + options_.poll_every;
     wake_.notify_all();
   }
+}
+
+MasterView PanelModel::poll_master(SimLink& link) {
+  MasterView view;
+  const auto dtus = link.call("GET", "/system/dtus");
+  if (!std::holds_alternative<Json>(dtus)) {
+    view.error = error_of(dtus);
+    return view;
+  }
+  for (const Json& d : std::get<Json>(dtus).value("items", Json::array())) {
+    MasterDtu v;
+    v.online = d.value("online", false);
+    v.remote = text(d, "remote");
+    v.last_drop = text(d, "last_drop");
+    v.registrations = integer(d, "registrations");
+    v.heartbeats = integer(d, "heartbeats");
+    view.dtus[text(d, "dtu_id")] = v;
+  }
+  const auto concentrators = link.call("GET", "/system/concentrators");
+  if (!std::holds_alternative<Json>(concentrators)) {
+    view.error = error_of(concentrators);
+    return view;
+  }
+  for (const Json& c : std::get<Json>(concentrators).value("items", Json::array())) {
+    MasterConcentrator v;
+    v.dtu_id = text(c, "dtu_id");
+    v.dtu_online = c.value("dtu_online", false);
+    v.meters = integer(c, "meters");
+    if (const auto last = c.find("last_cycle"); last != c.end() && last->is_object()) {
+      v.last_read = integer(*last, "read");
+      v.last_failed = integer(*last, "failed");
+      v.last_finished_at = integer(*last, "finished_at");
+    }
+    view.concentrators[text(c, "name")] = v;
+  }
+  view.attached = true;
+  return view;
 }
 
 void PanelModel::poll(SimLink& link) {

@@ -19,7 +19,8 @@ struct SimLink::Connection {
   beast::flat_buffer buffer;
 };
 
-SimLink::SimLink(std::string host, std::uint16_t port) : host_(std::move(host)), port_(port) {}
+SimLink::SimLink(std::string host, std::uint16_t port, std::string bearer)
+    : host_(std::move(host)), port_(port), bearer_(std::move(bearer)) {}
 
 SimLink::~SimLink() = default;
 
@@ -36,6 +37,7 @@ LinkResult SimLink::call(const std::string& method, const std::string& path, con
       http::request<http::string_body> request(http::string_to_verb(method), "/api/v1" + path, 11);
       request.set(http::field::host, host_);
       request.keep_alive(true);
+      if (!bearer_.empty()) request.set(http::field::authorization, "Bearer " + bearer_);
       if (!body.is_null()) {
         request.set(http::field::content_type, "application/json");
         request.body() = body.dump();

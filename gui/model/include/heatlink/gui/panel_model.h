@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -67,6 +68,32 @@ struct MeterView {
   bool faulty() const;
 };
 
+// The master's view of the same devices (its management API): is the DTU's session up, and how
+// did the concentrator's last cycle go.
+struct MasterDtu {
+  bool online = false;
+  std::string remote, last_drop;
+  std::int64_t registrations = 0, heartbeats = 0;
+};
+
+struct MasterConcentrator {
+  std::string dtu_id;
+  bool dtu_online = false;
+  std::int64_t meters = 0;
+  std::optional<std::int64_t> last_read, last_failed, last_finished_at;
+  std::optional<double> success_rate() const {
+    if (!last_read || !last_failed || *last_read + *last_failed == 0) return std::nullopt;
+    return static_cast<double>(*last_read) / static_cast<double>(*last_read + *last_failed);
+  }
+};
+
+struct MasterView {
+  bool attached = false;
+  std::string error;
+  std::map<std::string, MasterDtu> dtus;                    // by DTU ID
+  std::map<std::string, MasterConcentrator> concentrators;  // by name
+};
+
 // A device's state as the topology tree colours it. A DTU is in fault while a link fault other
 // than latency or bandwidth (what a link preset is made of) is active.
 enum class DeviceState { online, reading, fault, offline };
@@ -82,6 +109,7 @@ struct Snapshot {
   std::vector<ConcentratorView> concentrators;
   std::vector<MeterView> meters;
   std::uint64_t polls = 0;
+  std::optional<MasterView> master;  // when the panel watches a master too
 
   DeviceState state_of_dtu(std::size_t dtu) const;
   DeviceState state_of_channel(const ConcentratorView& c, const ChannelView& channel) const;
@@ -111,6 +139,11 @@ class PanelModel {
   struct Options {
     std::chrono::milliseconds poll_every{500};
     std::size_t history = 600;  // samples of the selected meter kept for the plots
+    // The master to show beside the simulator (empty host: none), with an API token of a
+    // user who may see system status (system.view).
+    std::string master_host;
+    std::uint16_t master_port = 0;
+    std::string master_token;
   };
 
   PanelModel(std::string host, std::uint16_t port, Options options);
@@ -149,6 +182,7 @@ class PanelModel {
   void queue(std::string what, Command command, Done done);
   void run();
   void poll(SimLink& link);
+  MasterView poll_master(SimLink& link);
 
   Options options_;
   std::string host_;

@@ -1,4 +1,5 @@
-// The panel's line to a running `heatlink sim --control HOST:PORT` (docs/sim-api.md): one
+// The panel's line to a JSON API under /api/v1: a running `heatlink sim --control HOST:PORT`
+// (docs/sim-api.md), or the master's management API (docs/api.md, with an API token). One
 // kept-alive HTTP/1.1 connection, opened again after a failure. Calls answer the parsed JSON,
 // or an error naming the call and what went wrong.
 //
@@ -24,7 +25,8 @@ using LinkResult = std::variant<Json, LinkError>;
 
 class SimLink {
  public:
-  SimLink(std::string host, std::uint16_t port);
+  // `bearer`: an API token sent as `Authorization: Bearer` (the master's API).
+  SimLink(std::string host, std::uint16_t port, std::string bearer = {});
   ~SimLink();
   SimLink(const SimLink&) = delete;
   SimLink& operator=(const SimLink&) = delete;
@@ -39,6 +41,7 @@ class SimLink {
   struct Connection;
   std::string host_;
   std::uint16_t port_;
+  std::string bearer_;
   std::unique_ptr<Connection> connection_;
 };
 
