@@ -131,6 +131,48 @@ void topology(const Snapshot& s, ViewState& view) {
   ImGui::EndChild();
 }
 
+// The telegram the meter would send now: hex, each field's bytes in its own colour, and the
+// fields decoded beside.
+void telegram(const TelegramView& t) {
+  static const ImVec4 palette[] = {{0.95F, 0.75F, 0.35F, 1},
+                                   {0.45F, 0.80F, 0.95F, 1},
+                                   {0.65F, 0.90F, 0.50F, 1},
+                                   {0.95F, 0.55F, 0.75F, 1},
+                                   {0.75F, 0.65F, 0.95F, 1}};
+  ImGui::Separator();
+  ImGui::Text("Telegram now (%s, %zu bytes)%s%s", t.protocol.c_str(), t.bytes.size(),
+              t.error.empty() ? "" : ": ", t.error.c_str());
+  std::vector<int> field_of(t.bytes.size(), -1);
+  for (std::size_t f = 0; f < t.fields.size(); ++f)
+    for (std::size_t b = t.fields[f].offset;
+         b < t.fields[f].offset + t.fields[f].size && b < field_of.size(); ++b)
+      field_of[b] = static_cast<int>(f);
+  for (std::size_t b = 0; b < t.bytes.size(); ++b) {
+    if (b % 24 != 0) ImGui::SameLine(0, 6);
+    const int f = field_of[b];
+    ImGui::TextColored(f < 0 ? ImVec4(0.6F, 0.6F, 0.6F, 1) : palette[f % 5], "%02X", t.bytes[b]);
+    if (f >= 0 && ImGui::IsItemHovered())
+      ImGui::SetTooltip("%s: %s", t.fields[static_cast<std::size_t>(f)].name.c_str(),
+                        t.fields[static_cast<std::size_t>(f)].value.c_str());
+  }
+  if (ImGui::BeginTable("fields", 3, ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV)) {
+    ImGui::TableSetupColumn("bytes", ImGuiTableColumnFlags_WidthFixed, 70);
+    ImGui::TableSetupColumn("field");
+    ImGui::TableSetupColumn("value");
+    ImGui::TableHeadersRow();
+    for (std::size_t f = 0; f < t.fields.size(); ++f) {
+      ImGui::TableNextRow();
+      ImGui::TableNextColumn();
+      ImGui::TextColored(palette[f % 5], "%zu+%zu", t.fields[f].offset, t.fields[f].size);
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(t.fields[f].name.c_str());
+      ImGui::TableNextColumn();
+      ImGui::TextUnformatted(t.fields[f].value.c_str());
+    }
+    ImGui::EndTable();
+  }
+}
+
 void meter_inspector(PanelModel& model, const Snapshot& s, std::size_t m) {
   const MeterView& meter = s.meters[m];
   ImGui::Text("Meter %s (#%zu)  %s  primary %d", meter.id.c_str(), m, meter.kind.c_str(),
@@ -148,6 +190,7 @@ void meter_inspector(PanelModel& model, const Snapshot& s, std::size_t m) {
       model.set_meter_faults(m, Json{{"physical", Json::array({kind})}});
   }
   if (ImGui::SmallButton("clear meter faults")) model.set_meter_faults(m, Json::object());
+  if (s.telegram) telegram(*s.telegram);
   const auto history = model.history();
   if (history.size() > 1) {
     std::vector<float> flow, supply, ret, power;

@@ -180,6 +180,16 @@ struct ControlRoutes {
            if (!i) return error(404, "no meter with that index");
            return reply(200, meter_json(api, *i));
          }},
+        {"GET", std::regex("/api/v1/meters/([0-9]+)/telegram"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
+           const auto i = index(m, api.district_.meter_count());
+           if (!i) return error(404, "no meter with that index");
+           SimulatedMeter& meter = api.district_.meter(*i);
+           const protocol::FrameBytes frame = meter.preview();
+           return reply(
+               200, Json{{"protocol", meter.kind() == MeterKind::cjt188_heat ? "cjt188" : "mbus"},
+                         {"hex", protocol::to_hex(frame.view())}});
+         }},
         {"PUT", std::regex("/api/v1/meters/([0-9]+)/faults"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
            const auto i = index(m, api.district_.meter_count());

@@ -37,6 +37,25 @@ protocol::FrameBytes SimulatedMeter::telegram(std::uint8_t address, std::size_t 
   return mbus_telegram(context(clock_->now()), address, part, more);
 }
 
+protocol::FrameBytes SimulatedMeter::preview() {
+  const std::uint8_t access = access_number_;
+  protocol::FrameBytes frame;
+  if (kind_ == MeterKind::cjt188_heat) {
+    const protocol::FrameBytes bytes =
+        protocol::cjt188::read_data(protocol::cjt188::kHeatHeating, identity_.cjt188_address(),
+                                    protocol::cjt188::kDiCurrentData, 0, identity_.cjt188);
+    const auto request = protocol::cjt188::decode_frame(bytes.view());
+    if (request.ok()) {
+      if (auto reply = receive_cjt188(request.value())) frame = *reply;
+    }
+  } else {
+    bool more = false;
+    frame = telegram(slave_.primary(), 0, &more);
+  }
+  access_number_ = access;
+  return frame;
+}
+
 std::optional<protocol::FrameBytes> SimulatedMeter::alarm(std::uint8_t address) {
   return mbus_alarm(context(clock_->now()), address);
 }

@@ -102,6 +102,49 @@ TEST_F(PanelModelTest, SeesTheDistrictAsTheSimulatorHasIt) {
       << "simulated time runs at x20";
 }
 
+// The selected meter's telegram, as it would send it now, split into named fields: the
+// identity and the records of an M-Bus RSP_UD, the data of a CJ/T 188 901F reply.
+TEST_F(PanelModelTest, TheSelectedMetersTelegramIsDecodedIntoFields) {
+  auto field = [](const TelegramView& t, const std::string& name) {
+    for (const TelegramField& f : t.fields)
+      if (f.name == name) return f;
+    return TelegramField{};
+  };
+  model_->select_meter(0);
+  model_->refresh();
+  model_->refresh();
+  auto telegram = model_->snapshot()->telegram;
+  ASSERT_TRUE(telegram.has_value());
+  EXPECT_EQ(telegram->protocol, "mbus");
+  EXPECT_EQ(telegram->error, "");
+  ASSERT_FALSE(telegram->bytes.empty());
+  EXPECT_EQ(telegram->bytes[0], 0x68);
+  EXPECT_EQ(field(*telegram, "ID").value, model_->snapshot()->meters[0].id);
+  EXPECT_EQ(field(*telegram, "ID").offset, 7u);
+  EXPECT_EQ(field(*telegram, "C field").value, "RSP_UD");
+  bool energy = false;
+  for (const TelegramField& f : telegram->fields)
+    energy = energy || (f.name.starts_with("energy") && f.value.find("kWh") != std::string::npos);
+  EXPECT_TRUE(energy) << "an energy record in kWh";
+  // The fields lie inside the telegram, in byte order.
+  std::size_t end = 0;
+  for (const TelegramField& f : telegram->fields) {
+    EXPECT_GE(f.offset, end) << f.name;
+    end = f.offset + f.size;
+  }
+  EXPECT_LE(end, telegram->bytes.size());
+
+  model_->select_meter(20);  // the first CJ/T 188 meter
+  model_->refresh();
+  model_->refresh();
+  telegram = model_->snapshot()->telegram;
+  ASSERT_TRUE(telegram.has_value());
+  EXPECT_EQ(telegram->protocol, "cjt188");
+  EXPECT_EQ(telegram->error, "");
+  EXPECT_GE(telegram->fields.size(), 4u);
+  EXPECT_FALSE(decode_telegram("mbus", "68 zz").error.empty());
+}
+
 TEST_F(PanelModelTest, ALinkFaultStartedHereIsActiveInTheSimulatorAndShownUntilStopped) {
   LinkFaultSpec loss;
   loss.kind = "loss";

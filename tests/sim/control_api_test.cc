@@ -64,6 +64,20 @@ TEST_F(ControlApiTest, ListsAndShowsMeters) {
   EXPECT_GT(body["energy_kwh"].get<double>(), 0.0);
 }
 
+// The telegram a meter would send now: its RSP_UD, the same bytes twice (a look is not a read:
+// the access number does not move), and the registers as the meter holds them.
+TEST_F(ControlApiTest, ShowsTheTelegramAMeterWouldSendNow) {
+  auto [status, body] = call("GET", "/api/v1/meters/0/telegram");
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body["protocol"], "mbus");
+  const std::string hex = body["hex"];
+  ASSERT_GE(hex.size(), 2 * 19u);
+  EXPECT_EQ(hex.substr(0, 2), "68");
+  EXPECT_EQ(hex.substr(14, 8), "01000010") << "the ID 10000001, least significant byte first";
+  EXPECT_EQ(call("GET", "/api/v1/meters/0/telegram").second["hex"], hex) << "a look, not a read";
+  EXPECT_EQ(call("GET", "/api/v1/meters/9/telegram").first, 404);
+}
+
 TEST_F(ControlApiTest, SetsMeterFaults) {
   auto [status, body] =
       call("PUT", "/api/v1/meters/0/faults",

@@ -445,6 +445,16 @@ void PanelModel::poll(SimLink& link) {
       break;
   }
   next->attached = true;
+  std::optional<std::size_t> selected;
+  {
+    std::lock_guard lock(mutex_);
+    selected = selected_;
+  }
+  if (selected && *selected < next->meters.size()) {
+    const auto telegram = link.call("GET", "/meters/" + std::to_string(*selected) + "/telegram");
+    if (const auto* t = std::get_if<Json>(&telegram))
+      next->telegram = decode_telegram(text(*t, "protocol"), text(*t, "hex"));
+  }
   std::lock_guard lock(mutex_);
   if (selected_ && *selected_ < next->meters.size()) {
     const MeterView& m = next->meters[*selected_];

@@ -27,6 +27,10 @@ class SimulatedMeter final : public MbusDevice {
   // A CJ/T 188 request in, the reply out (nothing when not addressed or not a CJ/T 188 meter).
   std::optional<protocol::FrameBytes> receive_cjt188(const protocol::cjt188::Frame& request);
 
+  // The telegram the meter would send now (its RSP_UD, or a CJ/T 188 meter's 901F reply),
+  // without counting as a read: the next real read sends the same access number.
+  protocol::FrameBytes preview();
+
   // Ground truth: the model brought up to the clock's now.
   const HeatMeterModel& model_now();
   HeatMeterModel& model() noexcept { return model_; }

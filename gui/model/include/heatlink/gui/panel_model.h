@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "heatlink/gui/sim_link.h"
+#include "heatlink/gui/telegram_view.h"
 #include "heatlink/gui/traffic_log.h"
 
 namespace heatlink::gui {
@@ -109,7 +110,8 @@ struct Snapshot {
   std::vector<ConcentratorView> concentrators;
   std::vector<MeterView> meters;
   std::uint64_t polls = 0;
-  std::optional<MasterView> master;  // when the panel watches a master too
+  std::optional<MasterView> master;      // when the panel watches a master too
+  std::optional<TelegramView> telegram;  // what the selected meter would send now
 
   DeviceState state_of_dtu(std::size_t dtu) const;
   DeviceState state_of_channel(const ConcentratorView& c, const ChannelView& channel) const;
