@@ -154,9 +154,10 @@ int main(int argc, char** argv) {
       glClearColor(0.08F, 0.08F, 0.10F, 1);
       glClear(GL_COLOR_BUFFER_BIT);
       ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
-      frame_ms.push_back(
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
-              .count());
+      if (!args.frame_stats.empty())  // kept only when asked for: a panel runs for days
+        frame_ms.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started)
+                .count());
       if (!actions.screenshot.empty()) {
         if (!save_png(actions.screenshot, width, height)) {
           std::cerr << "heatlink-panel: cannot write " << actions.screenshot << '\n';

@@ -309,14 +309,7 @@ void PanelModel::run() {
     }
     const std::uint64_t asked = refresh_asked_;
     lock.unlock();
-    poll(link);
-    if (master) {
-      auto view = poll_master(*master);
-      std::lock_guard guard(mutex_);
-      auto with_master = std::make_shared<Snapshot>(*snapshot_);
-      with_master->master = std::move(view);
-      snapshot_ = with_master;
-    }
+    poll(link, master.get());
     lock.lock();
     refresh_done_ = std::max(refresh_done_, asked);
     next_poll = std::chrono::steady_clock::now() + options_.poll_every;
@@ -361,12 +354,13 @@ MasterView PanelModel::poll_master(SimLink& link) {
   return view;
 }
 
-void PanelModel::poll(SimLink& link) {
+void PanelModel::poll(SimLink& link, SimLink* master) {
   auto next = std::make_shared<Snapshot>();
   {
     std::lock_guard lock(mutex_);
     next->polls = snapshot_->polls + 1;
   }
+  if (master != nullptr) next->master = poll_master(*master);
   auto fail = [&](const LinkResult& r) {
     next->error = error_of(r);
     std::lock_guard lock(mutex_);

@@ -183,7 +183,8 @@ class PanelModel {
   using Command = std::function<std::string(SimLink&)>;
   void queue(std::string what, Command command, Done done);
   void run();
-  void poll(SimLink& link);
+  // One snapshot of the simulator, and of the master when `master` is given.
+  void poll(SimLink& link, SimLink* master);
   MasterView poll_master(SimLink& link);
 
   Options options_;
