@@ -49,27 +49,6 @@ int fail(const std::string& message) {
   return 2;
 }
 
-// One traffic event as JSON: when, where, what, the bytes, and what they say.
-std::string traffic_event(sim::Micros when, std::string_view source, std::string_view kind,
-                          protocol::Bytes bytes) {
-  nlohmann::ordered_json j{{"t", static_cast<double>(when) / 1e6},
-                           {"source", source},
-                           {"kind", kind},
-                           {"hex", protocol::to_hex(bytes)}};
-  const auto frame = protocol::scan_any(bytes, protocol::Protocol::any);
-  if (frame.status == protocol::mbus::ScanStatus::complete) {
-    if (frame.protocol == protocol::Protocol::mbus) {
-      j["summary"] = std::string("mbus ") + protocol::mbus::frame_type_name(frame.mbus.type) + " " +
-                     protocol::mbus::control_name(frame.mbus.c) +
-                     " a=" + std::to_string(frame.mbus.a);
-    } else {
-      j["summary"] = std::string("cjt188 ") + protocol::cjt188::control_name(frame.cjt188.control) +
-                     " " + frame.cjt188.address.to_string();
-    }
-  }
-  return j.dump();
-}
-
 int run_sim(const SimArgs& args) {
   std::variant<sim::Topology, sim::TopologyError> loaded;
   if (args.topology_key.empty()) {
@@ -146,11 +125,7 @@ int run_sim(const SimArgs& args) {
     std::string error;
     control_server.emplace(io, api, control->first, control->second, error);
     if (!error.empty()) return fail("--control: " + error);
-    trace.set_listener([&control_server](sim::Micros when, std::string_view source,
-                                         std::string_view kind, protocol::Bytes bytes) {
-      if (control_server->streams() == 0) return;
-      control_server->publish(traffic_event(when, source, kind, bytes));
-    });
+    control_server->stream(trace);
     std::fprintf(stderr, "heatlink sim: control API on http://%s:%u/api/v1/status\n",
                  control->first.c_str(), control_server->port());
   }

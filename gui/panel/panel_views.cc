@@ -38,6 +38,14 @@ const char* name_of(DeviceState s) {
   return "";
 }
 
+// "42 s left" for a fault that stops by itself, else "until stopped".
+std::string time_left(const LinkFault& f) {
+  if (!f.remaining_s) return "until stopped";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f s left", *f.remaining_s);
+  return text;
+}
+
 // Places the next item on this line when it fits, else on the next.
 void flow_after(const char* next_label) {
   const ImGuiStyle& style = ImGui::GetStyle();
@@ -246,6 +254,7 @@ void dtu_inspector(PanelModel& model, const Snapshot& s, ViewState& view, std::s
   ImGui::InputDouble("jitter ms", &view.fault.jitter_ms, 100, 1000, "%.0f");
   ImGui::InputDouble("period s", &view.fault.period_s, 10, 60, "%.0f");
   ImGui::InputDouble("amount", &view.fault.amount, 100, 1000, "%.0f");
+  ImGui::InputDouble("lasting s (0: until stopped)", &view.fault.duration_s, 60, 600, "%.0f");
   if (ImGui::Button("Start fault")) {
     LinkFaultSpec spec = view.fault;
     spec.kind = current;
@@ -254,11 +263,43 @@ void dtu_inspector(PanelModel& model, const Snapshot& s, ViewState& view, std::s
   ImGui::Separator();
   ImGui::Text("Active faults (%zu)", dtu.faults.size());
   for (const LinkFault& f : dtu.faults) {
-    ImGui::BulletText("#%lld %s %s  p=%.2f delay=%.0f ms", static_cast<long long>(f.id),
-                      f.kind.c_str(), f.direction.c_str(), f.probability, f.delay_ms);
+    ImGui::BulletText("#%lld %s %s  p=%.2f delay=%.0f ms  %s", static_cast<long long>(f.id),
+                      f.kind.c_str(), f.direction.c_str(), f.probability, f.delay_ms,
+                      time_left(f).c_str());
     ImGui::SameLine();
     if (ImGui::SmallButton(("stop##" + std::to_string(f.id)).c_str()))
       model.stop_link_fault(d, f.id);
+  }
+}
+
+// Every fault the district has now: link faults (with the time they have left), meters'
+// faults and shorted channels, each with its stop.
+void every_active_fault(PanelModel& model, const Snapshot& s) {
+  ImGui::TextUnformatted("Every active fault:");
+  for (const DtuView& d : s.dtus) {
+    for (const LinkFault& f : d.faults) {
+      ImGui::BulletText("DTU %s: #%lld %s %s  %s", d.id.c_str(), static_cast<long long>(f.id),
+                        f.kind.c_str(), f.direction.c_str(), time_left(f).c_str());
+      ImGui::SameLine();
+      if (ImGui::SmallButton(("stop##all" + d.id + std::to_string(f.id)).c_str()))
+        model.stop_link_fault(d.index, f.id);
+    }
+  }
+  for (const MeterView& m : s.meters) {
+    if (!m.faulty()) continue;
+    ImGui::BulletText("meter %s: %s  until cleared", m.id.c_str(), m.faults.dump().c_str());
+    ImGui::SameLine();
+    if (ImGui::SmallButton(("clear##m" + m.id).c_str()))
+      model.set_meter_faults(m.index, Json::object());
+  }
+  for (const ConcentratorView& c : s.concentrators) {
+    for (const ChannelView& ch : c.channels) {
+      if (!ch.short_circuit) continue;
+      ImGui::BulletText("%s: short circuit  until cleared", ch.name.c_str());
+      ImGui::SameLine();
+      if (ImGui::SmallButton(("clear##sc" + ch.name).c_str()))
+        model.set_channel_short(c.index, ch.index, false);
+    }
   }
 }
 
@@ -421,11 +462,7 @@ void draw_panel(PanelModel& model, const Snapshot& s, ViewState& view) {
       else
         ImGui::TextDisabled("Select a DTU in the tree to break its link.");
       ImGui::Separator();
-      ImGui::TextUnformatted("Every active link fault:");
-      for (const DtuView& d : s.dtus)
-        for (const LinkFault& f : d.faults)
-          ImGui::BulletText("DTU %s: #%lld %s %s", d.id.c_str(), static_cast<long long>(f.id),
-                            f.kind.c_str(), f.direction.c_str());
+      every_active_fault(model, s);
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Traffic", nullptr, tab_flags("Traffic"))) {

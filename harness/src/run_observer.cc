@@ -72,7 +72,7 @@ RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim:
     const Check& c = scenario.expectations.checks[i];
     if (timed(c.kind) && c.to && *c.to < scenario.meta.duration) timed_.push_back(i);
   }
-  trace.set_listener([this](sim::Micros when, std::string_view source, std::string_view kind,
+  trace.add_listener([this](sim::Micros when, std::string_view source, std::string_view kind,
                             protocol::Bytes bytes) { on_trace(when, source, kind, bytes); });
 }
 

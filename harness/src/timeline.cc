@@ -159,14 +159,10 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
     case ActionKind::link_fault: {
       const auto i = find(index_.dtus, a.dtu, "DTU", t, line);
       if (!i) return;
-      const std::string base = "/api/v1/dtus/" + std::to_string(*i) + "/faults";
-      const auto r = call("POST", base, link_fault_json(a.fault).dump(), t, line);
-      if (r.status != 201) return;
-      const auto id = Json::parse(r.body).value("id", std::uint64_t{0});
-      stop_after([this, base, id, t, line] {
-        // Healed already: the fault is gone, and a 404 is no error.
-        if (!healed_) call("DELETE", base + "/" + std::to_string(id), "", t, line);
-      });
+      // The simulator stops a lasting fault itself (and shows the time it has left).
+      Json fault = link_fault_json(a.fault);
+      if (a.lasting) fault["duration_s"] = *a.lasting;
+      call("POST", "/api/v1/dtus/" + std::to_string(*i) + "/faults", fault.dump(), t, line);
       return;
     }
     case ActionKind::meter_fault: {

@@ -42,7 +42,8 @@ const char* direction_name(Direction d) {
   return d == Direction::up ? "up" : d == Direction::down ? "down" : "both";
 }
 
-Json fault_json(std::uint64_t id, const LinkFault& f) {
+Json fault_json(std::uint64_t id, const LinkFault& f, Micros now) {
+  const Json remaining = f.ends_at > 0 ? Json(static_cast<double>(f.ends_at - now) / 1e6) : Json();
   return Json{{"id", id},
               {"kind", fault_kind_name(f.kind)},
               {"direction", direction_name(f.direction)},
@@ -50,7 +51,9 @@ Json fault_json(std::uint64_t id, const LinkFault& f) {
               {"jitter_ms", f.jitter / 1000},
               {"period_s", f.period / 1'000'000},
               {"probability", f.probability},
-              {"amount", f.amount}};
+              {"amount", f.amount},
+              {"duration_s", static_cast<double>(f.lasting) / 1e6},
+              {"remaining_s", remaining}};
 }
 
 // The pace as PUT /pace spells it: "realtime", "x20", "x0.5"; "fast" when nothing paces the run.
@@ -296,7 +299,7 @@ struct ControlRoutes {
            if (!i) return error(404, "no DTU with that index");
            Json list = Json::array();
            for (const auto& [id, f] : api.district_.link(*i).active())
-             list.push_back(fault_json(id, f));
+             list.push_back(fault_json(id, f, api.district_.queue().now()));
            return reply(200, Json{{"faults", list}});
          }},
         {"POST", std::regex("/api/v1/dtus/([0-9]+)/faults"),
@@ -317,7 +320,8 @@ struct ControlRoutes {
            f.direction = direction == "up"     ? Direction::up
                          : direction == "down" ? Direction::down
                                                : Direction::both;
-           for (const char* key : {"delay_ms", "jitter_ms", "period_s", "probability", "amount"}) {
+           for (const char* key :
+                {"delay_ms", "jitter_ms", "period_s", "probability", "amount", "duration_s"}) {
              if (body.contains(key) && (!body[key].is_number() || body[key].get<double>() < 0 ||
                                         body[key].get<double>() > 1e9)) {
                return error(400, std::string(key) + ": expected a number in [0, 1e9]");
@@ -329,8 +333,11 @@ struct ControlRoutes {
            f.probability = body.value("probability", 1.0);
            if (f.probability > 1) return error(400, "probability: at most 1");
            f.amount = body.value("amount", std::uint64_t{0});
+           f.lasting = static_cast<Micros>(body.value("duration_s", 0.0) * 1e6);
            const std::uint64_t id = api.district_.link(*i).start(f);
-           return reply(201, fault_json(id, f));
+           const Micros now = api.district_.queue().now();
+           if (f.lasting > 0) f.ends_at = now + f.lasting;
+           return reply(201, fault_json(id, f, now));
          }},
         {"DELETE", std::regex("/api/v1/dtus/([0-9]+)/faults/([0-9]+)"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {

@@ -6,6 +6,8 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
+#include "heatlink/protocol/frame_scan.h"
+
 namespace heatlink::sim {
 
 namespace asio = boost::asio;
@@ -14,6 +16,28 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+// One traffic event as JSON: when, where, what, the bytes, and what they say.
+std::string traffic_event(Micros when, std::string_view source, std::string_view kind,
+                          protocol::Bytes bytes) {
+  nlohmann::ordered_json j{{"t", static_cast<double>(when) / 1e6},
+                           {"source", source},
+                           {"kind", kind},
+                           {"hex", protocol::to_hex(bytes)}};
+  const auto frame = protocol::scan_any(bytes, protocol::Protocol::any);
+  if (frame.status == protocol::mbus::ScanStatus::complete) {
+    if (frame.protocol == protocol::Protocol::mbus) {
+      j["summary"] = std::string("mbus ") + protocol::mbus::frame_type_name(frame.mbus.type) + " " +
+                     protocol::mbus::control_name(frame.mbus.c) +
+                     " a=" + std::to_string(frame.mbus.a);
+    } else {
+      j["summary"] = std::string("cjt188 ") + protocol::cjt188::control_name(frame.cjt188.control) +
+                     " " + frame.cjt188.address.to_string();
+    }
+  }
+  return j.dump();
+}
+
 constexpr std::size_t kBodyLimit = 64 * 1024;
 constexpr std::size_t kStreamBacklog = 4096;  // events a slow stream may lag before it is cut
 }  // namespace
@@ -167,6 +191,13 @@ ControlServer::~ControlServer() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
   for (auto& s : impl_->streams) s->socket.socket().close(ignored);
+}
+
+void ControlServer::stream(Trace& trace) {
+  trace.add_listener(
+      [this](Micros when, std::string_view source, std::string_view kind, protocol::Bytes bytes) {
+        if (streams() > 0) publish(traffic_event(when, source, kind, bytes));
+      });
 }
 
 void ControlServer::publish(std::string_view json) {

@@ -334,8 +334,12 @@ std::uint64_t GprsLink::start(const LinkFault& fault) {
     default:
       break;
   }
-  faults_[id] = fault;
+  LinkFault& started = faults_[id] = fault;
   if (fault.kind == FaultKind::nat_idle_timeout) arm_nat_timer();
+  if (fault.lasting > 0) {
+    started.ends_at = queue_.now() + fault.lasting;
+    queue_.schedule_at(started.ends_at, [this, id] { stop(id); });
+  }
   return id;
 }
 

@@ -21,7 +21,7 @@ void Trace::record(Micros when, std::string_view source, std::string_view kind,
   hash_ = fnv1a(hex, hash_);
   hash_ = fnv1a("\n", hash_);
   ++events_;
-  if (listener_) listener_(when, source, kind, bytes);
+  for (const Listener& listener : listeners_) listener(when, source, kind, bytes);
   if (keep_lines_) {
     std::string line(stamp, static_cast<std::size_t>(n));
     line.append(source).append("|").append(kind).append("|").append(hex);

@@ -150,6 +150,25 @@ TEST_F(ControlApiTest, StartsListsAndStopsLinkFaults) {
   EXPECT_TRUE(district.link(0).active().empty());
 }
 
+TEST_F(ControlApiTest, ALinkFaultWithADurationShowsItsTimeLeftAndStopsItself) {
+  auto [status, body] = call("POST", "/api/v1/dtus/0/faults",
+                             R"({"kind": "loss", "probability": 0.5, "duration_s": 90})");
+  EXPECT_EQ(status, 201);
+  EXPECT_DOUBLE_EQ(body["duration_s"].get<double>(), 90.0);
+  EXPECT_DOUBLE_EQ(body["remaining_s"].get<double>(), 90.0);
+  district.queue().run_until(hours(2) + seconds(30));
+  std::tie(status, body) = call("GET", "/api/v1/dtus/0/faults");
+  ASSERT_EQ(body["faults"].size(), 2u);
+  EXPECT_TRUE(body["faults"][0]["remaining_s"].is_null());  // the preset lasts
+  EXPECT_DOUBLE_EQ(body["faults"][1]["remaining_s"].get<double>(), 60.0);
+  district.queue().run_until(hours(2) + seconds(90));
+  std::tie(status, body) = call("GET", "/api/v1/dtus/0/faults");
+  ASSERT_EQ(body["faults"].size(), 1u);
+  EXPECT_EQ(body["faults"][0]["kind"], "latency");
+  EXPECT_EQ(call("POST", "/api/v1/dtus/0/faults", R"({"kind": "loss", "duration_s": -1})").first,
+            400);
+}
+
 TEST_F(ControlApiTest, ChangesTheWeather) {
   auto [status, body] = call("PUT", "/api/v1/weather", R"({"annual_mean": -5})");
   EXPECT_EQ(status, 200);

@@ -55,6 +55,8 @@ LinkFault link_fault_of(const Json& f) {
   v.period_s = number(f, "period_s");
   v.probability = number(f, "probability");
   v.amount = number(f, "amount");
+  if (const auto it = f.find("remaining_s"); it != f.end() && it->is_number())
+    v.remaining_s = it->get<double>();
   return v;
 }
 
@@ -198,7 +200,7 @@ void PanelModel::start_link_fault(std::size_t dtu, const LinkFaultSpec& spec, Do
   const Json body{{"kind", spec.kind},         {"direction", spec.direction},
                   {"delay_ms", spec.delay_ms}, {"jitter_ms", spec.jitter_ms},
                   {"period_s", spec.period_s}, {"probability", spec.probability},
-                  {"amount", spec.amount}};
+                  {"amount", spec.amount},     {"duration_s", spec.duration_s}};
   queue(
       "start " + spec.kind + " on DTU " + std::to_string(dtu),
       [dtu, body](SimLink& link) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "heatlink/sim/control_api.h"
+#include "heatlink/sim/trace.h"
 
 namespace heatlink::sim {
 
@@ -24,6 +25,8 @@ class ControlServer {
   std::uint16_t port() const noexcept { return port_; }
   // Sends one event (a JSON object) to every open traffic stream.
   void publish(std::string_view json);
+  // Publishes each event of `trace` from now on, decoded (the server must outlive the trace).
+  void stream(Trace& trace);
   std::size_t streams() const noexcept;
 
   struct Impl;

@@ -69,6 +69,8 @@ struct LinkFault {
   Micros period = 0;         // nat idle timeout; first-packet penalty's idle threshold
   double probability = 1.0;  // loss, duplicate, reorder, corrupt, heartbeat loss
   std::uint64_t amount = 0;  // bandwidth (bit/s), slicer (bytes per chunk), close after N bytes
+  Micros lasting = 0;        // the fault stops by itself after this long (0: until stopped)
+  Micros ends_at = 0;        // set by start() when it lasts: the virtual time it stops
 };
 
 class GprsLink final : public Uplink {
@@ -90,7 +92,7 @@ class GprsLink final : public Uplink {
   void server_send(std::uint64_t connection, protocol::Bytes bytes);
   void server_close(std::uint64_t connection);
 
-  // Faults: start returns an id for stop().
+  // Faults: start returns an id for stop(). A fault that is `lasting` stops itself then.
   std::uint64_t start(const LinkFault& fault);
   bool stop(std::uint64_t id);
   void heal_all();

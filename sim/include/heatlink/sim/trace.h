@@ -22,10 +22,11 @@ class Trace {
   void record(Micros when, std::string_view source, std::string_view kind,
               protocol::Bytes bytes = {});
 
-  // Called with every event as it is recorded (the control API's traffic stream).
+  // Called with every event as it is recorded (the control API's traffic stream, a run's
+  // observer), in the order they were added.
   using Listener = std::function<void(Micros when, std::string_view source, std::string_view kind,
                                       protocol::Bytes bytes)>;
-  void set_listener(Listener listener) { listener_ = std::move(listener); }
+  void add_listener(Listener listener) { listeners_.push_back(std::move(listener)); }
 
   std::uint64_t hash() const noexcept { return hash_; }
   std::size_t events() const noexcept { return events_; }
@@ -36,7 +37,7 @@ class Trace {
   std::uint64_t hash_ = 0xcbf29ce484222325ULL;
   std::size_t events_ = 0;
   std::vector<std::string> lines_;
-  Listener listener_;
+  std::vector<Listener> listeners_;
 };
 
 }  // namespace heatlink::sim

@@ -28,6 +28,7 @@ struct LinkFault {  // one active GPRS fault on a DTU's link
   std::int64_t id = 0;
   std::string kind, direction;
   double delay_ms = 0, jitter_ms = 0, period_s = 0, probability = 1, amount = 0;
+  std::optional<double> remaining_s;  // simulated seconds until it stops by itself
 };
 
 struct DtuView {
@@ -129,6 +130,7 @@ struct LinkFaultSpec {
   std::string kind = "loss";
   std::string direction = "both";
   double delay_ms = 0, jitter_ms = 0, period_s = 0, probability = 1, amount = 0;
+  double duration_s = 0;  // 0: until stopped
 };
 
 // The GPRS faults the simulator knows, for the fault injection list.
