@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "heatlink/harness/run.h"
+#include "host_port.h"
 
 namespace heatlink::cli {
 
@@ -23,6 +24,7 @@ struct RunArgs {
   std::string junit, trace, work_dir;
   double pace = 0;
   bool verbose = false;
+  std::string control, events;
 };
 
 // The scenarios a path names: the file, or the directory's *.yaml files in name order.
@@ -58,6 +60,25 @@ int run(const RunArgs& args) {
     }
     scenarios.push_back(std::get<harness::Scenario>(std::move(loaded)));
   }
+  std::optional<std::pair<std::string, std::uint16_t>> control;
+  if (!args.control.empty() && !(control = parse_host_port(args.control, true))) {
+    std::cerr << "heatlink run: --control: expected HOST:PORT, found '" << args.control << "'\n";
+    return 2;
+  }
+  // Progress lines go to stdout (the reports then to stderr) or to a file.
+  std::ostream* progress = nullptr;
+  std::unique_ptr<std::ofstream> progress_file;
+  if (args.events == "-") {
+    progress = &std::cout;
+  } else if (!args.events.empty()) {
+    progress_file = std::make_unique<std::ofstream>(args.events, std::ios::trunc);
+    if (!*progress_file) {
+      std::cerr << "heatlink run: cannot write " << args.events << '\n';
+      return 2;
+    }
+    progress = progress_file.get();
+  }
+  std::ostream& console = progress == &std::cout ? std::cerr : std::cout;
   std::unique_ptr<std::ofstream> trace;
   if (!args.trace.empty()) {
     trace = std::make_unique<std::ofstream>(args.trace, std::ios::trunc);
@@ -78,11 +99,18 @@ int run(const RunArgs& args) {
     options.trace = trace.get();
     options.binary = self_binary();
     options.pace = args.pace;
+    options.control = control;
+    if (progress != nullptr) {
+      options.progress = [progress](const std::string& line) {
+        *progress << line << '\n';
+        progress->flush();  // a panel follows it as the run goes
+      };
+    }
     if (args.verbose) options.log = [](const std::string& line) { std::cerr << line << '\n'; };
     reports.push_back(args.live ? harness::run_live(scenario, options)
                                 : harness::run_deterministic(scenario, options));
-    harness::write_console(std::cout, reports.back());
-    std::cout.flush();
+    harness::write_console(console, reports.back());
+    console.flush();
   }
   if (args.work_dir.empty()) fs::remove_all(work);
   if (!args.junit.empty()) {
@@ -108,8 +136,14 @@ void add_run_command(CLI::App& app, int& status) {
   r->add_flag("--live", args->live,
               "run `heatlink master` and `heatlink sim` as processes over real TCP");
   r->add_option("--pace", args->pace,
-                "live runs: simulated seconds per second (default: the "
+                "live runs and runs with --control: simulated seconds per second (default: the "
                 "scenario's)");
+  r->add_option("--control", args->control,
+                "serve the simulator's control API on HOST:PORT while the run goes (the panel "
+                "attaches there); a deterministic run is then paced");
+  r->add_option("--events", args->events,
+                "write the run's progress as JSON Lines here (- for stdout; the reports then go "
+                "to stderr)");
   r->add_option("--junit", args->junit, "write a JUnit XML report here");
   r->add_option("--trace", args->trace, "write the trace (JSON Lines) here");
   r->add_option("--work-dir", args->work_dir,

@@ -484,40 +484,53 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
   return r;
 }
 
-std::vector<CheckResult> evaluate_expectations(const Scenario& scenario,
-                                               std::optional<Seconds> first_fault, Seconds heal_at,
-                                               const RunRecord& record, master::Storage& storage,
-                                               const std::map<std::size_t, CheckResult>& taken) {
-  std::vector<CheckResult> out;
+std::vector<PlannedCheck> plan_checks(const Scenario& scenario, std::optional<Seconds> first_fault,
+                                      Seconds heal_at) {
+  std::vector<PlannedCheck> plan;
   const Seconds end = scenario.meta.duration;
-  const auto add = [&](CheckResult r, const std::string& phase) {
-    r.phase = phase;
-    out.push_back(std::move(r));
-  };
   for (const Check& c : scenario.expectations.steady_state) {
     if (!first_fault) {
-      add(evaluate(c, 0, end, record, storage), "steady state (no fault)");
+      plan.push_back({&c, "steady state (no fault)", 0, end, std::nullopt, {}});
       continue;
     }
-    if (*first_fault > 0) {
-      add(evaluate(c, 0, *first_fault - 1, record, storage), "steady state before the first fault");
-    } else {
-      CheckResult none;
-      none.name = c.name;
-      none.check = check_name(c.kind);
-      none.line = c.line;
-      none.message = "the first fault begins at 0 s: no steady state to check before it";
-      add(none, "steady state before the first fault");
+    PlannedCheck before{
+        &c, "steady state before the first fault", 0, *first_fault - 1, std::nullopt, {}};
+    if (*first_fault <= 0) {
+      before.to = 0;
+      before.not_taken = "the first fault begins at 0 s: no steady state to check before it";
     }
-    add(evaluate(c, heal_at, end, record, storage), "steady state after the final heal");
+    plan.push_back(before);
+    plan.push_back({&c, "steady state after the final heal", heal_at, end, std::nullopt, {}});
   }
   for (std::size_t i = 0; i < scenario.expectations.checks.size(); ++i) {
     const Check& c = scenario.expectations.checks[i];
-    if (const auto it = taken.find(i); it != taken.end()) {
-      add(it->second, "");
-    } else {
-      add(evaluate(c, c.from, c.to.value_or(end), record, storage), "");
-    }
+    plan.push_back({&c, "", c.from, c.to.value_or(end), i, {}});
+  }
+  return plan;
+}
+
+CheckResult evaluate_planned(const PlannedCheck& p, const RunRecord& record,
+                             master::Storage& storage) {
+  CheckResult r;
+  if (p.not_taken.empty()) {
+    r = evaluate(*p.check, p.from, p.to, record, storage);
+  } else {
+    r.name = p.check->name;
+    r.check = check_name(p.check->kind);
+    r.line = p.check->line;
+    r.message = p.not_taken;
+  }
+  r.phase = p.phase;
+  return r;
+}
+
+std::vector<CheckResult> evaluate_expectations(const std::vector<PlannedCheck>& plan,
+                                               const RunRecord& record, master::Storage& storage,
+                                               const std::map<std::size_t, CheckResult>& taken) {
+  std::vector<CheckResult> out;
+  for (const PlannedCheck& p : plan) {
+    const auto it = p.index ? taken.find(*p.index) : taken.end();
+    out.push_back(it != taken.end() ? it->second : evaluate_planned(p, record, storage));
   }
   return out;
 }

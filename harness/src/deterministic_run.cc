@@ -2,6 +2,8 @@
 // on the district's virtual clock, a real SQLite file, the GPRS links ending in the
 // InProcessGateway. Time advances a second at a time: the timeline acts, the dispatcher
 // ticks, the simulation runs to the next second, the run observes.
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,7 +17,9 @@
 #include "heatlink/master/reading_engine.h"
 #include "heatlink/protocol/mbus_procedures.h"
 #include "heatlink/sim/base_information.h"
+#include "heatlink/sim/control_server.h"
 #include "heatlink/sim/district.h"
+#include "heatlink/sim/pace.h"
 #include "run_observer.h"
 #include "timeline.h"
 
@@ -83,6 +87,9 @@ class Run final : public MasterControl {
   }
   std::string start_master();
   bool prepare();
+  std::string serve_control();
+  // Runs the district to virtual time `until`: at once, or paced while serving the control API.
+  void advance_to(sim::Micros until);
 
   const Scenario& scenario_;
   const RunOptions& options_;
@@ -93,6 +100,11 @@ class Run final : public MasterControl {
   std::unique_ptr<sim::District> district_;
   std::unique_ptr<InProcessGateway> gateway_;
   std::unique_ptr<sim::ControlApi> control_;
+  // With RunOptions::control: the API served over HTTP, and the pace.
+  boost::asio::io_context io_;
+  sim::SteadyWallClock wall_;
+  std::unique_ptr<sim::PacedRunner> runner_;
+  std::unique_ptr<sim::ControlServer> server_;
   std::unique_ptr<RunObserver> observer_;
   std::unique_ptr<MasterCore> core_;
   std::uint64_t generation_ = 0;
@@ -140,6 +152,7 @@ bool Run::prepare() {
 
   district_ = std::make_unique<sim::District>(scenario_.topology, report_.seed, &trace_, &slot_);
   observer_ = std::make_unique<RunObserver>(scenario_, *district_, trace_, options_.trace, url_);
+  observer_->set_progress(options_.progress);
   gateway_ = std::make_unique<InProcessGateway>(
       district_->queue(), gateway_config(scenario_.topology),
       [this] { return std::chrono::system_clock::time_point(std::chrono::seconds(now())); },
@@ -147,7 +160,12 @@ bool Run::prepare() {
         if (scenario_.master.log_level == master::LogLevel::debug) log(line);
       });
   slot_.target = gateway_.get();
-  control_ = std::make_unique<sim::ControlApi>(*district_, nullptr);
+  if (!options_.control) {
+    control_ = std::make_unique<sim::ControlApi>(*district_, nullptr);
+  } else if (auto e = serve_control(); !e.empty()) {
+    report_.error = e;
+    return false;
+  }
 
   {
     auto opened = master::open_storage(url_);
@@ -181,6 +199,41 @@ bool Run::prepare() {
   return true;
 }
 
+std::string Run::serve_control() {
+  const auto& [host, port] = *options_.control;
+  const double pace = options_.pace > 0 ? options_.pace : scenario_.meta.pace;
+  runner_ = std::make_unique<sim::PacedRunner>(district_->queue(), wall_, sim::Pace::times(pace));
+  control_ = std::make_unique<sim::ControlApi>(*district_, runner_.get());
+  std::string error;
+  server_ = std::make_unique<sim::ControlServer>(io_, *control_, host, port, error);
+  if (!error.empty()) return "control: " + error;
+  server_->stream(trace_);
+  observer_->announce_control("http://" + host + ":" + std::to_string(server_->port()));
+  log("control API on http://" + host + ":" + std::to_string(server_->port()));
+  return {};
+}
+
+void Run::advance_to(sim::Micros until) {
+  sim::EventQueue& queue = district_->queue();
+  if (!server_) {
+    queue.run_until(until);
+    return;
+  }
+  while (queue.now() < until) {
+    if (control_->paused()) {  // time stands still; the API is still served
+      io_.run_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    runner_->run_until(std::min(runner_->virtual_now(), until));
+    if (queue.now() >= until) break;
+    const sim::Micros due = std::min(queue.next_time().value_or(until), until);
+    const sim::Micros wait_us =
+        std::clamp<sim::Micros>(runner_->wall_time_of(due) - wall_.now(), 0, sim::milliseconds(20));
+    io_.run_for(std::chrono::microseconds(wait_us));
+  }
+  io_.poll();
+}
+
 void Run::execute() {
   if (!prepare()) return;
   Timeline timeline(
@@ -205,8 +258,9 @@ void Run::execute() {
     if (core_) {
       if (auto e = core_->dispatcher->tick()) log("dispatcher: " + e->message);
     }
-    district_->queue().run_until((t_ + 1) * 1'000'000);
+    advance_to((t_ + 1) * 1'000'000);
     observer_->after_second(t_ + 1, gateway_->registry());
+    observer_->close_windows(t_ + 1);
   }
   for (const std::string& e : timeline.errors()) {
     report_.error += (report_.error.empty() ? "" : "; ") + e;

@@ -84,7 +84,7 @@ class LiveRun final : public MasterControl {
     if (options_.log) options_.log("[" + std::to_string(t_) + " s] " + line);
   }
   sim::ApiResponse sim_call(const sim::ApiRequest& request) const {
-    return http_call("127.0.0.1", control_port_, request);
+    return http_call(control_host_, control_port_, request);
   }
   std::string prepare();
   std::string start_master();
@@ -98,6 +98,7 @@ class LiveRun final : public MasterControl {
   std::string url_;
   double pace_ = 60;
   unsigned short gateway_port_ = 0, control_port_ = 0;
+  std::string control_host_ = "127.0.0.1";
   sim::Trace trace_;  // unused in live runs: the simulator traces in its own process
   std::unique_ptr<sim::District> district_;  // the district's identities and base information
   std::unique_ptr<RunObserver> observer_;
@@ -121,10 +122,15 @@ std::string LiveRun::prepare() {
   pace_ = options_.pace > 0 ? options_.pace : scenario_.meta.pace;
   gateway_port_ = free_port();
   control_port_ = free_port();
+  if (options_.control) {  // the simulator's own control API, where it was asked for
+    control_host_ = options_.control->first;
+    if (options_.control->second != 0) control_port_ = options_.control->second;
+  }
   if (gateway_port_ == 0 || control_port_ == 0) return "no free TCP port on 127.0.0.1";
 
   district_ = std::make_unique<sim::District>(scenario_.topology, report_.seed);
   observer_ = std::make_unique<RunObserver>(scenario_, *district_, trace_, options_.trace, url_);
+  observer_->set_progress(options_.progress);
   live_valve_ = [this](std::size_t index) -> std::optional<bool> {
     const auto r = sim_call({"GET", "/api/v1/meters/" + std::to_string(index), ""});
     if (r.status != 200) return std::nullopt;
@@ -203,7 +209,7 @@ void LiveRun::execute() {
       "--topology",    scenario_.topology_file,
       "--seed",        std::to_string(report_.seed),
       "--server",      "127.0.0.1:" + std::to_string(gateway_port_),
-      "--control",     "127.0.0.1:" + std::to_string(control_port_),
+      "--control",     control_host_ + ":" + std::to_string(control_port_),
       "--pace",        pace};
   if (!scenario_.topology_key.empty()) {
     sim_args.push_back("--topology-key");
@@ -225,6 +231,7 @@ void LiveRun::execute() {
         "heatlink sim did not answer on its control port (see " + (dir_ / "sim.err").string() + ")";
     return;
   }
+  observer_->announce_control("http://" + control_host_ + ":" + std::to_string(control_port_));
   if (scenario_.weather_set) {
     const auto& w = scenario_.topology.weather;
     sim_call({"PUT", "/api/v1/weather",
@@ -245,6 +252,7 @@ void LiveRun::execute() {
     if (unindexed.empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     observer_ = std::make_unique<RunObserver>(scenario_, *district_, trace_, options_.trace, url_);
+    observer_->set_progress(options_.progress);
     observer_->live(live_valve_);
   }
   if (!unindexed.empty()) {
@@ -267,6 +275,7 @@ void LiveRun::execute() {
       report_.error = "heatlink sim stopped (see " + (dir_ / "sim.err").string() + ")";
       break;
     }
+    const Seconds from = done;
     for (t_ = done + 1; t_ <= std::min(now, scenario_.meta.duration - 1); ++t_) {
       timeline.tick(t_);
       if (back_at_ && t_ >= *back_at_) {
@@ -278,6 +287,7 @@ void LiveRun::execute() {
     }
     t_ = done;
     follow_master();
+    for (Seconds t = from + 1; t <= done; ++t) observer_->close_windows(t);
   }
   // The checks see the master's database as the run left it; the valve checks the district.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));

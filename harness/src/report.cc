@@ -1,9 +1,12 @@
 // Reports of runs: a console summary, JUnit XML (a testsuite per scenario, a testcase per
 // check, properties for seed, pace and version), and the run's verdict and replay command.
+#include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "heatlink/harness/run.h"
+#include "run_record.h"
 
 namespace heatlink::harness {
 
@@ -62,6 +65,21 @@ bool RunReport::passed() const {
 
 std::string RunReport::replay_command() const {
   return "heatlink run " + file + " --seed " + std::to_string(seed) + (live ? " --live" : "");
+}
+
+std::string progress_done(const RunReport& report) {
+  return nlohmann::ordered_json{
+      {"event", "done"},
+      {"scenario", report.scenario},
+      {"passed", report.passed()},
+      {"error", report.error},
+      {"checks", report.results.size()},
+      {"failed", std::count_if(report.results.begin(), report.results.end(),
+                               [](const CheckResult& r) { return !r.passed && !r.skipped; })},
+      {"simulated_s", report.simulated_s},
+      {"wall_s", report.wall_s},
+      {"replay", report.replay_command()}}
+      .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 void write_console(std::ostream& out, const RunReport& report) {

@@ -118,7 +118,90 @@ DistrictIndex RunObserver::district_index() const {
   return index;
 }
 
+void RunObserver::set_timeline(Timeline* timeline) {
+  timeline_ = timeline;
+  plan_ = plan_checks(scenario_, timeline->first_fault(), timeline->heal_at());
+  if (!progress_) return;
+  Json checks = Json::array();
+  for (std::size_t k = 0; k < plan_.size(); ++k) {
+    const PlannedCheck& p = plan_[k];
+    checks.push_back(Json{{"index", k},
+                          {"name", p.check->name},
+                          {"check", check_name(p.check->kind)},
+                          {"phase", p.phase},
+                          {"from_s", p.from},
+                          {"to_s", p.to},
+                          {"line", p.check->line}});
+  }
+  Json dtus = Json::array();
+  for (std::size_t i = 0; i < district_.dtu_count(); ++i)
+    dtus.push_back(district_.dtu(i).config().profile.id);
+  Json concentrators = Json::array();
+  for (const auto& station : scenario_.topology.stations) {
+    for (const auto& c : station.concentrators) {
+      concentrators.push_back(Json{{"name", c.config.name},
+                                   {"station", station.name},
+                                   {"dtu", c.dtu ? c.dtu->config.profile.id : ""}});
+    }
+  }
+  emit(Json{{"event", "plan"},
+            {"scenario", scenario_.meta.id},
+            {"title", scenario_.meta.title},
+            {"file", scenario_.file},
+            {"duration_s", scenario_.meta.duration},
+            {"first_fault_s", timeline->first_fault() ? Json(*timeline->first_fault()) : Json()},
+            {"heal_at_s", timeline->heal_at()},
+            {"checks", checks},
+            {"dtus", dtus},
+            {"concentrators", concentrators}}
+           .dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+void RunObserver::announce_control(const std::string& url) {
+  emit(Json{{"event", "control"}, {"url", url}}.dump());
+}
+
+master::Storage* RunObserver::storage() {
+  if (!storage_) {
+    auto opened = master::open_storage(url_);
+    if (std::holds_alternative<master::StorageError>(opened)) return nullptr;
+    storage_ = std::move(std::get<0>(opened));
+  }
+  return storage_.get();
+}
+
+void RunObserver::close_windows(Seconds t) {
+  if (!progress_ || t >= scenario_.meta.duration) return;  // the end's are taken by the report
+  for (std::size_t k = 0; k < plan_.size(); ++k) {
+    const PlannedCheck& p = plan_[k];
+    if (p.to != t) continue;
+    if (p.index) {
+      if (const auto it = timed_results_.find(*p.index); it != timed_results_.end()) {
+        report_check(k, it->second, true);
+        continue;
+      }
+    }
+    master::Storage* db = storage();
+    if (db == nullptr) return;
+    if (timeline_ != nullptr) record_.jobs = timeline_->jobs();
+    report_check(k, evaluate_planned(p, record_, *db), false);
+  }
+}
+
+void RunObserver::report_check(std::size_t planned, const CheckResult& r, bool final) {
+  emit(Json{{"event", "check"},
+            {"index", planned},
+            {"passed", r.passed},
+            {"skipped", r.skipped},
+            {"message", r.message},
+            {"final", final}}
+           .dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
 void RunObserver::note(Seconds t, const std::string& kind, const std::string& text) {
+  if (progress_ && kind != "cycle")
+    emit(Json{{"event", "note"}, {"t", t}, {"kind", kind}, {"text", text}}.dump(
+        -1, ' ', false, Json::error_handler_t::replace));
   if (out_ == nullptr) return;
   *out_ << Json{{"t", static_cast<double>(t)},
                 {"source", "harness"},
@@ -169,6 +252,15 @@ void RunObserver::on_cycle(const master::CycleStats& s, Seconds t) {
   c.failed = s.failed;
   for (const auto& [channel, seg] : s.segments) c.channels[channel] = {seg.meters, seg.read};
   record_.cycles.push_back(c);
+  emit(Json{{"event", "cycle"},
+            {"t", t},
+            {"concentrator", s.concentrator},
+            {"job", s.job},
+            {"meters", s.meters},
+            {"read", s.read},
+            {"failed", s.failed},
+            {"error", s.error}}
+           .dump(-1, ' ', false, Json::error_handler_t::replace));
   note(t, "cycle",
        s.concentrator + " slot " + std::to_string(s.slot - record_.epoch0) +
            " s: " + std::to_string(s.read) + "/" + std::to_string(s.meters) + " read, " +
@@ -227,11 +319,7 @@ void RunObserver::after_second(Seconds t, const master::DtuRegistry& registry) {
   bool want_checks = false;
   for (const std::size_t i : timed_) want_checks |= *scenario_.expectations.checks[i].to == t;
   if (!want_faults && !want_checks) return;
-  if (!storage_) {  // opened once, when the run first needs it
-    auto opened = master::open_storage(url_);
-    if (std::holds_alternative<master::StorageError>(opened)) return;
-    storage_ = std::move(std::get<0>(opened));
-  }
+  if (this->storage() == nullptr) return;
   master::Storage& storage = *storage_;
   if (want_faults) {
     if (const auto open = storage.open_faults();
@@ -267,9 +355,12 @@ void RunObserver::evaluate_all(master::Storage& storage, const Timeline& timelin
                                RunReport& report) {
   record_.jobs = timeline.jobs();
   record_.scans = timeline.scans();
-  report.results = evaluate_expectations(scenario_, timeline.first_fault(), timeline.heal_at(),
-                                         record_, storage, timed_results_);
-  for (const CheckResult& r : report.results) write_result(r);
+  if (plan_.empty()) plan_ = plan_checks(scenario_, timeline.first_fault(), timeline.heal_at());
+  report.results = evaluate_expectations(plan_, record_, storage, timed_results_);
+  for (std::size_t k = 0; k < report.results.size(); ++k) {
+    write_result(report.results[k]);
+    report_check(k, report.results[k], true);
+  }
 }
 
 }  // namespace heatlink::harness

@@ -29,7 +29,17 @@ class RunObserver {
   // Matches the district's meters with the master's database; empty, or what is wrong.
   std::string index_meters(master::Storage& storage);
   DistrictIndex district_index() const;
-  void set_timeline(Timeline* timeline) { timeline_ = timeline; }
+  // The timeline fixes the steady state's windows: the checks are planned (and the plan is
+  // reported as progress).
+  void set_timeline(Timeline* timeline);
+  // Progress lines (RunOptions::progress): set before set_timeline.
+  void set_progress(std::function<void(const std::string& line)> progress) {
+    progress_ = std::move(progress);
+  }
+  void announce_control(const std::string& url);
+  // Second `t` is over: with progress wanted, each check whose window ended there is taken
+  // now (provisionally: the report takes it again at the end) and reported.
+  void close_windows(Seconds t);
 
   // A harness event in the trace.
   void note(Seconds t, const std::string& kind, const std::string& text);
@@ -48,6 +58,11 @@ class RunObserver {
                 protocol::Bytes bytes);
   void sample_truth(sim::Micros when, protocol::Bytes reply);
   void write_result(const CheckResult& r);
+  void report_check(std::size_t planned, const CheckResult& r, bool final);
+  void emit(const std::string& line) const {
+    if (progress_) progress_(line);
+  }
+  master::Storage* storage();  // the master's database, opened once when first needed
 
   const Scenario& scenario_;
   sim::District& district_;
@@ -65,6 +80,8 @@ class RunObserver {
   std::set<std::int64_t> faults_seen_;
   std::vector<std::size_t> timed_;                    // checks evaluated when their window ends
   std::map<std::size_t, CheckResult> timed_results_;  // by check index
+  std::function<void(const std::string&)> progress_;
+  std::vector<PlannedCheck> plan_;
 };
 
 }  // namespace heatlink::harness

@@ -63,6 +63,9 @@ struct RunRecord {
   master::EpochSeconds epoch(Seconds t) const { return epoch0 + t; }
 };
 
+// The progress line that ends a run (docs/scenarios.md, "Progress").
+std::string progress_done(const RunReport& report);
+
 // Runs `Runner(scenario, options, report).execute()` and reports it, timed.
 template <class Runner>
 RunReport timed_run(const Scenario& scenario, const RunOptions& options, bool live) {
@@ -79,6 +82,7 @@ RunReport timed_run(const Scenario& scenario, const RunOptions& options, bool li
     run.execute();
   }
   report.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (options.progress) options.progress(progress_done(report));
   return report;
 }
 
@@ -86,11 +90,23 @@ RunReport timed_run(const Scenario& scenario, const RunOptions& options, bool li
 CheckResult evaluate(const Check& check, Seconds from, Seconds to, const RunRecord& record,
                      master::Storage& storage);
 
-// Every expectation of `scenario`: the steady state before the first fault and after the
-// final heal, then the checks over their windows; `taken` holds checks already evaluated at
-// their time (by index).
-std::vector<CheckResult> evaluate_expectations(const Scenario& scenario,
-                                               std::optional<Seconds> first_fault, Seconds heal_at,
+// A check as the run takes it: over which window, in which phase of the steady state.
+struct PlannedCheck {
+  const Check* check = nullptr;
+  std::string phase;  // "", "steady state before the first fault", "... after the final heal"
+  Seconds from = 0, to = 0;
+  std::optional<std::size_t> index;  // in the scenario's `checks` (not a steady-state check)
+  std::string not_taken;             // why the check cannot be taken (it then fails)
+};
+
+// Every expectation of `scenario`, in report order: the steady state before the first fault
+// and after the final heal, then the checks over their windows.
+std::vector<PlannedCheck> plan_checks(const Scenario& scenario, std::optional<Seconds> first_fault,
+                                      Seconds heal_at);
+CheckResult evaluate_planned(const PlannedCheck& planned, const RunRecord& record,
+                             master::Storage& storage);
+// The plan evaluated; `taken` holds checks already evaluated at their time (by index).
+std::vector<CheckResult> evaluate_expectations(const std::vector<PlannedCheck>& plan,
                                                const RunRecord& record, master::Storage& storage,
                                                const std::map<std::size_t, CheckResult>& taken);
 

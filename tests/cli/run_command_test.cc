@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "child_process.h"
 
@@ -74,6 +75,33 @@ TEST(RunCommand, AFailingCheckExitsOneAndNamesTheReplay) {
   EXPECT_NE(out.find("expected <= 3 [" + dir + "/wrong.yaml:5]"), std::string::npos) << out;
   EXPECT_NE(out.find("replay: heatlink run " + dir + "/wrong.yaml --seed 5"), std::string::npos)
       << out;
+}
+
+TEST(RunCommand, EventsFollowTheRunAsJsonLinesEndingWithItsVerdict) {
+  const std::string dir = dir_for("events");
+  std::string out;
+  EXPECT_EQ(
+      run_to_end({HEATLINK_BIN, "run", HEATLINK_SOURCE_DIR "/scenarios/gprs-reset.yaml", "--events",
+                  dir + "/events.jsonl", "--control", "127.0.0.1:0", "--pace", "20000"},
+                 out),
+      0)
+      << out;
+  std::ifstream events(dir + "/events.jsonl");
+  std::vector<std::string> kinds;
+  nlohmann::json last;
+  for (std::string line; std::getline(events, line);) {
+    last = nlohmann::json::parse(line);
+    kinds.push_back(last["event"]);
+  }
+  ASSERT_GE(kinds.size(), 3u);
+  EXPECT_EQ(kinds[0], "control");
+  EXPECT_EQ(kinds[1], "plan");
+  EXPECT_EQ(last["event"], "done");
+  EXPECT_TRUE(last["passed"].get<bool>());
+  EXPECT_EQ(run_to_end({HEATLINK_BIN, "run", HEATLINK_SOURCE_DIR "/scenarios/gprs-reset.yaml",
+                        "--control", "nowhere"},
+                       out),
+            2);
 }
 
 TEST(RunCommand, ABrokenScenarioExitsTwoNamingThePlace) {

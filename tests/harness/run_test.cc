@@ -5,8 +5,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
+
+#include "http_client.h"
 
 namespace {
 
@@ -39,6 +46,72 @@ TEST(DeterministicRun, OneSeedGivesOneTraceByteForByte) {
   const auto c = harness::run_deterministic(scenario, reseeded);
   EXPECT_NE(c.trace_hash, a.trace_hash);
   EXPECT_NE(other.str(), first.str());
+}
+
+// What the control panel relies on: while a paced run goes, its simulator answers on the
+// control API, and the progress tells the plan, each check as its window closes, and the end.
+TEST(DeterministicRun, WithAControlApiItIsPacedServesTheSimulatorAndReportsProgress) {
+  using Json = nlohmann::json;
+  const auto scenario = load(HEATLINK_SOURCE_DIR "/scenarios/gprs-loss.yaml");
+  auto options = options_in("control");
+  options.control = std::pair{std::string("127.0.0.1"), std::uint16_t{0}};
+  options.pace = 2000;  // 3 simulated hours in about 5 s
+  std::mutex mutex;
+  std::vector<Json> events;
+  std::atomic<int> port{0};
+  options.progress = [&](const std::string& line) {
+    const Json event = Json::parse(line);
+    if (event["event"] == "control") {
+      const std::string url = event["url"];
+      port = std::stoi(url.substr(url.rfind(':') + 1));
+    }
+    std::lock_guard lock(mutex);
+    events.push_back(event);
+  };
+  harness::RunReport report;
+  std::thread run([&] { report = harness::run_deterministic(scenario, options); });
+  double seen_time = -1;
+  for (int i = 0; i < 400 && seen_time <= 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (port == 0) continue;
+    const auto status =
+        heatlink::test::http(static_cast<std::uint16_t>(port.load()), "GET", "/api/v1/status");
+    if (status.status == 200) seen_time = Json::parse(status.body)["virtual_time_s"];
+  }
+  run.join();
+  EXPECT_GT(seen_time, 0);  // the simulator answered mid-run
+  EXPECT_LT(seen_time, 10800);
+  EXPECT_TRUE(report.passed());
+  ASSERT_GE(events.size(), 4u);
+  EXPECT_EQ(events.front()["event"], "control");
+  const auto plan = std::find_if(events.begin(), events.end(),
+                                 [](const Json& e) { return e["event"] == "plan"; });
+  ASSERT_NE(plan, events.end());
+  EXPECT_EQ((*plan)["checks"].size(), report.results.size());
+  EXPECT_EQ((*plan)["checks"][0]["phase"], "steady state before the first fault");
+  EXPECT_EQ((*plan)["checks"][0]["to_s"], 3599);
+  // The steady state before the fault is reported as it closes, before the fault begins.
+  const auto early = std::find_if(events.begin(), events.end(), [](const Json& e) {
+    return e["event"] == "check" && e["index"] == 0 && !e["final"].get<bool>();
+  });
+  const auto fault = std::find_if(events.begin(), events.end(), [](const Json& e) {
+    return e["event"] == "note" && e["kind"] == "timeline";
+  });
+  ASSERT_NE(early, events.end());
+  EXPECT_TRUE((*early)["passed"].get<bool>());
+  EXPECT_LT(early - events.begin(), fault - events.begin());
+  EXPECT_NE(std::find_if(events.begin(), events.end(),
+                         [](const Json& e) { return e["event"] == "cycle"; }),
+            events.end());
+  EXPECT_EQ(events.back()["event"], "done");
+  EXPECT_TRUE(events.back()["passed"].get<bool>());
+  EXPECT_EQ(
+      std::count_if(events.begin(), events.end(),
+                    [](const Json& e) { return e["event"] == "check" && e["final"].get<bool>(); }),
+      static_cast<std::ptrdiff_t>(report.results.size()));
+  // Watching changed nothing: the trace is the unwatched run's.
+  const auto unwatched = harness::run_deterministic(scenario, options_in("unwatched"));
+  EXPECT_EQ(report.trace_hash, unwatched.trace_hash);
 }
 
 TEST(DeterministicRun, AWrongExpectationFailsWithWhatWasMeasuredAndTheReplay) {

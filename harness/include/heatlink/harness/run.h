@@ -14,6 +14,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "heatlink/harness/scenario.h"
@@ -25,10 +26,18 @@ struct RunOptions {
   std::string work_dir;               // the database and logs go here (created)
   std::ostream* trace = nullptr;      // JSON Lines: frames, link chunks, faults, actions, checks
   std::function<void(const std::string&)> log;  // progress lines
-  // Live runs: the heatlink binary, and the pace (simulated seconds per second; 0: the
-  // scenario's).
+  // Live runs: the heatlink binary. Live runs, and deterministic runs with `control`: the
+  // pace (simulated seconds per second; 0: the scenario's).
   std::string binary;
   double pace = 0;
+  // Host and port (0: any free one): the simulator's control API is served there while the
+  // run goes, for the control panel to attach. A deterministic run is then paced, and obeys
+  // pause, resume and pace from the API (what is done through the API makes the trace differ).
+  std::optional<std::pair<std::string, std::uint16_t>> control;
+  // Progress as JSON Lines (docs/scenarios.md, "Progress"): where the control API is, the
+  // plan of checks, the timeline's actions, the DTUs' sessions and the cycles as the master
+  // saw them, each check as its window closes, and the end.
+  std::function<void(const std::string& line)> progress;
 };
 
 struct CheckResult {
