@@ -286,8 +286,28 @@ void PanelModel::step(std::chrono::milliseconds wall, Done done) {
       std::move(done));
 }
 
+void PanelModel::attach(std::string host, std::uint16_t port) {
+  {
+    std::lock_guard lock(mutex_);
+    if (host == host_ && port == port_) return;
+    host_ = host;
+    port_ = port;
+    retarget_ = true;
+    history_.clear();
+    ++refresh_asked_;
+  }
+  traffic_.clear();
+  traffic_.follow(host, port);
+  wake_.notify_all();
+}
+
+std::pair<std::string, std::uint16_t> PanelModel::attached_to() const {
+  std::lock_guard lock(mutex_);
+  return {host_, port_};
+}
+
 void PanelModel::run() {
-  SimLink link(host_, port_);
+  auto link = std::make_unique<SimLink>(host_, port_);
   std::unique_ptr<SimLink> master;
   if (!options_.master_host.empty())
     master = std::make_unique<SimLink>(options_.master_host, options_.master_port,
@@ -299,11 +319,15 @@ void PanelModel::run() {
       return stopping_ || !commands_.empty() || refresh_asked_ > refresh_done_;
     });
     if (stopping_) break;
+    if (retarget_) {
+      retarget_ = false;
+      link = std::make_unique<SimLink>(host_, port_);
+    }
     while (!commands_.empty()) {
       auto [what, command, done] = std::move(commands_.front());
       commands_.pop_front();
       lock.unlock();
-      const std::string error = command(link);
+      const std::string error = command(*link);
       if (done) done(error);
       lock.lock();
       log_.push_back(what + (error.empty() ? ": done" : ": " + error));
@@ -311,7 +335,7 @@ void PanelModel::run() {
     }
     const std::uint64_t asked = refresh_asked_;
     lock.unlock();
-    poll(link, master.get());
+    poll(*link, master.get());
     lock.lock();
     refresh_done_ = std::max(refresh_done_, asked);
     next_poll = std::chrono::steady_clock::now() + options_.poll_every;

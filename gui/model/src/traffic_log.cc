@@ -83,6 +83,11 @@ void TrafficLog::add(TrafficEvent event) {
   ++received_;
 }
 
+void TrafficLog::clear() {
+  std::lock_guard lock(mutex_);
+  events_.clear();
+}
+
 std::vector<TrafficEvent> TrafficLog::latest(const TrafficFilter& filter, std::size_t limit) const {
   std::vector<TrafficEvent> out;
   std::lock_guard lock(mutex_);

@@ -156,6 +156,11 @@ class PanelModel {
   PanelModel(const PanelModel&) = delete;
   PanelModel& operator=(const PanelModel&) = delete;
 
+  // Watches another simulator from now on (a scenario run's): the snapshot, the traffic and
+  // the selected meter's history start afresh.
+  void attach(std::string host, std::uint16_t port);
+  std::pair<std::string, std::uint16_t> attached_to() const;
+
   std::shared_ptr<const Snapshot> snapshot() const;
   TrafficLog& traffic() { return traffic_; }
   std::vector<MeterSample> history() const;
@@ -202,6 +207,7 @@ class PanelModel {
   std::optional<std::size_t> selected_;
   std::uint64_t refresh_asked_ = 0, refresh_done_ = 0;
   bool stopping_ = false;
+  bool retarget_ = false;  // host_ and port_ changed: the worker opens a new link
   std::thread worker_;
 };
 

@@ -48,6 +48,7 @@ class TrafficLog {
   void stop();
 
   void add(TrafficEvent event);
+  void clear();
   // The latest `limit` events that pass `filter`, oldest first.
   std::vector<TrafficEvent> latest(const TrafficFilter& filter, std::size_t limit) const;
   std::uint64_t received() const { return received_.load(); }
