@@ -1,6 +1,7 @@
 // heatlink-panel: watch and steer a simulated district (docs/panel.md).
 //
 //   heatlink-panel --attach 127.0.0.1:8070 [--script "..."] [--frame-stats FILE]
+//   heatlink-panel --run scenarios/gprs-loss.yaml [--live] [--pace 600]
 //
 // The window is a view over heatlink::panel_model (DESIGN.md rule 6): each frame draws the
 // model's latest snapshot; clicks become commands the model runs on its own thread.
@@ -8,6 +9,7 @@
 #include <backends/imgui_impl_glfw.h>
 #include <backends/imgui_impl_opengl3.h>
 #include <imgui.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,6 +23,7 @@
 
 #include "heatlink/gui/panel_model.h"
 #include "panel_views.h"
+#include "scenario_view.h"
 #include "script.h"
 
 // Debian's libstb has stb_image_write: the screenshot's PNG.
@@ -38,11 +41,24 @@ struct Args {
   std::string frame_stats;
   PanelModel::Options options;
   int width = 1440, height = 900;
+  std::string heatlink, scenarios, run;
+  bool live = false;
+  double pace = 0;
 };
+
+// Beside this binary: build/bin/heatlink, and the source tree's scenarios/.
+std::string beside_self(const std::string& relative) {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const auto path = (self.parent_path() / relative).lexically_normal();
+  return std::filesystem::exists(path) ? path.string() : std::string();
+}
 
 int usage(const std::string& why) {
   std::cerr << "heatlink-panel: " << why
             << "\nusage: heatlink-panel --attach HOST:PORT [--master HOST:PORT --token hl_...]"
+               " [--run SCENARIO [--live] [--pace N]] [--heatlink PATH] [--scenarios DIR]"
                " [--script COMMANDS] [--frame-stats FILE] [--size WxH]\n";
   return 2;
 }
@@ -98,6 +114,16 @@ int main(int argc, char** argv) {
       args.script = value();
     } else if (a == "--frame-stats") {
       args.frame_stats = value();
+    } else if (a == "--run") {
+      args.run = value();
+    } else if (a == "--live") {
+      args.live = true;
+    } else if (a == "--pace") {
+      args.pace = std::atof(value().c_str());
+    } else if (a == "--heatlink") {
+      args.heatlink = value();
+    } else if (a == "--scenarios") {
+      args.scenarios = value();
     } else if (a == "--size") {
       if (std::sscanf(value().c_str(), "%dx%d", &args.width, &args.height) != 2)
         return usage("--size: expected WxH");
@@ -136,7 +162,18 @@ int main(int argc, char** argv) {
     if (args.options.master_token.empty())
       if (const char* token = std::getenv("HEATLINK_TOKEN")) args.options.master_token = token;
     PanelModel model(args.host, args.port, args.options);
-    heatlink::gui::ViewState view;
+    heatlink::gui::ViewState view;  // before the model goes: stops a scenario run
+    view.heatlink = args.heatlink.empty() ? beside_self("heatlink") : args.heatlink;
+    view.scenarios_dir = args.scenarios.empty() ? beside_self("../../scenarios") : args.scenarios;
+    view.runs_dir =
+        (std::filesystem::temp_directory_path() / ("heatlink-panel-" + std::to_string(::getpid())))
+            .string();
+    if (!args.run.empty()) {
+      if (const std::string e = heatlink::gui::start_scenario(view, args.run, args.live, args.pace);
+          !e.empty())
+        std::cerr << "heatlink-panel: --run: " << e << '\n';
+      view.open_tab = "Scenario";
+    }
     heatlink::gui::ScriptActions actions;
     while (glfwWindowShouldClose(window) == 0 && !actions.quit) {
       const auto started = std::chrono::steady_clock::now();

@@ -6,9 +6,9 @@
 #include <cstdio>
 #include <fstream>
 
-namespace heatlink::gui {
+#include "scenario_view.h"
 
-namespace {
+namespace heatlink::gui {
 
 ImVec4 colour_of(DeviceState s) {
   switch (s) {
@@ -23,6 +23,8 @@ ImVec4 colour_of(DeviceState s) {
   }
   return {1, 1, 1, 1};
 }
+
+namespace {
 
 const char* name_of(DeviceState s) {
   switch (s) {
@@ -77,8 +79,11 @@ void time_bar(PanelModel& model, const Snapshot& s) {
   ImGui::SameLine();
   if (s.attached)
     ImGui::TextColored(colour_of(DeviceState::online), "attached, %zu meters", s.meters.size());
-  else
+  else if (s.meters.empty())
     ImGui::TextColored(colour_of(DeviceState::fault), "not attached: %s", s.error.c_str());
+  else
+    ImGui::TextColored(colour_of(DeviceState::offline), "detached (as last seen): %s",
+                       s.error.c_str());
 }
 
 void topology(const Snapshot& s, ViewState& view) {
@@ -433,6 +438,7 @@ void draw_panel(PanelModel& model, const Snapshot& s, ViewState& view) {
   ImGui::Begin("HeatLink panel", nullptr,
                ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
                    ImGuiWindowFlags_NoBringToFrontOnFocus);
+  follow_run(model, view);
   time_bar(model, s);
   if (!view.message.empty()) ImGui::TextDisabled("%s", view.message.c_str());
   ImGui::Separator();
@@ -467,6 +473,10 @@ void draw_panel(PanelModel& model, const Snapshot& s, ViewState& view) {
     }
     if (ImGui::BeginTabItem("Traffic", nullptr, tab_flags("Traffic"))) {
       traffic(model, view);
+      ImGui::EndTabItem();
+    }
+    if (ImGui::BeginTabItem("Scenario", nullptr, tab_flags("Scenario"))) {
+      draw_scenario(s, view);
       ImGui::EndTabItem();
     }
     if (ImGui::BeginTabItem("Master", nullptr, tab_flags("Master"))) {

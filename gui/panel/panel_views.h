@@ -2,10 +2,15 @@
 // goes to the model as commands; nothing here waits for the simulator.
 #pragma once
 
+#include <imgui.h>
+
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "heatlink/gui/panel_model.h"
+#include "heatlink/gui/scenario_run.h"
 
 namespace heatlink::gui {
 
@@ -23,8 +28,20 @@ struct ViewState {
   std::string message;
   std::size_t tree_limit = 3000;  // meters listed in the tree; beyond, channels summarise
   std::string open_tab;           // a tab to bring forward on the next frame (scripts)
+
+  // The Scenario tab: a run started from the panel, and its form.
+  std::unique_ptr<ScenarioRun> run;
+  std::string heatlink;       // the heatlink binary that runs scenarios
+  std::string scenarios_dir;  // listed in the tab
+  std::string runs_dir;       // each run's database and logs go below
+  std::vector<std::string> scenario_files;
+  char scenario_file[512] = "";
+  bool scenario_live = false;
+  double scenario_pace = 0;  // 0: the scenario's
+  int runs = 0;
 };
 
+ImVec4 colour_of(DeviceState s);
 void draw_panel(PanelModel& model, const Snapshot& snapshot, ViewState& view);
 
 }  // namespace heatlink::gui

@@ -7,6 +7,8 @@
 #include <memory>
 #include <sstream>
 
+#include "scenario_view.h"
+
 namespace heatlink::gui {
 
 namespace {
@@ -17,7 +19,7 @@ double seconds_of(const std::vector<std::string>& c, std::size_t i, double fallb
 
 }  // namespace
 
-std::string snapshot_json(const Snapshot& s) {
+std::string snapshot_json(const Snapshot& s, const ScenarioRun* run) {
   Json dtus = Json::array();
   for (const DtuView& d : s.dtus) {
     Json faults = Json::array();
@@ -31,7 +33,28 @@ std::string snapshot_json(const Snapshot& s) {
     for (const auto& [id, d] : s.master->dtus) sessions[id] = d.online;
     master = {{"attached", s.master->attached}, {"error", s.master->error}, {"dtus", sessions}};
   }
-  return Json{{"master", master},
+  Json scenario = nullptr;
+  if (run != nullptr) {
+    const ScenarioState st = run->state();
+    static const char* phases[] = {"idle", "starting", "running", "passed", "failed", "error"};
+    Json checks = Json::array();
+    for (const CheckView& c : st.checks) {
+      static const char* statuses[] = {"pending", "passed", "failed", "skipped"};
+      checks.push_back({{"name", c.name},
+                        {"phase", c.phase},
+                        {"status", statuses[static_cast<int>(c.status)]},
+                        {"final", c.final}});
+    }
+    Json sessions = Json::object();
+    for (const auto& [id, d] : st.dtus)
+      sessions[id] = {{"online", d.online}, {"registrations", d.registrations}};
+    scenario = {{"scenario", st.scenario},  {"phase", phases[static_cast<int>(st.phase)]},
+                {"error", st.error},        {"control", st.control_url},
+                {"checks", checks},         {"master_dtus", sessions},
+                {"exit_code", st.exit_code}};
+  }
+  return Json{{"scenario", scenario},
+              {"master", master},
               {"attached", s.attached},
               {"error", s.error},
               {"virtual_time_s", s.virtual_time_s},
@@ -50,8 +73,9 @@ std::string Script::parse(const std::string& text) {
     for (std::string w; words >> w;) command.push_back(w);
     if (command.empty()) continue;
     static const std::vector<std::string> known = {
-        "wait-attached", "wait-online", "select-dtu", "select-meter", "link-fault", "wait-fault",
-        "wait",          "dump",        "screenshot", "tab",          "quit",       "wait-master"};
+        "wait-attached", "wait-online", "select-dtu",   "select-meter", "link-fault",
+        "wait-fault",    "wait",        "dump",         "screenshot",   "tab",
+        "quit",          "wait-master", "run-scenario", "wait-scenario"};
     if (std::find(known.begin(), known.end(), command[0]) == known.end())
       return "--script: unknown command '" + command[0] + "'";
     commands_.push_back(std::move(command));
@@ -142,12 +166,33 @@ void Script::step(PanelModel& model, const Snapshot& s, ViewState& view, ScriptA
                                [&](const LinkFault& f) { return f.kind == c.at(1); });
         if (!finished && waited > seconds_of(c, 2, 10))
           return fail("the model does not show " + c.at(1));
+      } else if (name == "run-scenario") {
+        bool live = false;
+        double pace = 0;
+        std::optional<std::uint64_t> seed;
+        for (std::size_t i = 2; i < c.size(); ++i) {
+          if (c[i] == "live") {
+            live = true;
+          } else if (c[i].starts_with("pace=")) {
+            pace = std::stod(c[i].substr(5));
+          } else if (c[i].starts_with("seed=")) {
+            seed = std::stoull(c[i].substr(5));
+          } else {
+            return fail("unknown option " + c[i]);
+          }
+        }
+        if (const std::string e = start_scenario(view, c.at(1), live, pace, seed); !e.empty())
+          return fail(e);
+      } else if (name == "wait-scenario") {
+        finished = view.run && view.run->finished();
+        if (!view.run) return fail("no scenario run");
+        if (!finished && waited > seconds_of(c, 1, 120)) return fail("the run did not end");
       } else if (name == "wait") {
         finished = waited >= seconds_of(c, 1, 1);
       } else if (name == "tab") {
         view.open_tab = c.at(1);
       } else if (name == "dump") {
-        std::ofstream(c.at(1)) << snapshot_json(s) << '\n';
+        std::ofstream(c.at(1)) << snapshot_json(s, view.run.get()) << '\n';
       } else if (name == "screenshot") {
         actions.screenshot = c.at(1);
       } else if (name == "quit") {

@@ -8,9 +8,12 @@
 //                         jitter_ms, period_s, amount)
 //   wait-fault KIND S     until the model shows that fault on the selected DTU
 //   wait S                let S seconds pass
-//   dump FILE             the model's view as JSON (attached, DTUs and their faults, meters)
+//   dump FILE             the model's view as JSON (attached, DTUs and their faults, meters,
+//                         the scenario run's checks and the master's sessions)
 //   screenshot FILE       the window as PNG
-//   tab NAME              bring a tab forward: Inspector, Faults, Traffic, Master, Log
+//   run-scenario FILE [live] [pace=N] [seed=N]   run a scenario, attached to its simulator
+//   wait-scenario S       until the run has ended (at most S seconds)
+//   tab NAME              bring a tab forward: Inspector, Faults, Traffic, Scenario, Master, Log
 //   quit
 // A command that fails or times out ends the panel with exit code 1, saying which.
 #pragma once
@@ -53,6 +56,7 @@ class Script {
   std::shared_ptr<Outcome> outcome_;
 };
 
-std::string snapshot_json(const Snapshot& snapshot);
+// The model's view as JSON, with the scenario run's state when there is one.
+std::string snapshot_json(const Snapshot& snapshot, const ScenarioRun* run = nullptr);
 
 }  // namespace heatlink::gui

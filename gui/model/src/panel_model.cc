@@ -294,6 +294,7 @@ void PanelModel::attach(std::string host, std::uint16_t port) {
     port_ = port;
     retarget_ = true;
     history_.clear();
+    snapshot_ = std::make_shared<Snapshot>();
     ++refresh_asked_;
   }
   traffic_.clear();
@@ -387,10 +388,15 @@ void PanelModel::poll(SimLink& link, SimLink* master) {
     next->polls = snapshot_->polls + 1;
   }
   if (master != nullptr) next->master = poll_master(*master);
+  // Not reached: the district as last seen stays on show (a finished run's), marked detached.
   auto fail = [&](const LinkResult& r) {
-    next->error = error_of(r);
     std::lock_guard lock(mutex_);
-    snapshot_ = next;
+    auto kept = std::make_shared<Snapshot>(*snapshot_);
+    kept->attached = false;
+    kept->error = error_of(r);
+    kept->polls = next->polls;
+    kept->master = next->master;
+    snapshot_ = kept;
   };
   const auto status = link.call("GET", "/status");
   if (!std::holds_alternative<Json>(status)) return fail(status);

@@ -58,6 +58,9 @@ LinkResult SimLink::call(const std::string& method, const std::string& path, con
       }
       if (answer.is_discarded()) return LinkError{status, what + ": the answer is not JSON"};
       return answer;
+    } catch (const boost::system::system_error& e) {  // its what() names Boost's source lines
+      connection_.reset();
+      if (attempt == 1) return LinkError{0, what + ": " + e.code().message()};
     } catch (const std::exception& e) {
       connection_.reset();
       if (attempt == 1) return LinkError{0, what + ": " + e.what()};
