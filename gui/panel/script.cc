@@ -141,6 +141,8 @@ void Script::step(PanelModel& model, const Snapshot& s, ViewState& view, ScriptA
               spec.period_s = std::stod(value);
             } else if (key == "amount") {
               spec.amount = std::stod(value);
+            } else if (key == "duration_s") {
+              spec.duration_s = std::stod(value);
             } else {
               return fail("unknown parameter " + key);
             }

@@ -5,7 +5,7 @@
 //   wait-master S         until the master (--master) has a session with every DTU
 //   select-dtu N | select-meter N
 //   link-fault KIND [key=value ...]   on the selected DTU (direction, probability, delay_ms,
-//                         jitter_ms, period_s, amount)
+//                         jitter_ms, period_s, amount, duration_s)
 //   wait-fault KIND S     until the model shows that fault on the selected DTU
 //   wait S                let S seconds pass
 //   dump FILE             the model's view as JSON (attached, DTUs and their faults, meters,
