@@ -34,6 +34,11 @@ double resolution_kwh(sim::EnergyUnit unit) {
   return 1.0;
 }
 
+// A progress line; text from the scenario may be any bytes (invalid UTF-8 becomes U+FFFD).
+std::string line_of(const Json& event) {
+  return event.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 // Checks whose result depends on the moment they are taken, not on the stored history.
 bool timed(CheckKind kind) {
   return kind == CheckKind::valve_state || kind == CheckKind::open_faults;
@@ -144,21 +149,21 @@ void RunObserver::set_timeline(Timeline* timeline) {
                                    {"dtu", c.dtu ? c.dtu->config.profile.id : ""}});
     }
   }
-  emit(Json{{"event", "plan"},
-            {"scenario", scenario_.meta.id},
-            {"title", scenario_.meta.title},
-            {"file", scenario_.file},
-            {"duration_s", scenario_.meta.duration},
-            {"first_fault_s", timeline->first_fault() ? Json(*timeline->first_fault()) : Json()},
-            {"heal_at_s", timeline->heal_at()},
-            {"checks", checks},
-            {"dtus", dtus},
-            {"concentrators", concentrators}}
-           .dump(-1, ' ', false, Json::error_handler_t::replace));
+  emit(line_of(
+      Json{{"event", "plan"},
+           {"scenario", scenario_.meta.id},
+           {"title", scenario_.meta.title},
+           {"file", scenario_.file},
+           {"duration_s", scenario_.meta.duration},
+           {"first_fault_s", timeline->first_fault() ? Json(*timeline->first_fault()) : Json()},
+           {"heal_at_s", timeline->heal_at()},
+           {"checks", checks},
+           {"dtus", dtus},
+           {"concentrators", concentrators}}));
 }
 
 void RunObserver::announce_control(const std::string& url) {
-  emit(Json{{"event", "control"}, {"url", url}}.dump());
+  emit(line_of(Json{{"event", "control"}, {"url", url}}));
 }
 
 master::Storage* RunObserver::storage() {
@@ -183,25 +188,26 @@ void RunObserver::close_windows(Seconds t) {
     }
     master::Storage* db = storage();
     if (db == nullptr) return;
-    if (timeline_ != nullptr) record_.jobs = timeline_->jobs();
+    if (timeline_ != nullptr) {
+      record_.jobs = timeline_->jobs();
+      record_.scans = timeline_->scans();
+    }
     report_check(k, evaluate_planned(p, record_, *db), false);
   }
 }
 
 void RunObserver::report_check(std::size_t planned, const CheckResult& r, bool final) {
-  emit(Json{{"event", "check"},
-            {"index", planned},
-            {"passed", r.passed},
-            {"skipped", r.skipped},
-            {"message", r.message},
-            {"final", final}}
-           .dump(-1, ' ', false, Json::error_handler_t::replace));
+  emit(line_of(Json{{"event", "check"},
+                    {"index", planned},
+                    {"passed", r.passed},
+                    {"skipped", r.skipped},
+                    {"message", r.message},
+                    {"final", final}}));
 }
 
 void RunObserver::note(Seconds t, const std::string& kind, const std::string& text) {
   if (progress_ && kind != "cycle")
-    emit(Json{{"event", "note"}, {"t", t}, {"kind", kind}, {"text", text}}.dump(
-        -1, ' ', false, Json::error_handler_t::replace));
+    emit(line_of(Json{{"event", "note"}, {"t", t}, {"kind", kind}, {"text", text}}));
   if (out_ == nullptr) return;
   *out_ << Json{{"t", static_cast<double>(t)},
                 {"source", "harness"},
@@ -252,15 +258,14 @@ void RunObserver::on_cycle(const master::CycleStats& s, Seconds t) {
   c.failed = s.failed;
   for (const auto& [channel, seg] : s.segments) c.channels[channel] = {seg.meters, seg.read};
   record_.cycles.push_back(c);
-  emit(Json{{"event", "cycle"},
-            {"t", t},
-            {"concentrator", s.concentrator},
-            {"job", s.job},
-            {"meters", s.meters},
-            {"read", s.read},
-            {"failed", s.failed},
-            {"error", s.error}}
-           .dump(-1, ' ', false, Json::error_handler_t::replace));
+  emit(line_of(Json{{"event", "cycle"},
+                    {"t", t},
+                    {"concentrator", s.concentrator},
+                    {"job", s.job},
+                    {"meters", s.meters},
+                    {"read", s.read},
+                    {"failed", s.failed},
+                    {"error", s.error}}));
   note(t, "cycle",
        s.concentrator + " slot " + std::to_string(s.slot - record_.epoch0) +
            " s: " + std::to_string(s.read) + "/" + std::to_string(s.meters) + " read, " +
