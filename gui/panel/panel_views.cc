@@ -119,7 +119,7 @@ void topology(const Snapshot& s, ViewState& view) {
         if (summarise) {
           std::size_t faulty = 0;
           for (std::size_t m = ch.first_meter; m < ch.first_meter + ch.meters; ++m)
-            faulty += s.state_of_meter(m) == DeviceState::fault ? 1U : 0U;
+            faulty += s.state_of_meter(m, cs) == DeviceState::fault ? 1U : 0U;
           ImGui::TextDisabled("%zu meters, %zu with faults (search to list them)", ch.meters,
                               faulty);
         } else {
@@ -127,7 +127,7 @@ void topology(const Snapshot& s, ViewState& view) {
             if (m >= s.meters.size()) break;
             const MeterView& meter = s.meters[m];
             if (!found(meter.id, view.search) && !found(meter.kind, view.search)) continue;
-            ImGui::PushStyleColor(ImGuiCol_Text, colour_of(s.state_of_meter(m)));
+            ImGui::PushStyleColor(ImGuiCol_Text, colour_of(s.state_of_meter(m, cs)));
             if (ImGui::Selectable(
                     (meter.id + "  " + meter.kind + "##m" + std::to_string(m)).c_str(),
                     view.meter == m))
@@ -242,12 +242,9 @@ void dtu_inspector(PanelModel& model, const Snapshot& s, ViewState& view, std::s
   ImGui::NewLine();
   ImGui::Separator();
   ImGui::TextUnformatted("Link fault");
-  const auto& kinds = link_fault_kinds();
-  const std::string current = kinds[static_cast<std::size_t>(view.fault_kind)];
-  if (ImGui::BeginCombo("kind", current.c_str())) {
-    for (std::size_t k = 0; k < kinds.size(); ++k)
-      if (ImGui::Selectable(kinds[k].c_str(), static_cast<int>(k) == view.fault_kind))
-        view.fault_kind = static_cast<int>(k);
+  if (ImGui::BeginCombo("kind", view.fault.kind.c_str())) {
+    for (const std::string& kind : link_fault_kinds())
+      if (ImGui::Selectable(kind.c_str(), kind == view.fault.kind)) view.fault.kind = kind;
     ImGui::EndCombo();
   }
   static const char* directions[] = {"both", "up", "down"};
@@ -260,11 +257,7 @@ void dtu_inspector(PanelModel& model, const Snapshot& s, ViewState& view, std::s
   ImGui::InputDouble("period s", &view.fault.period_s, 10, 60, "%.0f");
   ImGui::InputDouble("amount", &view.fault.amount, 100, 1000, "%.0f");
   ImGui::InputDouble("lasting s (0: until stopped)", &view.fault.duration_s, 60, 600, "%.0f");
-  if (ImGui::Button("Start fault")) {
-    LinkFaultSpec spec = view.fault;
-    spec.kind = current;
-    model.start_link_fault(d, spec);
-  }
+  if (ImGui::Button("Start fault")) model.start_link_fault(d, view.fault);
   ImGui::Separator();
   ImGui::Text("Active faults (%zu)", dtu.faults.size());
   for (const LinkFault& f : dtu.faults) {

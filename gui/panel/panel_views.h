@@ -18,8 +18,7 @@ namespace heatlink::gui {
 struct ViewState {
   char search[64] = "";
   std::optional<std::size_t> dtu, concentrator, meter;
-  LinkFaultSpec fault;
-  int fault_kind = 8;  // "loss"
+  LinkFaultSpec fault;  // the link fault form
   char traffic_filter[64] = "";
   bool traffic_paused = false;
   bool frames_only = true;

@@ -244,14 +244,12 @@ void Dispatcher::start_pending() {
     // A manual read waits for no cycle: it runs between two of the cycle's meters.
     while (!queue.empty() && !queue.front().scheduled && engine_.busy(id)) {
       Work work = queue.front();
-      ++running_;
       if (!engine_.interject(work.request, [this, work](const CycleStats& stats) {
             --running_;
             finished(work, stats);
-          })) {
-        --running_;
+          }))
         break;
-      }
+      ++running_;  // done comes later: an interjection waits for the cycle's current meter
       queue.pop_front();
     }
     if (!queue.empty() && !engine_.busy(id)) ready.push_back(id);

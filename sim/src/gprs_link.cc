@@ -38,6 +38,12 @@ const char* fault_kind_name(FaultKind kind) noexcept {
   return "unknown";
 }
 
+std::vector<std::string_view> fault_kind_names() {
+  std::vector<std::string_view> names;
+  for (const auto& [kind, name] : kNames) names.emplace_back(name);
+  return names;
+}
+
 std::optional<FaultKind> parse_fault_kind(std::string_view name) noexcept {
   for (const auto& [k, n] : kNames) {
     if (name == n) return k;

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <map>
 
+#include "heatlink/sim/gprs_link.h"
+#include "heatlink/sim/heat_meter_model.h"
+
 namespace heatlink::gui {
 
 namespace {
@@ -65,34 +68,22 @@ constexpr double kReadingWindowS = 2.0;
 
 }  // namespace
 
+// The simulator's own lists: the panel offers what it accepts.
 const std::vector<std::string>& link_fault_kinds() {
-  static const std::vector<std::string> kinds = {"latency",
-                                                 "bandwidth",
-                                                 "slicer",
-                                                 "black_hole",
-                                                 "stall_then_close",
-                                                 "reset",
-                                                 "slow_close",
-                                                 "close_after_bytes",
-                                                 "loss",
-                                                 "duplicate",
-                                                 "reorder",
-                                                 "corrupt",
-                                                 "partition",
-                                                 "outage",
-                                                 "nat_idle_timeout",
-                                                 "pdp_loss",
-                                                 "first_packet_penalty",
-                                                 "heartbeat_loss",
-                                                 "duplicate_registration"};
+  static const std::vector<std::string> kinds = [] {
+    std::vector<std::string> names;
+    for (const std::string_view name : sim::fault_kind_names()) names.emplace_back(name);
+    return names;
+  }();
   return kinds;
 }
 
 const std::vector<std::string>& physical_fault_kinds() {
-  static const std::vector<std::string> kinds = {
-      "supply_sensor_open", "supply_sensor_short", "return_sensor_open", "return_sensor_short",
-      "low_battery",        "air_in_flow_sensor",  "reverse_flow",       "frozen_registers",
-      "valve_stuck",        "registers_backwards"};
+  static const std::vector<std::string> kinds = [] {
+    std::vector<std::string> names;
+    for (const auto& [name, flag] : sim::kPhysicalFaultNames) names.emplace_back(name);
+    return names;
+  }();
   return kinds;
 }
 
@@ -121,10 +112,12 @@ DeviceState Snapshot::state_of_channel(const ConcentratorView& c, const ChannelV
 
 DeviceState Snapshot::state_of_meter(std::size_t meter) const {
   const auto [c, ch] = place_of(meter);
-  if (c != nullptr && ch != nullptr) {
-    const DeviceState channel = state_of_channel(*c, *ch);
-    if (channel == DeviceState::offline) return DeviceState::offline;
-  }
+  return state_of_meter(
+      meter, c != nullptr && ch != nullptr ? state_of_channel(*c, *ch) : DeviceState::online);
+}
+
+DeviceState Snapshot::state_of_meter(std::size_t meter, DeviceState channel) const {
+  if (channel == DeviceState::offline) return DeviceState::offline;
   if (meter < meters.size() && meters[meter].faulty()) return DeviceState::fault;
   return DeviceState::online;
 }

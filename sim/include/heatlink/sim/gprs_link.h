@@ -17,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "heatlink/sim/md109g.h"
@@ -60,6 +61,8 @@ enum class FaultKind : std::uint8_t {
 };
 const char* fault_kind_name(FaultKind kind) noexcept;
 std::optional<FaultKind> parse_fault_kind(std::string_view name) noexcept;
+// Every fault's name, in the order of docs/topology.md.
+std::vector<std::string_view> fault_kind_names();
 
 struct LinkFault {
   FaultKind kind = FaultKind::latency;

@@ -117,6 +117,8 @@ struct Snapshot {
   DeviceState state_of_dtu(std::size_t dtu) const;
   DeviceState state_of_channel(const ConcentratorView& c, const ChannelView& channel) const;
   DeviceState state_of_meter(std::size_t meter) const;
+  // The same, for a meter on a channel whose state is known (the tree walks channels).
+  DeviceState state_of_meter(std::size_t meter, DeviceState channel) const;
   // The concentrator and channel a meter hangs on.
   std::pair<const ConcentratorView*, const ChannelView*> place_of(std::size_t meter) const;
 };
