@@ -133,8 +133,10 @@ struct ControlRoutes {
                               {"powered", s.powered()},
                               {"short_circuit", s.short_circuited()}});
     }
+    const auto dtu = api.district_.dtu_of(i);
     return Json{{"index", i},
                 {"name", c.config().name},
+                {"dtu", dtu ? Json(*dtu) : Json()},
                 {"archive", c.archive().size()},
                 {"buffered_readings", c.buffered_readings()},
                 {"scanning", c.scanning()},

@@ -53,7 +53,11 @@ District::District(const Topology& topology, std::uint64_t seed, Trace* trace, S
           }
         }
       }
-      if (server != nullptr && c.dtu) wire_dtu(hm660, *c.dtu, *server, trace);
+      dtu_of_.emplace_back();
+      if (server != nullptr && c.dtu) {
+        wire_dtu(hm660, *c.dtu, *server, trace);
+        dtu_of_.back() = dtus_.size() - 1;
+      }
     }
   }
 }

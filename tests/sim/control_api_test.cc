@@ -169,6 +169,29 @@ TEST_F(ControlApiTest, ALinkFaultWithADurationShowsItsTimeLeftAndStopsItself) {
             400);
 }
 
+// A concentrator without a DTU (read on its RS-232 port) shifts the DTUs' numbering: each
+// concentrator names its own.
+TEST(ControlApiConcentrators, NameTheirDtuOrNone) {
+  NullServer server;
+  District district(std::get<Topology>(parse_topology(R"(
+stations:
+  - concentrators:
+      - name: on-a-pty
+        channels:
+          - meters: [{kind: multical403, count: 1, id: 10000001, primary: 1}]
+      - name: on-gprs
+        dtu: {id: "13800000002", heartbeat_s: 30, link: good}
+        channels:
+          - meters: [{kind: multical403, count: 1, id: 10000002, primary: 1}]
+)",
+                                                      "t.yaml")),
+                    1, nullptr, &server);
+  ControlApi api{district, nullptr};
+  const Json body = Json::parse(api.handle({"GET", "/api/v1/concentrators", ""}).body);
+  EXPECT_TRUE(body["concentrators"][0]["dtu"].is_null());
+  EXPECT_EQ(body["concentrators"][1]["dtu"], 0);
+}
+
 TEST_F(ControlApiTest, ChangesTheWeather) {
   auto [status, body] = call("PUT", "/api/v1/weather", R"({"annual_mean": -5})");
   EXPECT_EQ(status, 200);

@@ -435,7 +435,9 @@ void PanelModel::poll(SimLink& link, SimLink* master) {
     v.archive = static_cast<std::size_t>(integer(c, "archive"));
     v.buffered = static_cast<std::size_t>(integer(c, "buffered_readings"));
     v.scanning = c.value("scanning", false);
-    if (v.index < next->dtus.size()) v.dtu = v.index;
+    if (const auto dtu = c.find("dtu");
+        dtu != c.end() && dtu->is_number_unsigned() && dtu->get<std::size_t>() < next->dtus.size())
+      v.dtu = dtu->get<std::size_t>();
     for (const Json& ch : c.value("channels", Json::array())) {
       ChannelView cv;
       cv.index = static_cast<std::size_t>(integer(ch, "index"));

@@ -34,6 +34,10 @@ class District {
   std::size_t concentrator_count() const noexcept { return concentrators_.size(); }
   Hm660& concentrator(std::size_t index) { return concentrators_.at(index); }
   Hm660* find_concentrator(std::string_view name);
+  // The index of the DTU a concentrator talks through (none: no DTU, or no server).
+  std::optional<std::size_t> dtu_of(std::size_t concentrator) const {
+    return dtu_of_.at(concentrator);
+  }
 
   std::size_t meter_count() const noexcept { return meters_.size(); }
   SimulatedMeter& meter(std::size_t index) { return meters_.at(index); }
@@ -59,6 +63,7 @@ class District {
   std::deque<GprsLink> links_;
   std::deque<SerialLine> serial_lines_;
   std::deque<Md109g> dtus_;
+  std::vector<std::optional<std::size_t>> dtu_of_;  // by concentrator
 };
 
 }  // namespace heatlink::sim

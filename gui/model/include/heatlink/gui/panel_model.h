@@ -57,7 +57,7 @@ struct ConcentratorView {
   std::size_t archive = 0, buffered = 0;
   bool scanning = false;
   std::vector<ChannelView> channels;
-  std::optional<std::size_t> dtu;  // its DTU (DTUs are numbered in concentrator order)
+  std::optional<std::size_t> dtu;  // the index of its DTU
 };
 
 struct MeterView {
