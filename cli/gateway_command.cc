@@ -8,8 +8,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "descriptor_limit.h"
-#include "heatlink/master/gateway.h"
+#include "heatlink/master/gateway/descriptor_limit.h"
+#include "heatlink/master/gateway/gateway.h"
 #include "host_port.h"
 
 namespace heatlink::cli {
@@ -80,7 +80,7 @@ int run_gateway(const GatewayArgs& args) {
     config.host = listen->first;
     config.port = listen->second;
   }
-  raise_descriptor_limit();
+  master::raise_descriptor_limit();
   asio::io_context io;
   master::Gateway gateway(io, std::move(config), [](const std::string& line) {
     std::cerr << "heatlink gateway: " << line << '\n';

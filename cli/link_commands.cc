@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "frame_json.h"
-#include "heatlink/master/link_driver.h"
+#include "heatlink/master/link/link_driver.h"
 #include "heatlink/protocol/cjt188_procedures.h"
 #include "heatlink/protocol/mbus_procedures.h"
 #include "host_port.h"

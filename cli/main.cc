@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "gateway_command.h"
-#include "master_command.h"
+#include "heatlink/master/program/master_command.h"
 #include "mbus_commands.h"
 #include "run_command.h"
 #include "sim_command.h"
@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
     int gateway_status = 0;
     heatlink::cli::add_gateway_command(app, gateway_status);
     int master_status = 0;
-    heatlink::cli::add_master_command(app, master_status);
+    heatlink::master::add_master_command(app, master_status);
     int run_status = 0;
     heatlink::cli::add_run_command(app, run_status);
     try {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "heatlink/master/gateway_config.h"
-#include "heatlink/master/master_config.h"
+#include "heatlink/master/gateway/gateway_config.h"
+#include "heatlink/master/program/master_config.h"
 #include "heatlink/sim/topology.h"
 
 namespace heatlink::harness {

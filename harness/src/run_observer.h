@@ -12,8 +12,8 @@
 #include <string>
 
 #include "heatlink/harness/run.h"
-#include "heatlink/master/dtu_registry.h"
-#include "heatlink/master/reading_engine.h"
+#include "heatlink/master/engine/reading_engine.h"
+#include "heatlink/master/gateway/dtu_registry.h"
 #include "heatlink/sim/district.h"
 #include "run_record.h"
 #include "timeline.h"

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "heatlink/harness/run.h"
-#include "heatlink/master/storage.h"
+#include "heatlink/master/storage/storage.h"
 
 namespace heatlink::harness {
 

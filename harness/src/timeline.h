@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "heatlink/harness/scenario.h"
-#include "heatlink/master/storage.h"
+#include "heatlink/master/storage/storage.h"
 #include "heatlink/sim/control_api.h"
 
 namespace heatlink::harness {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "heatlink/master/api/api.h"
-#include "heatlink/master/sql_database.h"
+#include "heatlink/master/storage/sql_database.h"
 
 namespace {
 

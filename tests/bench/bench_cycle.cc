@@ -14,9 +14,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "heatlink/master/dispatcher.h"
-#include "heatlink/master/fault_monitor.h"
-#include "heatlink/master/master_config.h"
+#include "heatlink/master/analysis/fault_monitor.h"
+#include "heatlink/master/engine/dispatcher.h"
+#include "heatlink/master/program/base_information.h"
+#include "heatlink/master/program/master_config.h"
 #include "heatlink/sim/base_information.h"
 #include "heatlink/sim/topology.h"
 #include "sim_line.h"

@@ -18,7 +18,7 @@
 #include <string>
 #include <thread>
 
-#include "heatlink/master/storage.h"
+#include "heatlink/master/storage/storage.h"
 
 extern char** environ;
 

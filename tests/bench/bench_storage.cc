@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "heatlink/master/storage.h"
+#include "heatlink/master/storage/storage.h"
 
 namespace {
 

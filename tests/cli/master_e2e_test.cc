@@ -23,7 +23,7 @@
 
 #include "child_process.h"
 #include "heatlink/master/api/api.h"
-#include "heatlink/master/storage.h"
+#include "heatlink/master/storage/storage.h"
 #include "http_client.h"
 #include "storage_support.h"
 

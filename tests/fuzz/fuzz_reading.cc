@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "heatlink/master/reading_extract.h"
+#include "heatlink/master/engine/reading_extract.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   heatlink::master::ExtractOptions options;

@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "heatlink/master/storage.h"
+#include "heatlink/master/storage/storage.h"
 
 namespace heatlink::test {
 

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "heatlink/master/dtu_connection.h"
+#include "heatlink/master/gateway/dtu_connection.h"
 #include "heatlink/sim/event_queue.h"
 #include "heatlink/sim/gprs_link.h"
 

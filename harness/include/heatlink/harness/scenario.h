@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-#include "heatlink/master/master_config.h"
+#include "heatlink/master/program/master_config.h"
 #include "heatlink/sim/gprs_link.h"
 #include "heatlink/sim/topology.h"
 

@@ -1,5 +1,5 @@
 // The base-information records' fields, from the master's OpenAPI document: the same field
-// lists the API checks (master/src/api/entities.cc), so that forms validate as the API does.
+// lists the API checks (master/api/src/entities.cc), so that forms validate as the API does.
 import { ref } from 'vue'
 
 const document = ref(null)

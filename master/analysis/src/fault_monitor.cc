@@ -1,0 +1,125 @@
+#include "heatlink/master/analysis/fault_monitor.h"
+
+namespace heatlink::master {
+
+namespace {
+
+constexpr const char* kNoData = "no_data";
+constexpr const char* kBusFailure = "concentrator_failure_rate";
+
+// The tracker's key for a concentrator's own faults: meter ids are positive.
+std::int64_t concentrator_key(std::int64_t concentrator_id) {
+  return -concentrator_id;
+}
+
+}  // namespace
+
+FaultMonitor::FaultMonitor(Storage& storage, FaultMonitorOptions options)
+    : storage_(storage), options_(options) {
+  tracker_.set_persistence("energy_flat", options_.limits.flat_after_s);
+}
+
+std::optional<StorageError> FaultMonitor::load() {
+  if (auto e = reload_rules()) return e;
+  auto open = storage_.open_faults();
+  if (auto* e = std::get_if<StorageError>(&open)) return *e;
+  for (const FaultRecord& f : std::get<std::vector<FaultRecord>>(open)) {
+    tracker_.restore(f.meter_id != 0 ? f.meter_id : concentrator_key(f.concentrator_id), f.code,
+                     f.raised_at);
+  }
+  return std::nullopt;
+}
+
+std::optional<StorageError> FaultMonitor::reload_rules() {
+  auto rules = storage_.fault_rules();
+  if (auto* e = std::get_if<StorageError>(&rules)) return *e;
+  rules_.clear();
+  for (const FaultRuleRecord& r : std::get<std::vector<FaultRuleRecord>>(rules)) {
+    if (!r.enabled) continue;
+    CustomRule rule{r.name,      r.field,         r.op,
+                    r.threshold, r.persistence_s, static_cast<Severity>(r.severity)};
+    if (!rule.problem().empty()) continue;  // refused when it was stored
+    tracker_.set_persistence("custom:" + rule.name, rule.persistence_s);
+    rules_.push_back(std::move(rule));
+  }
+  return std::nullopt;
+}
+
+std::optional<StorageError> FaultMonitor::begin_cycle(std::int64_t concentrator_id) {
+  auto latest = storage_.latest_of(concentrator_id);
+  if (auto* e = std::get_if<StorageError>(&latest)) return *e;
+  end_cycle(concentrator_id);
+  auto& meters = cycle_meters_[concentrator_id];
+  for (Reading& r : std::get<std::vector<Reading>>(latest)) {
+    meters.push_back(r.meter_id);
+    previous_[r.meter_id] = std::move(r);
+  }
+  return std::nullopt;
+}
+
+void FaultMonitor::end_cycle(std::int64_t concentrator_id) {
+  const auto it = cycle_meters_.find(concentrator_id);
+  if (it == cycle_meters_.end()) return;
+  for (const std::int64_t meter : it->second) previous_.erase(meter);
+  cycle_meters_.erase(it);
+}
+
+std::optional<StorageError> FaultMonitor::observe(std::int64_t concentrator_id,
+                                                  std::span<const Reading> readings) {
+  std::vector<FaultEvent> events;
+  for (const Reading& r : readings) {
+    const auto previous = previous_.find(r.meter_id);
+    std::vector<Finding> findings = builtin_findings(
+        r, previous == previous_.end() ? nullptr : &previous->second, options_.limits);
+    for (const CustomRule& rule : rules_) {
+      if (rule.holds(r)) {
+        findings.push_back({"custom:" + rule.name, rule.severity,
+                            rule.field + " " + rule.op + " " + std::to_string(rule.threshold)});
+      }
+    }
+    for (FaultEvent& e : tracker_.observe(r.meter_id, r.received_at, findings))
+      events.push_back(std::move(e));
+    if (previous == previous_.end()) cycle_meters_[concentrator_id].push_back(r.meter_id);
+    previous_[r.meter_id] = r;
+  }
+  return write(concentrator_id, events);
+}
+
+std::optional<StorageError> FaultMonitor::observe_failure(std::int64_t concentrator_id,
+                                                          std::int64_t meter_id, EpochSeconds at) {
+  const auto previous = previous_.find(meter_id);
+  std::optional<EpochSeconds> last_good;
+  if (previous != previous_.end()) last_good = previous->second.received_at;
+  const auto finding = no_data_finding(last_good, at, options_.no_data_after_s, 1);
+  return write(concentrator_id, tracker_.observe_code(meter_id, at, kNoData, finding));
+}
+
+std::optional<StorageError> FaultMonitor::observe_cycle(std::int64_t concentrator_id,
+                                                        EpochSeconds at, std::size_t attempts,
+                                                        std::size_t failures) {
+  const auto finding = concentrator_finding(attempts, failures, options_.bus_failure_rate);
+  return write(concentrator_id,
+               tracker_.observe_code(concentrator_key(concentrator_id), at, kBusFailure, finding));
+}
+
+std::optional<StorageError> FaultMonitor::write(std::int64_t concentrator_id,
+                                                const std::vector<FaultEvent>& events) {
+  if (events.empty()) return std::nullopt;
+  std::vector<FaultRecord> records;
+  for (const FaultEvent& e : events) {
+    FaultRecord f;
+    f.meter_id = e.meter_id > 0 ? e.meter_id : 0;
+    f.concentrator_id = concentrator_id;
+    f.code = e.code;
+    f.severity = static_cast<std::uint8_t>(e.severity);
+    f.raised_at = e.at;
+    if (!e.raised) f.cleared_at = e.at;
+    f.detail = e.detail;
+    records.push_back(std::move(f));
+  }
+  auto done = storage_.record_faults(records);
+  if (auto* e = std::get_if<StorageError>(&done)) return *e;
+  return std::nullopt;
+}
+
+}  // namespace heatlink::master

@@ -1,0 +1,100 @@
+// The dispatcher decides what the reading engine reads next: the cycles the schedules make
+// due, claimed per concentrator and slot in the database (so that masters sharing it, or a
+// master restarted after a kill -9, never read a concentrator twice in a slot and do finish
+// what was begun), and the manual reads queued as read jobs, which go ahead of scheduled work.
+// After a settlement cycle it settles the day. It runs on an injected clock: call tick()
+// every second or so, on the engine's thread.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "heatlink/master/analysis/consumption.h"
+#include "heatlink/master/engine/reading_engine.h"
+#include "heatlink/master/engine/schedule.h"
+#include "heatlink/master/storage/storage.h"
+
+namespace heatlink::master {
+
+struct DispatcherOptions {
+  std::string master = "master";  // this master's name in claims
+  std::vector<Schedule> schedules = default_schedules();
+  int utc_offset_s = 8 * 3600;
+  EpochSeconds lease_s = 2 * 3600;   // a claim unfinished this long may be taken over
+  EpochSeconds resume_after_s = 60;  // a cycle stopped by a lost line resumes after this
+  EpochSeconds claim_retry_s = 300;  // another master's claim is looked at again after this
+  EpochSeconds job_timeout_s = 600;  // a manual read no master can reach fails after this
+  EpochSeconds refresh_s = 60;       // the base information is reloaded this often
+  ConsumptionOptions consumption;
+};
+
+class Dispatcher {
+ public:
+  // Whether a DTU is connected to this master.
+  using Online = std::function<bool(const std::string& dtu_id)>;
+  using Report = std::function<void(const CycleStats& stats)>;
+  using Log = std::function<void(const std::string& line)>;
+
+  Dispatcher(Storage& storage, ReadingEngine& engine, Online online, ReadingEngine::Now now,
+             DispatcherOptions options, Report report, Log log);
+
+  // Starts what is due. An error means the database failed; the next tick tries again.
+  std::optional<StorageError> tick();
+
+  std::size_t cycles_done() const { return cycles_done_; }
+  std::size_t jobs_done() const { return jobs_done_; }
+  // Cycles queued or running.
+  std::size_t outstanding() const;
+
+ private:
+  struct Work {
+    CycleRequest request;
+    bool scheduled = false;
+    std::int64_t job = 0;
+  };
+  struct JobProgress {
+    std::size_t remaining = 0;
+    CycleStats total;
+    std::vector<std::string> offline;
+    std::vector<std::string> errors;
+    bool archive = false;  // an archive read: done without reading a meter
+  };
+
+  std::optional<StorageError> refresh(EpochSeconds now);
+  std::optional<StorageError> poll_jobs(EpochSeconds now);
+  std::optional<StorageError> take_job(const ReadJob& job, EpochSeconds now);
+  std::optional<StorageError> schedule(EpochSeconds now);
+  void start_pending();
+  void finished(const Work& work, const CycleStats& stats);
+  void job_part_done(std::int64_t job, const std::string& concentrator, const CycleStats* stats);
+
+  Storage& storage_;
+  ReadingEngine& engine_;
+  Online online_;
+  ReadingEngine::Now now_;
+  DispatcherOptions options_;
+  Report report_;
+  Log log_;
+
+  std::vector<ConcentratorRecord> concentrators_;
+  std::map<std::int64_t, std::string> station_names_;
+  std::map<std::int64_t, std::string> community_names_;
+  EpochSeconds next_refresh_ = 0;
+  EpochSeconds next_job_poll_ = 0;
+  // (concentrator, slot) -> when to look at it again; never again once finished here.
+  std::map<std::pair<std::int64_t, EpochSeconds>, EpochSeconds> attempts_;
+  std::map<std::int64_t, std::deque<Work>> pending_;  // by concentrator
+  std::size_t running_ = 0;
+  std::map<std::int64_t, JobProgress> jobs_;
+  std::size_t cycles_done_ = 0;
+  std::size_t jobs_done_ = 0;
+};
+
+// The statistics of a cycle, or of a manual read, in JSON.
+std::string stats_json(const CycleStats& stats);
+
+}  // namespace heatlink::master

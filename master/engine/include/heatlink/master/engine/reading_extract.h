@@ -1,0 +1,39 @@
+// A Reading from what a meter answered: the records of its M-Bus telegrams or its CJ/T 188
+// 901F reply, already in the units of DESIGN.md rule 8, and its vendor's status codes turned
+// into the fault bits of fault_rules.h. Pure functions.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "heatlink/master/storage/storage.h"
+#include "heatlink/protocol/mbus_telegram.h"
+
+namespace heatlink::master {
+
+// A meter's calendar clock (local time, `utc_offset_s` east of UTC) and epoch seconds, both
+// ways; an invalid or impossible time has no epoch.
+std::optional<EpochSeconds> epoch_of(const protocol::mbus::TimePoint& t, int utc_offset_s);
+protocol::mbus::TimePoint meter_clock_at(EpochSeconds t, int utc_offset_s);
+
+struct ExtractOptions {
+  std::int64_t meter_id = 0;
+  EpochSeconds received_at = 0;
+  int meter_utc_offset_s = 8 * 3600;  // meters keep local time (China: UTC+8)
+  bool keep_raw = false;              // store the telegrams with the reading
+};
+
+// The current values (storage 0, tariff 0, instantaneous) of the telegrams of one read.
+// read_at is the meter's time when it reports one, else received_at. An error names the
+// telegram and what is missing ("telegram 1: no energy register").
+std::variant<Reading, std::string> reading_from_mbus(
+    std::span<const std::vector<std::uint8_t>> telegrams, const ExtractOptions& options);
+
+std::variant<Reading, std::string> reading_from_cjt188(std::span<const std::uint8_t> reply,
+                                                       const ExtractOptions& options);
+
+}  // namespace heatlink::master

@@ -1,0 +1,344 @@
+#include "heatlink/master/engine/dispatcher.h"
+
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "heatlink/master/analysis/settlement.h"
+#include "heatlink/master/engine/archived_meter.h"
+
+namespace heatlink::master {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr EpochSeconds kNever = std::numeric_limits<EpochSeconds>::max();
+
+Json to_json(const CycleStats& s) {
+  Json j{{"cycle", s.concentrator},
+         {"slot", s.slot},
+         {"started_at", s.started_at},
+         {"finished_at", s.finished_at},
+         {"meters", s.meters},
+         {"skipped", s.skipped},
+         {"read", s.read},
+         {"failed", s.failed},
+         {"stored", s.stored},
+         {"retried", s.retried},
+         {"clock_set", s.clock_set},
+         {"valves_set", s.valves_set},
+         {"success_rate", s.success_rate()}};
+  if (s.settlement) j["settlement"] = true;
+  if (s.job != 0) j["job"] = s.job;
+  Json segments = Json::object();
+  for (const auto& [channel, seg] : s.segments) {
+    segments[std::to_string(channel)] = {
+        {"meters", seg.meters},
+        {"read", seg.read},
+        {"failed", seg.failed},
+        {"success_rate",
+         seg.meters == 0 ? 1.0 : static_cast<double>(seg.read) / static_cast<double>(seg.meters)}};
+  }
+  j["segments"] = segments;
+  if (!s.failed_meters.empty()) j["failed_meters"] = s.failed_meters;
+  if (!s.archive.empty()) {
+    Json archive = Json::array();
+    for (const auto& entry : s.archive) {
+      const ArchivedMeter m = archived_meter(entry);
+      archive.push_back(Json{{"channel", m.channel},
+                             {"protocol", m.protocol},
+                             {"primary", m.primary},
+                             {"address", m.address}});
+    }
+    j["archive"] = archive;
+  }
+  if (!s.error.empty()) j["error"] = s.error;
+  return j;
+}
+
+}  // namespace
+
+std::string stats_json(const CycleStats& stats) {
+  return to_json(stats).dump();
+}
+
+Dispatcher::Dispatcher(Storage& storage, ReadingEngine& engine, Online online,
+                       ReadingEngine::Now now, DispatcherOptions options, Report report, Log log)
+    : storage_(storage),
+      engine_(engine),
+      online_(std::move(online)),
+      now_(std::move(now)),
+      options_(std::move(options)),
+      report_(std::move(report)),
+      log_(std::move(log)) {}
+
+std::size_t Dispatcher::outstanding() const {
+  std::size_t n = running_;
+  for (const auto& [id, queue] : pending_) n += queue.size();
+  return n;
+}
+
+std::optional<StorageError> Dispatcher::tick() {
+  const EpochSeconds now = now_();
+  if (auto e = refresh(now)) return e;
+  if (auto e = poll_jobs(now)) return e;
+  if (auto e = schedule(now)) return e;
+  start_pending();
+  engine_.flush_due();
+  return std::nullopt;
+}
+
+std::optional<StorageError> Dispatcher::refresh(EpochSeconds now) {
+  if (now < next_refresh_) return std::nullopt;
+  auto concentrators = storage_.concentrators();
+  if (auto* e = std::get_if<StorageError>(&concentrators)) return *e;
+  auto stations = storage_.stations();
+  if (auto* e = std::get_if<StorageError>(&stations)) return *e;
+  auto communities = storage_.communities();
+  if (auto* e = std::get_if<StorageError>(&communities)) return *e;
+  concentrators_ = std::move(std::get<std::vector<ConcentratorRecord>>(concentrators));
+  station_names_.clear();
+  for (const StationRecord& s : std::get<std::vector<StationRecord>>(stations))
+    station_names_[s.id] = s.name;
+  community_names_.clear();
+  for (const CommunityRecord& c : std::get<std::vector<CommunityRecord>>(communities))
+    community_names_[c.id] = c.name;
+  next_refresh_ = now + options_.refresh_s;
+  return std::nullopt;
+}
+
+std::optional<StorageError> Dispatcher::schedule(EpochSeconds now) {
+  for (const ConcentratorRecord& c : concentrators_) {
+    const std::string& station = station_names_[c.station_id];
+    const std::string community = c.community_id ? community_names_[*c.community_id] : "";
+    std::optional<EpochSeconds> due;
+    bool settlement = false;
+    for (const Schedule& s : options_.schedules) {
+      if (!in_scope(s, station, community)) continue;
+      const EpochSeconds slot = current_slot(s, now, options_.utc_offset_s);
+      if (!within_window(s, slot, now)) continue;
+      if (!due || slot > *due) {
+        due = slot;
+        settlement = s.settlement;
+      } else if (slot == *due) {
+        settlement = settlement || s.settlement;
+      }
+    }
+    if (!due) continue;
+    const auto key = std::make_pair(c.id, *due);
+    const auto attempt = attempts_.find(key);
+    if (attempt != attempts_.end() && attempt->second > now) continue;
+    if (!online_(c.dtu_id)) continue;
+    const CycleClaim claim{c.id, *due, settlement, options_.master};
+    auto claimed = storage_.claim_cycle(claim, now, options_.lease_s);
+    if (auto* e = std::get_if<StorageError>(&claimed)) return *e;
+    if (!std::get<bool>(claimed)) {
+      attempts_[key] = now + options_.claim_retry_s;  // another master's: look again later
+      continue;
+    }
+    attempts_[key] = kNever;
+    Work work;
+    work.scheduled = true;
+    work.request.concentrator = c;
+    work.request.slot = *due;
+    work.request.settlement = settlement;
+    work.request.skip_already_read = true;
+    pending_[c.id].push_back(std::move(work));
+  }
+  // Forget slots long gone.
+  for (auto it = attempts_.begin(); it != attempts_.end();) {
+    it = it->first.second < now - 3 * 86400 ? attempts_.erase(it) : std::next(it);
+  }
+  return std::nullopt;
+}
+
+std::optional<StorageError> Dispatcher::poll_jobs(EpochSeconds now) {
+  if (now < next_job_poll_) return std::nullopt;
+  next_job_poll_ = now + 1;
+  auto queued = storage_.queued_read_jobs();
+  if (auto* e = std::get_if<StorageError>(&queued)) return *e;
+  for (const ReadJob& job : std::get<std::vector<ReadJob>>(queued)) {
+    if (auto e = take_job(job, now)) return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSeconds now) {
+  // The concentrators the job reads, and for a meter which one.
+  std::vector<ConcentratorRecord> targets;
+  std::vector<std::int64_t> only;
+  std::string unknown;
+  std::optional<bool> valve;
+  if (job.kind == "valve_open" || job.kind == "valve_close") valve = job.kind == "valve_open";
+  if (job.kind == "meter" || valve) {
+    std::int64_t id = 0;
+    try {
+      id = std::stoll(job.target);
+    } catch (const std::exception&) {
+      unknown = "no meter '" + job.target + "'";
+    }
+    if (unknown.empty()) {
+      auto meter = storage_.meter(id);
+      if (auto* e = std::get_if<StorageError>(&meter)) return *e;
+      const auto& m = std::get<std::optional<MeterRecord>>(meter);
+      if (!m) unknown = "no meter " + job.target;
+      for (const ConcentratorRecord& c : concentrators_) {
+        if (m && c.id == m->concentrator_id) targets.push_back(c);
+      }
+      only.push_back(id);
+    }
+  } else if (job.kind == "concentrator" || job.kind == "community" || job.kind == "archive") {
+    for (const ConcentratorRecord& c : concentrators_) {
+      const bool match = job.kind != "community"
+                             ? c.name == job.target
+                             : (c.community_id && community_names_[*c.community_id] == job.target);
+      if (match) targets.push_back(c);
+    }
+    if (targets.empty()) unknown = "no " + job.kind + " '" + job.target + "'";
+  } else {
+    unknown = "unknown kind '" + job.kind +
+              "' (meter, concentrator, community, valve_open, valve_close or archive)";
+  }
+  bool reachable = false;
+  for (const ConcentratorRecord& c : targets) reachable = reachable || online_(c.dtu_id);
+  const bool expired = now - job.requested_at > options_.job_timeout_s;
+  if (unknown.empty() && !reachable && !expired) return std::nullopt;  // another master's
+  auto claimed = storage_.claim_read_job(job.id, options_.master, now);
+  if (auto* e = std::get_if<StorageError>(&claimed)) return *e;
+  if (!std::get<bool>(claimed)) return std::nullopt;
+  if (!unknown.empty() || !reachable) {
+    const std::string why =
+        !unknown.empty() ? unknown : "no master has the DTUs of " + job.kind + " " + job.target;
+    auto done = storage_.finish_read_job(job.id, "failed", Json{{"error", why}}.dump(), now);
+    if (auto* e = std::get_if<StorageError>(&done)) return *e;
+    ++jobs_done_;
+    return std::nullopt;
+  }
+  JobProgress& progress = jobs_[job.id];
+  progress.archive = job.kind == "archive";
+  progress.total.concentrator = job.kind + " " + job.target;
+  progress.total.started_at = now;
+  for (const ConcentratorRecord& c : targets) {
+    if (!online_(c.dtu_id)) {
+      progress.offline.push_back(c.name);
+      continue;
+    }
+    Work work;
+    work.job = job.id;
+    work.request.concentrator = c;
+    work.request.slot = now;
+    work.request.only_meters = only;
+    work.request.valve = valve;
+    work.request.archive = progress.archive;
+    pending_[c.id].push_front(std::move(work));  // ahead of the schedule
+    ++progress.remaining;
+  }
+  log_("read job " + std::to_string(job.id) + ": " + job.kind + " " + job.target + ", " +
+       std::to_string(progress.remaining) + " concentrator(s)");
+  return std::nullopt;
+}
+
+void Dispatcher::start_pending() {
+  std::vector<std::int64_t> ready;
+  for (auto& [id, queue] : pending_) {
+    // A manual read waits for no cycle: it runs between two of the cycle's meters.
+    while (!queue.empty() && !queue.front().scheduled && engine_.busy(id)) {
+      Work work = queue.front();
+      if (!engine_.interject(work.request, [this, work](const CycleStats& stats) {
+            --running_;
+            finished(work, stats);
+          }))
+        break;
+      ++running_;  // done comes later: an interjection waits for the cycle's current meter
+      queue.pop_front();
+    }
+    if (!queue.empty() && !engine_.busy(id)) ready.push_back(id);
+  }
+  std::erase_if(pending_, [](const auto& entry) { return entry.second.empty(); });
+  for (const std::int64_t id : ready) {
+    auto& queue = pending_[id];
+    if (queue.empty() || engine_.busy(id)) continue;
+    Work work = std::move(queue.front());
+    queue.pop_front();
+    if (queue.empty()) pending_.erase(id);
+    if (!online_(work.request.concentrator.dtu_id)) {  // went offline while queued
+      if (work.scheduled) {
+        attempts_[{id, work.request.slot}] = now_() + options_.resume_after_s;
+      } else {
+        job_part_done(work.job, work.request.concentrator.name, nullptr);
+      }
+      continue;
+    }
+    ++running_;
+    const bool started = engine_.read(work.request, [this, work](const CycleStats& stats) {
+      --running_;
+      finished(work, stats);
+      start_pending();
+    });
+    if (!started) {  // a cycle of it is running after all: try again at the next tick
+      --running_;
+      pending_[id].push_front(std::move(work));
+    }
+  }
+}
+
+void Dispatcher::finished(const Work& work, const CycleStats& stats) {
+  ++cycles_done_;
+  CycleStats reported = stats;
+  reported.job = work.job;
+  report_(reported);
+  const EpochSeconds now = now_();
+  if (!work.scheduled) return job_part_done(work.job, stats.concentrator, &stats);
+  const CycleClaim claim{stats.concentrator_id, stats.slot, stats.settlement, options_.master};
+  if (!stats.error.empty()) {
+    // The line or the database failed: resume the slot later, skipping what was stored.
+    attempts_[{stats.concentrator_id, stats.slot}] = now + options_.resume_after_s;
+    return;
+  }
+  auto done = storage_.finish_cycle(claim, now, stats.read, stats.failed);
+  if (auto* e = std::get_if<StorageError>(&done)) log_(e->message);
+  if (!stats.settlement) return;
+  auto settled = settle(storage_, stats.concentrator_id, stats.slot, now, options_.consumption);
+  if (auto* e = std::get_if<StorageError>(&settled)) {
+    log_("settlement of " + stats.concentrator + ": " + e->message);
+    return;
+  }
+  const auto& s = std::get<SettlementOutcome>(settled);
+  log_("settled " + stats.concentrator + ": " + std::to_string(s.snapshots) + " snapshots, " +
+       std::to_string(s.aggregates) + " aggregates, " + std::to_string(s.rollups) + " roll-ups");
+}
+
+void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator,
+                               const CycleStats* stats) {
+  const auto it = jobs_.find(job);
+  if (it == jobs_.end()) return;
+  JobProgress& p = it->second;
+  if (stats == nullptr) {
+    p.offline.push_back(concentrator);
+  } else {
+    p.total.meters += stats->meters;
+    p.total.read += stats->read;
+    p.total.failed += stats->failed;
+    p.total.stored += stats->stored;
+    p.total.failed_meters.insert(p.total.failed_meters.end(), stats->failed_meters.begin(),
+                                 stats->failed_meters.end());
+    p.total.valves_set += stats->valves_set;
+    p.total.archive.insert(p.total.archive.end(), stats->archive.begin(), stats->archive.end());
+    if (!stats->error.empty()) p.errors.push_back(concentrator + ": " + stats->error);
+    if (!stats->valve_error.empty()) p.errors.push_back(concentrator + ": " + stats->valve_error);
+  }
+  if (--p.remaining > 0) return;
+  const EpochSeconds now = now_();
+  p.total.finished_at = now;
+  Json detail = to_json(p.total);
+  detail.erase("segments");
+  if (!p.offline.empty()) detail["offline"] = p.offline;
+  if (!p.errors.empty()) detail["errors"] = p.errors;
+  const bool ok = p.errors.empty() && p.offline.empty() && (p.total.read > 0 || p.archive);
+  auto done = storage_.finish_read_job(job, ok ? "done" : "failed", detail.dump(), now);
+  if (auto* e = std::get_if<StorageError>(&done)) log_(e->message);
+  jobs_.erase(it);
+  ++jobs_done_;
+}
+
+}  // namespace heatlink::master

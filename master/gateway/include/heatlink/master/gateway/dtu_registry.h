@@ -1,0 +1,123 @@
+// Which DTUs the gateway knows, which connection speaks for each, and what the gateway has
+// counted: the gateway's state without sockets, so that the live gateway (Asio) and the
+// harness's in-process gateway (virtual clock) keep it the same way. The newest connection
+// for an ID wins; the stale one is closed.
+//
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heatlink/master/gateway/gateway_config.h"
+#include "heatlink/master/link/link_driver.h"
+#include "heatlink/protocol/link.h"
+
+namespace heatlink::master {
+
+struct DtuState {
+  std::string id;
+  std::string model;
+  bool online = false;
+  bool parked = false;  // an unknown DTU kept as "unassigned"
+  std::string remote;   // "10.64.0.2:40312" of the live (or last) connection
+  std::chrono::system_clock::time_point connected_at{};
+  std::chrono::system_clock::time_point last_seen{};
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t registrations = 0;
+  std::uint64_t heartbeats = 0;
+  std::uint64_t garbage_packets = 0;    // framing the DTU's convention rejected
+  std::uint64_t unsolicited_bytes = 0;  // serial bytes nobody asked for
+  std::string last_drop;                // why the last connection ended
+};
+
+struct GatewayStats {
+  std::size_t connections = 0;
+  std::size_t unregistered = 0;
+  std::size_t online = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;   // over max_connections or max_unregistered
+  std::uint64_t rejected = 0;  // unknown IDs, bad registrations, timeouts, overflows
+  std::uint64_t replaced = 0;  // stale connections closed for a newer one
+  std::uint64_t silent_drops = 0;
+};
+
+// Counters a connection hands over after each read or write.
+struct DtuTraffic {
+  std::uint64_t in = 0, out = 0, heartbeats = 0, garbage = 0, unsolicited = 0;
+  bool empty() const noexcept { return in + out + heartbeats + garbage + unsolicited == 0; }
+};
+
+using ProcedureDone = std::function<void(const IoStatus& status)>;
+
+// One connection as the registry sees it. close() and enqueue() may be called from any
+// thread; id() and registered() are set once, before the registry hears of the registration.
+class DtuEndpoint {
+ public:
+  virtual ~DtuEndpoint() = default;
+  virtual const std::string& id() const = 0;
+  virtual const std::string& remote() const = 0;
+  virtual bool registered() const = 0;
+  virtual void close(std::string reason) = 0;
+  // Runs `procedure` after those queued; `done` gets ok or why the line failed.
+  virtual void enqueue(std::shared_ptr<protocol::link::Procedure> procedure,
+                       ProcedureDone done) = 0;
+};
+
+class DtuRegistry {
+ public:
+  using Log = std::function<void(const std::string& line)>;
+  using WallClock = std::function<std::chrono::system_clock::time_point()>;
+
+  // `config` must be usable (GatewayConfig::problem() empty).
+  explicit DtuRegistry(GatewayConfig config, Log log = {},
+                       WallClock clock = &std::chrono::system_clock::now);
+
+  const GatewayConfig& config() const noexcept { return config_; }
+
+  // How a registering ID is read: its model, or the unknown model when parked, or null
+  // (reject).
+  const DtuModel* model_for_id(const std::string& id, bool& parked) const;
+  // True when a known ID is longer than `prefix` and starts with it.
+  bool longer_known(std::string_view prefix) const;
+  std::size_t longest_known_id() const noexcept { return longest_id_; }
+
+  // A new connection: false when over max_connections or max_unregistered (refused).
+  bool admit();
+  void on_registered(const std::shared_ptr<DtuEndpoint>& endpoint, const DtuModel& model,
+                     bool parked);
+  void on_closed(const DtuEndpoint& endpoint, const std::string& reason, bool silent,
+                 bool rejected);
+  void on_traffic(const std::string& id, const DtuTraffic& traffic);
+
+  // The connection speaking for `id` now, or null.
+  std::shared_ptr<DtuEndpoint> endpoint(const std::string& id) const;
+  std::vector<DtuState> snapshot() const;
+  std::optional<DtuState> state(const std::string& id) const;
+  GatewayStats stats() const;
+
+ private:
+  struct Entry {
+    DtuState state;
+    std::weak_ptr<DtuEndpoint> endpoint;
+  };
+  void log(const std::string& line) const;
+
+  const GatewayConfig config_;
+  Log log_;
+  WallClock clock_;
+  std::size_t longest_id_ = 0;
+  mutable std::mutex mutex_;  // guards everything below
+  std::map<std::string, Entry> dtus_;
+  GatewayStats stats_;
+};
+
+}  // namespace heatlink::master

@@ -1,0 +1,490 @@
+// The dispatcher on a virtual clock (DESIGN.md rule 2): the small district's HM-660 (310
+// meters, 270 of them on one segment, CJ/T 188 meters with valves) in this process, the
+// master's base information imported from the district's records, readings in a real SQLite
+// file. Schedules read hourly and settle at 00:00; the day's consumption equals what the
+// simulated meters used; manual reads go ahead; two masters sharing the database never read
+// a slot twice; a cycle cut off resumes where it stopped; the meters' fault knobs raise and
+// clear fault events.
+#include "heatlink/master/engine/dispatcher.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "heatlink/master/analysis/fault_monitor.h"
+#include "heatlink/master/program/base_information.h"
+#include "heatlink/master/program/master_config.h"
+#include "heatlink/protocol/hm660_procedures.h"
+#include "heatlink/sim/base_information.h"
+#include "heatlink/sim/topology.h"
+#include "sim_line.h"
+#include "storage_support.h"
+
+namespace {
+
+namespace master = heatlink::master;
+namespace sim = heatlink::sim;
+
+constexpr master::EpochSeconds kStart = 1'796'054'400;  // 2026-12-01 00:00 +08
+constexpr master::EpochSeconds kDay = 86400;
+
+using heatlink::test::ok;
+
+// A master: its storage connection, fault monitor, engine and dispatcher.
+struct Master {
+  std::unique_ptr<master::Storage> storage;
+  std::unique_ptr<master::FaultMonitor> monitor;
+  std::unique_ptr<master::ReadingEngine> engine;
+  std::unique_ptr<master::Dispatcher> dispatcher;
+  bool dtu_online = true;
+  std::vector<master::CycleStats> cycles;
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded =
+        sim::load_topology(HEATLINK_SOURCE_DIR "/scenarios/topologies/small-district.yaml");
+    ASSERT_TRUE(std::holds_alternative<sim::Topology>(loaded));
+    topology_ = std::get<sim::Topology>(loaded);
+    district_ = std::make_unique<sim::District>(topology_, 42);
+    line_ =
+        std::make_unique<heatlink::test::SimLine>(district_->queue(), district_->concentrator(0));
+    dir_ = ::testing::TempDir() + "heatlink-dispatcher-" + std::to_string(::getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    url_ = "sqlite:" + dir_ + "/heatlink.db";
+    auto storage = ok(master::open_storage(url_));
+    ASSERT_EQ(ok(storage->migrate()), 5);
+    std::ofstream(dir_ + "/base.yaml") << sim::base_information_yaml(topology_, *district_);
+    auto imported = master::import_base_information(dir_ + "/base.yaml", *storage);
+    ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
+    ASSERT_EQ(std::get<std::size_t>(imported), 310u);
+    concentrator_ = ok(storage->concentrators()).at(0);
+    meters_ = ok(storage->meters_of(concentrator_.id));  // in the district's order
+  }
+
+  master::EpochSeconds now() const { return kStart + district_->queue().now() / 1'000'000; }
+
+  Master& add_master(const std::string& name, master::DispatcherOptions options = {},
+                     std::function<void(std::shared_ptr<heatlink::protocol::link::Procedure>,
+                                        master::ReadingEngine::Done)>
+                         run = nullptr,
+                     master::EngineOptions engine_options = {}) {
+    auto m = std::make_unique<Master>();
+    m->storage = ok(master::open_storage(url_));
+    m->monitor = std::make_unique<master::FaultMonitor>(*m->storage);
+    EXPECT_FALSE(m->monitor->load().has_value());
+    if (!run) {
+      run = [this](auto procedure, auto done) { line_->run(std::move(procedure), done); };
+    }
+    m->engine = std::make_unique<master::ReadingEngine>(
+        *m->storage,
+        [run](const std::string& dtu, auto procedure, auto done) {
+          EXPECT_EQ(dtu, "13800138000");
+          run(std::move(procedure), std::move(done));
+        },
+        [this] { return now(); }, engine_options, m->monitor.get());
+    options.master = name;
+    Master* raw = m.get();
+    m->dispatcher = std::make_unique<master::Dispatcher>(
+        *m->storage, *m->engine, [raw](const std::string&) { return raw->dtu_online; },
+        [this] { return now(); }, options,
+        [raw](const master::CycleStats& s) { raw->cycles.push_back(s); },
+        [](const std::string&) {});
+    masters_.push_back(std::move(m));
+    return *masters_.back();
+  }
+
+  // Ticks every master once a virtual second until `until`; `before_tick` sees each second.
+  void run_until(master::EpochSeconds until,
+                 const std::function<void(master::EpochSeconds)>& before_tick = nullptr) {
+    while (now() < until) {
+      if (before_tick) before_tick(now());
+      for (auto& m : masters_) EXPECT_FALSE(m->dispatcher->tick().has_value());
+      district_->queue().run_until(district_->queue().now() + 1'000'000);
+    }
+  }
+
+  // Readings of every meter received in [from, to).
+  std::size_t readings_between(master::Storage& storage, master::EpochSeconds from,
+                               master::EpochSeconds to) {
+    std::size_t n = 0;
+    for (const auto& m : meters_) {
+      for (const auto& r : ok(storage.readings(m.id, from - 600, to + 600)))
+        n += r.received_at >= from && r.received_at < to ? 1 : 0;
+    }
+    return n;
+  }
+
+  // The energy register's resolution, as the meter reports it.
+  double resolution_kwh(std::size_t i) {
+    switch (district_->meter(i).identity().energy_unit) {
+      case sim::EnergyUnit::kwh:
+        return 1.0;
+      case sim::EnergyUnit::mwh:
+        return 100.0;
+      case sim::EnergyUnit::gj:
+        return 27.8;
+    }
+    return 1.0;
+  }
+
+  sim::Topology topology_;
+  std::unique_ptr<sim::District> district_;
+  std::unique_ptr<heatlink::test::SimLine> line_;
+  std::string dir_, url_;
+  master::ConcentratorRecord concentrator_;
+  std::vector<master::MeterRecord> meters_;
+  std::vector<std::unique_ptr<Master>> masters_;
+};
+
+TEST_F(DispatcherTest, HourlyCyclesReadEveryMeterAndMidnightSettlesTheDay) {
+  Master& m = add_master("master-a");
+  std::vector<double> at_day2, at_day3;  // ground truth at the settlement times
+  run_until(kStart + 2 * kDay + 1800, [&](master::EpochSeconds t) {
+    auto capture = [&](std::vector<double>& into) {
+      if (!into.empty()) return;
+      for (std::size_t i = 0; i < district_->meter_count(); ++i)
+        into.push_back(district_->meter(i).model().state().energy_kwh);
+    };
+    if (t >= kStart + kDay) capture(at_day2);
+    if (t >= kStart + 2 * kDay) capture(at_day3);
+  });
+  // 00:00 to 00:00 two days later, hourly: 49 cycles, each reading all 310 meters.
+  ASSERT_EQ(m.cycles.size(), 49u);
+  for (const auto& c : m.cycles) {
+    EXPECT_EQ(c.error, "");
+    EXPECT_EQ(c.read, 310u) << c.slot;
+    EXPECT_EQ(c.skipped, 0u);
+    EXPECT_EQ(c.segments.at(1).meters, 270u);
+    EXPECT_EQ(c.slot % 3600, 0);
+  }
+  EXPECT_TRUE(m.cycles.front().settlement);
+  EXPECT_FALSE(m.cycles[1].settlement);
+  EXPECT_TRUE(m.cycles[24].settlement);
+  EXPECT_EQ(ok(m.storage->count_readings()), 49 * 310);
+
+  // Day 2 (the first whole day read) per meter, against what the simulated meter used.
+  double station_total = 0;
+  for (std::size_t i = 0; i < meters_.size(); ++i) {
+    // Settled at each 00:00: the day before the first (no readings), the first day and the
+    // second.
+    const auto day = ok(m.storage->aggregates(meters_[i].id, "day"));
+    ASSERT_EQ(day.size(), 3u) << i;
+    EXPECT_FALSE(day[0].energy_kwh.has_value());
+    EXPECT_EQ(day[2].period_start, kStart + kDay);
+    ASSERT_TRUE(day[2].energy_kwh.has_value()) << i;
+    const double used = at_day3[i] - at_day2[i];
+    EXPECT_NEAR(*day[2].energy_kwh, used, 2 * resolution_kwh(i) + 1.0)
+        << sim::meter_kind_name(district_->meter(i).kind());
+    station_total += *day[2].energy_kwh;
+    const auto snapshots = ok(m.storage->settlements(meters_[i].id));
+    ASSERT_EQ(snapshots.size(), 3u) << "00:00 on each of three days";
+    EXPECT_NEAR(*snapshots[1].energy_kwh, at_day2[i], resolution_kwh(i) + 5.0);
+  }
+  const auto station = ok(m.storage->rollups("station", concentrator_.station_id, "day"));
+  ASSERT_EQ(station.size(), 3u);
+  EXPECT_EQ(station[2].meters, 310);
+  EXPECT_EQ(station[2].complete, 310);
+  EXPECT_NEAR(*station[2].energy_kwh, station_total, 1e-6);
+  EXPECT_EQ(station[0].complete, 0);
+}
+
+TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {
+  Master& m = add_master("master-a");
+  run_until(kStart + 1800);
+  ASSERT_EQ(m.cycles.size(), 1u);
+  const std::int64_t meter = meters_[300].id;  // a meter on the crowded segment
+  master::ReadJob job;
+  job.kind = "meter";
+  job.target = std::to_string(meter);
+  job.requested_at = now();
+  const auto id = ok(m.storage->queue_read_job(job));
+  run_until(now() + 30);
+  const auto done = ok(m.storage->read_job(id));
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->status, "done") << done->detail;
+  EXPECT_EQ(done->claimed_by, "master-a");
+  EXPECT_LE(*done->finished_at - job.requested_at, 5) << "within seconds, not at the next hour";
+  EXPECT_NE(done->detail.find("\"read\":1"), std::string::npos) << done->detail;
+  EXPECT_EQ(ok(m.storage->latest(meter))->received_at, *done->finished_at);
+
+  // A community the base information does not have: the job fails, saying why.
+  job.kind = "community";
+  job.target = "nowhere";
+  const auto bad = ok(m.storage->queue_read_job(job));
+  run_until(now() + 3);
+  const auto failed = ok(m.storage->read_job(bad));
+  EXPECT_EQ(failed->status, "failed");
+  EXPECT_NE(failed->detail.find("no community 'nowhere'"), std::string::npos) << failed->detail;
+}
+
+// A manual read and a valve command asked for while the hourly cycle is reading the
+// concentrator's 310 meters run between two of its meters, not after it; the cycle then goes on
+// and reads every meter once.
+TEST_F(DispatcherTest, AManualReadDuringACycleWaitsForOneMeterNotTheCycle) {
+  // The line answers one procedure per virtual second, so that the cycle is seen running.
+  std::deque<
+      std::pair<std::shared_ptr<heatlink::protocol::link::Procedure>, master::ReadingEngine::Done>>
+      line;
+  Master& m = add_master("master-a", {}, [&line](auto procedure, auto done) {
+    line.emplace_back(std::move(procedure), std::move(done));
+  });
+  std::size_t answered = 0;
+  auto step = [&] {
+    run_until(now() + 1);
+    if (line.empty()) return;
+    auto [procedure, done] = std::move(line.front());
+    line.pop_front();
+    line_->run(std::move(procedure), std::move(done));
+    ++answered;
+  };
+  while (answered < 20 && now() < kStart + 600) step();
+  ASSERT_TRUE(m.engine->busy(concentrator_.id)) << "the midnight cycle is running";
+  const std::int64_t meter = meters_[305].id;  // near the end of the cycle's order
+  master::ReadJob job;
+  job.kind = "meter";
+  job.target = std::to_string(meter);
+  job.requested_at = now();
+  const auto id = ok(m.storage->queue_read_job(job));
+  ASSERT_EQ(district_->meter(45).kind(), sim::MeterKind::cjt188_heat);
+  master::ReadJob valve = job;
+  valve.kind = "valve_close";
+  valve.target = std::to_string(meters_[45].id);
+  const auto valve_id = ok(m.storage->queue_read_job(valve));
+  const std::size_t asked_at = answered;
+  auto finished = [&](std::int64_t j) {
+    const std::string status = ok(m.storage->read_job(j))->status;
+    return status == "done" || status == "failed";
+  };
+  while (!(finished(id) && finished(valve_id)) && answered < asked_at + 60) step();
+  EXPECT_EQ(ok(m.storage->read_job(id))->status, "done");
+  EXPECT_EQ(ok(m.storage->read_job(valve_id))->status, "done");
+  EXPECT_FALSE(district_->meter(45).model().valve_open(district_->queue().now()));
+  EXPECT_LT(answered - asked_at, 40u) << "a few procedures, not the cycle's 290 left";
+  EXPECT_TRUE(m.engine->busy(concentrator_.id)) << "the cycle goes on";
+
+  while (m.engine->busy(concentrator_.id) && now() < kStart + 3000) step();
+  const auto scheduled = std::find_if(m.cycles.begin(), m.cycles.end(),
+                                      [](const master::CycleStats& s) { return s.job == 0; });
+  ASSERT_NE(scheduled, m.cycles.end());
+  EXPECT_EQ(scheduled->read, 310u) << "every meter of the cycle, once";
+}
+
+TEST_F(DispatcherTest, TwoMastersSharingTheDatabaseNeverReadASlotTwice) {
+  Master& a = add_master("master-a");
+  Master& b = add_master("master-b");
+  run_until(kStart + 3 * 3600 + 1800);  // four slots, the DTU connected to both
+  a.dtu_online = false;                 // the DTU now reaches master-b only
+  run_until(kStart + 6 * 3600 + 1800);  // three more
+  EXPECT_EQ(a.cycles.size() + b.cycles.size(), 7u);
+  EXPECT_EQ(a.cycles.size(), 4u) << "master-a ticked first while both had the DTU";
+  std::set<master::EpochSeconds> slots;
+  for (const auto* m : {&a, &b}) {
+    for (const auto& c : m->cycles) EXPECT_TRUE(slots.insert(c.slot).second) << c.slot;
+  }
+  EXPECT_EQ(ok(a.storage->count_readings()), 7 * 310) << "each meter once per slot";
+}
+
+TEST_F(DispatcherTest, ACycleCutOffResumesWithoutReadingAMeterTwice) {
+  int calls = 0;
+  bool lost = false;
+  master::DispatcherOptions options;
+  options.resume_after_s = 120;
+  Master& m = add_master("master-a", options, [&](auto procedure, auto done) {
+    if (++calls == 101) lost = true;  // the DTU's connection drops mid-cycle
+    if (lost) return done({"DTU 13800138000: the connection closed"});
+    line_->run(std::move(procedure), done);
+  });
+  run_until(kStart + 60);
+  ASSERT_EQ(m.cycles.size(), 1u);
+  EXPECT_EQ(m.cycles[0].read, 100u);
+  EXPECT_NE(m.cycles[0].error, "");
+  lost = false;  // the DTU is back
+  run_until(kStart + 1800);
+  ASSERT_EQ(m.cycles.size(), 2u);
+  EXPECT_EQ(m.cycles[1].error, "");
+  EXPECT_EQ(m.cycles[1].skipped, 100u) << "what was stored before the loss is not read again";
+  EXPECT_EQ(m.cycles[1].read, 210u);
+  EXPECT_EQ(m.cycles[1].slot, kStart);
+  EXPECT_EQ(readings_between(*m.storage, kStart, kStart + 1800), 310u);
+}
+
+TEST_F(DispatcherTest, EveryFaultKnobRaisesItsFaultEventWhichClearsWhenTheFaultGoes) {
+  // A custom rule on the supply temperature, held for two hours.
+  auto storage = ok(master::open_storage(url_));
+  master::FaultRuleRecord rule;
+  rule.name = "supply_above_30";
+  rule.field = "supply_c";
+  rule.op = ">";
+  rule.threshold = 30;
+  rule.persistence_s = 7200;
+  ok(storage->add_fault_rule(rule));
+
+  // Each physical knob on a Multical 403 of its own (meters 0-11 are; a frozen register on a
+  // Sharky drawing enough heat to move its register hourly), the stuck valve and the
+  // drifting clock on CJ/T 188 meters (40-49), and a low battery on one meter of every kind.
+  struct Knob {
+    std::size_t meter;
+    sim::MeterFaults faults;
+    std::string code;
+  };
+  auto flags = [](std::uint16_t f) {
+    sim::MeterFaults m;
+    m.flags = f;
+    return m;
+  };
+  sim::MeterFaults leak, burst, drift;
+  leak.leak_m3_per_h = 0.5F;
+  burst.leak_m3_per_h = 2.0F;
+  drift.clock_drift_ppm = 200000.0F;  // 12 minutes an hour
+  std::vector<Knob> knobs = {
+      {0, flags(sim::MeterFaults::supply_sensor_open), "supply_sensor"},
+      {1, flags(sim::MeterFaults::supply_sensor_short), "supply_sensor"},
+      {2, flags(sim::MeterFaults::return_sensor_open), "return_sensor"},
+      {3, flags(sim::MeterFaults::return_sensor_short), "return_sensor"},
+      {4, flags(sim::MeterFaults::air_in_flow_sensor), "air"},
+      {5, flags(sim::MeterFaults::reverse_flow), "reverse_flow"},
+      {19, flags(sim::MeterFaults::frozen_registers), "energy_flat"},  // a Sharky, 3 kW
+      {7, flags(sim::MeterFaults::registers_backwards), "register_backwards"},
+      {8, leak, "leak"},
+      {9, burst, "burst"},
+      {41, drift, "clock_drift"},  // Kamstrup's telegrams carry no clock
+      {40, flags(sim::MeterFaults::valve_stuck), "valve_fault"},
+  };
+  std::set<sim::MeterKind> kinds;
+  for (std::size_t i = 0; i < district_->meter_count(); ++i) {
+    if (kinds.insert(district_->meter(i).kind()).second && i != 0 && i != 40 && i != 41)
+      knobs.push_back({i, flags(sim::MeterFaults::low_battery), "low_battery"});
+  }
+  ASSERT_EQ(kinds.size(), 5u);
+  for (const Knob& k : knobs) {
+    ASSERT_EQ(district_->meter(k.meter).kind() == sim::MeterKind::cjt188_heat, k.meter >= 40);
+    district_->meter(k.meter).model().set_faults(k.faults);
+  }
+
+  Master& m = add_master("master-a");
+  auto open_codes = [&](std::size_t i) {
+    std::set<std::string> codes;
+    for (const auto& f : ok(m.storage->open_faults())) {
+      if (f.meter_id == meters_[i].id) codes.insert(f.code);
+    }
+    return codes;
+  };
+  run_until(kStart + 1800);
+  EXPECT_EQ(open_codes(20).count("custom:supply_above_30"), 0u) << "not yet held two hours";
+  run_until(kStart + 2 * 3600 + 1800);
+  for (const Knob& k : knobs) {
+    EXPECT_EQ(open_codes(k.meter).count(k.code), 1u)
+        << k.code << " on " << sim::meter_kind_name(district_->meter(k.meter).kind());
+  }
+  EXPECT_EQ(open_codes(20).count("custom:supply_above_30"), 1u);
+  EXPECT_TRUE(open_codes(20).count("low_battery") == 0) << "a meter without faults";
+
+  // Cleared at the next reading without the fault; a register frozen for hours first has to
+  // move by its resolution (a small flat's 1 kWh) before it reads as moving again.
+  for (const Knob& k : knobs) district_->meter(k.meter).model().set_faults({});
+  run_until(kStart + 5 * 3600 + 1800);
+  for (const Knob& k : knobs) {
+    if (k.code == "clock_drift") continue;  // the meter's clock stays wrong until it is set
+    EXPECT_EQ(open_codes(k.meter).count(k.code), 0u)
+        << k.code << " on " << sim::meter_kind_name(district_->meter(k.meter).kind());
+    const auto history = ok(m.storage->faults_of(meters_[k.meter].id));
+    const auto raised = std::find_if(history.begin(), history.end(),
+                                     [&](const auto& f) { return f.code == k.code; });
+    ASSERT_NE(raised, history.end()) << k.code;
+    ASSERT_TRUE(raised->cleared_at.has_value()) << k.code;
+    EXPECT_GE(*raised->cleared_at, kStart + 3 * 3600) << k.code;
+  }
+}
+
+TEST_F(DispatcherTest, MeterClocksThatDriftAreSet) {
+  // A CJ/T 188 meter (A015) and a Sharky 775 on M-Bus (SND_UD 04 6D), 12 minutes fast an hour.
+  const std::size_t cjt = 40, sharky = 12;
+  ASSERT_EQ(district_->meter(cjt).kind(), sim::MeterKind::cjt188_heat);
+  ASSERT_EQ(district_->meter(sharky).kind(), sim::MeterKind::sharky775);
+  sim::MeterFaults drift;
+  drift.clock_drift_ppm = 200000.0F;
+  for (const std::size_t i : {cjt, sharky}) district_->meter(i).model().set_faults(drift);
+  master::EngineOptions options;
+  options.clock_sync_threshold_s = 300;
+  Master& m = add_master("master-a", {}, nullptr, options);
+  auto drift_s = [&](std::size_t i) {
+    const auto t = district_->queue().now();
+    return (district_->meter(i).model().meter_time(t) - t) / 1'000'000;
+  };
+  run_until(kStart + 1800);
+  ASSERT_EQ(m.cycles.size(), 1u);
+  EXPECT_EQ(m.cycles[0].clock_set, 0u) << "off by seconds at 00:00";
+  run_until(kStart + 3600 + 300);  // the 01:00 cycle has read them, 12 minutes off
+  ASSERT_EQ(m.cycles.size(), 2u);
+  EXPECT_EQ(m.cycles[1].clock_set, 2u) << "only the drifting meters";
+  for (const std::size_t i : {cjt, sharky})
+    EXPECT_LT(std::llabs(drift_s(i)), 120) << "set at about 01:00, drifted only since: " << i;
+}
+
+TEST_F(DispatcherTest, AConcentratorInCollectModeIsReadFromItsOwnBuffer) {
+  // Commissioned as a technician would: the HM-660 scans both channels, archives what it
+  // found and reads its archive every ten minutes.
+  namespace hm660 = heatlink::protocol::hm660;
+  auto command = [&](std::uint8_t ci, std::vector<std::uint8_t> data = {}) {
+    auto c = std::make_shared<hm660::Command>(ci, std::move(data));
+    line_->run(c, [](const master::IoStatus&) {});
+    EXPECT_EQ(c->verdict(), heatlink::protocol::link::Verdict::ok) << c->problem();
+    return c->data();
+  };
+  command(hm660::kArchiveClear);
+  command(hm660::kScanStart, {0x03});
+  for (int minutes = 0; minutes < 120; ++minutes) {
+    district_->queue().run_until(district_->queue().now() + 60'000'000);
+    const auto info = hm660::decode_info(command(hm660::kInfo));
+    if (info.ok() && info->scan_state == 2) break;
+  }
+  auto found = std::make_shared<hm660::EntryListRead>(hm660::kScanRead);
+  line_->run(found, [](const master::IoStatus&) {});
+  // Every M-Bus meter; the ten CJ/T 188 meters of channel 2 answer the scan's broadcast
+  // address read all at once, and their collision hides them.
+  ASSERT_EQ(found->entries().size(), 300u) << found->problem();
+  for (std::size_t i = 0; i < found->entries().size(); i += 15) {  // 15 entries a frame
+    std::vector<std::uint8_t> entries;
+    for (std::size_t k = i; k < std::min(i + 15, found->entries().size()); ++k)
+      hm660::encode_entry(found->entries()[k], entries);
+    command(hm660::kArchiveAdd, entries);
+  }
+  command(hm660::kCycleSet, {0x58, 0x02, 0, 0});  // 600 s
+  district_->queue().run_until(district_->queue().now() + 900'000'000);
+
+  Master& m = add_master("master-a");
+  master::CycleRequest request;
+  request.concentrator = concentrator_;
+  request.concentrator.mode = master::ConcentratorMode::collect;
+  request.slot = now();
+  std::optional<master::CycleStats> stats;
+  ASSERT_TRUE(m.engine->read(request, [&](const master::CycleStats& s) { stats = s; }));
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->error, "");
+  EXPECT_EQ(stats->read, 300u);
+  EXPECT_EQ(stats->failed, 10u) << "the meters missing from the concentrator's archive";
+  EXPECT_GE(ok(m.storage->count_readings()), 300) << "a reading per concentrator cycle";
+  for (std::size_t i = 0; i < meters_.size(); ++i) {
+    if (district_->meter(i).kind() == sim::MeterKind::cjt188_heat) continue;
+    const auto latest = ok(m.storage->latest(meters_[i].id));
+    ASSERT_TRUE(latest.has_value()) << i;
+    const double now_held = district_->meter(i).model().state().energy_kwh;
+    EXPECT_LE(*latest->energy_kwh, now_held + 1e-6) << i;
+    EXPECT_GE(*latest->energy_kwh, now_held - resolution_kwh(i) - 10) << i;
+    EXPECT_LE(latest->read_at, now()) << "the time the concentrator read it";
+    EXPECT_GT(latest->read_at, kStart) << i;
+  }
+  // Collected once, the buffer is empty: the next collect finds nothing new to read.
+  stats.reset();
+  m.engine->read(request, [&](const master::CycleStats& s) { stats = s; });
+  EXPECT_EQ(stats->read, 0u);
+}
+
+}  // namespace

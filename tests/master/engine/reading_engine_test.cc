@@ -1,0 +1,165 @@
+// The reading engine on a virtual clock (DESIGN.md rule 2): the simulated HM-660 of the
+// 300-meter segment in this process, its RS-232 side driven by the engine's procedures, and
+// the readings in a real SQLite file. A cycle stores one reading per meter holding the
+// registers the simulated meters hold.
+#include "heatlink/master/engine/reading_engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "heatlink/master/engine/archived_meter.h"
+#include "heatlink/protocol/cjt188.h"
+#include "heatlink/protocol/mbus_request.h"
+#include "heatlink/sim/district.h"
+#include "heatlink/sim/topology.h"
+#include "sim_line.h"
+
+namespace {
+
+namespace master = heatlink::master;
+namespace sim = heatlink::sim;
+using heatlink::test::SimLine;
+
+constexpr master::EpochSeconds kStart =
+    1'796'054'400;  // the topology's start, 2026-12-01 00:00 +08
+
+class ReadingEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = sim::load_topology(HEATLINK_SOURCE_DIR "/scenarios/topologies/segment-300.yaml");
+    ASSERT_TRUE(std::holds_alternative<sim::Topology>(loaded));
+    district_ = std::make_unique<sim::District>(std::get<sim::Topology>(loaded), 7);
+    line_ = std::make_unique<SimLine>(district_->queue(), district_->concentrator(0));
+
+    const std::string path =
+        ::testing::TempDir() + "heatlink-engine-" + std::to_string(::getpid()) + ".db";
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+    storage_ = std::move(
+        std::get<std::unique_ptr<master::Storage>>(master::open_storage("sqlite:" + path)));
+    ASSERT_TRUE(std::holds_alternative<int>(storage_->migrate()));
+    const auto station = std::get<std::int64_t>(storage_->add_station({0, "station-1"}));
+    concentrator_ = {0, station, "hm660-300", "line-1", std::nullopt};
+    concentrator_.id = std::get<std::int64_t>(storage_->add_concentrator(concentrator_));
+    // The base information, as a heat company would have entered it.
+    for (std::size_t i = 0; i < district_->meter_count(); ++i) {
+      const sim::SimulatedMeter& m = district_->meter(i);
+      master::MeterRecord record;
+      record.concentrator_id = concentrator_.id;
+      if (m.kind() == sim::MeterKind::cjt188_heat) {
+        record.protocol = master::MeterProtocol::cjt188;
+        record.secondary_address = m.identity().cjt188_address().to_string();
+      } else {
+        heatlink::protocol::mbus::SecondaryAddress a;
+        a.id = m.identity().id;
+        a.manufacturer = m.identity().manufacturer(m.kind());
+        a.version = m.identity().version(m.kind());
+        a.medium = m.identity().medium(m.kind());
+        record.secondary_address = a.to_string();
+      }
+      record.vendor = sim::meter_kind_name(m.kind());
+      meter_ids_.push_back(std::get<std::int64_t>(storage_->add_meter(record)));
+    }
+  }
+
+  master::ReadingEngine engine(master::ReadingEngine::RunProcedure run) {
+    return master::ReadingEngine(*storage_, std::move(run),
+                                 [this] { return kStart + district_->queue().now() / 1'000'000; });
+  }
+
+  std::unique_ptr<sim::District> district_;
+  std::unique_ptr<SimLine> line_;
+  std::unique_ptr<master::Storage> storage_;
+  master::ConcentratorRecord concentrator_;
+  std::vector<std::int64_t> meter_ids_;
+};
+
+TEST_F(ReadingEngineTest, ACycleStoresEveryMeterWithTheRegistersItHolds) {
+  auto e = engine([this](const std::string& dtu, auto procedure, auto done) {
+    EXPECT_EQ(dtu, "line-1");
+    line_->run(std::move(procedure), done);
+  });
+  district_->queue().run_until(3'600'000'000);  // an hour of heating first
+  std::optional<master::CycleStats> stats;
+  ASSERT_TRUE(e.read_concentrator(concentrator_, [&](const master::CycleStats& s) { stats = s; }));
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->error, "");
+  EXPECT_EQ(stats->meters, 302u);
+  EXPECT_EQ(stats->read, 302u);
+  EXPECT_EQ(stats->failed, 0u);
+  EXPECT_EQ(stats->stored, 302u);
+  EXPECT_EQ(std::get<std::int64_t>(storage_->count_readings()), 302);
+  for (std::size_t i = 0; i < meter_ids_.size(); ++i) {
+    const auto latest = std::get<std::optional<master::Reading>>(storage_->latest(meter_ids_[i]));
+    ASSERT_TRUE(latest.has_value()) << i;
+    const double held = district_->meter(i).model().state().energy_kwh;
+    // Registers are truncated to their resolution, and the meters ran on during the cycle.
+    EXPECT_NEAR(*latest->energy_kwh, held, 2.0) << sim::meter_kind_name(district_->meter(i).kind());
+    EXPECT_LE(*latest->energy_kwh, held + 1e-6);
+  }
+}
+
+TEST_F(ReadingEngineTest, ALostLineEndsTheCycleAndSaysWhy) {
+  int calls = 0;
+  auto e = engine([&](const std::string&, auto procedure, auto done) {
+    if (++calls > 3) return done({"DTU line-1: the connection closed"});
+    line_->run(std::move(procedure), done);
+  });
+  std::optional<master::CycleStats> stats;
+  e.read_concentrator(concentrator_, [&](const master::CycleStats& s) { stats = s; });
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->error, "DTU line-1: the connection closed");
+  EXPECT_EQ(stats->read, 3u);
+  EXPECT_EQ(stats->failed, 299u);
+  EXPECT_EQ(stats->stored, 3u) << "what was read before the loss is kept";
+}
+
+// Reconciliation: an archive request reads the HM-660's meter archive (A3) and no meter, and
+// each entry comes back in the base information's address form.
+TEST_F(ReadingEngineTest, AnArchiveRequestListsTheConcentratorsArchiveInBaseInformationForm) {
+  namespace hm660 = heatlink::protocol::hm660;
+  namespace cjt188 = heatlink::protocol::cjt188;
+  auto e = engine([this](const std::string&, auto procedure, auto done) {
+    line_->run(std::move(procedure), done);
+  });
+  std::string mbus_address, cjt_address;
+  for (const std::int64_t id : meter_ids_) {
+    const auto m = *std::get<std::optional<master::MeterRecord>>(storage_->meter(id));
+    auto& wanted = m.protocol == master::MeterProtocol::cjt188 ? cjt_address : mbus_address;
+    if (wanted.empty()) wanted = m.secondary_address;
+  }
+  ASSERT_FALSE(mbus_address.empty());
+  ASSERT_FALSE(cjt_address.empty());
+  hm660::ArchiveEntry mbus;
+  mbus.protocol = hm660::ArchiveEntry::mbus_secondary;
+  mbus.secondary = *heatlink::protocol::mbus::SecondaryAddress::parse(mbus_address);
+  const hm660::ArchiveEntry cjt =
+      hm660::cjt188_entry(0, *cjt188::Address::parse(cjt_address), 0x20);
+  std::vector<std::uint8_t> entries;
+  hm660::encode_entry(mbus, entries);
+  hm660::encode_entry(cjt, entries);
+  auto add = std::make_shared<hm660::Command>(hm660::kArchiveAdd, entries);
+  line_->run(add, [](const master::IoStatus&) {});
+  ASSERT_EQ(add->verdict(), heatlink::protocol::link::Verdict::ok) << add->problem();
+
+  master::CycleRequest request;
+  request.concentrator = concentrator_;
+  request.slot = kStart;
+  request.archive = true;
+  std::optional<master::CycleStats> stats;
+  ASSERT_TRUE(e.read(request, [&](const master::CycleStats& s) { stats = s; }));
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->error, "");
+  EXPECT_EQ(stats->meters, 0u) << "no meter is read";
+  EXPECT_EQ(std::get<std::int64_t>(storage_->count_readings()), 0);
+  ASSERT_EQ(stats->archive.size(), 2u);
+  const auto first = master::archived_meter(stats->archive[0]);
+  EXPECT_EQ(first.protocol, "mbus_secondary");
+  EXPECT_EQ(first.address, mbus_address);
+  const auto second = master::archived_meter(stats->archive[1]);
+  EXPECT_EQ(second.protocol, "cjt188");
+  EXPECT_EQ(second.channel, 0);  // the segment's one channel
+  EXPECT_EQ(second.address, cjt_address);
+}
+
+}  // namespace

@@ -1,0 +1,154 @@
+// Readings from the telegrams of every vendor the simulator impersonates: the registers the
+// simulated meter holds come back, in kWh and m3, and each vendor's fault codes land on the
+// same fault bits.
+#include "heatlink/master/engine/reading_extract.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "heatlink/master/analysis/fault_rules.h"
+#include "heatlink/protocol/cjt188.h"
+#include "heatlink/protocol/mbus_request.h"
+#include "heatlink/sim/simulated_meter.h"
+
+namespace {
+
+namespace master = heatlink::master;
+namespace sim = heatlink::sim;
+namespace mbus = heatlink::protocol::mbus;
+namespace cjt188 = heatlink::protocol::cjt188;
+
+class ReadingExtract : public ::testing::Test {
+ protected:
+  ReadingExtract() {
+    station_.calendar = &calendar_;
+    station_.weather = &weather_;
+  }
+
+  sim::SimulatedMeter& meter(sim::MeterKind kind, sim::EnergyUnit unit = sim::EnergyUnit::kwh) {
+    sim::MeterIdentity identity;
+    identity.id = 0x50000001;
+    identity.primary = 7;
+    identity.energy_unit = unit;
+    const sim::HeatMeterModel model(sim::Household{}, clock_.now(), 12345.6, 678.9);
+    return meters_.emplace_back(kind, identity, model, station_, clock_);
+  }
+
+  // Every telegram of a REQ_UD2 conversation.
+  std::vector<std::vector<std::uint8_t>> telegrams(sim::SimulatedMeter& m) {
+    std::vector<std::vector<std::uint8_t>> out;
+    bool fcb = true;
+    for (int i = 0; i < 4; ++i) {
+      const auto request_bytes = mbus::req_ud2(7, fcb);
+      const auto request = mbus::decode_frame(request_bytes.view());
+      const auto reply = m.mbus().receive(*request);
+      if (!reply) break;
+      out.push_back(reply->to_vector());
+      mbus::Telegram t;
+      mbus::decode_telegram(*mbus::decode_frame(out.back()), t);
+      if (!t.more_records_follow) break;
+      fcb = !fcb;
+    }
+    return out;
+  }
+
+  master::Reading extract(sim::SimulatedMeter& m) {
+    master::ExtractOptions options;
+    options.meter_id = 42;
+    options.received_at = 1'796'083'200;
+    auto result = master::reading_from_mbus(telegrams(m), options);
+    if (auto* problem = std::get_if<std::string>(&result)) {
+      ADD_FAILURE() << *problem;
+      return {};
+    }
+    return std::get<master::Reading>(result);
+  }
+
+  sim::EventQueue clock_;
+  sim::Calendar calendar_;
+  sim::WeatherProfile weather_;
+  sim::HeatStation station_;
+  std::deque<sim::SimulatedMeter> meters_;
+};
+
+TEST_F(ReadingExtract, EveryMbusVendorGivesTheRegistersItHolds) {
+  struct Case {
+    sim::MeterKind kind;
+    sim::EnergyUnit unit;
+    double resolution_kwh;
+    bool reports_volume;
+  };
+  for (const Case c : {Case{sim::MeterKind::multical403, sim::EnergyUnit::kwh, 1, true},
+                       Case{sim::MeterKind::multical603, sim::EnergyUnit::mwh, 100, false},
+                       Case{sim::MeterKind::multical603, sim::EnergyUnit::gj, 27.8, false},
+                       Case{sim::MeterKind::sharky775, sim::EnergyUnit::kwh, 1, true},
+                       Case{sim::MeterKind::sonometer30, sim::EnergyUnit::kwh, 1, true}}) {
+    auto& m = meter(c.kind, c.unit);
+    const master::Reading r = extract(m);
+    const auto& state = m.model().state();
+    SCOPED_TRACE(sim::meter_kind_name(c.kind));
+    ASSERT_TRUE(r.energy_kwh.has_value());
+    EXPECT_NEAR(*r.energy_kwh, state.energy_kwh, c.resolution_kwh);
+    EXPECT_LE(*r.energy_kwh, state.energy_kwh + 1e-6)
+        << "a register is truncated, never rounded up";
+    ASSERT_TRUE(r.energy_step_kwh.has_value()) << "the register's step, for the fault rules";
+    EXPECT_GT(*r.energy_step_kwh, 0);
+    EXPECT_LE(*r.energy_step_kwh, c.resolution_kwh + 1e-9);
+    EXPECT_EQ(r.volume_m3.has_value(), c.reports_volume);
+    if (c.reports_volume) {
+      EXPECT_NEAR(*r.volume_m3, state.volume_m3, 0.01);
+    }
+    EXPECT_TRUE(r.supply_c.has_value() && r.return_c.has_value() && r.delta_t_k.has_value());
+    EXPECT_EQ(r.meter_id, 42);
+    EXPECT_EQ(r.received_at, 1'796'083'200);
+    EXPECT_EQ(r.error_bits, 0u);
+  }
+}
+
+TEST_F(ReadingExtract, VendorFaultCodesBecomeTheSameBits) {
+  for (const auto kind :
+       {sim::MeterKind::multical403, sim::MeterKind::sharky775, sim::MeterKind::sonometer30}) {
+    auto& m = meter(kind);
+    sim::MeterFaults faults;
+    faults.flags = sim::MeterFaults::return_sensor_open;
+    m.model().set_faults(faults);
+    SCOPED_TRACE(sim::meter_kind_name(kind));
+    EXPECT_NE(extract(m).error_bits & master::fault_bit::return_sensor, 0u);
+  }
+  auto& kamstrup = meter(sim::MeterKind::multical403);
+  sim::MeterFaults battery;
+  battery.flags = sim::MeterFaults::low_battery;
+  kamstrup.model().set_faults(battery);
+  EXPECT_EQ(extract(kamstrup).error_bits, master::fault_bit::low_battery);
+}
+
+TEST_F(ReadingExtract, ACjt188ReplyGivesCurrentHeatNotTheSettlementValue) {
+  auto& m = meter(sim::MeterKind::cjt188_heat);
+  const auto request = cjt188::read_data(cjt188::kHeatHeating, m.identity().cjt188_address(),
+                                         cjt188::kDiCurrentData, 0);
+  const auto reply = m.receive_cjt188(*cjt188::decode_frame(request.view()));
+  ASSERT_TRUE(reply.has_value());
+  master::ExtractOptions options;
+  options.keep_raw = true;
+  auto result = master::reading_from_cjt188(reply->view(), options);
+  ASSERT_TRUE(std::holds_alternative<master::Reading>(result)) << std::get<std::string>(result);
+  const auto& r = std::get<master::Reading>(result);
+  EXPECT_NEAR(*r.energy_kwh, m.model().state().energy_kwh, 0.01);
+  EXPECT_TRUE(r.meter_time.has_value());
+  EXPECT_EQ(r.read_at, *r.meter_time);
+  EXPECT_EQ(r.raw, reply->to_vector());
+}
+
+TEST_F(ReadingExtract, NamesWhatIsWrong) {
+  master::ExtractOptions options;
+  std::vector<std::vector<std::uint8_t>> broken = {{0x68, 0x03, 0x03, 0x68, 0x08}};
+  auto result = master::reading_from_mbus(broken, options);
+  ASSERT_TRUE(std::holds_alternative<std::string>(result));
+  EXPECT_EQ(std::get<std::string>(result).rfind("telegram 1: ", 0), 0u)
+      << std::get<std::string>(result);
+  const std::vector<std::uint8_t> not_cjt = {0xE5};
+  EXPECT_TRUE(std::holds_alternative<std::string>(master::reading_from_cjt188(not_cjt, options)));
+}
+
+}  // namespace

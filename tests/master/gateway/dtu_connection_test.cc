@@ -1,0 +1,120 @@
+// One DTU connection's logic without a socket or a clock: bytes and times in, bytes to send,
+// registrations and closes out - the same code the live gateway runs on its sockets and the
+// scenario harness on its virtual clock.
+#include "heatlink/master/gateway/dtu_connection.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "heatlink/protocol/mbus_procedures.h"
+
+namespace {
+
+namespace master = heatlink::master;
+namespace protocol = heatlink::protocol;
+
+constexpr master::Micros kSecond = 1'000'000;
+
+master::GatewayConfig config() {
+  master::GatewayConfig c;
+  master::DtuModel model;
+  model.name = "MD-109G";
+  model.heartbeat_interval = master::Seconds(30);
+  c.models.push_back(model);
+  c.dtus["13800000001"] = "MD-109G";
+  return c;
+}
+
+protocol::Bytes text(const std::string& s) {
+  return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+class DtuConnectionTest : public ::testing::Test {
+ protected:
+  DtuConnectionTest() : registry_(config()) {
+    master::DtuConnectionHooks hooks;
+    hooks.send = [this](std::vector<std::uint8_t> bytes) { sent_.push_back(std::move(bytes)); };
+    hooks.registered = [this](const master::DtuModel& model, bool parked) {
+      registered_model_ = model.name;
+      parked_ = parked;
+    };
+    hooks.closed = [this](const std::string& reason, bool silent, bool rejected) {
+      closed_reason_ = reason;
+      silent_ = silent;
+      rejected_ = rejected;
+    };
+    connection_.emplace(registry_, "10.64.0.2:40000", std::move(hooks), 0);
+  }
+
+  master::DtuRegistry registry_;
+  std::optional<master::DtuConnection> connection_;
+  std::vector<std::vector<std::uint8_t>> sent_;
+  std::string registered_model_, closed_reason_;
+  bool parked_ = false, silent_ = false, rejected_ = false;
+};
+
+TEST_F(DtuConnectionTest, AKnownIdRegistersAndHeartbeatsKeepItAlive) {
+  EXPECT_EQ(connection_->deadline(), 30 * kSecond);  // the registration timeout
+  connection_->on_bytes(text("1380000"), kSecond);   // an ID may come in pieces
+  EXPECT_FALSE(connection_->registered());
+  connection_->on_bytes(text("0001"), kSecond);
+  ASSERT_TRUE(connection_->registered());
+  EXPECT_EQ(connection_->id(), "13800000001");
+  EXPECT_EQ(registered_model_, "MD-109G");
+  EXPECT_FALSE(parked_);
+  EXPECT_EQ(connection_->deadline(), kSecond + 90 * kSecond);  // 3 heartbeat intervals
+  connection_->on_bytes(text("13800000001"), 60 * kSecond);    // a heartbeat
+  EXPECT_EQ(connection_->deadline(), 150 * kSecond);
+  connection_->on_timer(149 * kSecond);
+  EXPECT_FALSE(connection_->closed());
+  connection_->on_timer(150 * kSecond);
+  EXPECT_TRUE(connection_->closed());
+  EXPECT_TRUE(silent_);
+  EXPECT_EQ(closed_reason_, "silent for 3 heartbeat intervals");
+  EXPECT_FALSE(connection_->deadline());
+}
+
+TEST_F(DtuConnectionTest, AnUnknownIdIsRejected) {
+  connection_->on_bytes(text("99999999999"), kSecond);
+  EXPECT_TRUE(connection_->closed());
+  EXPECT_TRUE(rejected_);
+  EXPECT_EQ(closed_reason_, "unknown DTU 99999999999");
+}
+
+TEST_F(DtuConnectionTest, NoRegistrationInTimeIsRejected) {
+  connection_->on_timer(30 * kSecond);
+  EXPECT_TRUE(connection_->closed());
+  EXPECT_TRUE(rejected_);
+  EXPECT_EQ(closed_reason_, "no registration within 30 s");
+}
+
+TEST_F(DtuConnectionTest, AProcedureRunsOverTheLineAndFailsWhenTheConnectionCloses) {
+  connection_->on_bytes(text("13800000001"), 0);
+  auto ping = std::make_shared<protocol::mbus::RawExchange>(
+      std::vector<std::uint8_t>{0x10, 0x40, 0x01, 0x41, 0x16});
+  std::optional<master::IoStatus> first, second;
+  connection_->enqueue(
+      ping, [&](const master::IoStatus& s) { first = s; }, kSecond);
+  ASSERT_EQ(sent_.size(), 1u);  // the request went down at once
+  EXPECT_EQ(sent_[0], (std::vector<std::uint8_t>{0x10, 0x40, 0x01, 0x41, 0x16}));
+  ASSERT_TRUE(connection_->deadline());
+  EXPECT_LT(*connection_->deadline(), 90 * kSecond);  // the reply timeout comes first
+  auto queued = std::make_shared<protocol::mbus::RawExchange>(
+      std::vector<std::uint8_t>{0x10, 0x40, 0x02, 0x42, 0x16});
+  connection_->enqueue(
+      queued, [&](const master::IoStatus& s) { second = s; }, kSecond);
+  EXPECT_EQ(sent_.size(), 1u);  // one at a time
+  connection_->on_bytes(std::vector<std::uint8_t>{0xE5}, 2 * kSecond);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(first->ok());
+  EXPECT_EQ(ping->verdict(), protocol::link::Verdict::ok);
+  ASSERT_EQ(sent_.size(), 2u);  // the next one follows
+  connection_->close("replaced by a newer connection");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->error,
+            "DTU 13800000001: the connection closed (replaced by a newer connection)");
+}
+
+}  // namespace

@@ -1,0 +1,249 @@
+// The DTU gateway against raw DTUs on loopback: registration in each convention, the newest
+// connection winning, silence, garbage, unknown IDs, and the limits a hostile client meets.
+#include "heatlink/master/gateway/gateway.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <future>
+
+#include "gateway_fixture.h"
+#include "heatlink/protocol/dtu.h"
+
+namespace {
+
+namespace master = heatlink::master;
+namespace dtu = heatlink::protocol::dtu;
+using heatlink::test::eventually;
+using heatlink::test::RawDtu;
+using heatlink::test::RunningGateway;
+using namespace std::chrono_literals;
+
+master::GatewayConfig config() {
+  master::GatewayConfig c;
+  c.host = "127.0.0.1";
+  c.models.push_back({"MD-109G", dtu::Convention::id_on_connect, "HB", master::Seconds(0.5)});
+  c.models.push_back({"MD-109G-P", dtu::Convention::id_prefixed, "", master::Seconds(0.5)});
+  c.models.push_back({"DDP", dtu::Convention::ddp, "", master::Seconds(0.5)});
+  c.dtus = {{"13800000001", "MD-109G"},
+            {"IMEI860000000000002", "MD-109G-P"},
+            {"13800000003", "DDP"},
+            {"1380000000", "MD-109G"}};
+  c.registration_timeout = master::Seconds(0.5);
+  c.missed_heartbeats = 2;
+  return c;
+}
+
+TEST(Gateway, RegistersEveryConventionAndFiltersHeartbeats) {
+  RunningGateway gateway(config());
+  ASSERT_TRUE(gateway.started().ok()) << gateway.started().error;
+  const std::uint16_t port = gateway->port();
+
+  RawDtu a(port);        // id_on_connect, heartbeat "HB", registration split where a shorter
+  a.send("1380000000");  // known ID ("1380000000") ends
+  std::this_thread::sleep_for(50ms);
+  a.send("1HB");
+  RawDtu b(port);  // id_prefixed: every packet starts with the ID
+  b.send("IMEI860000000000002");
+  b.send("IMEI860000000000002");
+  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", ""};
+  RawDtu c(port);
+  c.send(dtu::registration(ddp, 0x0A000001, 5000));
+  std::vector<std::uint8_t> ack;
+  c.closed_by_server(200ms, &ack);
+  EXPECT_EQ(ack, dtu::registration_ack(ddp)) << "a DDP registration is acknowledged";
+  a.send("HB");
+  c.send(dtu::heartbeat(ddp));
+
+  ASSERT_TRUE(eventually([&] { return gateway->stats().online == 3; })) << gateway->stats().online;
+  ASSERT_TRUE(eventually([&] {
+    const auto s = gateway->state("13800000001");
+    return s && s->heartbeats >= 2;
+  }));
+  const auto s = gateway->state("13800000001");
+  EXPECT_EQ(s->model, "MD-109G");
+  EXPECT_EQ(s->unsolicited_bytes, 0u) << "heartbeats are not serial data";
+  EXPECT_EQ(s->registrations, 1u);
+  EXPECT_EQ(gateway->state("IMEI860000000000002")->model, "MD-109G-P");
+  EXPECT_TRUE(eventually([&] { return gateway->state("13800000003")->heartbeats >= 1; }));
+  EXPECT_FALSE(gateway->state("1380000000").has_value()) << "a shorter known ID is another DTU";
+}
+
+TEST(Gateway, TheNewestConnectionWinsAndTheStaleOneIsClosed) {
+  RunningGateway gateway(config());
+  RawDtu first(gateway->port());
+  first.send("13800000001");
+  ASSERT_TRUE(eventually([&] { return gateway->stats().online == 1; }));
+  const std::string first_remote = gateway->state("13800000001")->remote;
+
+  RawDtu second(gateway->port());  // the same DTU after a reconnect, from a new port
+  second.send("13800000001");
+  EXPECT_TRUE(first.closed_by_server(2s)) << "the stale connection stays open";
+  ASSERT_TRUE(eventually([&] { return gateway->state("13800000001")->registrations == 2; }));
+  const auto s = gateway->state("13800000001");
+  EXPECT_TRUE(s->online);
+  EXPECT_NE(s->remote, first_remote);
+  EXPECT_EQ(gateway->stats().online, 1u);
+  EXPECT_EQ(gateway->stats().replaced, 1u);
+  EXPECT_FALSE(second.closed_by_server(300ms));
+}
+
+TEST(Gateway, DropsAConnectionThatMissesItsHeartbeats) {
+  RunningGateway gateway(config());
+  RawDtu half_open(gateway->port());
+  half_open.send("13800000001");  // then silence, as behind a NAT that forgot the mapping
+  EXPECT_TRUE(half_open.closed_by_server(3s));
+  EXPECT_TRUE(eventually([&] { return gateway->stats().silent_drops == 1; }));
+  const auto s = gateway->state("13800000001");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_FALSE(s->online);
+  EXPECT_EQ(s->last_drop, "silent for 2 heartbeat intervals");
+  EXPECT_EQ(gateway->stats().silent_drops, 1u);
+}
+
+TEST(Gateway, KeepsAConnectionThatHeartbeats) {
+  RunningGateway gateway(config());
+  RawDtu alive(gateway->port());
+  alive.send("13800000001");
+  for (int i = 0; i < 6; ++i) {
+    std::this_thread::sleep_for(300ms);
+    alive.send("HB");
+  }
+  EXPECT_TRUE(gateway->state("13800000001")->online);
+  EXPECT_GE(gateway->state("13800000001")->heartbeats, 5u);
+}
+
+TEST(Gateway, RejectsUnknownIdsGarbageAndSilentNewcomers) {
+  RunningGateway gateway(config());
+  RawDtu http(gateway->port());
+  http.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(http.closed_by_server(1s));
+  RawDtu unknown(gateway->port());
+  unknown.send("99999999999");
+  EXPECT_TRUE(unknown.closed_by_server(1s));
+  RawDtu mute(gateway->port());  // connects and says nothing
+  EXPECT_TRUE(mute.closed_by_server(2s));
+  EXPECT_TRUE(eventually([&] { return gateway->stats().rejected == 3; }))
+      << gateway->stats().rejected;
+  EXPECT_TRUE(gateway->snapshot().empty()) << "nothing unknown is recorded as a DTU";
+  EXPECT_EQ(gateway->stats().connections, 0u);
+}
+
+TEST(Gateway, CountsGarbageInsideDdpAndStaysConnected) {
+  RunningGateway gateway(config());
+  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", ""};
+  RawDtu c(gateway->port());
+  c.send(dtu::registration(ddp));
+  c.send(std::vector<std::uint8_t>{0x7B, 0x77, 0x00, 0x05, 0x7B, 0x00, 0x13});
+  c.send(dtu::heartbeat(ddp));
+  EXPECT_TRUE(eventually([&] {
+    const auto s = gateway->state("13800000003");
+    return s && s->garbage_packets >= 1 && s->heartbeats >= 1;
+  }));
+  EXPECT_TRUE(gateway->state("13800000003")->online);
+}
+
+TEST(Gateway, APacketNamingAnotherDtuDoesNotMoveTheConnection) {
+  RunningGateway gateway(config());
+  dtu::Profile mine{dtu::Convention::ddp, "13800000003", ""};
+  dtu::Profile other{dtu::Convention::ddp, "13800000004", ""};
+  RawDtu c(gateway->port());
+  c.send(dtu::registration(mine));
+  c.send(dtu::registration(other));
+  c.send(dtu::registration(mine));
+  c.send(dtu::heartbeat(mine));
+  ASSERT_TRUE(eventually([&] {
+    const auto s = gateway->state("13800000003");
+    return s && s->heartbeats >= 2;
+  }));
+  const auto s = gateway->state("13800000003");
+  EXPECT_EQ(s->registrations, 1u);
+  EXPECT_GE(s->garbage_packets, 1u);
+  EXPECT_FALSE(gateway->state("13800000004").has_value());
+  const auto stats = gateway->stats();
+  EXPECT_EQ(stats.online, 1u);
+  EXPECT_EQ(stats.unregistered, 0u);
+  EXPECT_EQ(stats.connections, 1u);
+}
+
+TEST(Gateway, DiscardsAFloodOfGarbageAsItComes) {
+  RunningGateway gateway(config());
+  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", ""};
+  RawDtu flood(gateway->port());
+  flood.send(dtu::registration(ddp));
+  // A header announcing an over-long packet, then 256 KiB that never make a packet: nothing of
+  // it may pile up in the gateway.
+  flood.send(std::vector<std::uint8_t>{0x7B, 0x09, 0x7F, 0xFF});
+  for (int i = 0; i < 64; ++i) flood.send(std::vector<std::uint8_t>(4096, 0x55));
+  flood.send(dtu::heartbeat(ddp));
+  EXPECT_TRUE(eventually([&] {
+    const auto s = gateway->state("13800000003");
+    return s && s->heartbeats >= 1 && s->bytes_in > 256 * 1024;
+  }));
+  const auto s = gateway->state("13800000003");
+  EXPECT_GE(s->garbage_packets, 1u);
+  EXPECT_TRUE(s->online);
+}
+
+TEST(Gateway, RefusesConnectionsBeyondItsLimits) {
+  auto c = config();
+  c.max_connections = 2;
+  RunningGateway gateway(c);
+  RawDtu one(gateway->port());
+  one.send("13800000001");
+  RawDtu two(gateway->port());
+  two.send("IMEI860000000000002");
+  ASSERT_TRUE(eventually([&] { return gateway->stats().online == 2; }));
+  RawDtu three(gateway->port());
+  EXPECT_TRUE(three.closed_by_server(1s));
+  EXPECT_EQ(gateway->stats().refused, 1u);
+  EXPECT_FALSE(one.closed_by_server(100ms));
+}
+
+TEST(Gateway, ParksUnknownDtusAsUnassignedWhenConfiguredTo) {
+  auto c = config();
+  c.unknown = master::UnknownDtus::park;
+  c.unknown_model = "MD-109G";
+  RunningGateway gateway(c);
+  RawDtu stranger(gateway->port());
+  stranger.send("77777777777");
+  ASSERT_TRUE(eventually([&] { return gateway->state("77777777777").has_value(); }));
+  const auto s = gateway->state("77777777777");
+  EXPECT_TRUE(s->parked);
+  EXPECT_EQ(s->model, "unassigned");
+  EXPECT_TRUE(s->online);
+}
+
+TEST(Gateway, RunningAProcedureOnAnOfflineDtuFailsAtOnce) {
+  RunningGateway gateway(config());
+  std::promise<std::string> result;
+  struct Nothing : heatlink::protocol::link::ProcedureBase {
+    std::optional<heatlink::protocol::link::Request> next() override { return std::nullopt; }
+    void on_outcome(const heatlink::protocol::link::Request&,
+                    const heatlink::protocol::link::Outcome&) override {}
+  };
+  gateway->run("13800000001", std::make_shared<Nothing>(),
+               [&](const master::IoStatus& s) { result.set_value(s.error); });
+  auto future = result.get_future();
+  ASSERT_EQ(future.wait_for(2s), std::future_status::ready);
+  EXPECT_EQ(future.get(), "DTU 13800000001 is offline");
+}
+
+TEST(GatewayConfig, ErrorsNameTheFileLineAndKey) {
+  const std::string path = ::testing::TempDir() + "gateway-bad.yaml";
+  std::ofstream(path) << "models:\n  - {name: A, convention: smoke_signals}\n";
+  auto loaded = master::load_gateway_config(path);
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_EQ(std::get<std::string>(loaded),
+            path + ":2:27: convention: expected id_on_connect, id_prefixed or ddp");
+  std::ofstream(path) << "models:\n  - {name: A}\ndtus:\n  - {id: '1', model: B}\n";
+  loaded = master::load_gateway_config(path);
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_NE(std::get<std::string>(loaded).find(":4:5: model: no model 'B'"), std::string::npos)
+      << std::get<std::string>(loaded);
+  std::ofstream(path) << "modles: []\n";
+  loaded = master::load_gateway_config(path);
+  EXPECT_NE(std::get<std::string>(loaded).find("modles: unknown key"), std::string::npos);
+}
+
+}  // namespace
