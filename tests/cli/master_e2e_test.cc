@@ -105,8 +105,35 @@ schedules:
 )";
 }
 
+// `topology` copied beside the test with its meters' clocks starting now, in the heat
+// company's time (UTC+8), as a real district's meters are set: the master runs on the wall
+// clock and takes a reading as its slot's by the meter's time. (With the topology's fixed
+// start the meters' clocks fall days behind the master's as the calendar moves on.)
+std::string starting_now(const std::string& topology) {
+  std::ifstream in(topology);
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::time_t local = std::time(nullptr) + 8 * 3600;
+  std::tm tm{};
+  ::gmtime_r(&local, &tm);
+  char start[32];
+  std::strftime(start, sizeof start, "start: \"%Y-%m-%dT%H:%M:%S\"", &tm);
+  std::string yaml = text.str();
+  const auto at = yaml.find("\nstart: ");
+  if (at == std::string::npos) {
+    ADD_FAILURE() << topology << " has no start";
+    return topology;
+  }
+  yaml.replace(at + 1, yaml.find('\n', at + 1) - at - 1, start);
+  static int copies = 0;
+  const std::string copy = ::testing::TempDir() + "heatlink-sim-" + std::to_string(::getpid()) +
+                           "-" + std::to_string(++copies) + ".yaml";
+  std::ofstream(copy) << yaml;
+  return copy;
+}
+
 pid_t start_sim(const std::string& topology, std::uint16_t port, std::uint16_t control) {
-  return test::spawn({HEATLINK_BIN, "sim", "--topology", topology, "--server",
+  return test::spawn({HEATLINK_BIN, "sim", "--topology", starting_now(topology), "--server",
                       "127.0.0.1:" + std::to_string(port), "--control",
                       "127.0.0.1:" + std::to_string(control), "--pace", "x20"});
 }
