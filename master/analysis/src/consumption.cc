@@ -64,18 +64,36 @@ struct Point {
   std::optional<double> volume;
 };
 
-// The samples as one continuous register: rollovers unwrapped, replacements bridged.
-std::vector<Point> continuous(std::span<const RegisterSample> samples,
-                              const ConsumptionOptions& o) {
+// Where a register fell between two readings with no replacement filed for it.
+struct Fall {
+  EpochSeconds after;   // the last reading before the fall
+  EpochSeconds before;  // the first reading after it
+};
+
+struct Register {
+  std::vector<Point> points;
+  std::vector<Fall> falls;
+};
+
+// The samples as one continuous register: rollovers unwrapped, replacements bridged. A fall
+// that neither explains (a meter replaced and not filed, a faulty register) is bridged as if a
+// meter had been replaced at the first reading after it - nothing counted for the time between
+// the two readings - and kept as a fall: a figure across it is a lower bound, not a reading.
+Register continuous(std::span<const RegisterSample> samples, const ConsumptionOptions& o) {
   std::vector<RegisterSample> sorted(samples.begin(), samples.end());
   std::sort(sorted.begin(), sorted.end(),
             [](const RegisterSample& a, const RegisterSample& b) { return a.at < b.at; });
   std::vector<MeterReplacement> swaps = o.replacements;
   std::sort(swaps.begin(), swaps.end(),
             [](const MeterReplacement& a, const MeterReplacement& b) { return a.at < b.at; });
-  std::vector<Point> out;
+  Register out;
+  std::vector<Point>& points = out.points;
   double energy_offset = 0;
   double volume_offset = 0;
+  // The last volume on the register and its time (a swap point has none).
+  bool have_volume = false;
+  double last_volume = 0;
+  EpochSeconds last_volume_at = 0;
   std::size_t next_swap = 0;
   for (const RegisterSample& s : sorted) {
     while (next_swap < swaps.size() && swaps[next_swap].at <= s.at) {
@@ -83,23 +101,46 @@ std::vector<Point> continuous(std::span<const RegisterSample> samples,
       // The old meter's register continues from where the new one starts.
       const double before = r.old_final_kwh + energy_offset;
       energy_offset = before - r.new_start_kwh;
-      if (r.old_final_m3 && r.new_start_m3) volume_offset += *r.old_final_m3 - *r.new_start_m3;
+      if (r.old_final_m3 && r.new_start_m3) {
+        volume_offset += *r.old_final_m3 - *r.new_start_m3;
+      } else {
+        have_volume = false;  // the new meter's volume continues from nothing known
+      }
       // A point at the swap itself: the boundary between the meters.
-      out.push_back({r.at, before, std::nullopt});
+      points.push_back({r.at, before, std::nullopt});
     }
     double energy = s.energy_kwh + energy_offset;
     std::optional<double> volume;
     if (s.volume_m3) volume = *s.volume_m3 + volume_offset;
-    if (!out.empty() && o.rollover_kwh > 0 && energy < out.back().energy - o.rollover_kwh / 2) {
-      energy_offset += o.rollover_kwh;
-      energy += o.rollover_kwh;
+    if (!points.empty()) {
+      const Point& last = points.back();
+      if (o.rollover_kwh > 0 && energy < last.energy - o.rollover_kwh / 2) {
+        energy_offset += o.rollover_kwh;
+        energy += o.rollover_kwh;
+      }
+      if (energy < last.energy) {
+        energy_offset += last.energy - energy;
+        energy = last.energy;
+        out.falls.push_back({last.at, s.at});
+      }
     }
-    if (volume && !out.empty() && out.back().volume && o.rollover_m3 > 0 &&
-        *volume < *out.back().volume - o.rollover_m3 / 2) {
-      volume_offset += o.rollover_m3;
-      *volume += o.rollover_m3;
+    if (volume && have_volume) {
+      if (o.rollover_m3 > 0 && *volume < last_volume - o.rollover_m3 / 2) {
+        volume_offset += o.rollover_m3;
+        *volume += o.rollover_m3;
+      }
+      if (*volume < last_volume) {
+        volume_offset += last_volume - *volume;
+        *volume = last_volume;
+        out.falls.push_back({last_volume_at, s.at});
+      }
     }
-    out.push_back({s.at, energy, volume});
+    points.push_back({s.at, energy, volume});
+    if (volume) {
+      have_volume = true;
+      last_volume = *volume;
+      last_volume_at = s.at;
+    }
   }
   return out;
 }
@@ -173,19 +214,21 @@ std::vector<std::pair<EpochSeconds, EpochSeconds>> periods(Period period, EpochS
 std::vector<PeriodConsumption> consumption(std::span<const RegisterSample> samples, Period period,
                                            EpochSeconds from, EpochSeconds to,
                                            const ConsumptionOptions& options) {
-  const std::vector<Point> points = continuous(samples, options);
+  const Register meter = continuous(samples, options);
   std::vector<PeriodConsumption> out;
   for (const auto& [start, end] : periods(period, from, to, options)) {
     PeriodConsumption c;
     c.start = start;
     c.end = end;
-    const Estimate a = register_at(points, start);
-    const Estimate b = register_at(points, end);
+    const Estimate a = register_at(meter.points, start);
+    const Estimate b = register_at(meter.points, end);
     if (a.energy && b.energy) {
       c.energy_kwh = *b.energy - *a.energy;
       c.interpolated = a.interpolated || b.interpolated;
     }
     if (a.volume && b.volume) c.volume_m3 = *b.volume - *a.volume;
+    c.suspect = std::any_of(meter.falls.begin(), meter.falls.end(),
+                            [&](const Fall& f) { return f.after < end && f.before > start; });
     out.push_back(c);
   }
   return out;
@@ -214,10 +257,12 @@ std::vector<RolledUp> roll_up(std::span<const std::vector<PeriodConsumption>> pe
       if (meter[i].volume_m3)
         r.total.volume_m3 = r.total.volume_m3.value_or(0) + *meter[i].volume_m3;
       r.total.interpolated = r.total.interpolated || meter[i].interpolated;
+      if (meter[i].suspect) ++r.suspect;
     }
   }
   for (RolledUp& r : out) {
     if (r.incomplete > 0) r.total.energy_kwh.reset();
+    r.total.suspect = r.suspect > 0;
   }
   return out;
 }

@@ -37,8 +37,9 @@ StorageResult<SettlementOutcome> settle(Storage& storage, std::int64_t concentra
     for (const auto& [p, start] : ended) {
       const auto used = consumption(samples, p, start, slot, options);
       if (used.empty()) continue;
-      aggregates.push_back({m.id, period_name(p), start, used.back().energy_kwh,
-                            used.back().volume_m3, used.back().interpolated});
+      const PeriodConsumption& c = used.back();
+      aggregates.push_back(
+          {m.id, period_name(p), start, c.energy_kwh, c.volume_m3, c.interpolated, c.suspect});
     }
   }
   SettlementOutcome outcome;

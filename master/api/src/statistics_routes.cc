@@ -87,13 +87,14 @@ Rows consumption(Call& call) {
   require_meter(call, meter);
   const std::string period = period_of(call);
   const auto [from, to] = span_of(call, 366 * 86400);
-  Rows r{{"period_start", "energy_kwh", "volume_m3", "interpolated"}, {}};
-  r.rows = checked(call.db.query(
-                       "SELECT period_start, energy_kwh, volume_m3, interpolated FROM aggregate "
-                       "WHERE meter_id = ? AND period = ? AND period_start >= ? AND "
-                       "period_start < ? ORDER BY period_start",
-                       {meter, period, from, to}))
-               .rows;
+  Rows r{{"period_start", "energy_kwh", "volume_m3", "interpolated", "suspect"}, {}};
+  r.rows =
+      checked(call.db.query("SELECT period_start, energy_kwh, volume_m3, interpolated, suspect "
+                            "FROM aggregate "
+                            "WHERE meter_id = ? AND period = ? AND period_start >= ? AND "
+                            "period_start < ? ORDER BY period_start",
+                            {meter, period, from, to}))
+          .rows;
   return r;
 }
 
@@ -114,10 +115,10 @@ Rows rollups(Call& call) {
     params.push_back(*id);
   }
   Rows r{{"scope_id", "name", "period_start", "energy_kwh", "volume_m3", "meters", "complete",
-          "interpolated"},
+          "interpolated", "suspect"},
          {}};
   r.rows = checked(call.db.query("SELECT a.scope_id, n.name, a.period_start, a.energy_kwh, "
-                                 "a.volume_m3, a.meters, a.complete, a.interpolated "
+                                 "a.volume_m3, a.meters, a.complete, a.interpolated, a.suspect "
                                  "FROM aggregate_rollup a LEFT JOIN " +
                                      names + " n ON n.id = a.scope_id" + where +
                                      " ORDER BY a.scope_id, a.period_start LIMIT 100000",
@@ -143,11 +144,11 @@ Rows report(Call& call) {
   std::vector<SqlValue> params{period, *start};
   params.insert(params.end(), scope.params().begin(), scope.params().end());
   Rows r{{"meter_id", "secondary_address", "vendor", "building", "concentrator", "energy_kwh",
-          "volume_m3", "interpolated"},
+          "volume_m3", "interpolated", "suspect"},
          {}};
   r.rows = checked(call.db.query(
                        "SELECT m.id, m.secondary_address, m.vendor, b.name, c.name, a.energy_kwh, "
-                       "a.volume_m3, a.interpolated FROM meter m JOIN concentrator c ON "
+                       "a.volume_m3, a.interpolated, a.suspect FROM meter m JOIN concentrator c ON "
                        "c.id = m.concentrator_id LEFT JOIN building b ON b.id = m.building_id "
                        "LEFT JOIN aggregate a ON a.meter_id = m.id AND a.period = ? AND "
                        "a.period_start = ?" +

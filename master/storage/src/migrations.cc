@@ -220,6 +220,15 @@ CREATE INDEX audit_log_by_time ON audit_log (at);
 CREATE INDEX fault_event_by_time ON fault_event (raised_at);
 )sql";
 
+// Consumption across a register's fall that no replacement explains: marked per meter, and
+// counted per roll-up.
+constexpr const char* kSqliteSuspect =
+    "ALTER TABLE aggregate ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE aggregate_rollup ADD COLUMN suspect INTEGER NOT NULL DEFAULT 0;";
+constexpr const char* kPostgresqlSuspect =
+    "ALTER TABLE aggregate ADD COLUMN suspect BOOLEAN NOT NULL DEFAULT FALSE;"
+    "ALTER TABLE aggregate_rollup ADD COLUMN suspect BIGINT NOT NULL DEFAULT 0;";
+
 // kManagement in one dialect.
 std::string management(const char* id, const char* integer, const char* bytes) {
   std::string text = kManagement;
@@ -240,12 +249,14 @@ const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {2, "scheduling", kSqliteScheduling},
                              {3, "latest values from readings", kDropLatestValue},
                              {4, "concentrator mode", kConcentratorMode},
-                             {5, "management", kSqliteManagement.c_str()}};
+                             {5, "management", kSqliteManagement.c_str()},
+                             {6, "suspect consumption", kSqliteSuspect}};
 const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                  {2, "scheduling", kPostgresqlScheduling},
                                  {3, "latest values from readings", kDropLatestValue},
                                  {4, "concentrator mode", kConcentratorMode},
-                                 {5, "management", kPostgresqlManagement.c_str()}};
+                                 {5, "management", kPostgresqlManagement.c_str()},
+                                 {6, "suspect consumption", kPostgresqlSuspect}};
 
 }  // namespace
 

@@ -155,16 +155,18 @@ FaultRecord fault_of(const SqlRow& row) {
 // concentrator.
 constexpr const char* kRollupInsert =
     "INSERT INTO aggregate_rollup (scope, scope_id, period, period_start, energy_kwh, volume_m3, "
-    "meters, complete, interpolated) ";
+    "meters, complete, interpolated, suspect) ";
 constexpr const char* kRollupSums =
     ", ?, ?, sum(a.energy_kwh), sum(a.volume_m3), count(*), count(a.energy_kwh), "
-    "coalesce(max(CASE WHEN a.interpolated THEN 1 ELSE 0 END), 0) > 0 FROM meter m "
+    "coalesce(max(CASE WHEN a.interpolated THEN 1 ELSE 0 END), 0) > 0, "
+    "count(CASE WHEN a.suspect THEN 1 END) FROM meter m "
     "JOIN concentrator c ON c.id = m.concentrator_id "
     "LEFT JOIN aggregate a ON a.meter_id = m.id AND a.period = ? AND a.period_start = ? ";
 constexpr const char* kRollupUpsert =
     " ON CONFLICT (scope, scope_id, period, period_start) DO UPDATE SET "
     "energy_kwh = excluded.energy_kwh, volume_m3 = excluded.volume_m3, meters = excluded.meters, "
-    "complete = excluded.complete, interpolated = excluded.interpolated";
+    "complete = excluded.complete, interpolated = excluded.interpolated, "
+    "suspect = excluded.suspect";
 
 }  // namespace
 
@@ -443,13 +445,14 @@ StorageResult<std::vector<SettlementRecord>> SqlStorage::settlements(std::int64_
 StorageResult<std::size_t> SqlStorage::store_aggregates(std::span<const AggregateRecord> a) {
   auto e = transaction([&]() -> std::optional<StorageError> {
     for (const AggregateRecord& r : a) {
-      auto done = sql(
-          "INSERT INTO aggregate (meter_id, period, period_start, energy_kwh, volume_m3, "
-          "interpolated) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id, period, period_start) "
-          "DO UPDATE SET energy_kwh = excluded.energy_kwh, volume_m3 = excluded.volume_m3, "
-          "interpolated = excluded.interpolated",
-          {r.meter_id, r.period, r.period_start, optional_value(r.energy_kwh),
-           optional_value(r.volume_m3), r.interpolated});
+      auto done =
+          sql("INSERT INTO aggregate (meter_id, period, period_start, energy_kwh, volume_m3, "
+              "interpolated, suspect) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (meter_id, period, "
+              "period_start) DO UPDATE SET energy_kwh = excluded.energy_kwh, "
+              "volume_m3 = excluded.volume_m3, interpolated = excluded.interpolated, "
+              "suspect = excluded.suspect",
+              {r.meter_id, r.period, r.period_start, optional_value(r.energy_kwh),
+               optional_value(r.volume_m3), r.interpolated, r.suspect});
       if (auto* failed = std::get_if<StorageError>(&done)) return *failed;
     }
     return std::nullopt;
@@ -461,13 +464,14 @@ StorageResult<std::size_t> SqlStorage::store_aggregates(std::span<const Aggregat
 StorageResult<std::vector<AggregateRecord>> SqlStorage::aggregates(std::int64_t meter_id,
                                                                    const std::string& period) {
   return rows_of<AggregateRecord>(
-      sql("SELECT meter_id, period, period_start, energy_kwh, volume_m3, interpolated "
+      sql("SELECT meter_id, period, period_start, energy_kwh, volume_m3, interpolated, suspect "
           "FROM aggregate WHERE meter_id = ? AND period = ? ORDER BY period_start",
           {meter_id, period}),
       [](const SqlRow& row) {
         return AggregateRecord{as_integer(row[0]),       as_text(row[1]),
                                as_integer(row[2]),       as_optional_real(row[3]),
-                               as_optional_real(row[4]), as_integer(row[5]) != 0};
+                               as_optional_real(row[4]), as_integer(row[5]) != 0,
+                               as_integer(row[6]) != 0};
       });
 }
 
@@ -508,7 +512,8 @@ StorageResult<std::vector<RollupRecord>> SqlStorage::rollups(const std::string& 
                                                              const std::string& period) {
   return rows_of<RollupRecord>(
       sql("SELECT scope, scope_id, period, period_start, energy_kwh, volume_m3, meters, complete, "
-          "interpolated FROM aggregate_rollup WHERE scope = ? AND scope_id = ? AND period = ? "
+          "interpolated, suspect FROM aggregate_rollup WHERE scope = ? AND scope_id = ? AND period "
+          "= ? "
           "ORDER BY period_start",
           {scope, scope_id, period}),
       [](const SqlRow& row) {
@@ -522,6 +527,7 @@ StorageResult<std::vector<RollupRecord>> SqlStorage::rollups(const std::string& 
         r.meters = as_integer(row[6]);
         r.complete = as_integer(row[7]);
         r.interpolated = as_integer(row[8]) != 0;
+        r.suspect = as_integer(row[9]);
         return r;
       });
 }

@@ -1,6 +1,7 @@
 // Consumption per period against hand-computed cases: exact boundaries, gaps interpolated and
-// flagged, register rollover, a meter replaced mid-period, local-time calendars, heating
-// seasons, and roll-ups.
+// flagged, register rollover, a meter replaced mid-period (filed, and not filed: never
+// negative, suspect), a register stepping back, local-time calendars, heating seasons, and
+// roll-ups.
 #include "heatlink/master/analysis/consumption.h"
 
 #include <gtest/gtest.h>
@@ -81,6 +82,71 @@ TEST(Consumption, AReplacedMeterCountsBothMeters) {
   EXPECT_DOUBLE_EQ(*days[1].energy_kwh, 40);
 }
 
+TEST(Consumption, AnUnfiledResetIsNeverNegativeUseButASuspectLowerBound) {
+  // The meter read 20,000 kWh on 10 December at midnight, 20,100 at noon, then was replaced by
+  // one starting from 0 that nobody filed: 30 kWh at 18:00, 80 at midnight and 500 at the end
+  // of the month. Nothing is known of the six hours between noon and 18:00.
+  const std::vector<RegisterSample> samples = {
+      {local(2026, 12, 1), 19000, 900.0},       {local(2026, 12, 10), 20000, 1000.0},
+      {local(2026, 12, 10, 12), 20100, 1001.0}, {local(2026, 12, 10, 18), 30, 0.2},
+      {local(2026, 12, 11), 80, 0.5},           {local(2027, 1, 1), 500, 4.5}};
+  const auto days =
+      master::consumption(samples, Period::day, local(2026, 12, 9), local(2026, 12, 12));
+  ASSERT_EQ(days.size(), 3u);
+  EXPECT_FALSE(days[0].suspect);
+  EXPECT_DOUBLE_EQ(*days[1].energy_kwh, 100 + 50) << "before the fall, and after it";
+  EXPECT_NEAR(*days[1].volume_m3, 1.0 + 0.3, 1e-9);
+  EXPECT_TRUE(days[1].suspect);
+  EXPECT_FALSE(days[2].suspect) << "the day after: the new meter alone";
+  EXPECT_DOUBLE_EQ(*days[2].energy_kwh, 420.0 / 21);
+
+  const auto month =
+      master::consumption(samples, Period::month, local(2026, 12, 1), local(2027, 1, 1));
+  ASSERT_EQ(month.size(), 1u);
+  EXPECT_DOUBLE_EQ(*month[0].energy_kwh, 1100 + 470);
+  EXPECT_TRUE(month[0].suspect);
+  for (const Period p : {Period::quarter, Period::year, Period::heating_season}) {
+    for (const auto& c : master::consumption(samples, p, local(2026, 10, 1), local(2027, 1, 1))) {
+      EXPECT_GE(c.energy_kwh.value_or(0), 0) << master::period_name(p);
+    }
+  }
+}
+
+TEST(Consumption, AFiledReplacementIsNotSuspect) {
+  // The same meter with the replacement filed: old final 20,130 at 15:00, new start 0.
+  master::ConsumptionOptions options;
+  options.replacements.push_back({local(2026, 12, 10, 15), 20130, 0, 1001.5, 0.0});
+  const std::vector<RegisterSample> samples = {{local(2026, 12, 10), 20000, 1000.0},
+                                               {local(2026, 12, 10, 12), 20100, 1001.0},
+                                               {local(2026, 12, 10, 18), 30, 0.2},
+                                               {local(2026, 12, 11), 80, 0.5}};
+  const auto days =
+      master::consumption(samples, Period::day, local(2026, 12, 10), local(2026, 12, 11), options);
+  ASSERT_EQ(days.size(), 1u);
+  EXPECT_DOUBLE_EQ(*days[0].energy_kwh, 130 + 80);
+  EXPECT_NEAR(*days[0].volume_m3, 1.5 + 0.5, 1e-9);
+  EXPECT_FALSE(days[0].suspect);
+}
+
+TEST(Consumption, ARegisterThatStepsBackMarksOnlyThePeriodsAcrossTheStep) {
+  // One low reading between two good ones on 2 December: the days around it are suspect,
+  // neither is negative, the days before and after are not touched.
+  const std::vector<RegisterSample> samples = {{local(2026, 12, 1), 1000, std::nullopt},
+                                               {local(2026, 12, 2), 1010, std::nullopt},
+                                               {local(2026, 12, 2, 12), 900, std::nullopt},
+                                               {local(2026, 12, 3), 1030, std::nullopt},
+                                               {local(2026, 12, 4), 1050, std::nullopt}};
+  const auto days =
+      master::consumption(samples, Period::day, local(2026, 12, 1), local(2026, 12, 4));
+  ASSERT_EQ(days.size(), 3u);
+  EXPECT_FALSE(days[0].suspect);
+  EXPECT_DOUBLE_EQ(*days[0].energy_kwh, 10);
+  EXPECT_TRUE(days[1].suspect);
+  EXPECT_GE(*days[1].energy_kwh, 0);
+  EXPECT_FALSE(days[2].suspect);
+  EXPECT_DOUBLE_EQ(*days[2].energy_kwh, 20);
+}
+
 TEST(Consumption, CalendarPeriodsFollowLocalTime) {
   const master::ConsumptionOptions options;
   const auto months = master::periods(Period::month, local(2027, 1, 1), local(2027, 4, 1), options);
@@ -130,6 +196,18 @@ TEST(Consumption, RollsUpMetersPeriodByPeriod) {
   EXPECT_EQ(total[0].meters, 2u);
   EXPECT_FALSE(total[1].total.energy_kwh.has_value()) << "one meter missing: not a total";
   EXPECT_EQ(total[1].incomplete, 1u);
+}
+
+TEST(Consumption, ARollUpWithASuspectMeterIsSuspectAndCountsIt) {
+  master::PeriodConsumption suspect{0, 10, 40.0, std::nullopt, false};
+  suspect.suspect = true;
+  const std::vector<std::vector<master::PeriodConsumption>> meters = {
+      {{0, 10, 100.0, 1.0, false}}, {suspect}, {{0, 10, 5.0, 0.1, false}}};
+  const auto total = master::roll_up(meters);
+  ASSERT_EQ(total.size(), 1u);
+  EXPECT_DOUBLE_EQ(*total[0].total.energy_kwh, 145);
+  EXPECT_TRUE(total[0].total.suspect);
+  EXPECT_EQ(total[0].suspect, 1u);
 }
 
 }  // namespace

@@ -472,7 +472,18 @@ TEST_P(ApiTest, StatisticsServeHistoryConsumptionAndFaults) {
   const Answer csv =
       admin("GET", "/api/v1/statistics/meters/" + m + "/consumption/export?period=day&from=" +
                        std::to_string(kNow - 5 * 86400) + "&to=" + std::to_string(kNow));
-  EXPECT_NE(csv.raw.body.find("period_start,energy_kwh,volume_m3,interpolated"), std::string::npos);
+  EXPECT_NE(csv.raw.body.find("period_start,energy_kwh,volume_m3,interpolated,suspect"),
+            std::string::npos);
+  const Json& settled = consumption.body["items"][0]["suspect"];
+  EXPECT_TRUE(settled == false || settled == 0) << settled;
+  // A day across a register's fall with no replacement filed says so.
+  day.suspect = true;
+  ok(storage_->store_aggregates(std::span(&day, 1)));
+  const Json suspect =
+      admin("GET", "/api/v1/statistics/meters/" + m + "/consumption?period=day&from=" +
+                       std::to_string(kNow - 5 * 86400) + "&to=" + std::to_string(kNow))
+          .body["items"][0]["suspect"];
+  EXPECT_TRUE(suspect == true || suspect == 1) << suspect;
   const Answer faults = admin("GET", "/api/v1/statistics/faults?open=true");
   ASSERT_EQ(faults.body["total"], 1);
   EXPECT_EQ(faults.body["items"][0]["code"], "low_battery");

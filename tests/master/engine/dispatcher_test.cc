@@ -59,7 +59,7 @@ class DispatcherTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     url_ = "sqlite:" + dir_ + "/heatlink.db";
     auto storage = ok(master::open_storage(url_));
-    ASSERT_EQ(ok(storage->migrate()), 5);
+    ASSERT_EQ(ok(storage->migrate()), 6);
     std::ofstream(dir_ + "/base.yaml") << sim::base_information_yaml(topology_, *district_);
     auto imported = master::import_base_information(dir_ + "/base.yaml", *storage);
     ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
@@ -193,6 +193,34 @@ TEST_F(DispatcherTest, HourlyCyclesReadEveryMeterAndMidnightSettlesTheDay) {
   EXPECT_EQ(station[2].complete, 310);
   EXPECT_NEAR(*station[2].energy_kwh, station_total, 1e-6);
   EXPECT_EQ(station[0].complete, 0);
+}
+
+// A meter replaced at noon by one starting from zero, and nobody filed the replacement (the
+// simulated meter's registers reset): the day it happened settles as suspect and never
+// negative, for the meter and for the station; the days around it are untouched.
+TEST_F(DispatcherTest, AnUnfiledMeterReplacementNeverSettlesAsNegativeConsumption) {
+  Master& m = add_master("master-a");
+  constexpr std::size_t kReplaced = 7;
+  bool replaced = false;
+  run_until(kStart + 2 * kDay + 1800, [&](master::EpochSeconds t) {
+    if (!replaced && t >= kStart + kDay + kDay / 2) {
+      district_->meter(kReplaced).model().reset_registers();
+      replaced = true;
+    }
+  });
+  for (std::size_t i = 0; i < meters_.size(); ++i) {
+    const auto day = ok(m.storage->aggregates(meters_[i].id, "day"));
+    ASSERT_EQ(day.size(), 3u) << i;
+    ASSERT_TRUE(day[2].energy_kwh.has_value()) << i;
+    EXPECT_GE(*day[2].energy_kwh, 0) << i;
+    EXPECT_EQ(day[2].suspect, i == kReplaced) << i;
+    EXPECT_FALSE(day[1].suspect) << i;
+  }
+  const auto station = ok(m.storage->rollups("station", concentrator_.station_id, "day"));
+  ASSERT_EQ(station.size(), 3u);
+  EXPECT_EQ(station[2].suspect, 1);
+  EXPECT_EQ(station[1].suspect, 0);
+  EXPECT_GE(*station[2].energy_kwh, 0);
 }
 
 TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {

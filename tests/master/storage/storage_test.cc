@@ -45,7 +45,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
       url_ = heatlink::test::own_schema(url_, "test_" + std::to_string(::getpid()));
     storage_ = ok(master::open_storage(url_));
     ASSERT_TRUE(storage_);
-    ASSERT_EQ(ok(storage_->migrate()), 5);
+    ASSERT_EQ(ok(storage_->migrate()), 6);
     station_ = ok(storage_->add_station({0, "station-" + std::to_string(::getpid())}));
     concentrator_ = ok(storage_->add_concentrator(
         {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001", std::nullopt}));
@@ -86,8 +86,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
 constexpr master::EpochSeconds kDec1 = 1'796'083'200;  // 2026-12-01T00:00:00Z
 
 TEST_P(StorageTest, MigratesOnceAndKnowsItsVersion) {
-  EXPECT_EQ(ok(storage_->schema_version()), 5);
-  EXPECT_EQ(ok(storage_->migrate()), 5) << "a second migration is a no-op";
+  EXPECT_EQ(ok(storage_->schema_version()), 6);
+  EXPECT_EQ(ok(storage_->migrate()), 6) << "a second migration is a no-op";
   EXPECT_EQ(ok(storage_->meters_of(concentrator_)).size(), 1u);
   const auto concentrators = ok(storage_->concentrators());
   ASSERT_EQ(concentrators.size(), 1u);
@@ -278,6 +278,18 @@ TEST_P(StorageTest, AggregatesRollUpPerStationAndCommunity) {
   ASSERT_EQ(station.size(), 1u);
   EXPECT_EQ(station[0].energy_kwh, 38.5) << "the station has the first concentrator's meter too";
   EXPECT_EQ(station[0].meters, 4);
+  EXPECT_EQ(station[0].suspect, 0);
+
+  // A figure across a register's fall that no replacement explains: kept suspect per meter,
+  // and counted in every roll-up it enters.
+  master::AggregateRecord suspect{meters[1].id, "day", kDec1, 3.0, std::nullopt, false};
+  suspect.suspect = true;
+  ok(storage_->store_aggregates(std::vector<master::AggregateRecord>{suspect}));
+  EXPECT_TRUE(ok(storage_->aggregates(meters[1].id, "day")).at(0).suspect);
+  EXPECT_FALSE(ok(storage_->aggregates(meters[0].id, "day")).at(0).suspect);
+  ok(storage_->roll_up(c.id, "day", kDec1));
+  EXPECT_EQ(ok(storage_->rollups("community", community, "day")).at(0).suspect, 1);
+  EXPECT_EQ(ok(storage_->rollups("station", station_, "day")).at(0).suspect, 1);
 
   ok(storage_->store_settlements(
       std::vector<master::SettlementRecord>{{meter_, kDec1, 1234.5, 56.25}}));

@@ -26,6 +26,7 @@ export default {
     tabCurve: 'Meter curves', tabConsumption: 'Consumption', tabReport: 'Period report', tabRollups: 'Roll-ups', tabFailure: 'Read failure rate',
     meterId: 'Meter', range: 'Time range', period: 'Period', periodStart: 'Period start', scope: 'Scope',
     day: 'Day', month: 'Month', quarter: 'Quarter', year: 'Year', heating_season: 'Heating season', interpolated: 'Interpolated', points: '{n} readings',
+    suspect: 'Suspect', suspectHint: 'The register fell with no meter replacement filed: the figure is a lower bound; check it and file the replacement before billing', suspectMeters: '{n} meters suspect',
     energyCurve: 'Energy', powerCurve: 'Power', flowCurve: 'Flow', temperatureCurve: 'Temperatures', noData: 'No readings in this range',
     cycles: 'Cycles', read: 'Read', failed: 'Failed', failureRate: 'Failure rate', segment: 'Segment',
   },

@@ -26,6 +26,7 @@ export default {
     tabCurve: '表计曲线', tabConsumption: '用热量', tabReport: '周期报表', tabRollups: '汇总', tabFailure: '抄表失败率',
     meterId: '表号', range: '时间范围', period: '周期', periodStart: '周期开始', scope: '范围',
     day: '日', month: '月', quarter: '季', year: '年', heating_season: '采暖季', interpolated: '插值', points: '{n} 个读数',
+    suspect: '存疑', suspectHint: '表底回退且未登记换表：该值为下限，核实并登记换表后再结算', suspectMeters: '{n} 块表存疑',
     energyCurve: '热量', powerCurve: '功率', flowCurve: '流量', temperatureCurve: '温度', noData: '该时间段没有读数',
     cycles: '抄表轮次', read: '成功', failed: '失败', failureRate: '失败率', segment: '通道',
   },

@@ -5,7 +5,10 @@
 // boundary with no reading exactly on it is interpolated linearly between the readings around
 // it (and flagged); a boundary outside the readings leaves the period incomplete. Registers
 // are first made continuous: a register that wraps past its rollover value, and a meter
-// replaced by another with a different starting register, do not read as negative use.
+// replaced by another with a different starting register, do not read as negative use. Nor
+// does any other fall of a register (a replacement nobody filed, a faulty register): the
+// figure of a period across it counts nothing for the time between the readings around the
+// fall, and is marked suspect - a lower bound that billing must not take as it is.
 // Pure functions: no I/O, no clock.
 #pragma once
 
@@ -53,6 +56,9 @@ struct PeriodConsumption {
   std::optional<double> energy_kwh;  // empty: a boundary lies outside the readings
   std::optional<double> volume_m3;
   bool interpolated = false;  // a boundary was estimated between two readings
+  // A register fell inside the period with no replacement filed for it: the figure bridges
+  // the fall (never negative) and is at most what was used.
+  bool suspect = false;
 };
 
 // The periods of `period` kind that overlap [from, to), in local time, in order.
@@ -66,12 +72,14 @@ std::vector<PeriodConsumption> consumption(std::span<const RegisterSample> sampl
                                            const ConsumptionOptions& options = {});
 
 // The sum over meters, period by period (each input as consumption() returns it for the same
-// period kind and range). A period is complete only when every meter's is; interpolated when
-// any is. `incomplete` counts the meters missing per period.
+// period kind and range). A period is complete only when every meter's is; interpolated and
+// suspect when any is. `incomplete` counts the meters missing per period, `suspect` those
+// whose figure is suspect.
 struct RolledUp {
   PeriodConsumption total;
   std::size_t meters = 0;
   std::size_t incomplete = 0;
+  std::size_t suspect = 0;
 };
 std::vector<RolledUp> roll_up(std::span<const std::vector<PeriodConsumption>> per_meter);
 

@@ -166,6 +166,9 @@ struct AggregateRecord {
   std::optional<double> energy_kwh;  // empty: a boundary lies outside the readings
   std::optional<double> volume_m3;
   bool interpolated = false;
+  // A register fell in the period with no replacement filed: the figure bridges the fall and
+  // is at most what was used (consumption.h).
+  bool suspect = false;
 };
 
 // The sum over the meters of a building, community or station.
@@ -179,6 +182,7 @@ struct RollupRecord {
   std::int64_t meters = 0;    // meters in the scope
   std::int64_t complete = 0;  // of which with a figure for the period
   bool interpolated = false;
+  std::int64_t suspect = 0;  // of which with a suspect figure (AggregateRecord::suspect)
 };
 
 class Storage {
