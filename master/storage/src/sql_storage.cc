@@ -512,9 +512,8 @@ StorageResult<std::vector<RollupRecord>> SqlStorage::rollups(const std::string& 
                                                              const std::string& period) {
   return rows_of<RollupRecord>(
       sql("SELECT scope, scope_id, period, period_start, energy_kwh, volume_m3, meters, complete, "
-          "interpolated, suspect FROM aggregate_rollup WHERE scope = ? AND scope_id = ? AND period "
-          "= ? "
-          "ORDER BY period_start",
+          "interpolated, suspect FROM aggregate_rollup "
+          "WHERE scope = ? AND scope_id = ? AND period = ? ORDER BY period_start",
           {scope, scope_id, period}),
       [](const SqlRow& row) {
         RollupRecord r;
