@@ -72,10 +72,27 @@ void take(const mbus::Record& r, Reading& out, int utc_offset_s) {
   }
 }
 
+// Values the meter itself marks invalid through its fault bits: a failed temperature sensor
+// reads a sentinel (Kamstrup's 0.00 or 185.00 degC, whatever another vendor sends), and a
+// temperature difference or power computed from it is no value either; a failed flow sensor
+// likewise. They are stored empty, so that no rule reasons about physics with them, no curve
+// draws them and no total sums them; the fault bits raise the fault the meter reports.
+void drop_invalid(Reading& r) {
+  const bool supply = (r.error_bits & fault_bit::supply_sensor) != 0;
+  const bool return_ = (r.error_bits & fault_bit::return_sensor) != 0;
+  const bool flow = (r.error_bits & fault_bit::flow_sensor) != 0;
+  if (supply) r.supply_c.reset();
+  if (return_) r.return_c.reset();
+  if (supply || return_) r.delta_t_k.reset();
+  if (flow) r.flow_m3h.reset();
+  if (supply || return_ || flow) r.power_kw.reset();
+}
+
 void finish(Reading& r, const ExtractOptions& o) {
   r.meter_id = o.meter_id;
   r.received_at = o.received_at;
   r.read_at = r.meter_time.value_or(o.received_at);
+  drop_invalid(r);
   if (!r.delta_t_k && r.supply_c && r.return_c) r.delta_t_k = *r.supply_c - *r.return_c;
 }
 

@@ -413,6 +413,21 @@ TEST_F(DispatcherTest, EveryFaultKnobRaisesItsFaultEventWhichClearsWhenTheFaultG
   }
   EXPECT_EQ(open_codes(20).count("custom:supply_above_30"), 1u);
   EXPECT_TRUE(open_codes(20).count("low_battery") == 0) << "a meter without faults";
+  // A failed sensor's sentinel (185 degC open, 0 short) is no temperature: no rule about
+  // temperatures or heat reasons with it (the custom rule on the supply temperature holds for
+  // meters 2 and 3, whose supply sensor works), and no curve draws it.
+  for (const std::size_t i : {0u, 1u, 2u, 3u}) {
+    for (const char* code : {"supply_below_return", "low_delta_t", "energy_flat", "register_jump"})
+      EXPECT_EQ(open_codes(i).count(code), 0u) << code << " on meter " << i;
+    if (i < 2) {
+      EXPECT_EQ(open_codes(i).count("custom:supply_above_30"), 0u) << i;
+    }
+    const auto latest = ok(m.storage->latest(meters_[i].id));
+    ASSERT_TRUE(latest.has_value());
+    EXPECT_EQ(latest->supply_c.has_value(), i >= 2) << i;
+    EXPECT_EQ(latest->return_c.has_value(), i < 2) << i;
+    EXPECT_FALSE(latest->delta_t_k.has_value()) << i;
+  }
 
   // Cleared at the next reading without the fault; a register frozen for hours first has to
   // move by its resolution (a small flat's 1 kWh) before it reads as moving again.

@@ -123,6 +123,37 @@ TEST_F(ReadingExtract, VendorFaultCodesBecomeTheSameBits) {
   EXPECT_EQ(extract(kamstrup).error_bits, master::fault_bit::low_battery);
 }
 
+// A failed sensor's sentinel (Kamstrup: 185.00 degC open, 0.00 short) is no temperature: the
+// reading keeps the fault bit and the registers, and leaves empty what the sensor measured.
+TEST_F(ReadingExtract, ValuesOfAFailedSensorAreLeftEmptyNotTakenAsMeasured) {
+  struct Case {
+    sim::MeterKind kind;
+    std::uint16_t fault;
+    bool supply_failed;
+  };
+  for (const Case c :
+       {Case{sim::MeterKind::multical403, sim::MeterFaults::supply_sensor_open, true},
+        Case{sim::MeterKind::multical403, sim::MeterFaults::return_sensor_short, false},
+        Case{sim::MeterKind::sharky775, sim::MeterFaults::supply_sensor_short, true},
+        Case{sim::MeterKind::sonometer30, sim::MeterFaults::return_sensor_open, false}}) {
+    auto& m = meter(c.kind);
+    sim::MeterFaults faults;
+    faults.flags = c.fault;
+    m.model().set_faults(faults);
+    SCOPED_TRACE(sim::meter_kind_name(c.kind));
+    const master::Reading r = extract(m);
+    EXPECT_NE(r.error_bits & (c.supply_failed ? master::fault_bit::supply_sensor
+                                              : master::fault_bit::return_sensor),
+              0u);
+    EXPECT_EQ(r.supply_c.has_value(), !c.supply_failed);
+    EXPECT_EQ(r.return_c.has_value(), c.supply_failed);
+    EXPECT_FALSE(r.delta_t_k.has_value());
+    EXPECT_FALSE(r.power_kw.has_value());
+    EXPECT_TRUE(r.energy_kwh.has_value()) << "the register is not the sensor";
+    EXPECT_TRUE(r.flow_m3h.has_value()) << "the flow sensor works";
+  }
+}
+
 TEST_F(ReadingExtract, ACjt188ReplyGivesCurrentHeatNotTheSettlementValue) {
   auto& m = meter(sim::MeterKind::cjt188_heat);
   const auto request = cjt188::read_data(cjt188::kHeatHeating, m.identity().cjt188_address(),
