@@ -202,6 +202,12 @@ std::string metrics_text(Call& call) {
            c->read_failures.load());
     metric("heatlink_readings_stored_total", "counter", "readings committed",
            c->readings_stored.load());
+    metric("heatlink_cycle_overruns_total", "counter",
+           "scheduled cycles that finished after their slot's time was up",
+           c->cycle_overruns.load());
+    metric("heatlink_cycle_overrun_seconds_total", "counter",
+           "seconds by which scheduled cycles overran their slots",
+           c->cycle_overrun_seconds.load());
   }
   const auto began = std::chrono::steady_clock::now();
   const auto jobs = checked(call.db.query(

@@ -27,7 +27,8 @@ Json to_json(const CycleStats& s) {
          {"retried", s.retried},
          {"clock_set", s.clock_set},
          {"valves_set", s.valves_set},
-         {"success_rate", s.success_rate()}};
+         {"success_rate", s.success_rate()},
+         {"overrun_s", s.overrun_s}};
   if (s.settlement) j["settlement"] = true;
   if (s.job != 0) j["job"] = s.job;
   Json segments = Json::object();
@@ -113,8 +114,10 @@ std::optional<StorageError> Dispatcher::schedule(EpochSeconds now) {
     const std::string community = c.community_id ? community_names_[*c.community_id] : "";
     std::optional<EpochSeconds> due;
     bool settlement = false;
+    std::vector<const Schedule*> scope;
     for (const Schedule& s : options_.schedules) {
       if (!in_scope(s, station, community)) continue;
+      scope.push_back(&s);
       const EpochSeconds slot = current_slot(s, now, options_.utc_offset_s);
       if (!within_window(s, slot, now)) continue;
       if (!due || slot > *due) {
@@ -143,6 +146,12 @@ std::optional<StorageError> Dispatcher::schedule(EpochSeconds now) {
     work.request.slot = *due;
     work.request.settlement = settlement;
     work.request.skip_already_read = true;
+    // The slot's time is up when the next slot of any schedule reading the concentrator begins.
+    work.slot_end = kNever;
+    for (const Schedule* s : scope) {
+      work.slot_end =
+          std::min(work.slot_end, next_slot(*s, current_slot(*s, *due, options_.utc_offset_s)));
+    }
     pending_[c.id].push_back(std::move(work));
   }
   // Forget slots long gone.
@@ -286,6 +295,11 @@ void Dispatcher::finished(const Work& work, const CycleStats& stats) {
   ++cycles_done_;
   CycleStats reported = stats;
   reported.job = work.job;
+  if (work.scheduled && stats.finished_at > work.slot_end) {
+    reported.overrun_s = stats.finished_at - work.slot_end;
+    log_("the cycle of " + stats.concentrator + " for slot " + std::to_string(stats.slot) +
+         " overran its slot by " + std::to_string(reported.overrun_s) + " s");
+  }
   report_(reported);
   const EpochSeconds now = now_();
   if (!work.scheduled) return job_part_done(work.job, stats.concentrator, &stats);

@@ -25,6 +25,10 @@ EpochSeconds current_slot(const Schedule& schedule, EpochSeconds now, int utc_of
   return floor_to(local, std::max<EpochSeconds>(schedule.every_s, 1)) - utc_offset_s;
 }
 
+EpochSeconds next_slot(const Schedule& schedule, EpochSeconds slot) {
+  return slot + (schedule.daily_at_s ? kDay : std::max<EpochSeconds>(schedule.every_s, 1));
+}
+
 bool within_window(const Schedule& schedule, EpochSeconds slot, EpochSeconds now) {
   EpochSeconds window = schedule.window_s;
   if (window == 0) window = schedule.daily_at_s ? 2 * 3600 : schedule.every_s;

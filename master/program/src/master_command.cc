@@ -242,6 +242,10 @@ int run_master(const MasterArgs& args) {
         counters.meters_read += s.read;
         counters.read_failures += s.failed;
         counters.readings_stored += s.stored;
+        if (s.overrun_s > 0) {
+          ++counters.cycle_overruns;
+          counters.cycle_overrun_seconds += static_cast<std::uint64_t>(s.overrun_s);
+        }
         std::cout << master::stats_json(s) << std::endl;
       },
       log);

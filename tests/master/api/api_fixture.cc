@@ -16,6 +16,7 @@ void ApiTest::SetUp() {
   admin_password_ = *password;
   master::api::Environment env;
   env.now = [this] { return now_; };
+  env.counters = &counters_;
   env.login_failures_allowed = 5;
   env.login_window_s = 900;
   api_ = std::make_unique<master::api::Api>(env);

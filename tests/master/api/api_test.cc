@@ -452,6 +452,13 @@ TEST_P(ApiTest, MetricsSpeakPrometheusText) {
       std::string::npos)
       << m.raw.body;
   EXPECT_NE(m.raw.body.find("heatlink_storage_query_seconds "), std::string::npos);
+  // Cycles that overran their slots: how many, and by how long in all.
+  counters_.cycle_overruns = 2;
+  counters_.cycle_overrun_seconds = 1500;
+  const Answer overruns = call("GET", "/metrics");
+  EXPECT_NE(overruns.raw.body.find("\nheatlink_cycle_overruns_total 2\n"), std::string::npos);
+  EXPECT_NE(overruns.raw.body.find("\nheatlink_cycle_overrun_seconds_total 1500\n"),
+            std::string::npos);
 }
 
 TEST_P(ApiTest, StatisticsServeHistoryConsumptionAndFaults) {

@@ -193,6 +193,7 @@ TEST_F(DispatcherTest, HourlyCyclesReadEveryMeterAndMidnightSettlesTheDay) {
   EXPECT_EQ(station[2].complete, 310);
   EXPECT_NEAR(*station[2].energy_kwh, station_total, 1e-6);
   EXPECT_EQ(station[0].complete, 0);
+  for (const auto& c : m.cycles) EXPECT_EQ(c.overrun_s, 0) << c.slot;
 }
 
 // A meter replaced at noon by one starting from zero, and nobody filed the replacement (the
@@ -221,6 +222,25 @@ TEST_F(DispatcherTest, AnUnfiledMeterReplacementNeverSettlesAsNegativeConsumptio
   EXPECT_EQ(station[2].suspect, 1);
   EXPECT_EQ(station[1].suspect, 0);
   EXPECT_GE(*station[2].energy_kwh, 0);
+}
+
+// A line so slow that an hourly cycle of 310 meters needs more than its hour (every exchange
+// waits 15 s more): each cycle says by how much it overran its slot; the cycles of a fast line
+// (every other test here) say 0.
+TEST_F(DispatcherTest, ACycleLongerThanItsSlotSaysByHowMuchItOverran) {
+  Master& m = add_master("master-a", {}, [this](auto procedure, auto done) {
+    district_->queue().schedule_after(15'000'000,
+                                      [this, procedure, done] { line_->run(procedure, done); });
+  });
+  run_until(kStart + 3 * 3600);
+  ASSERT_GE(m.cycles.size(), 1u);
+  const master::CycleStats& first = m.cycles.front();
+  EXPECT_EQ(first.slot, kStart);
+  EXPECT_EQ(first.read, 310u);
+  EXPECT_GT(first.finished_at, kStart + 3600);
+  EXPECT_EQ(first.overrun_s, first.finished_at - (kStart + 3600));
+  EXPECT_NE(master::stats_json(first).find("\"overrun_s\":" + std::to_string(first.overrun_s)),
+            std::string::npos);
 }
 
 TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {

@@ -42,6 +42,8 @@ struct Response {
 struct MasterCounters {
   std::atomic<std::uint64_t> cycles{0};
   std::atomic<std::uint64_t> meters_read{0};
+  std::atomic<std::uint64_t> cycle_overruns{0};         // scheduled cycles past their slot
+  std::atomic<std::uint64_t> cycle_overrun_seconds{0};  // by how much, added up
   std::atomic<std::uint64_t> read_failures{0};
   std::atomic<std::uint64_t> readings_stored{0};
 };

@@ -54,6 +54,7 @@ class Dispatcher {
   struct Work {
     CycleRequest request;
     bool scheduled = false;
+    EpochSeconds slot_end = 0;  // scheduled: when the next slot of its concentrator begins
     std::int64_t job = 0;
   };
   struct JobProgress {

@@ -75,6 +75,9 @@ struct CycleStats {
   std::vector<std::int64_t> failed_meters;
   std::map<std::uint8_t, SegmentStats> segments;  // by channel
   std::string error;  // the line or the storage failed: the cycle stopped early
+  // A scheduled cycle that finished after the next slot of its concentrator began: by how
+  // much (0: in time; the dispatcher sets it).
+  EpochSeconds overrun_s = 0;
   double success_rate() const {
     return meters == 0 ? 1.0 : static_cast<double>(read) / static_cast<double>(meters);
   }

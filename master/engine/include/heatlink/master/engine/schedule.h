@@ -25,6 +25,8 @@ struct Schedule {
 
 // The newest slot of `schedule` at or before `now`.
 EpochSeconds current_slot(const Schedule& schedule, EpochSeconds now, int utc_offset_s);
+// The slot of `schedule` after `slot` (one of its slots): when `slot`'s time is up.
+EpochSeconds next_slot(const Schedule& schedule, EpochSeconds slot);
 // Whether a cycle of `slot` may still begin at `now`.
 bool within_window(const Schedule& schedule, EpochSeconds slot, EpochSeconds now);
 // Whether the schedule reads the concentrator (its station's and community's names given).
