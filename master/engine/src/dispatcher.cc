@@ -74,7 +74,7 @@ Dispatcher::Dispatcher(Storage& storage, ReadingEngine& engine, Online online,
       log_(std::move(log)) {}
 
 std::size_t Dispatcher::outstanding() const {
-  std::size_t n = running_;
+  std::size_t n = running_ + interrupted_.size();
   for (const auto& [id, queue] : pending_) n += queue.size();
   return n;
 }
@@ -84,6 +84,11 @@ std::optional<StorageError> Dispatcher::tick() {
   if (auto e = refresh(now)) return e;
   if (auto e = poll_jobs(now)) return e;
   if (auto e = schedule(now)) return e;
+  for (Work& work : interrupted_) {
+    const std::int64_t id = work.request.concentrator.id;
+    pending_[id].push_front(std::move(work));
+  }
+  interrupted_.clear();
   start_pending();
   engine_.flush_due();
   return std::nullopt;
@@ -234,6 +239,7 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
     }
     Work work;
     work.job = job.id;
+    work.deadline = job.requested_at + options_.job_timeout_s;
     work.request.concentrator = c;
     work.request.slot = now;
     work.request.only_meters = only;
@@ -273,6 +279,8 @@ void Dispatcher::start_pending() {
     if (!online_(work.request.concentrator.dtu_id)) {  // went offline while queued
       if (work.scheduled) {
         attempts_[{id, work.request.slot}] = now_() + options_.resume_after_s;
+      } else if (now_() < work.deadline) {
+        pending_[id].push_front(std::move(work));  // a job waits for the DTU's next session
       } else {
         job_part_done(work.job, work.request.concentrator.name, nullptr);
       }
@@ -302,7 +310,18 @@ void Dispatcher::finished(const Work& work, const CycleStats& stats) {
   }
   report_(reported);
   const EpochSeconds now = now_();
-  if (!work.scheduled) return job_part_done(work.job, stats.concentrator, &stats);
+  if (!work.scheduled) {
+    if (const auto job = jobs_.find(work.job); job != jobs_.end()) ++job->second.attempts;
+    if (!stats.error.empty() && now < work.deadline) {
+      // The line was lost under the job (a reconnect, a session replaced by the DTU's new
+      // one): again, on the DTU's next session.
+      log_("read job " + std::to_string(work.job) + ": " + stats.concentrator + ": " + stats.error +
+           "; trying again on the DTU's next session");
+      interrupted_.push_back(work);  // not at once: a line that fails at once would spin
+      return;
+    }
+    return job_part_done(work.job, stats.concentrator, &stats);
+  }
   const CycleClaim claim{stats.concentrator_id, stats.slot, stats.settlement, options_.master};
   if (!stats.error.empty()) {
     // The line or the database failed: resume the slot later, skipping what was stored.
@@ -348,6 +367,7 @@ void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator
   detail.erase("segments");
   if (!p.offline.empty()) detail["offline"] = p.offline;
   if (!p.errors.empty()) detail["errors"] = p.errors;
+  detail["attempts"] = p.attempts;
   const bool ok = p.errors.empty() && p.offline.empty() && (p.total.read > 0 || p.archive);
   auto done = storage_.finish_read_job(job, ok ? "done" : "failed", detail.dump(), now);
   if (auto* e = std::get_if<StorageError>(&done)) log_(e->message);

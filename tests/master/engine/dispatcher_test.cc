@@ -272,6 +272,55 @@ TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {
   EXPECT_NE(failed->detail.find("no community 'nowhere'"), std::string::npos) << failed->detail;
 }
 
+// A manual read whose line is lost under it - the DTU's session replaced by its new one after a
+// NAT timeout, or the DTU gone for a while - is read again on the DTU's next session, and says
+// how many attempts it took; past its deadline it fails, saying the DTU is offline.
+TEST_F(DispatcherTest, AManualReadInterruptedByALostLineIsReadAgainOnTheNextSession) {
+  int lost = 0;  // lines to lose before passing procedures on
+  Master& m = add_master("master-a", {}, [&](auto procedure, auto done) {
+    if (lost > 0) {
+      --lost;
+      return done(master::IoStatus{"connection closed (replaced by a newer connection)"});
+    }
+    line_->run(std::move(procedure), done);
+  });
+  run_until(kStart + 1800);  // the 00:00 cycle is done
+  auto ask = [&] {
+    master::ReadJob job;
+    job.kind = "meter";
+    job.target = std::to_string(meters_[5].id);
+    job.requested_at = now();
+    return ok(m.storage->queue_read_job(job));
+  };
+
+  lost = 1;  // the session is replaced as the read goes out
+  const auto replaced = ask();
+  run_until(now() + 10);
+  auto job = ok(m.storage->read_job(replaced));
+  EXPECT_EQ(job->status, "done") << job->detail;
+  EXPECT_NE(job->detail.find("\"attempts\":2"), std::string::npos) << job->detail;
+  EXPECT_NE(job->detail.find("\"read\":1"), std::string::npos) << job->detail;
+
+  lost = 1;  // the line is lost, and the DTU is gone for two minutes
+  const auto gone = ask();
+  run_until(now() + 1);  // the job is taken, and its line lost
+  m.dtu_online = false;
+  run_until(now() + 120);
+  EXPECT_FALSE(ok(m.storage->read_job(gone))->finished_at.has_value()) << "waits for the DTU";
+  m.dtu_online = true;
+  run_until(now() + 10);
+  job = ok(m.storage->read_job(gone));
+  EXPECT_EQ(job->status, "done") << job->detail;
+  EXPECT_NE(job->detail.find("\"attempts\":2"), std::string::npos) << job->detail;
+
+  lost = 1000;  // never back within the job's deadline (600 s)
+  const auto never = ask();
+  run_until(now() + 700);
+  job = ok(m.storage->read_job(never));
+  EXPECT_EQ(job->status, "failed") << job->detail;
+  EXPECT_NE(job->detail.find("replaced by a newer connection"), std::string::npos) << job->detail;
+}
+
 // A manual read and a valve command asked for while the hourly cycle is reading the
 // concentrator's 310 meters run between two of its meters, not after it; the cycle then goes on
 // and reads every meter once.

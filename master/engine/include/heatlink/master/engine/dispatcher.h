@@ -27,8 +27,11 @@ struct DispatcherOptions {
   EpochSeconds lease_s = 2 * 3600;   // a claim unfinished this long may be taken over
   EpochSeconds resume_after_s = 60;  // a cycle stopped by a lost line resumes after this
   EpochSeconds claim_retry_s = 300;  // another master's claim is looked at again after this
-  EpochSeconds job_timeout_s = 600;  // a manual read no master can reach fails after this
-  EpochSeconds refresh_s = 60;       // the base information is reloaded this often
+  // A manual read no master can reach fails this long after it was asked for; one whose line
+  // was lost (a reconnect, a session replaced) is tried again on the DTU's next session until
+  // then.
+  EpochSeconds job_timeout_s = 600;
+  EpochSeconds refresh_s = 60;  // the base information is reloaded this often
   ConsumptionOptions consumption;
 };
 
@@ -55,6 +58,7 @@ class Dispatcher {
     CycleRequest request;
     bool scheduled = false;
     EpochSeconds slot_end = 0;  // scheduled: when the next slot of its concentrator begins
+    EpochSeconds deadline = 0;  // a job's: tried again after a lost line until then
     std::int64_t job = 0;
   };
   struct JobProgress {
@@ -62,7 +66,8 @@ class Dispatcher {
     CycleStats total;
     std::vector<std::string> offline;
     std::vector<std::string> errors;
-    bool archive = false;  // an archive read: done without reading a meter
+    unsigned attempts = 0;  // cycles run for the job, a lost line's tried again included
+    bool archive = false;   // an archive read: done without reading a meter
   };
 
   std::optional<StorageError> refresh(EpochSeconds now);
@@ -89,6 +94,7 @@ class Dispatcher {
   // (concentrator, slot) -> when to look at it again; never again once finished here.
   std::map<std::pair<std::int64_t, EpochSeconds>, EpochSeconds> attempts_;
   std::map<std::int64_t, std::deque<Work>> pending_;  // by concentrator
+  std::vector<Work> interrupted_;  // jobs whose line was lost: queued again at the next tick
   std::size_t running_ = 0;
   std::map<std::int64_t, JobProgress> jobs_;
   std::size_t cycles_done_ = 0;
