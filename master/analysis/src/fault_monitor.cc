@@ -6,6 +6,7 @@ namespace {
 
 constexpr const char* kNoData = "no_data";
 constexpr const char* kBusFailure = "concentrator_failure_rate";
+constexpr const char* kOverrun = "cycle_overrun";
 
 // The tracker's key for a concentrator's own faults: meter ids are positive.
 std::int64_t concentrator_key(std::int64_t concentrator_id) {
@@ -17,6 +18,7 @@ std::int64_t concentrator_key(std::int64_t concentrator_id) {
 FaultMonitor::FaultMonitor(Storage& storage, FaultMonitorOptions options)
     : storage_(storage), options_(options) {
   tracker_.set_persistence("energy_flat", options_.limits.flat_after_s);
+  tracker_.set_persistence(kOverrun, options_.overrun_after_s);
 }
 
 std::optional<StorageError> FaultMonitor::load() {
@@ -100,6 +102,17 @@ std::optional<StorageError> FaultMonitor::observe_cycle(std::int64_t concentrato
   const auto finding = concentrator_finding(attempts, failures, options_.bus_failure_rate);
   return write(concentrator_id,
                tracker_.observe_code(concentrator_key(concentrator_id), at, kBusFailure, finding));
+}
+
+std::optional<StorageError> FaultMonitor::observe_overrun(std::int64_t concentrator_id,
+                                                          EpochSeconds at, EpochSeconds overrun_s) {
+  std::optional<Finding> finding;
+  if (overrun_s > 0) {
+    finding = Finding{kOverrun, Severity::warning,
+                      "the cycle overran its slot by " + std::to_string(overrun_s) + " s"};
+  }
+  return write(concentrator_id,
+               tracker_.observe_code(concentrator_key(concentrator_id), at, kOverrun, finding));
 }
 
 std::optional<StorageError> FaultMonitor::write(std::int64_t concentrator_id,

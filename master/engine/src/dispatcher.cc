@@ -152,11 +152,10 @@ std::optional<StorageError> Dispatcher::schedule(EpochSeconds now) {
     work.request.settlement = settlement;
     work.request.skip_already_read = true;
     // The slot's time is up when the next slot of any schedule reading the concentrator begins.
-    work.slot_end = kNever;
-    for (const Schedule* s : scope) {
-      work.slot_end =
-          std::min(work.slot_end, next_slot(*s, current_slot(*s, *due, options_.utc_offset_s)));
-    }
+    EpochSeconds& end = work.request.slot_end;
+    end = kNever;
+    for (const Schedule* s : scope)
+      end = std::min(end, next_slot(*s, current_slot(*s, *due, options_.utc_offset_s)));
     pending_[c.id].push_back(std::move(work));
   }
   // Forget slots long gone.
@@ -303,12 +302,11 @@ void Dispatcher::finished(const Work& work, const CycleStats& stats) {
   ++cycles_done_;
   CycleStats reported = stats;
   reported.job = work.job;
-  if (work.scheduled && stats.finished_at > work.slot_end) {
-    reported.overrun_s = stats.finished_at - work.slot_end;
-    log_("the cycle of " + stats.concentrator + " for slot " + std::to_string(stats.slot) +
-         " overran its slot by " + std::to_string(reported.overrun_s) + " s");
-  }
   report_(reported);
+  if (stats.overrun_s > 0) {
+    log_("the cycle of " + stats.concentrator + " for slot " + std::to_string(stats.slot) +
+         " overran its slot by " + std::to_string(stats.overrun_s) + " s");
+  }
   const EpochSeconds now = now_();
   if (!work.scheduled) {
     if (const auto job = jobs_.find(work.job); job != jobs_.end()) ++job->second.attempts;

@@ -305,6 +305,8 @@ void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
     cycle->stats.failed_meters.push_back(m.id);
     ++cycle->stats.segments[m.channel].failed;
   }
+  const EpochSeconds slot_end = cycle->request.slot_end;
+  if (slot_end > 0 && now > slot_end) cycle->stats.overrun_s = now - slot_end;
   if (monitor_ != nullptr && cycle->stats.error.empty()) {
     // A lost line says nothing of the meters or the bus: only a cycle that ran counts.
     const CycleRequest& request = cycle->request;
@@ -315,6 +317,8 @@ void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
     if (!e && request.only_meters.empty())
       e = monitor_->observe_cycle(request.concentrator.id, now, cycle->stats.meters,
                                   cycle->stats.failed);
+    if (!e && request.slot_end > 0)
+      e = monitor_->observe_overrun(request.concentrator.id, now, cycle->stats.overrun_s);
     if (e) cycle->stats.error = e->message;
   }
   if (monitor_ != nullptr && !cycle->nested) monitor_->end_cycle(cycle->request.concentrator.id);

@@ -91,15 +91,19 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
         value<EpochSeconds>(path, r, "clock_sync_threshold_s", e.clock_sync_threshold_s, "seconds");
   }
   if (const YAML::Node f = root["faults"]) {
-    check_keys(path, f,
-               {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s", "flowing_m3h",
-                "min_delta_t_k", "max_flow_m3h", "max_power_kw", "flat_after_s", "flat_min_kwh"},
-               "faults");
+    check_keys(
+        path, f,
+        {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s", "flowing_m3h", "min_delta_t_k",
+         "max_flow_m3h", "max_power_kw", "flat_after_s", "flat_min_kwh", "overrun_after_s"},
+        "faults");
     FaultMonitorOptions& o = c.faults;
     RuleLimits& l = o.limits;
     o.no_data_after_s =
         value<EpochSeconds>(path, f, "no_data_after_s", o.no_data_after_s, "seconds");
     o.bus_failure_rate = value<double>(path, f, "bus_failure_rate", o.bus_failure_rate, "0-1");
+    o.overrun_after_s =
+        value<EpochSeconds>(path, f, "overrun_after_s", o.overrun_after_s, "seconds");
+    if (o.overrun_after_s < 0) fail(path, f["overrun_after_s"], "overrun_after_s", "not negative");
     l.max_clock_drift_s =
         value<EpochSeconds>(path, f, "max_clock_drift_s", l.max_clock_drift_s, "seconds");
     l.flowing_m3h = value<double>(path, f, "flowing_m3h", l.flowing_m3h, "m3/h");

@@ -225,14 +225,23 @@ TEST_F(DispatcherTest, AnUnfiledMeterReplacementNeverSettlesAsNegativeConsumptio
 }
 
 // A line so slow that an hourly cycle of 310 meters needs more than its hour (every exchange
-// waits 15 s more): each cycle says by how much it overran its slot; the cycles of a fast line
-// (every other test here) say 0.
+// waits 15 s more): each cycle says by how much it overran its slot, and once they have
+// overrun for two hours the concentrator raises cycle_overrun, cleared by the first cycle in
+// time; the cycles of a fast line (every other test here) say 0.
 TEST_F(DispatcherTest, ACycleLongerThanItsSlotSaysByHowMuchItOverran) {
-  Master& m = add_master("master-a", {}, [this](auto procedure, auto done) {
+  bool slow = true;
+  Master& m = add_master("master-a", {}, [this, &slow](auto procedure, auto done) {
+    if (!slow) return line_->run(std::move(procedure), done);
     district_->queue().schedule_after(15'000'000,
                                       [this, procedure, done] { line_->run(procedure, done); });
   });
+  auto overrun_fault = [&] {
+    for (const auto& f : ok(m.storage->open_faults()))
+      if (f.code == "cycle_overrun" && f.meter_id == 0) return true;
+    return false;
+  };
   run_until(kStart + 3 * 3600);
+  EXPECT_FALSE(overrun_fault()) << "overrunning for less than two hours";
   ASSERT_GE(m.cycles.size(), 1u);
   const master::CycleStats& first = m.cycles.front();
   EXPECT_EQ(first.slot, kStart);
@@ -241,6 +250,12 @@ TEST_F(DispatcherTest, ACycleLongerThanItsSlotSaysByHowMuchItOverran) {
   EXPECT_EQ(first.overrun_s, first.finished_at - (kStart + 3600));
   EXPECT_NE(master::stats_json(first).find("\"overrun_s\":" + std::to_string(first.overrun_s)),
             std::string::npos);
+  run_until(kStart + 5 * 3600);
+  EXPECT_TRUE(overrun_fault());
+  slow = false;
+  run_until(kStart + 8 * 3600);
+  EXPECT_EQ(m.cycles.back().overrun_s, 0);
+  EXPECT_FALSE(overrun_fault()) << "cleared by a cycle in time";
 }
 
 TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {

@@ -1,7 +1,8 @@
 // Fault analysis as readings arrive: the built-in rules and the heat company's custom rules
 // (stored in the database) run on every new reading against the meter's previous one; a
 // meter that has not answered for long raises no_data; a concentrator whose meters mostly
-// failed in a cycle raises a bus fault. What raises and clears is written as fault events.
+// failed in a cycle raises a bus fault, one whose scheduled cycles keep overrunning their
+// slots cycle_overrun. What raises and clears is written as fault events.
 // Restarting picks the open events up again, so a fault is raised once, not once per run.
 #pragma once
 
@@ -19,6 +20,8 @@ struct FaultMonitorOptions {
   RuleLimits limits;
   EpochSeconds no_data_after_s = 3 * 3600;  // no good reading for this long: no_data
   double bus_failure_rate = 0.5;            // a cycle failing more: the concentrator's bus
+  // Scheduled cycles of a concentrator overrunning their slots this long: cycle_overrun.
+  EpochSeconds overrun_after_s = 2 * 3600;
 };
 
 class FaultMonitor {
@@ -42,6 +45,9 @@ class FaultMonitor {
   // A finished cycle: `attempts` meters tried, `failures` of them failed.
   std::optional<StorageError> observe_cycle(std::int64_t concentrator_id, EpochSeconds at,
                                             std::size_t attempts, std::size_t failures);
+  // A finished scheduled cycle that overran its slot by `overrun_s` (0: in time).
+  std::optional<StorageError> observe_overrun(std::int64_t concentrator_id, EpochSeconds at,
+                                              EpochSeconds overrun_s);
 
  private:
   std::optional<StorageError> write(std::int64_t concentrator_id,

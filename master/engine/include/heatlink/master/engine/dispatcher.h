@@ -57,7 +57,6 @@ class Dispatcher {
   struct Work {
     CycleRequest request;
     bool scheduled = false;
-    EpochSeconds slot_end = 0;  // scheduled: when the next slot of its concentrator begins
     EpochSeconds deadline = 0;  // a job's: tried again after a lost line until then
     std::int64_t job = 0;
   };

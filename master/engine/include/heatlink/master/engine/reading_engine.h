@@ -35,6 +35,7 @@ class FaultMonitor;
 struct CycleRequest {
   ConcentratorRecord concentrator;
   EpochSeconds slot = 0;                  // the scheduled time the cycle belongs to
+  EpochSeconds slot_end = 0;              // a scheduled cycle's: when the next slot begins
   bool settlement = false;                // carried to the statistics
   bool skip_already_read = false;         // skip meters with a reading received since `slot` (a
                                           // resumed cycle after a restart or a lost line)
@@ -75,8 +76,8 @@ struct CycleStats {
   std::vector<std::int64_t> failed_meters;
   std::map<std::uint8_t, SegmentStats> segments;  // by channel
   std::string error;  // the line or the storage failed: the cycle stopped early
-  // A scheduled cycle that finished after the next slot of its concentrator began: by how
-  // much (0: in time; the dispatcher sets it).
+  // A scheduled cycle that finished after the next slot of its concentrator began
+  // (CycleRequest::slot_end): by how much (0: in time).
   EpochSeconds overrun_s = 0;
   double success_rate() const {
     return meters == 0 ? 1.0 : static_cast<double>(read) / static_cast<double>(meters);
