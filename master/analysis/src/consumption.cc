@@ -228,7 +228,7 @@ std::vector<PeriodConsumption> consumption(std::span<const RegisterSample> sampl
     }
     if (a.volume && b.volume) c.volume_m3 = *b.volume - *a.volume;
     c.suspect = std::any_of(meter.falls.begin(), meter.falls.end(),
-                            [&](const Fall& f) { return f.after < end && f.before > start; });
+                            [&c](const Fall& f) { return f.after < c.end && f.before > c.start; });
     out.push_back(c);
   }
   return out;
