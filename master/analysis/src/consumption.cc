@@ -75,6 +75,20 @@ struct Register {
   std::vector<Fall> falls;
 };
 
+// Makes `value` (its register's offset already added) continue from `last`: a wrap past
+// `rollover` is unwrapped, any other fall bridged; both move `offset` for the values after it.
+// True for a fall that no rollover explains.
+bool continue_from(double last, double rollover, double& value, double& offset) {
+  if (rollover > 0 && value < last - rollover / 2) {
+    offset += rollover;
+    value += rollover;
+  }
+  if (value >= last) return false;
+  offset += last - value;
+  value = last;
+  return true;
+}
+
 // The samples as one continuous register: rollovers unwrapped, replacements bridged. A fall
 // that neither explains (a meter replaced and not filed, a faulty register) is bridged as if a
 // meter had been replaced at the first reading after it - nothing counted for the time between
@@ -112,29 +126,11 @@ Register continuous(std::span<const RegisterSample> samples, const ConsumptionOp
     double energy = s.energy_kwh + energy_offset;
     std::optional<double> volume;
     if (s.volume_m3) volume = *s.volume_m3 + volume_offset;
-    if (!points.empty()) {
-      const Point& last = points.back();
-      if (o.rollover_kwh > 0 && energy < last.energy - o.rollover_kwh / 2) {
-        energy_offset += o.rollover_kwh;
-        energy += o.rollover_kwh;
-      }
-      if (energy < last.energy) {
-        energy_offset += last.energy - energy;
-        energy = last.energy;
-        out.falls.push_back({last.at, s.at});
-      }
-    }
-    if (volume && have_volume) {
-      if (o.rollover_m3 > 0 && *volume < last_volume - o.rollover_m3 / 2) {
-        volume_offset += o.rollover_m3;
-        *volume += o.rollover_m3;
-      }
-      if (*volume < last_volume) {
-        volume_offset += last_volume - *volume;
-        *volume = last_volume;
-        out.falls.push_back({last_volume_at, s.at});
-      }
-    }
+    if (!points.empty() &&
+        continue_from(points.back().energy, o.rollover_kwh, energy, energy_offset))
+      out.falls.push_back({points.back().at, s.at});
+    if (volume && have_volume && continue_from(last_volume, o.rollover_m3, *volume, volume_offset))
+      out.falls.push_back({last_volume_at, s.at});
     points.push_back({s.at, energy, volume});
     if (volume) {
       have_volume = true;

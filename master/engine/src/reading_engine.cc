@@ -317,7 +317,7 @@ void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
     if (!e && request.only_meters.empty())
       e = monitor_->observe_cycle(request.concentrator.id, now, cycle->stats.meters,
                                   cycle->stats.failed);
-    if (!e && request.slot_end > 0)
+    if (!e && slot_end > 0)
       e = monitor_->observe_overrun(request.concentrator.id, now, cycle->stats.overrun_s);
     if (e) cycle->stats.error = e->message;
   }
