@@ -258,6 +258,11 @@ void Run::execute() {
     }
     if (core_) {
       if (auto e = core_->dispatcher->tick()) log("dispatcher: " + e->message);
+      if (auto e = core_->monitor->watch(now(), [this](const std::string& dtu) {
+            const auto state = gateway_->registry().state(dtu);
+            return state && state->online;
+          }))
+        log("faults: " + e->message);
     }
     advance_to((t_ + 1) * 1'000'000);
     observer_->after_second(t_ + 1, gateway_->registry());

@@ -78,6 +78,8 @@ std::string master_yaml(const master::MasterConfig& c, const std::string& databa
   out << "faults: {no_data_after_s: " << c.faults.no_data_after_s
       << ", bus_failure_rate: " << c.faults.bus_failure_rate
       << ", overrun_after_s: " << c.faults.overrun_after_s
+      << ", dtu_offline_after_s: " << c.faults.dtu_offline_after_s
+      << ", watch_every_s: " << c.faults.watch_every_s
       << ", max_clock_drift_s: " << l.max_clock_drift_s << ", flowing_m3h: " << l.flowing_m3h
       << ", min_delta_t_k: " << l.min_delta_t_k << ", max_flow_m3h: " << l.max_flow_m3h
       << ", max_power_kw: " << l.max_power_kw << ", flat_after_s: " << l.flat_after_s

@@ -107,13 +107,16 @@ std::string RunObserver::index_meters(master::Storage& storage) {
 
 DistrictIndex RunObserver::district_index() const {
   DistrictIndex index;
-  for (std::size_t i = 0; i < district_.dtu_count(); ++i)
-    index.dtus[district_.dtu(i).config().profile.id] = i;
   for (std::size_t i = 0; i < district_.concentrator_count(); ++i)
     index.concentrators[district_.concentrator(i).config().name] = i;
+  // The simulator makes the DTUs in the topology's order, whether it runs here or as the live
+  // run's `heatlink sim --server` (whose control API numbers them so); a district made
+  // without a server has none of its own.
   for (const auto& station : scenario_.topology.stations) {
     for (const auto& c : station.concentrators) {
-      if (c.dtu) index.concentrator_dtus[c.config.name] = c.dtu->config.profile.id;
+      if (!c.dtu) continue;
+      index.concentrator_dtus[c.config.name] = c.dtu->config.profile.id;
+      index.dtus.emplace(c.dtu->config.profile.id, index.dtus.size());
     }
   }
   for (const auto& [name, ref] : record_.meters) {

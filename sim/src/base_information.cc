@@ -38,9 +38,11 @@ std::string base_information_yaml(const Topology& topology, District& district) 
             if (!speaks_mbus(m.kind())) {
               out << YAML::Key << "protocol" << YAML::Value << "cjt188" << YAML::Key << "address"
                   << YAML::Value << YAML::DoubleQuoted << id.cjt188_address().to_string();
-            } else if (id.primary != 0 && primaries[id.primary] == 1) {
-              out << YAML::Key << "primary" << YAML::Value << static_cast<unsigned>(id.primary);
             } else {
+              // Read by primary address where it is unique on the concentrator (the identity
+              // checked on every answer), else by selecting the secondary address.
+              if (id.primary != 0 && primaries[id.primary] == 1)
+                out << YAML::Key << "primary" << YAML::Value << static_cast<unsigned>(id.primary);
               protocol::mbus::SecondaryAddress a;
               a.id = id.id;
               a.manufacturer = id.manufacturer(m.kind());

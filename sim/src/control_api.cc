@@ -255,6 +255,24 @@ struct ControlRoutes {
                  static_cast<std::uint8_t>(body["primary_address"].get<unsigned>()));
            return reply(200, meter_json(api, *i));
          }},
+        {"POST", std::regex("/api/v1/meters/([0-9]+)/replace"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
+           const auto i = index(m, api.district_.meter_count());
+           if (!i) return error(404, "no meter with that index");
+           if (!body.is_object()) return error(400, "expected a JSON object");
+           const auto digits = body.find("id");
+           if (digits == body.end() || !digits->is_string() ||
+               digits->get<std::string>().size() != 8 ||
+               digits->get<std::string>().find_first_not_of("0123456789") != std::string::npos)
+             return error(400, "id: expected the new meter's 8-digit identification number");
+           const double energy = body.value("energy_kwh", 0.0);
+           if (!(energy >= 0 && energy <= 1e9))
+             return error(400, "energy_kwh: expected a number in [0, 1e9]");
+           const std::uint32_t id =
+               static_cast<std::uint32_t>(std::stoul(digits->get<std::string>(), nullptr, 16));
+           api.district_.meter(*i).replace(id, energy);
+           return reply(200, meter_json(api, *i));
+         }},
         {"GET", std::regex("/api/v1/concentrators"),
          [](ControlApi& api, const std::smatch&, std::string_view, const Json&) {
            Json list = Json::array();

@@ -16,6 +16,19 @@ SimulatedMeter::SimulatedMeter(MeterKind kind, const MeterIdentity& identity,
       station_(&station),
       clock_(&clock) {}
 
+void SimulatedMeter::replace(std::uint32_t id, double energy_kwh) {
+  model_now();
+  identity_.id = id;
+  model_.reset_registers();
+  model_.step_energy(energy_kwh);
+  const std::uint8_t primary = slave_.primary();
+  slave_ = MbusSlave(
+      *this, primary,
+      protocol::mbus::SecondaryAddress{id, identity_.manufacturer(kind_), identity_.version(kind_),
+                                       identity_.medium(kind_)});
+  access_number_ = 0;
+}
+
 const HeatMeterModel& SimulatedMeter::model_now() {
   model_.advance(clock_->now(), *station_);
   return model_;

@@ -195,6 +195,38 @@ test('the unit switch shows energy in MWh and GJ', async () => {
   await pick('kWh')
 })
 
+test('a meter swapped without telling the base information is kept aside and filed as a replacement', async () => {
+  // The fitter swaps meter 2 (read by its primary address) for a new one, its register at 0.
+  const swapped = await fetch(`${district.control}/api/v1/meters/1/replace`, { method: 'POST', body: JSON.stringify({ id: '20000417' }) })
+  assert.equal(swapped.status, 200)
+  const job = await admin('POST', '/read-jobs', { kind: 'meter', meter_id: 2 })
+  assert.equal(job.status, 202)
+  await until('the read of meter 2', async () => ['done', 'failed'].includes((await admin('GET', `/read-jobs/${job.body.id}`)).body.status), 90000)
+  const fault = await until('the identity fault', async () => {
+    const f = (await admin('GET', '/statistics/faults?meter_id=2&open=true&code=meter_identity_mismatch')).body.items
+    return f.length ? f[0] : null
+  })
+  assert.match(fault.detail, /answered 20000417/)
+  const before = (await admin('GET', '/meters/2')).body
+  await page.goto(`${district.url}/reading`)
+  await page.click('.el-tabs__item:has-text("身份不符")')
+  const row = page.locator('[data-test=identity-mismatches] tbody tr', { hasText: '20000417' })
+  await row.waitFor()
+  assert.ok((await row.textContent()).includes(before.secondary_address), 'the identity on file is shown')
+  await shot(page, 'reading-identity-mismatches')
+  await row.locator('button', { hasText: '登记换表' }).click()
+  await page.locator('.el-dialog button[type=submit]').click()
+  await until('the replacement to be filed', async () => {
+    const m = (await admin('GET', '/meters/2')).body
+    return m.secondary_address.startsWith('20000417') ? m : null
+  })
+  const filed = (await admin('GET', '/meters/2/replacements')).body.items
+  assert.equal(filed.length, 1)
+  assert.equal(filed[0].old_identity, before.secondary_address)
+  assert.equal(filed[0].new_start_kwh, 0)
+  await page.locator('[data-test=identity-mismatches] tbody tr', { hasText: '20000417' }).waitFor({ state: 'detached' })
+})
+
 test('every page opens, with a screenshot kept', async () => {
   for (const [route, ready] of [
     ['faults', '[data-test=faults-table]'],

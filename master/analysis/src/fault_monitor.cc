@@ -1,5 +1,7 @@
 #include "heatlink/master/analysis/fault_monitor.h"
 
+#include <algorithm>
+
 namespace heatlink::master {
 
 namespace {
@@ -7,6 +9,8 @@ namespace {
 constexpr const char* kNoData = "no_data";
 constexpr const char* kBusFailure = "concentrator_failure_rate";
 constexpr const char* kOverrun = "cycle_overrun";
+constexpr const char* kIdentityMismatch = "meter_identity_mismatch";
+constexpr const char* kDtuOffline = "dtu_offline";
 
 // The tracker's key for a concentrator's own faults: meter ids are positive.
 std::int64_t concentrator_key(std::int64_t concentrator_id) {
@@ -94,6 +98,69 @@ std::optional<StorageError> FaultMonitor::observe_failure(std::int64_t concentra
   if (previous != previous_.end()) last_good = previous->second.received_at;
   const auto finding = no_data_finding(last_good, at, options_.no_data_after_s, 1);
   return write(concentrator_id, tracker_.observe_code(meter_id, at, kNoData, finding));
+}
+
+std::optional<StorageError> FaultMonitor::observe_mismatch(std::int64_t concentrator_id,
+                                                           std::int64_t meter_id, EpochSeconds at,
+                                                           const std::string& expected,
+                                                           const std::string& answered) {
+  const Finding finding{kIdentityMismatch, Severity::alarm,
+                        "expected " + expected + ", answered " + answered};
+  return write(concentrator_id, tracker_.observe_code(meter_id, at, kIdentityMismatch, finding));
+}
+
+std::optional<StorageError> FaultMonitor::watch(
+    EpochSeconds now, const std::function<bool(const std::string&)>& online) {
+  if (watching_since_ == 0) watching_since_ = now;
+  if (now < next_watch_) return std::nullopt;
+  next_watch_ = now + options_.watch_every_s;
+
+  auto concentrators = storage_.concentrators();
+  if (auto* e = std::get_if<StorageError>(&concentrators)) return *e;
+  std::map<std::string, std::vector<std::int64_t>> by_dtu;
+  for (const ConcentratorRecord& c : std::get<std::vector<ConcentratorRecord>>(concentrators))
+    if (!c.dtu_id.empty()) by_dtu[c.dtu_id].push_back(c.id);
+  std::vector<std::string> here;
+  for (const auto& [dtu, ids] : by_dtu)
+    if (online(dtu)) here.push_back(dtu);
+  auto marked = storage_.mark_dtus_seen(here, now);
+  if (auto* e = std::get_if<StorageError>(&marked)) return *e;
+  auto seen = storage_.dtus_last_seen();
+  if (auto* e = std::get_if<StorageError>(&seen)) return *e;
+  const std::map<std::string, EpochSeconds> last_seen(
+      std::get<std::vector<std::pair<std::string, EpochSeconds>>>(seen).begin(),
+      std::get<std::vector<std::pair<std::string, EpochSeconds>>>(seen).end());
+  for (const auto& [dtu, ids] : by_dtu) {
+    const auto found = last_seen.find(dtu);
+    const EpochSeconds since =
+        std::max(found == last_seen.end() ? watching_since_ : found->second, watching_since_);
+    std::optional<Finding> finding;
+    if (now - since >= options_.dtu_offline_after_s) {
+      finding = Finding{
+          kDtuOffline, Severity::alarm,
+          "DTU " + dtu + ": no session for " + std::to_string(now - since) + " s" +
+              (found == last_seen.end() ? " (never seen)"
+                                        : " (last seen at " + std::to_string(found->second) + ")")};
+    }
+    for (const std::int64_t c : ids) {
+      if (auto e = write(c, tracker_.observe_code(concentrator_key(c), now, kDtuOffline, finding)))
+        return e;
+    }
+  }
+
+  auto silent = storage_.meters_silent_since(now - options_.no_data_after_s + 1);
+  if (auto* e = std::get_if<StorageError>(&silent)) return *e;
+  for (const MeterSilence& m : std::get<std::vector<MeterSilence>>(silent)) {
+    if (tracker_.active(m.meter_id, kNoData)) continue;
+    const EpochSeconds last = std::max(m.last_read_at.value_or(watching_since_), watching_since_);
+    if (now - last < options_.no_data_after_s) continue;
+    const Finding finding{
+        kNoData, Severity::warning,
+        m.last_read_at ? "no reading for " + std::to_string(now - last) + " s" : "never read"};
+    if (auto e = write(m.concentrator_id, tracker_.observe_code(m.meter_id, now, kNoData, finding)))
+      return e;
+  }
+  return std::nullopt;
 }
 
 std::optional<StorageError> FaultMonitor::observe_cycle(std::int64_t concentrator_id,

@@ -25,6 +25,13 @@ StorageResult<SettlementOutcome> settle(Storage& storage, std::int64_t concentra
   for (const MeterRecord& m : std::get<std::vector<MeterRecord>>(meters)) {
     auto readings = storage.readings(m.id, from, now + 1);
     if (auto* e = std::get_if<StorageError>(&readings)) return *e;
+    auto swaps = storage.replacements(m.id);
+    if (auto* e = std::get_if<StorageError>(&swaps)) return *e;
+    ConsumptionOptions meter_options = options;
+    for (const ReplacementRecord& r : std::get<std::vector<ReplacementRecord>>(swaps)) {
+      meter_options.replacements.push_back(
+          {r.replaced_at, r.old_final_kwh, r.new_start_kwh, r.old_final_m3, r.new_start_m3});
+    }
     std::vector<RegisterSample> samples;
     const Reading* settled = nullptr;  // the first reading at or after the slot
     for (const Reading& r : std::get<std::vector<Reading>>(readings)) {
@@ -35,7 +42,7 @@ StorageResult<SettlementOutcome> settle(Storage& storage, std::int64_t concentra
     if (settled != nullptr)
       snapshots.push_back({m.id, slot, settled->energy_kwh, settled->volume_m3});
     for (const auto& [p, start] : ended) {
-      const auto used = consumption(samples, p, start, slot, options);
+      const auto used = consumption(samples, p, start, slot, meter_options);
       if (used.empty()) continue;
       const PeriodConsumption& c = used.back();
       aggregates.push_back(
@@ -55,6 +62,19 @@ StorageResult<SettlementOutcome> settle(Storage& storage, std::int64_t concentra
     outcome.rollups += std::get<std::size_t>(rolled);
   }
   return outcome;
+}
+
+StorageResult<std::size_t> resettle(Storage& storage, std::int64_t concentrator_id,
+                                    EpochSeconds from, EpochSeconds now,
+                                    const ConsumptionOptions& options) {
+  std::size_t days = 0;
+  for (const auto& [start, end] : periods(Period::day, from, now, options)) {
+    if (end > now) break;
+    auto settled = settle(storage, concentrator_id, end, now, options);
+    if (auto* e = std::get_if<StorageError>(&settled)) return *e;
+    ++days;
+  }
+  return days;
 }
 
 }  // namespace heatlink::master

@@ -87,6 +87,7 @@ struct Api::Impl {
     add_statistics_routes(router);
     add_reading_routes(router);
     add_reconciliation_routes(router);
+    add_identity_routes(router);
     add_base_routes(router);
     add_system_routes(router);
     add_access_routes(router);

@@ -7,30 +7,12 @@
 
 #include "engine_cycle.h"
 #include "heatlink/master/engine/reading_extract.h"
-#include "heatlink/protocol/frame_scan.h"
-#include "heatlink/protocol/mbus_telegram.h"
 
 namespace heatlink::master {
 
 namespace {
 
 namespace hm660 = protocol::hm660;
-namespace mbus = protocol::mbus;
-
-// The secondary address in an RSP_UD's header, as the base information writes it.
-std::string header_address(const std::vector<std::uint8_t>& frame) {
-  const auto decoded = mbus::decode_frame(frame);
-  if (!decoded) return "";
-  mbus::Telegram t;
-  mbus::decode_telegram(*decoded, t);
-  if (!t.has_identity) return "";
-  mbus::SecondaryAddress a;
-  a.id = t.id;
-  a.manufacturer = t.manufacturer;
-  a.version = t.version;
-  a.medium = t.medium;
-  return a.to_string();
-}
 
 bool same_text(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return false;
@@ -42,25 +24,29 @@ bool same_text(const std::string& a, const std::string& b) {
   return true;
 }
 
-// The meter a buffered reply came from: by the address in the reply, else by the archive
-// entry's channel and primary address.
+// The identity a buffered reply carries ("" when none).
+std::string identity_of(const hm660::ArchiveEntry& entry, const std::vector<std::uint8_t>& frame) {
+  if (entry.protocol == hm660::ArchiveEntry::cjt188) return identity_of_cjt188(frame);
+  return identities_of_mbus(std::vector<std::vector<std::uint8_t>>{frame}).front();
+}
+
+// The meter of the base information at the address the archive entry reads: by the identity
+// of the reply for meters selected by it, by channel and primary address for the others (whose
+// identity the caller checks).
 const MeterRecord* meter_of(const std::vector<MeterRecord>& meters,
-                            const hm660::ArchiveEntry& entry,
-                            const std::vector<std::uint8_t>& frame) {
+                            const hm660::ArchiveEntry& entry, const std::string& identity) {
   if (entry.protocol == hm660::ArchiveEntry::cjt188) {
-    const auto scanned = protocol::scan_any(frame, protocol::Protocol::cjt188);
-    if (scanned.status != mbus::ScanStatus::complete) return nullptr;
-    const std::string address = scanned.cjt188.address.to_string();
     for (const MeterRecord& m : meters) {
-      if (m.protocol == MeterProtocol::cjt188 && same_text(m.secondary_address, address)) return &m;
+      if (m.protocol == MeterProtocol::cjt188 && same_text(m.secondary_address, identity))
+        return &m;
     }
     return nullptr;
   }
-  const std::string secondary = header_address(frame);
   for (const MeterRecord& m : meters) {
     if (m.protocol != MeterProtocol::mbus) continue;
-    if (!m.secondary_address.empty() && same_text(m.secondary_address, secondary)) return &m;
-    if (m.secondary_address.empty() && entry.protocol == hm660::ArchiveEntry::mbus_primary &&
+    const bool by_primary = m.secondary_address.empty() || m.primary_address != 0;
+    if (!by_primary && same_text(m.secondary_address, identity)) return &m;
+    if (by_primary && entry.protocol == hm660::ArchiveEntry::mbus_primary &&
         m.channel == entry.channel && m.primary_address == entry.primary)
       return &m;
   }
@@ -106,9 +92,12 @@ void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
                               const std::vector<hm660::ArchiveEntry>& archive,
                               const std::vector<hm660::BufferedReading>& readings) {
   std::set<std::int64_t> answered;
+  std::set<std::int64_t> mismatched;  // answered with another identity only
   for (const hm660::BufferedReading& b : readings) {
     if (b.archive_index >= archive.size()) continue;
-    const MeterRecord* meter = meter_of(cycle->meters, archive[b.archive_index], b.frame);
+    const hm660::ArchiveEntry& entry = archive[b.archive_index];
+    const std::string identity = identity_of(entry, b.frame);
+    const MeterRecord* meter = meter_of(cycle->meters, entry, identity);
     if (meter == nullptr) continue;  // a meter the concentrator has and the base information not
     ExtractOptions extract;
     extract.meter_id = meter->id;
@@ -124,6 +113,12 @@ void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
     // A meter without a clock: its values are of the time the concentrator read it.
     if (!r->meter_time)
       r->read_at = epoch_of(b.time, options_.meter_utc_offset_s).value_or(r->read_at);
+    if (!identity.empty() && !identity_matches(*meter, identity)) {
+      if (answered.count(meter->id) == 0) mismatched.insert(meter->id);
+      keep_aside(cycle, *meter, identity, r);
+      continue;
+    }
+    mismatched.erase(meter->id);
     keep(cycle, std::move(*r));
     if (answered.insert(meter->id).second) {
       ++cycle->stats.read;
@@ -132,7 +127,12 @@ void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
   }
   // The meters the concentrator has no reading of since the last collect failed this cycle.
   for (const MeterRecord& m : cycle->meters) {
-    if (answered.count(m.id) == 0) cycle->failed.push_back(m);
+    if (mismatched.count(m.id) > 0) {
+      ++cycle->stats.mismatched;
+      cycle->mismatched.push_back(m);
+    } else if (answered.count(m.id) == 0) {
+      cycle->failed.push_back(m);
+    }
   }
   cycle->index = cycle->meters.size();
   finish(cycle);

@@ -12,8 +12,9 @@ struct ReadingEngine::Cycle {
   std::vector<MeterRecord> meters;
   std::size_t index = 0;
   unsigned pass = 0;
-  std::vector<MeterRecord> failed;    // in this pass
-  std::set<std::int64_t> valve_sent;  // meters whose valve command has run
+  std::vector<MeterRecord> failed;      // in this pass
+  std::vector<MeterRecord> mismatched;  // answered with another identity: not tried again
+  std::set<std::int64_t> valve_sent;    // meters whose valve command has run
   CycleStats stats;
   std::function<void(const CycleStats&)> done;
   // Manual reads waiting to run between two of this cycle's meters (ReadingEngine::interject).

@@ -15,7 +15,8 @@ namespace {
 namespace mbus = protocol::mbus;
 namespace cjt188 = protocol::cjt188;
 
-// How the engine reaches a meter, from its base information.
+// How the engine reaches a meter, from its base information: by its primary address when it
+// has one (1-250) or no identity is known, else by selecting its secondary address.
 std::variant<mbus::Target, cjt188::MeterId, std::string> target_of(const MeterRecord& m) {
   if (m.protocol == MeterProtocol::cjt188) {
     auto address = cjt188::Address::parse(m.secondary_address);
@@ -25,7 +26,8 @@ std::variant<mbus::Target, cjt188::MeterId, std::string> target_of(const MeterRe
     id.address = *address;
     return id;
   }
-  if (m.secondary_address.empty()) {
+  // A primary address is the fast way (no selection); the identity is checked on the answer.
+  if (m.secondary_address.empty() || m.primary_address != 0) {
     mbus::Target t;
     t.primary = m.primary_address;
     return t;
@@ -167,31 +169,42 @@ void ReadingEngine::next(const std::shared_ptr<Cycle>& cycle) {
   extract.meter_id = meter.id;
   extract.keep_raw = options_.keep_raw;
   extract.meter_utc_offset_s = options_.meter_utc_offset_s;
-  // Runs the read, then turns its answer into a reading with `reading_of`.
-  auto run_read = [&](auto read, auto reading_of) {
-    run_(cycle->concentrator().dtu_id, read,
-         [this, cycle, read, extract, meter, reading_of](const IoStatus& io) mutable {
-           if (!io.ok()) return line_failed(cycle, io, true);
-           extract.received_at = now_();
-           record(cycle, meter,
-                  read->verdict() == protocol::link::Verdict::ok
-                      ? reading_of(*read, extract)
-                      : std::variant<Reading, std::string>(read->problem()));
-         });
+  // Runs the read, then turns its answer into a reading with `reading_of` - filed under the
+  // meter only when every identity `identities_of` finds in it is the meter's.
+  auto run_read = [&](auto read, auto reading_of, auto identities_of) {
+    run_(
+        cycle->concentrator().dtu_id, read,
+        [this, cycle, read, extract, meter, reading_of, identities_of](const IoStatus& io) mutable {
+          if (!io.ok()) return line_failed(cycle, io, true);
+          extract.received_at = now_();
+          if (read->verdict() != protocol::link::Verdict::ok)
+            return record(cycle, meter, read->problem());
+          auto reading = reading_of(*read, extract);
+          for (const std::string& answered : identities_of(*read)) {
+            if (!answered.empty() && !identity_matches(meter, answered))
+              return mismatch(cycle, meter, answered, std::move(reading));
+          }
+          record(cycle, meter, std::move(reading));
+        });
   };
   if (const auto* cjt = std::get_if<cjt188::MeterId>(&target)) {
     return run_read(
         std::make_shared<cjt188::DataRead>(*cjt, cjt188::kDiCurrentData, options_.retries),
         [](const cjt188::DataRead& r, const ExtractOptions& o) {
           return reading_from_cjt188(r.reply(), o);
+        },
+        [](const cjt188::DataRead& r) {
+          return std::vector<std::string>{identity_of_cjt188(r.reply())};
         });
   }
   mbus::ReadOptions read_options;
   read_options.retries = options_.retries;
-  run_read(std::make_shared<mbus::MeterRead>(std::get<mbus::Target>(target), read_options),
-           [](const mbus::MeterRead& r, const ExtractOptions& o) {
-             return reading_from_mbus(r.telegrams(), o);
-           });
+  run_read(
+      std::make_shared<mbus::MeterRead>(std::get<mbus::Target>(target), read_options),
+      [](const mbus::MeterRead& r, const ExtractOptions& o) {
+        return reading_from_mbus(r.telegrams(), o);
+      },
+      [](const mbus::MeterRead& r) { return identities_of_mbus(r.telegrams()); });
 }
 
 void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
@@ -209,6 +222,37 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
   if (!cycle->stats.error.empty()) return finish(cycle);  // the database failed
   if (drifted) return sync_clock(cycle, meter);
   next(cycle);
+}
+
+void ReadingEngine::mismatch(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
+                             const std::string& answered,
+                             std::variant<Reading, std::string> reading) {
+  keep_aside(cycle, meter, answered, std::get_if<Reading>(&reading));
+  ++cycle->stats.mismatched;
+  cycle->mismatched.push_back(meter);
+  next(cycle);
+}
+
+void ReadingEngine::keep_aside(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
+                               const std::string& answered, const Reading* reading) {
+  const EpochSeconds now = now_();
+  if (reading != nullptr) {
+    UnassignedReading u;
+    u.concentrator_id = cycle->concentrator().id;
+    u.channel = meter.channel;
+    u.primary_address = meter.primary_address;
+    u.identity = answered;
+    u.meter_id = meter.id;
+    u.expected_identity = meter.secondary_address;
+    u.reading = *reading;
+    u.reading.meter_id = 0;
+    auto stored = storage_.store_unassigned(std::span(&u, 1));
+    if (auto* e = std::get_if<StorageError>(&stored)) cycle->stats.error = e->message;
+  }
+  if (monitor_ == nullptr) return;
+  if (auto e = monitor_->observe_mismatch(cycle->concentrator().id, meter.id, now,
+                                          meter.secondary_address, answered))
+    cycle->stats.error = e->message;
 }
 
 // The valve first; the meter's reading after it shows where the valve is.
@@ -296,10 +340,13 @@ void ReadingEngine::line_failed(const std::shared_ptr<Cycle>& cycle, const IoSta
 void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
   flush();  // this cycle's readings, and those of others waiting with them
   const EpochSeconds now = now_();
-  // Meters not reached (the line or the storage failed) count as failed.
+  // Meters not reached (the line or the storage failed) count as failed, and so do those that
+  // answered with another identity.
   for (std::size_t i = cycle->index; i < cycle->meters.size(); ++i)
     cycle->failed.push_back(cycle->meters[i]);
   cycle->index = cycle->meters.size();
+  cycle->failed.insert(cycle->failed.end(), cycle->mismatched.begin(), cycle->mismatched.end());
+  cycle->mismatched.clear();
   cycle->stats.failed = cycle->failed.size();
   for (const MeterRecord& m : cycle->failed) {
     cycle->stats.failed_meters.push_back(m.id);

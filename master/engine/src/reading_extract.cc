@@ -5,6 +5,7 @@
 
 #include "heatlink/master/analysis/fault_rules.h"
 #include "heatlink/protocol/cjt188.h"
+#include "heatlink/protocol/mbus_request.h"
 #include "heatlink/protocol/mbus_telegram.h"
 
 namespace heatlink::master {
@@ -181,6 +182,43 @@ std::variant<Reading, std::string> reading_from_cjt188(std::span<const std::uint
   if (options.keep_raw) out.raw.assign(reply.begin(), reply.end());
   finish(out, options);
   return out;
+}
+
+std::vector<std::string> identities_of_mbus(std::span<const std::vector<std::uint8_t>> telegrams) {
+  std::vector<std::string> out;
+  for (const auto& bytes : telegrams) {
+    const auto frame = mbus::decode_frame(bytes);
+    mbus::Telegram t;
+    if (frame) mbus::decode_telegram(*frame, t);
+    if (!frame || !t.has_identity) {
+      out.emplace_back();
+      continue;
+    }
+    mbus::SecondaryAddress a;
+    a.id = t.id;
+    a.manufacturer = t.manufacturer;
+    a.version = t.version;
+    a.medium = t.medium;
+    out.push_back(a.to_string());
+  }
+  return out;
+}
+
+std::string identity_of_cjt188(std::span<const std::uint8_t> reply) {
+  const auto frame = cjt188::decode_frame(reply);
+  return frame ? frame->address.to_string() : "";
+}
+
+bool identity_matches(const MeterRecord& meter, const std::string& answered) {
+  if (meter.secondary_address.empty()) return true;
+  if (meter.protocol == MeterProtocol::cjt188) {
+    const auto expected = cjt188::Address::parse(meter.secondary_address);
+    const auto got = cjt188::Address::parse(answered);
+    return expected && got && *expected == *got;
+  }
+  const auto mask = mbus::SecondaryAddress::parse(meter.secondary_address);
+  const auto got = mbus::SecondaryAddress::parse(answered);
+  return mask && got && mask->matches(*got);
 }
 
 }  // namespace heatlink::master

@@ -94,6 +94,7 @@ master::api::Environment api_environment(const master::MasterConfig& config,
   env.dtus = [&gateway] { return gateway.snapshot(); };
   env.counters = &counters;
   env.secure_cookies = config.api_secure_cookies;
+  env.consumption = config.dispatcher.consumption;
   env.version = HEATLINK_VERSION;
   Json schedules = Json::array();
   for (const auto& s : config.dispatcher.schedules) {
@@ -256,6 +257,11 @@ int run_master(const MasterArgs& args) {
   unsigned ticks = 0;
   std::function<void()> tick = [&] {
     if (auto e = dispatcher.tick()) std::cerr << "heatlink master: " << e->message << '\n';
+    if (auto e = monitor.watch(now(), [&gateway](const std::string& dtu) {
+          const auto state = gateway.state(dtu);
+          return state && state->online;
+        }))
+      std::cerr << "heatlink master: " << e->message << '\n';
     if (++ticks % 30 == 0)
       if (auto e = monitor.reload_rules()) std::cerr << "heatlink master: " << e->message << '\n';
     if (args.cycles > 0 && dispatcher.cycles_done() >= args.cycles && dispatcher.outstanding() == 0)

@@ -91,11 +91,11 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
         value<EpochSeconds>(path, r, "clock_sync_threshold_s", e.clock_sync_threshold_s, "seconds");
   }
   if (const YAML::Node f = root["faults"]) {
-    check_keys(
-        path, f,
-        {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s", "flowing_m3h", "min_delta_t_k",
-         "max_flow_m3h", "max_power_kw", "flat_after_s", "flat_min_kwh", "overrun_after_s"},
-        "faults");
+    check_keys(path, f,
+               {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s", "flowing_m3h",
+                "min_delta_t_k", "max_flow_m3h", "max_power_kw", "flat_after_s", "flat_min_kwh",
+                "overrun_after_s", "dtu_offline_after_s", "watch_every_s"},
+               "faults");
     FaultMonitorOptions& o = c.faults;
     RuleLimits& l = o.limits;
     o.no_data_after_s =
@@ -104,6 +104,12 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
     o.overrun_after_s =
         value<EpochSeconds>(path, f, "overrun_after_s", o.overrun_after_s, "seconds");
     if (o.overrun_after_s < 0) fail(path, f["overrun_after_s"], "overrun_after_s", "not negative");
+    o.dtu_offline_after_s =
+        value<EpochSeconds>(path, f, "dtu_offline_after_s", o.dtu_offline_after_s, "seconds");
+    if (o.dtu_offline_after_s < 1)
+      fail(path, f["dtu_offline_after_s"], "dtu_offline_after_s", "at least 1");
+    o.watch_every_s = value<EpochSeconds>(path, f, "watch_every_s", o.watch_every_s, "seconds");
+    if (o.watch_every_s < 1) fail(path, f["watch_every_s"], "watch_every_s", "at least 1");
     l.max_clock_drift_s =
         value<EpochSeconds>(path, f, "max_clock_drift_s", l.max_clock_drift_s, "seconds");
     l.flowing_m3h = value<double>(path, f, "flowing_m3h", l.flowing_m3h, "m3/h");

@@ -229,34 +229,75 @@ constexpr const char* kPostgresqlSuspect =
     "ALTER TABLE aggregate ADD COLUMN suspect BOOLEAN NOT NULL DEFAULT FALSE;"
     "ALTER TABLE aggregate_rollup ADD COLUMN suspect BIGINT NOT NULL DEFAULT 0;";
 
-// kManagement in one dialect.
-std::string management(const char* id, const char* integer, const char* bytes) {
-  std::string text = kManagement;
+// Meter identity (issue 20): telegrams whose identity is not their address's meter, kept aside
+// until an operator files them; meter replacements (换表) with the registers at the swap; when
+// each DTU last had a session on any master (dtu_offline).
+// `{real}` is the dialect's floating-point column.
+constexpr const char* kMeterIdentity = R"sql(
+CREATE TABLE unassigned_reading (id {id}, concentrator_id {int} NOT NULL REFERENCES concentrator(id),
+                                 channel {int} NOT NULL, primary_address {int} NOT NULL,
+                                 identity TEXT NOT NULL, meter_id {int} REFERENCES meter(id),
+                                 expected_identity TEXT NOT NULL, read_at {int} NOT NULL,
+                                 received_at {int} NOT NULL, meter_time {int},
+                                 energy_kwh {real}, volume_m3 {real}, power_kw {real},
+                                 flow_m3h {real}, supply_c {real}, return_c {real},
+                                 delta_t_k {real}, operating_hours {real},
+                                 status_bits {int} NOT NULL, error_bits {int} NOT NULL,
+                                 raw_hex TEXT NOT NULL DEFAULT '',
+                                 status TEXT NOT NULL DEFAULT 'open', resolved_at {int},
+                                 UNIQUE (concentrator_id, identity, read_at));
+CREATE INDEX unassigned_reading_by_status ON unassigned_reading (status, received_at);
+CREATE INDEX unassigned_reading_by_meter ON unassigned_reading (meter_id, identity);
+CREATE TABLE meter_replacement (id {id}, meter_id {int} NOT NULL REFERENCES meter(id),
+                                replaced_at {int} NOT NULL, old_identity TEXT NOT NULL,
+                                new_identity TEXT NOT NULL, old_final_kwh {real} NOT NULL,
+                                new_start_kwh {real} NOT NULL, old_final_m3 {real},
+                                new_start_m3 {real}, filed_at {int} NOT NULL,
+                                filed_by TEXT NOT NULL DEFAULT '');
+CREATE INDEX meter_replacement_by_meter ON meter_replacement (meter_id, replaced_at);
+CREATE TABLE dtu_presence (dtu_id TEXT PRIMARY KEY, last_seen_at {int} NOT NULL);
+)sql";
+
+// A migration's text in one dialect.
+std::string in_dialect(const char* sql, const char* id, const char* integer, const char* bytes,
+                       const char* real) {
+  std::string text = sql;
   for (auto [from, to] : {std::pair{std::string("{id}"), std::string(id)},
                           std::pair{std::string("{int}"), std::string(integer)},
-                          std::pair{std::string("{bytes}"), std::string(bytes)}}) {
+                          std::pair{std::string("{bytes}"), std::string(bytes)},
+                          std::pair{std::string("{real}"), std::string(real)}}) {
     for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
       text.replace(at, from.size(), to);
   }
   return text;
 }
 
-const std::string kSqliteManagement = management("INTEGER PRIMARY KEY", "INTEGER", "");
-const std::string kPostgresqlManagement =
-    management("BIGSERIAL PRIMARY KEY", "BIGINT", " COLLATE \"C\"");
+std::string sqlite(const char* sql) {
+  return in_dialect(sql, "INTEGER PRIMARY KEY", "INTEGER", "", "REAL");
+}
+std::string postgresql(const char* sql) {
+  return in_dialect(sql, "BIGSERIAL PRIMARY KEY", "BIGINT", " COLLATE \"C\"", "DOUBLE PRECISION");
+}
+
+const std::string kSqliteManagement = sqlite(kManagement);
+const std::string kPostgresqlManagement = postgresql(kManagement);
+const std::string kSqliteMeterIdentity = sqlite(kMeterIdentity);
+const std::string kPostgresqlMeterIdentity = postgresql(kMeterIdentity);
 
 const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {2, "scheduling", kSqliteScheduling},
                              {3, "latest values from readings", kDropLatestValue},
                              {4, "concentrator mode", kConcentratorMode},
                              {5, "management", kSqliteManagement.c_str()},
-                             {6, "suspect consumption", kSqliteSuspect}};
+                             {6, "suspect consumption", kSqliteSuspect},
+                             {7, "meter identity", kSqliteMeterIdentity.c_str()}};
 const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                  {2, "scheduling", kPostgresqlScheduling},
                                  {3, "latest values from readings", kDropLatestValue},
                                  {4, "concentrator mode", kConcentratorMode},
                                  {5, "management", kPostgresqlManagement.c_str()},
-                                 {6, "suspect consumption", kPostgresqlSuspect}};
+                                 {6, "suspect consumption", kPostgresqlSuspect},
+                                 {7, "meter identity", kPostgresqlMeterIdentity.c_str()}};
 
 }  // namespace
 

@@ -61,24 +61,6 @@ Reading reading_of(const SqlRow& row) {
 
 namespace {
 
-// Turns each row of a result into a T.
-template <class T, class Convert>
-StorageResult<std::vector<T>> rows_of(StorageResult<SqlResult> result, Convert convert) {
-  if (auto* e = std::get_if<StorageError>(&result)) return *e;
-  std::vector<T> out;
-  out.reserve(std::get<SqlResult>(result).rows.size());
-  for (const SqlRow& row : std::get<SqlResult>(result).rows) out.push_back(convert(row));
-  return out;
-}
-
-template <class T>
-StorageResult<std::optional<T>> first_of(StorageResult<std::vector<T>> rows) {
-  if (auto* e = std::get_if<StorageError>(&rows)) return *e;
-  auto& list = std::get<std::vector<T>>(rows);
-  if (list.empty()) return std::optional<T>{};
-  return std::optional<T>{std::move(list.front())};
-}
-
 StorageResult<bool> changed(StorageResult<SqlResult> result) {
   if (auto* e = std::get_if<StorageError>(&result)) return *e;
   return std::get<SqlResult>(result).affected > 0;

@@ -29,6 +29,24 @@ inline constexpr const char* kReadingColumns =
     "supply_c, return_c, delta_t_k, operating_hours, status_bits, error_bits, outcome";
 Reading reading_of(const SqlRow& row);
 
+// Turns each row of a result into a T.
+template <class T, class Convert>
+StorageResult<std::vector<T>> rows_of(StorageResult<SqlResult> result, Convert convert) {
+  if (auto* e = std::get_if<StorageError>(&result)) return *e;
+  std::vector<T> out;
+  out.reserve(std::get<SqlResult>(result).rows.size());
+  for (const SqlRow& row : std::get<SqlResult>(result).rows) out.push_back(convert(row));
+  return out;
+}
+
+template <class T>
+StorageResult<std::optional<T>> first_of(StorageResult<std::vector<T>> rows) {
+  if (auto* e = std::get_if<StorageError>(&rows)) return *e;
+  auto& list = std::get<std::vector<T>>(rows);
+  if (list.empty()) return std::optional<T>{};
+  return std::optional<T>{std::move(list.front())};
+}
+
 class SqlStorage : public Storage, public SqlDatabase {
  public:
   SqlDatabase& database() override { return *this; }
@@ -60,6 +78,16 @@ class SqlStorage : public Storage, public SqlDatabase {
   StorageResult<std::int64_t> count_readings() override;
   StorageResult<std::optional<Reading>> latest(std::int64_t meter_id) override;
   StorageResult<std::vector<Reading>> latest_of(std::int64_t concentrator_id) override;
+
+  StorageResult<std::size_t> store_unassigned(std::span<const UnassignedReading> r) override;
+  StorageResult<std::vector<UnassignedReading>> unassigned_of(std::int64_t meter_id) override;
+  StorageResult<std::int64_t> file_replacement(const ReplacementRecord& replacement) override;
+  StorageResult<std::vector<ReplacementRecord>> replacements(std::int64_t meter_id) override;
+
+  StorageResult<std::vector<MeterSilence>> meters_silent_since(EpochSeconds since) override;
+  StorageResult<std::size_t> mark_dtus_seen(std::span<const std::string> dtu_ids,
+                                            EpochSeconds now) override;
+  StorageResult<std::vector<std::pair<std::string, EpochSeconds>>> dtus_last_seen() override;
 
   StorageResult<bool> claim_cycle(const CycleClaim& claim, EpochSeconds now,
                                   EpochSeconds lease_s) override;

@@ -8,7 +8,9 @@
 
 #include <filesystem>
 
+#include "heatlink/master/analysis/fault_monitor.h"
 #include "heatlink/master/engine/archived_meter.h"
+#include "heatlink/master/storage/sql_database.h"
 #include "heatlink/protocol/cjt188.h"
 #include "heatlink/protocol/mbus_request.h"
 #include "heatlink/sim/district.h"
@@ -160,6 +162,97 @@ TEST_F(ReadingEngineTest, AnArchiveRequestListsTheConcentratorsArchiveInBaseInfo
   EXPECT_EQ(second.protocol, "cjt188");
   EXPECT_EQ(second.channel, 0);  // the segment's one channel
   EXPECT_EQ(second.address, cjt_address);
+}
+
+// Identity on every answer: a meter read by its primary address is swapped for another one
+// (换表) and the base information is not told. The new meter's telegram is kept aside as an
+// unassigned reading and a fault names both identities; nothing is filed under the old meter
+// until the replacement is filed, and then its readings are the household's.
+TEST_F(ReadingEngineTest, AnotherMetersAnswerIsKeptAsideUntilTheReplacementIsFiled) {
+  master::FaultMonitor monitor(*storage_);
+  ASSERT_FALSE(monitor.load());
+  master::ReadingEngine e(
+      *storage_,
+      [this](const std::string&, auto procedure, auto done) {
+        line_->run(std::move(procedure), done);
+      },
+      [this] { return kStart + district_->queue().now() / 1'000'000; }, {}, &monitor);
+  sim::SimulatedMeter& fitted = district_->meter(0);
+  ASSERT_NE(fitted.kind(), sim::MeterKind::cjt188_heat);
+  fitted.mbus().set_primary(5);  // the only meter at 5
+  const std::int64_t meter = meter_ids_[0];
+  ASSERT_FALSE(std::holds_alternative<master::StorageError>(
+      storage_->database().query("UPDATE meter SET primary_address = 5 WHERE id = ?", {meter})));
+  const std::string old_identity =
+      std::get<std::optional<master::MeterRecord>>(storage_->meter(meter))->secondary_address;
+  master::CycleRequest request;
+  request.concentrator = concentrator_;
+  request.only_meters = {meter};
+  auto cycle = [&] {
+    std::optional<master::CycleStats> stats;
+    request.slot = kStart + district_->queue().now() / 1'000'000;
+    EXPECT_TRUE(e.read(request, [&](const master::CycleStats& s) { stats = s; }));
+    EXPECT_TRUE(stats.has_value());
+    return stats.value_or(master::CycleStats{});
+  };
+
+  district_->queue().run_until(3'600'000'000);
+  auto stats = cycle();
+  ASSERT_EQ(stats.read, 1u) << "its own identity: filed";
+  const double old_final =
+      *std::get<std::optional<master::Reading>>(storage_->latest(meter))->energy_kwh;
+
+  district_->queue().run_until(3'700'000'000);
+  fitted.replace(0x20000417, 0);  // the fitter's new meter, its register at 0
+  district_->queue().run_until(7'200'000'000);
+  stats = cycle();
+  EXPECT_EQ(stats.error, "");
+  EXPECT_EQ(stats.read, 0u);
+  EXPECT_EQ(stats.mismatched, 1u);
+  EXPECT_EQ(stats.failed, 1u);
+  EXPECT_EQ(stats.retried, 0u) << "another meter's answer is not a collision to try again";
+  EXPECT_EQ(*std::get<std::optional<master::Reading>>(storage_->latest(meter))->energy_kwh,
+            old_final)
+      << "nothing of the new meter is filed under the old one";
+  const auto aside =
+      std::get<std::vector<master::UnassignedReading>>(storage_->unassigned_of(meter));
+  ASSERT_EQ(aside.size(), 1u);
+  EXPECT_EQ(aside[0].identity.substr(0, 8), "20000417");
+  EXPECT_EQ(aside[0].expected_identity, old_identity);
+  EXPECT_EQ(aside[0].primary_address, 5);
+  EXPECT_EQ(aside[0].status, "open");
+  ASSERT_TRUE(aside[0].reading.energy_kwh.has_value());
+  EXPECT_LT(*aside[0].reading.energy_kwh, 100) << "the new register, counting from 0";
+  auto faults = std::get<std::vector<master::FaultRecord>>(storage_->faults_of(meter));
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].code, "meter_identity_mismatch");
+  EXPECT_EQ(faults[0].severity, 3);
+  EXPECT_NE(faults[0].detail.find(old_identity), std::string::npos) << faults[0].detail;
+  EXPECT_NE(faults[0].detail.find(aside[0].identity), std::string::npos) << faults[0].detail;
+  EXPECT_FALSE(faults[0].cleared_at.has_value());
+
+  // Filed: the meter takes the new identity and the reading kept aside; the next read is its own.
+  master::ReplacementRecord filed;
+  filed.meter_id = meter;
+  filed.replaced_at = kStart + 3'700;
+  filed.old_identity = old_identity;
+  filed.new_identity = aside[0].identity;
+  filed.old_final_kwh = old_final;
+  filed.new_start_kwh = 0;
+  filed.filed_at = kStart + 7'300;
+  ASSERT_TRUE(std::holds_alternative<std::int64_t>(storage_->file_replacement(filed)));
+  EXPECT_EQ(std::get<std::optional<master::Reading>>(storage_->latest(meter))->energy_kwh,
+            aside[0].reading.energy_kwh);
+  EXPECT_EQ(
+      std::get<std::vector<master::UnassignedReading>>(storage_->unassigned_of(meter))[0].status,
+      "replacement");
+  district_->queue().run_until(10'800'000'000);
+  stats = cycle();
+  EXPECT_EQ(stats.read, 1u);
+  EXPECT_EQ(stats.mismatched, 0u);
+  faults = std::get<std::vector<master::FaultRecord>>(storage_->faults_of(meter));
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_TRUE(faults[0].cleared_at.has_value()) << "the meter answers as itself again";
 }
 
 }  // namespace

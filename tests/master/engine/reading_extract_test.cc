@@ -182,4 +182,41 @@ TEST_F(ReadingExtract, NamesWhatIsWrong) {
   EXPECT_TRUE(std::holds_alternative<std::string>(master::reading_from_cjt188(not_cjt, options)));
 }
 
+// The identity an answer carries, matched against the base information: the full header of
+// each telegram (so two makers' meters sharing an ID are told apart), a mask's F nibbles as
+// wildcards, a CJ/T 188 meter's address; a meter whose identity is unknown takes any.
+TEST_F(ReadingExtract, AnAnswerIsTheMetersOnlyWhenItsIdentityIsTheBaseInformations) {
+  auto& kamstrup = meter(sim::MeterKind::multical403);
+  const auto identities = master::identities_of_mbus(telegrams(kamstrup));
+  ASSERT_FALSE(identities.empty());
+  const std::string seen = identities.front();
+  ASSERT_EQ(seen.size(), 16u);
+  EXPECT_EQ(seen.substr(0, 8), "50000001");
+  master::MeterRecord record;
+  EXPECT_TRUE(master::identity_matches(record, seen)) << "no identity on file: nothing to check";
+  record.secondary_address = seen;
+  EXPECT_TRUE(master::identity_matches(record, seen));
+  record.secondary_address = "50000001FFFFFFFF";
+  EXPECT_TRUE(master::identity_matches(record, seen)) << "only the ID on file";
+  record.secondary_address = "50000002FFFFFFFF";
+  EXPECT_FALSE(master::identity_matches(record, seen));
+  record.secondary_address = "50000001" + std::string("2324") + seen.substr(12);
+  EXPECT_FALSE(master::identity_matches(record, seen)) << "the same ID from another maker";
+  EXPECT_FALSE(master::identity_matches(record, "")) << "no identity is no match";
+
+  auto& cjt = meter(sim::MeterKind::cjt188_heat);
+  const auto request = cjt188::read_data(cjt188::kHeatHeating, cjt.identity().cjt188_address(),
+                                         cjt188::kDiCurrentData, 0);
+  const auto reply = cjt.receive_cjt188(*cjt188::decode_frame(request.view()));
+  ASSERT_TRUE(reply.has_value());
+  const std::string address = master::identity_of_cjt188(reply->view());
+  EXPECT_EQ(address, cjt.identity().cjt188_address().to_string());
+  master::MeterRecord cjt_record;
+  cjt_record.protocol = master::MeterProtocol::cjt188;
+  cjt_record.secondary_address = address;
+  EXPECT_TRUE(master::identity_matches(cjt_record, address));
+  cjt_record.secondary_address = "00000050000002";
+  EXPECT_FALSE(master::identity_matches(cjt_record, address));
+}
+
 }  // namespace

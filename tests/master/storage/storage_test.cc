@@ -45,7 +45,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
       url_ = heatlink::test::own_schema(url_, "test_" + std::to_string(::getpid()));
     storage_ = ok(master::open_storage(url_));
     ASSERT_TRUE(storage_);
-    ASSERT_EQ(ok(storage_->migrate()), 6);
+    ASSERT_EQ(ok(storage_->migrate()), 7);
     station_ = ok(storage_->add_station({0, "station-" + std::to_string(::getpid())}));
     concentrator_ = ok(storage_->add_concentrator(
         {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001", std::nullopt}));
@@ -86,8 +86,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
 constexpr master::EpochSeconds kDec1 = 1'796'083'200;  // 2026-12-01T00:00:00Z
 
 TEST_P(StorageTest, MigratesOnceAndKnowsItsVersion) {
-  EXPECT_EQ(ok(storage_->schema_version()), 6);
-  EXPECT_EQ(ok(storage_->migrate()), 6) << "a second migration is a no-op";
+  EXPECT_EQ(ok(storage_->schema_version()), 7);
+  EXPECT_EQ(ok(storage_->migrate()), 7) << "a second migration is a no-op";
   EXPECT_EQ(ok(storage_->meters_of(concentrator_)).size(), 1u);
   const auto concentrators = ok(storage_->concentrators());
   ASSERT_EQ(concentrators.size(), 1u);

@@ -32,7 +32,7 @@ export default {
   },
   faults: { code: 'Code', severity: 'Severity', raisedAt: 'Raised', clearedAt: 'Cleared', detail: 'Detail', open: 'Open only', meter: 'Meter' },
   reading: {
-    tabManual: 'Manual read', tabJobs: 'Read jobs', tabGaps: 'Gaps', tabBuildings: 'Buildings', tabArchive: 'Archive check', tabManualEntry: 'Manual entry', tabSchedules: 'Schedules',
+    tabManual: 'Manual read', tabJobs: 'Read jobs', tabGaps: 'Gaps', tabBuildings: 'Buildings', tabArchive: 'Archive check', tabIdentity: 'Identity mismatches', tabManualEntry: 'Manual entry', tabSchedules: 'Schedules',
     target: 'Target', meter: 'Meter', concentrator: 'Concentrator', community: 'Community', start: 'Read now', progress: 'Progress',
     queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed', jobId: 'Job', kind: 'Kind', created: 'Created', detail: 'Result',
     everyS: 'Every (s)', slots: 'Slots', slotsRead: 'Read', slotsMissing: 'Missing', reread: 'Re-read selected', rereadQueued: '{n} re-reads queued',
@@ -40,6 +40,13 @@ export default {
     matched: 'Matched', missingFromArchive: 'Missing from archive', unknownToBase: 'Unknown to base information', channelDiffers: 'Channel differs',
     entryTime: 'Read at', entryEnergy: 'Energy (kWh)', entryVolume: 'Volume (m³)', entrySaved: 'Manual reading saved',
     schedule: 'Schedule', every: 'every {n} s', dailyAt: 'daily at {t}', settlement: 'Settlement', retries: 'Retries', source: 'Source',
+  },
+  identity: {
+    open: 'Open', replacement: 'Filed as replacement', new_meter: 'Made a new meter', dismissed: 'Dismissed',
+    hint: 'These telegrams came from a meter other than the one on file at the address (a replacement not filed, a DTU ID conflict, ...) and are counted for no meter. File a replacement, make a new meter, or dismiss them.',
+    address: 'Channel / primary', expected: 'Identity on file', answered: 'Identity that answered', readings: 'Telegrams', firstSeen: 'First seen',
+    register: 'Register', actions: 'Actions', fileReplacement: 'File replacement', newMeter: 'New meter', dismiss: 'Dismiss',
+    replacedAt: 'Replaced at', oldFinal: 'Old meter final (kWh)', newStart: 'New meter start (kWh)', replacementFiled: 'Replacement filed; {days} day(s) settled again',
   },
   base: {
     tree: 'Organisation', stations: 'Stations', communities: 'Communities', buildings: 'Buildings', units: 'Units', households: 'Households',

@@ -32,7 +32,7 @@ export default {
   },
   faults: { code: '故障代码', severity: '级别', raisedAt: '发生时间', clearedAt: '恢复时间', detail: '详情', open: '仅未恢复', meter: '表号' },
   reading: {
-    tabManual: '手动抄表', tabJobs: '抄表任务', tabGaps: '缺数核对', tabBuildings: '楼栋对账', tabArchive: '档案核对', tabManualEntry: '人工录入', tabSchedules: '抄表计划',
+    tabManual: '手动抄表', tabJobs: '抄表任务', tabGaps: '缺数核对', tabBuildings: '楼栋对账', tabArchive: '档案核对', tabIdentity: '身份不符', tabManualEntry: '人工录入', tabSchedules: '抄表计划',
     target: '对象', meter: '单块表', concentrator: '集中器', community: '小区', start: '开始抄表', progress: '进度',
     queued: '排队中', running: '抄表中', done: '完成', failed: '失败', jobId: '任务', kind: '类型', created: '创建时间', detail: '结果',
     everyS: '间隔 (秒)', slots: '应抄次数', slotsRead: '已抄', slotsMissing: '缺失', reread: '补抄所选', rereadQueued: '已安排 {n} 个补抄任务',
@@ -40,6 +40,13 @@ export default {
     matched: '一致', missingFromArchive: '档案缺少', unknownToBase: '基础信息缺少', channelDiffers: '通道不符',
     entryTime: '抄表时间', entryEnergy: '热量 (kWh)', entryVolume: '流量 (m³)', entrySaved: '人工读数已保存',
     schedule: '计划', every: '每 {n} 秒', dailyAt: '每天 {t}', settlement: '结算', retries: '重试次数', source: '来源',
+  },
+  identity: {
+    open: '待处理', replacement: '已登记换表', new_meter: '已建新表', dismissed: '已忽略',
+    hint: '这些报文来自与档案不符的表（换表未登记、DTU 编号冲突等），未计入任何表计。请登记换表、建新表或忽略。',
+    address: '通道 / 一次地址', expected: '档案表号', answered: '实际应答表号', readings: '报文数', firstSeen: '首次出现',
+    register: '读数范围', actions: '处理', fileReplacement: '登记换表', newMeter: '建新表', dismiss: '忽略',
+    replacedAt: '换表时间', oldFinal: '旧表止码 (kWh)', newStart: '新表起码 (kWh)', replacementFiled: '换表已登记，已重新结算 {days} 天',
   },
   base: {
     tree: '组织结构', stations: '热力站', communities: '小区', buildings: '楼栋', units: '单元', households: '住户',

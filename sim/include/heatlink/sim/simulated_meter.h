@@ -35,6 +35,12 @@ class SimulatedMeter final : public MbusDevice {
   const HeatMeterModel& model_now();
   HeatMeterModel& model() noexcept { return model_; }
 
+  // The fitter swaps the meter for a new one of the same kind at the same primary address (换表):
+  // the new device has identification number `id` (8 BCD digits; for CJ/T 188 its address),
+  // its registers start at `energy_kwh` and 0 m3, and its clock and faults are the old one's
+  // (the flow through the household goes on). The household's history belongs to the old ID.
+  void replace(std::uint32_t id, double energy_kwh);
+
   unsigned baud() const noexcept { return baud_; }
   DataSet data_set() const noexcept { return data_set_; }
   void set_data_set(DataSet data_set) noexcept { data_set_ = data_set; }

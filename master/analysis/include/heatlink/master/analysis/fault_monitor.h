@@ -2,13 +2,16 @@
 // (stored in the database) run on every new reading against the meter's previous one; a
 // meter that has not answered for long raises no_data; a concentrator whose meters mostly
 // failed in a cycle raises a bus fault, one whose scheduled cycles keep overrunning their
-// slots cycle_overrun. What raises and clears is written as fault events.
+// slots cycle_overrun, a DTU long without a session dtu_offline. What raises and clears is
+// written as fault events.
 // Restarting picks the open events up again, so a fault is raised once, not once per run.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "heatlink/master/analysis/fault_rules.h"
@@ -22,6 +25,10 @@ struct FaultMonitorOptions {
   double bus_failure_rate = 0.5;            // a cycle failing more: the concentrator's bus
   // Scheduled cycles of a concentrator overrunning their slots this long: cycle_overrun.
   EpochSeconds overrun_after_s = 2 * 3600;
+  // A DTU without a session on any master this long: dtu_offline on its concentrators.
+  EpochSeconds dtu_offline_after_s = 3600;
+  // How often watch() looks at the clocks of no_data and dtu_offline.
+  EpochSeconds watch_every_s = 60;
 };
 
 class FaultMonitor {
@@ -42,6 +49,19 @@ class FaultMonitor {
   // A meter that did not answer at `at`.
   std::optional<StorageError> observe_failure(std::int64_t concentrator_id, std::int64_t meter_id,
                                               EpochSeconds at);
+  // A meter's address answered with `answered`, not the meter's identity `expected`: raised at
+  // once (an alarm), cleared by the meter's next reading of its own.
+  std::optional<StorageError> observe_mismatch(std::int64_t concentrator_id, std::int64_t meter_id,
+                                               EpochSeconds at, const std::string& expected,
+                                               const std::string& answered);
+  // The clocks, whether or not a cycle runs (call it every second or so; it looks every
+  // watch_every_s): a meter with no reading for no_data_after_s raises no_data, a DTU without
+  // a session for dtu_offline_after_s raises dtu_offline on each of its concentrators, cleared
+  // when it is back. `online` says whether a DTU has a session on this master; those are
+  // marked seen in the database, so that masters sharing it agree. A meter or DTU never seen
+  // counts from the first watch (a master's start is no outage).
+  std::optional<StorageError> watch(EpochSeconds now,
+                                    const std::function<bool(const std::string&)>& online);
   // A finished cycle: `attempts` meters tried, `failures` of them failed.
   std::optional<StorageError> observe_cycle(std::int64_t concentrator_id, EpochSeconds at,
                                             std::size_t attempts, std::size_t failures);
@@ -59,6 +79,8 @@ class FaultMonitor {
   std::vector<CustomRule> rules_;
   std::map<std::int64_t, Reading> previous_;  // by meter, of the cycles running
   std::map<std::int64_t, std::vector<std::int64_t>> cycle_meters_;  // by concentrator
+  EpochSeconds watching_since_ = 0;  // the first watch()
+  EpochSeconds next_watch_ = 0;
 };
 
 }  // namespace heatlink::master

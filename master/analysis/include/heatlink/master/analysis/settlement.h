@@ -20,4 +20,12 @@ StorageResult<SettlementOutcome> settle(Storage& storage, std::int64_t concentra
                                         EpochSeconds slot, EpochSeconds now,
                                         const ConsumptionOptions& options = {});
 
+// Settles again every local midnight in (from, now]: after what the figures are made of
+// changed behind them (a replacement filed for a meter), each day's aggregates, and those of
+// the months, quarters, years and seasons that ended on one of those midnights, are rewritten
+// and rolled up again. Returns the days settled.
+StorageResult<std::size_t> resettle(Storage& storage, std::int64_t concentrator_id,
+                                    EpochSeconds from, EpochSeconds now,
+                                    const ConsumptionOptions& options = {});
+
 }  // namespace heatlink::master

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "heatlink/master/analysis/consumption.h"
 #include "heatlink/master/gateway/dtu_registry.h"
 #include "heatlink/master/storage/storage.h"
 
@@ -60,6 +61,7 @@ struct Environment {
   unsigned login_failures_allowed = 5;    // per user name and per address ...
   EpochSeconds login_window_s = 15 * 60;  // ... in this window, then 429 until it passes
   bool secure_cookies = false;            // add `Secure` (the master is behind HTTPS)
+  ConsumptionOptions consumption;         // how figures are settled again after a replacement
 };
 
 class Api {

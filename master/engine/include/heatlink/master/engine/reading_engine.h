@@ -63,10 +63,12 @@ struct CycleStats {
   std::int64_t job = 0;  // the read job it serves (0: a scheduled cycle)
   EpochSeconds started_at = 0;
   EpochSeconds finished_at = 0;
-  std::size_t meters = 0;      // to read in this cycle
-  std::size_t skipped = 0;     // already read in the slot: not read again
-  std::size_t read = 0;        // answered and stored (or already stored: a re-read)
-  std::size_t failed = 0;      // no answer, garbled, refused, or an answer without registers
+  std::size_t meters = 0;   // to read in this cycle
+  std::size_t skipped = 0;  // already read in the slot: not read again
+  std::size_t read = 0;     // answered and stored (or already stored: a re-read)
+  std::size_t failed = 0;   // no answer, garbled, refused, or an answer without registers
+  // Of the failed: answered with another meter's identity (kept aside as unassigned readings).
+  std::size_t mismatched = 0;
   std::size_t stored = 0;      // readings committed (new, or stored before: a re-read)
   std::size_t retried = 0;     // failed meters tried again at the end of the cycle
   std::size_t clock_set = 0;   // meter clocks set because they drifted
@@ -126,6 +128,11 @@ class ReadingEngine {
   void next(const std::shared_ptr<Cycle>& cycle);
   void record(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
               std::variant<Reading, std::string> reading);
+  // An answer with another identity than the meter's: kept aside, the meter's fault raised.
+  void mismatch(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
+                const std::string& answered, std::variant<Reading, std::string> reading);
+  void keep_aside(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
+                  const std::string& answered, const Reading* reading);
   void sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
   void command_valve(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
   // Concentrator mode: the archive, then the buffered readings, matched to the meters.

@@ -38,4 +38,15 @@ std::variant<Reading, std::string> reading_from_mbus(
 std::variant<Reading, std::string> reading_from_cjt188(std::span<const std::uint8_t> reply,
                                                        const ExtractOptions& options);
 
+// The identity an answer carries, as MeterRecord::secondary_address writes it: each M-Bus
+// telegram's header (ID, manufacturer, version, medium: 16 hex digits; "" for a telegram
+// without one), a CJ/T 188 reply's address (14 digits; "" when it does not decode).
+std::vector<std::string> identities_of_mbus(std::span<const std::vector<std::uint8_t>> telegrams);
+std::string identity_of_cjt188(std::span<const std::uint8_t> reply);
+
+// True when `answered` is the meter's identity per the base information. A meter whose
+// identity the base information does not know accepts any; an M-Bus identity with F nibbles
+// (an ID known, the rest not) matches as a selection mask does.
+bool identity_matches(const MeterRecord& meter, const std::string& answered);
+
 }  // namespace heatlink::master

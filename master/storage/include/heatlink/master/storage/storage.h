@@ -13,6 +13,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -98,6 +99,45 @@ struct CommunityRecord {
   std::int64_t id = 0;
   std::int64_t station_id = 0;
   std::string name;
+};
+
+// A telegram whose identity (M-Bus: ID, manufacturer, version, medium of its header; CJ/T 188:
+// its address) is not that of the meter the base information has at the address it was read
+// from - a meter swapped and not filed, another district's concentrator behind a cloned DTU
+// ID. Kept aside, never filed under a meter, until an operator says whose it is.
+struct UnassignedReading {
+  std::int64_t id = 0;
+  std::int64_t concentrator_id = 0;
+  std::uint8_t channel = 0;
+  std::uint8_t primary_address = 0;
+  std::string identity;           // what answered, as MeterRecord::secondary_address writes it
+  std::int64_t meter_id = 0;      // the meter read (0: none at that address)
+  std::string expected_identity;  // that meter's, per the base information
+  Reading reading;                // the values (reading.meter_id is not used)
+  std::string status = "open";    // open, replacement, new_meter, dismissed
+};
+
+// A meter replacement (换表) as filed: at `replaced_at` the meter of the household was swapped
+// for one with `new_identity`; the old one's final registers and the new one's first.
+struct ReplacementRecord {
+  std::int64_t id = 0;
+  std::int64_t meter_id = 0;
+  EpochSeconds replaced_at = 0;
+  std::string old_identity;
+  std::string new_identity;
+  double old_final_kwh = 0;
+  double new_start_kwh = 0;
+  std::optional<double> old_final_m3;
+  std::optional<double> new_start_m3;
+  EpochSeconds filed_at = 0;
+  std::string filed_by;
+};
+
+// A meter without a reading since some time, and the time of its newest one (empty: never).
+struct MeterSilence {
+  std::int64_t meter_id = 0;
+  std::int64_t concentrator_id = 0;
+  std::optional<EpochSeconds> last_read_at;
 };
 
 // A scheduled cycle of one concentrator: the slot is the scheduled time it belongs to. One
@@ -223,6 +263,25 @@ class Storage {
   virtual StorageResult<std::int64_t> count_readings() = 0;
   // The latest values of every meter of a concentrator that has any.
   virtual StorageResult<std::vector<Reading>> latest_of(std::int64_t concentrator_id) = 0;
+
+  // Telegrams of the wrong meter (UnassignedReading); one kept per concentrator, identity and
+  // read_at. Returns how many were new.
+  virtual StorageResult<std::size_t> store_unassigned(std::span<const UnassignedReading> r) = 0;
+  // The unassigned readings taken at a meter's address, oldest first.
+  virtual StorageResult<std::vector<UnassignedReading>> unassigned_of(std::int64_t meter_id) = 0;
+  // Files a replacement in one transaction: the meter takes the new identity, and the readings
+  // of it kept unassigned at the meter's address since `replaced_at` become the meter's.
+  // Returns the replacement's id.
+  virtual StorageResult<std::int64_t> file_replacement(const ReplacementRecord& replacement) = 0;
+  virtual StorageResult<std::vector<ReplacementRecord>> replacements(std::int64_t meter_id) = 0;
+
+  // Meters with no reading whose values refer to `since` or later.
+  virtual StorageResult<std::vector<MeterSilence>> meters_silent_since(EpochSeconds since) = 0;
+  // DTUs with a session at `now` on this master; masters sharing the database each mark theirs.
+  virtual StorageResult<std::size_t> mark_dtus_seen(std::span<const std::string> dtu_ids,
+                                                    EpochSeconds now) = 0;
+  // When each DTU was last seen with a session, by any master.
+  virtual StorageResult<std::vector<std::pair<std::string, EpochSeconds>>> dtus_last_seen() = 0;
 
   // Scheduled cycles. claim_cycle() is true when the caller may run the cycle: nobody had
   // claimed it, or it is the caller's own unfinished claim (a restart), or its claimant has

@@ -1,0 +1,151 @@
+// The faults that run on the clock, on a real database of either backend: no_data for a meter
+// and dtu_offline for a DTU are raised on time with no cycle running (DTUs switched off for
+// hours), cleared when data and the DTU return; a DTU held by another master sharing the
+// database is not offline, and a master's start is no outage.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "heatlink/master/analysis/fault_monitor.h"
+#include "storage_support.h"
+
+namespace {
+
+namespace master = heatlink::master;
+using heatlink::test::ok;
+
+constexpr master::EpochSeconds kT0 = 1'796'083'200;  // 2026-12-01 00:00 UTC
+constexpr master::EpochSeconds kHour = 3600;
+
+class FaultClockTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    url_ = heatlink::test::fresh_database(GetParam());
+    if (url_.empty()) {
+      if (std::getenv("CI") != nullptr) FAIL() << "CI must run the PostgreSQL tests";
+      GTEST_SKIP() << "HEATLINK_TEST_POSTGRESQL is not set (make test sets it)";
+    }
+    storage_ = ok(master::open_storage(url_));
+    ASSERT_TRUE(storage_);
+    ok(storage_->migrate());
+    const auto station = ok(storage_->add_station({0, "station-1"}));
+    for (const char* dtu : {"13800000001", "13800000002"}) {
+      const auto c = ok(
+          storage_->add_concentrator({0, station, std::string("hm660-") + dtu, dtu, std::nullopt}));
+      concentrators_.push_back(c);
+      master::MeterRecord m;
+      m.concentrator_id = c;
+      m.vendor = "KAM";
+      meters_.push_back(ok(storage_->add_meter(m)));
+    }
+    options_.no_data_after_s = 3 * kHour;
+    options_.dtu_offline_after_s = kHour;
+    options_.watch_every_s = 60;
+  }
+
+  void read(std::size_t meter, master::EpochSeconds at) {
+    master::Reading r;
+    r.meter_id = meters_[meter];
+    r.read_at = at;
+    r.received_at = at;
+    r.energy_kwh = static_cast<double>(at - kT0) / 100;
+    ok(storage_->store_readings(std::span(&r, 1)));
+  }
+
+  // The open faults as "code meter-or-concentrator".
+  std::set<std::string> open() {
+    std::set<std::string> out;
+    for (const master::FaultRecord& f : ok(storage_->open_faults())) {
+      out.insert(f.code + (f.meter_id != 0 ? " meter " + std::to_string(f.meter_id)
+                                           : " concentrator " + std::to_string(f.concentrator_id)));
+    }
+    return out;
+  }
+  std::string meter(std::size_t i) const { return " meter " + std::to_string(meters_[i]); }
+  std::string concentrator(std::size_t i) const {
+    return " concentrator " + std::to_string(concentrators_[i]);
+  }
+
+  std::string url_;
+  std::unique_ptr<master::Storage> storage_;
+  std::vector<std::int64_t> concentrators_, meters_;
+  master::FaultMonitorOptions options_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, FaultClockTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST_P(FaultClockTest, DtusSwitchedOffForHoursRaiseNoDataAndDtuOfflineWithoutACycle) {
+  // Master A holds DTU 1, master B (same database) DTU 2.
+  auto other = ok(master::open_storage(url_));
+  master::FaultMonitor a(*storage_, options_), b(*other, options_);
+  ASSERT_FALSE(a.load());
+  ASSERT_FALSE(b.load());
+  const auto only = [](const char* dtu) {
+    return [dtu](const std::string& id) { return id == dtu; };
+  };
+  const auto none = [](const std::string&) { return false; };
+  read(0, kT0);
+  read(1, kT0);
+  for (master::EpochSeconds t = kT0; t <= kT0 + 2 * kHour; t += 600) {
+    ASSERT_FALSE(a.watch(t, only("13800000001")));
+    ASSERT_FALSE(b.watch(t, only("13800000002")));
+  }
+  EXPECT_EQ(open(), std::set<std::string>{}) << "DTU 2 is online on the other master";
+
+  // 02:00: DTU 1 switched off. No cycle runs; DTU 2's meter goes on being read.
+  for (master::EpochSeconds t = kT0 + 2 * kHour + 600; t <= kT0 + 8 * kHour; t += 600) {
+    read(1, t);
+    ASSERT_FALSE(a.watch(t, none));
+    ASSERT_FALSE(b.watch(t, only("13800000002")));
+    if (t == kT0 + 3 * kHour - 600) {
+      EXPECT_EQ(open(), std::set<std::string>{}) << "not yet an hour";
+    }
+    if (t == kT0 + 3 * kHour + 600) {
+      EXPECT_EQ(open(),
+                (std::set<std::string>{"dtu_offline" + concentrator(0), "no_data" + meter(0)}));
+    }
+  }
+  const auto offline = ok(storage_->open_faults());
+  for (const master::FaultRecord& f : offline) {
+    if (f.code == "dtu_offline") {
+      EXPECT_EQ(f.raised_at, kT0 + 3 * kHour) << "an hour after it was last seen, on time";
+      EXPECT_NE(f.detail.find("13800000001"), std::string::npos) << f.detail;
+    }
+    if (f.code == "no_data") {
+      EXPECT_EQ(f.raised_at, kT0 + 3 * kHour);
+    }
+  }
+
+  // 08:10: back, and read.
+  ASSERT_FALSE(a.watch(kT0 + 8 * kHour + 600, only("13800000001")));
+  EXPECT_EQ(open(), std::set<std::string>{"no_data" + meter(0)}) << "the DTU is back";
+  master::Reading r;
+  r.meter_id = meters_[0];
+  r.read_at = r.received_at = kT0 + 8 * kHour + 700;
+  r.energy_kwh = 500;
+  ok(storage_->store_readings(std::span(&r, 1)));
+  ASSERT_FALSE(a.begin_cycle(concentrators_[0]));
+  ASSERT_FALSE(a.observe(concentrators_[0], std::span(&r, 1)));
+  a.end_cycle(concentrators_[0]);
+  EXPECT_EQ(open(), std::set<std::string>{}) << "data is back";
+}
+
+TEST_P(FaultClockTest, AMastersStartIsNoOutage) {
+  master::FaultMonitor a(*storage_, options_);
+  ASSERT_FALSE(a.load());
+  // Never read, never seen: counted from the first watch, not from the epoch.
+  ASSERT_FALSE(a.watch(kT0, [](const std::string&) { return false; }));
+  EXPECT_EQ(open(), std::set<std::string>{});
+  ASSERT_FALSE(a.watch(kT0 + kHour, [](const std::string&) { return false; }));
+  EXPECT_EQ(open(), (std::set<std::string>{"dtu_offline" + concentrator(0),
+                                           "dtu_offline" + concentrator(1)}));
+  ASSERT_FALSE(a.watch(kT0 + 3 * kHour, [](const std::string&) { return false; }));
+  EXPECT_EQ(open().size(), 4u) << "and the meters' no_data";
+  for (const master::FaultRecord& f : ok(storage_->open_faults()))
+    if (f.code == "dtu_offline") {
+      EXPECT_NE(f.detail.find("never seen"), std::string::npos);
+    }
+}
+
+}  // namespace

@@ -1,0 +1,137 @@
+// Meter identity through the API: the telegrams another meter sent at a meter's address are
+// listed for reconciliation with what filing them takes, and a replacement (换表) filed for the
+// meter gives it the new identity and the readings kept aside, and settles the days since so
+// that the day across the swap counts both meters' use - never a negative figure.
+#include "api_fixture.h"
+
+namespace heatlink::test {
+
+namespace {
+
+// 2 December 2026, 00:00 +08.
+constexpr master::EpochSeconds kMidnight = 1'796'140'800;
+constexpr master::EpochSeconds kSwap = kMidnight + 12 * 3600;
+const std::string kNewIdentity = "20000417FFFF0104";
+
+master::Reading reading_at(std::int64_t meter, master::EpochSeconds at, double kwh) {
+  master::Reading r;
+  r.meter_id = meter;
+  r.read_at = at;
+  r.received_at = at + 5;
+  r.energy_kwh = kwh;
+  return r;
+}
+
+}  // namespace
+
+TEST_P(ApiTest, AnotherMetersReadingsAreFiledAsTheHouseholdsReplacement) {
+  const std::vector<master::Reading> old_meter{reading_at(mbus_meter_, kMidnight, 1100),
+                                               reading_at(mbus_meter_, kMidnight + 6 * 3600, 1130)};
+  ok(storage_->store_readings(old_meter));
+  std::vector<master::UnassignedReading> aside;
+  for (const auto& [at, kwh] : {std::pair{kSwap + 6 * 3600, 40.0}, {kMidnight + 86400, 60.0}}) {
+    master::UnassignedReading u;
+    u.concentrator_id = concentrator_;
+    u.primary_address = 1;
+    u.identity = kNewIdentity;
+    u.meter_id = mbus_meter_;
+    u.expected_identity = "10000001FFFF0104";
+    u.reading = reading_at(0, at, kwh);
+    aside.push_back(u);
+  }
+  EXPECT_EQ(ok(storage_->store_unassigned(aside)), 2u);
+  EXPECT_EQ(ok(storage_->store_unassigned(aside)), 0u) << "kept once however often it comes";
+  now_ = kMidnight + 86400 + 3600;
+
+  const Answer listed = admin("GET", "/api/v1/reconciliation/unassigned");
+  ASSERT_EQ(listed.status, 200) << listed.raw.body;
+  ASSERT_EQ(listed.body["items"].size(), 1u) << listed.body;
+  const Json& item = listed.body["items"][0];
+  EXPECT_EQ(item["meter_id"], mbus_meter_);
+  EXPECT_EQ(item["identity"], kNewIdentity);
+  EXPECT_EQ(item["expected_identity"], "10000001FFFF0104");
+  EXPECT_EQ(item["readings"], 2);
+  EXPECT_EQ(item["first_energy_kwh"], 40.0);
+  EXPECT_EQ(item["old_last_energy_kwh"], 1130.0) << "the old meter's last register before it";
+  EXPECT_EQ(item["actions"], Json::array({"replacement", "new_meter", "dismiss"}));
+
+  const std::string path = "/api/v1/meters/" + std::to_string(mbus_meter_) + "/replacements";
+  const Json filed{{"new_identity", kNewIdentity},
+                   {"replaced_at", kSwap},
+                   {"old_final_kwh", 1160.0},
+                   {"new_start_kwh", 0.0}};
+  Json wrong = filed;
+  wrong["new_identity"] = "2000041";
+  Answer refused = admin("POST", path, wrong);
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_EQ(refused.body["error"]["field"], "new_identity");
+  wrong = filed;
+  wrong["old_final_kwh"] = 1120.0;  // below the reading of 06:00 that the old meter sent
+  refused = admin("POST", path, wrong);
+  EXPECT_EQ(refused.status, 400) << refused.raw.body;
+  EXPECT_EQ(refused.body["error"]["field"], "old_final_kwh");
+  wrong = filed;
+  wrong["new_identity"] = "10000003FFFF0104";  // the silent meter's
+  EXPECT_EQ(admin("POST", path, wrong).status, 409);
+  wrong = filed;
+  wrong["flow"] = 1;
+  EXPECT_EQ(admin("POST", path, wrong).body["error"]["field"], "flow");
+
+  const Answer done = admin("POST", path, filed);
+  ASSERT_EQ(done.status, 201) << done.raw.body;
+  EXPECT_GE(done.body["days_settled_again"], 1);
+  EXPECT_EQ(ok(storage_->meter(mbus_meter_))->secondary_address, kNewIdentity);
+  EXPECT_EQ(ok(storage_->latest(mbus_meter_))->energy_kwh, 60.0) << "the new meter's readings";
+  EXPECT_TRUE(admin("GET", "/api/v1/reconciliation/unassigned").body["items"].empty());
+  // 2 December: 1100 -> 1160 on the old meter, 0 -> 60 on the new one.
+  bool found = false;
+  for (const auto& a : ok(storage_->aggregates(mbus_meter_, "day"))) {
+    if (a.period_start != kMidnight) continue;
+    found = true;
+    ASSERT_TRUE(a.energy_kwh.has_value());
+    EXPECT_DOUBLE_EQ(*a.energy_kwh, 120.0);
+    EXPECT_FALSE(a.suspect);
+  }
+  EXPECT_TRUE(found) << "the day across the swap is settled again";
+  const Answer history = admin("GET", path);
+  ASSERT_EQ(history.body["items"].size(), 1u);
+  EXPECT_EQ(history.body["items"][0]["old_identity"], "10000001FFFF0104");
+  EXPECT_EQ(history.body["items"][0]["filed_by"], "admin");
+  const Answer again = admin("POST", path, filed);
+  EXPECT_EQ(again.status, 400) << "a second filing of the same swap";
+  EXPECT_EQ(again.body["error"]["field"], "new_identity");
+}
+
+TEST_P(ApiTest, AStrayIdentityIsDismissedOrMadeANewMeter) {
+  master::UnassignedReading u;
+  u.concentrator_id = concentrator_;
+  u.meter_id = mbus_meter_;
+  u.identity = "30000001FFFF0104";
+  u.expected_identity = "10000001FFFF0104";
+  u.reading = reading_at(0, kNow - 30, 77);
+  master::UnassignedReading other = u;
+  other.identity = "30000002FFFF0104";
+  ok(storage_->store_unassigned(std::vector{u, other}));
+
+  Answer a = admin("POST", "/api/v1/reconciliation/unassigned/dismiss",
+                   Json{{"meter_id", mbus_meter_}, {"identity", u.identity}});
+  ASSERT_EQ(a.status, 200) << a.raw.body;
+  EXPECT_EQ(a.body["dismissed"], 1);
+  EXPECT_EQ(admin("POST", "/api/v1/reconciliation/unassigned/dismiss",
+                  Json{{"meter_id", mbus_meter_}, {"identity", u.identity}})
+                .status,
+            404);
+  a = admin("POST", "/api/v1/reconciliation/unassigned/new-meter",
+            Json{{"meter_id", mbus_meter_}, {"identity", other.identity}});
+  ASSERT_EQ(a.status, 201) << a.raw.body;
+  const std::int64_t made = a.body["meter_id"];
+  EXPECT_EQ(ok(storage_->meter(made))->secondary_address, other.identity);
+  EXPECT_EQ(ok(storage_->meter(made))->primary_address, 0) << "read by its identity";
+  EXPECT_EQ(ok(storage_->latest(made))->energy_kwh, 77.0);
+  EXPECT_EQ(ok(storage_->latest(mbus_meter_))->energy_kwh, 1012.5) << "the old meter untouched";
+  const Answer dismissed = admin("GET", "/api/v1/reconciliation/unassigned?status=dismissed");
+  ASSERT_EQ(dismissed.body["items"].size(), 1u);
+  EXPECT_EQ(dismissed.body["items"][0]["actions"], Json::array());
+}
+
+}  // namespace heatlink::test
