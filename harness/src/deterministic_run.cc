@@ -141,6 +141,10 @@ std::string Run::start_master() {
       [this](const std::string& line) {
         if (scenario_.master.log_level == master::LogLevel::debug) log(line);
       });
+  core->dispatcher->set_conflicted([this](const std::string& dtu) {
+    const auto state = gateway_->registry().state(dtu);
+    return state && state->conflict;
+  });
   core_ = std::move(core);
   return {};
 }
@@ -259,8 +263,12 @@ void Run::execute() {
     if (core_) {
       if (auto e = core_->dispatcher->tick()) log("dispatcher: " + e->message);
       if (auto e = core_->monitor->watch(now(), [this](const std::string& dtu) {
-            const auto state = gateway_->registry().state(dtu);
-            return state && state->online;
+            master::DtuPresence presence;
+            if (const auto s = gateway_->registry().state(dtu)) {
+              presence.online = s->online;
+              if (s->conflict) presence.conflict = s->conflict_detail;
+            }
+            return presence;
           }))
         log("faults: " + e->message);
     }

@@ -82,6 +82,7 @@ schedules:
     url,
     password,
     control: `http://127.0.0.1:${control}`,
+    gateway,
     log: () => log,
     async stop() {
       for (const child of [sim, master]) {

@@ -4,6 +4,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import { apiSession, artifacts, launchBrowser, startDistrict, until } from './district.mjs'
 
@@ -225,6 +226,36 @@ test('a meter swapped without telling the base information is kept aside and fil
   assert.equal(filed[0].old_identity, before.secondary_address)
   assert.equal(filed[0].new_start_kwh, 0)
   await page.locator('[data-test=identity-mismatches] tbody tr', { hasText: '20000417' }).waitFor({ state: 'detached' })
+})
+
+test('a second device claiming the live DTU ID is shown as a conflict and resolved in 设备状态', async () => {
+  // A clone of the simulated DTU: it registers with the same ID and keeps beating.
+  const clone = net.connect(district.gateway, '127.0.0.1')
+  await new Promise((resolve) => clone.once('connect', resolve))
+  const closed = new Promise((resolve) => clone.once('close', resolve))
+  clone.on('error', () => {})
+  clone.write('13800000077')
+  const beat = setInterval(() => clone.write('13800000077'), 2000)
+  try {
+    const dtu = await until('the conflict', async () => {
+      const d = (await admin('GET', '/system/dtus')).body.items.find((i) => i.dtu_id === '13800000077')
+      return d?.conflict ? d : null
+    }, 60000)
+    assert.equal(dtu.contenders.length, 1)
+    assert.ok(dtu.online, 'the live DTU keeps its ID')
+    await page.goto(`${district.url}/devices`)
+    await page.waitForSelector('[data-test=dtu-conflict]')
+    await shot(page, 'devices-dtu-conflict')
+    await page.click('[data-test=resolve-conflict]')
+    await page.locator('.el-message-box .el-button--primary').click()
+    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('the clone was not closed')), 15000))])
+  } finally {
+    clearInterval(beat)
+    clone.destroy()
+  }
+  const after = (await admin('GET', '/system/dtus')).body.items.find((i) => i.dtu_id === '13800000077')
+  assert.equal(after.conflict, false)
+  assert.ok(after.online)
 })
 
 test('every page opens, with a screenshot kept', async () => {

@@ -11,6 +11,7 @@ constexpr const char* kBusFailure = "concentrator_failure_rate";
 constexpr const char* kOverrun = "cycle_overrun";
 constexpr const char* kIdentityMismatch = "meter_identity_mismatch";
 constexpr const char* kDtuOffline = "dtu_offline";
+constexpr const char* kDtuConflict = "dtu_id_conflict";
 
 // The tracker's key for a concentrator's own faults: meter ids are positive.
 std::int64_t concentrator_key(std::int64_t concentrator_id) {
@@ -105,12 +106,16 @@ std::optional<StorageError> FaultMonitor::observe_mismatch(std::int64_t concentr
                                                            const std::string& expected,
                                                            const std::string& answered) {
   const Finding finding{kIdentityMismatch, Severity::alarm,
-                        "expected " + expected + ", answered " + answered};
+                        expected.empty()
+                            ? "answered " + answered +
+                                  ": the meter's identity is not on file and its DTU ID is in "
+                                  "conflict"
+                            : "expected " + expected + ", answered " + answered};
   return write(concentrator_id, tracker_.observe_code(meter_id, at, kIdentityMismatch, finding));
 }
 
 std::optional<StorageError> FaultMonitor::watch(
-    EpochSeconds now, const std::function<bool(const std::string&)>& online) {
+    EpochSeconds now, const std::function<DtuPresence(const std::string&)>& presence) {
   if (watching_since_ == 0) watching_since_ = now;
   if (now < next_watch_) return std::nullopt;
   next_watch_ = now + options_.watch_every_s;
@@ -121,8 +126,12 @@ std::optional<StorageError> FaultMonitor::watch(
   for (const ConcentratorRecord& c : std::get<std::vector<ConcentratorRecord>>(concentrators))
     if (!c.dtu_id.empty()) by_dtu[c.dtu_id].push_back(c.id);
   std::vector<std::string> here;
-  for (const auto& [dtu, ids] : by_dtu)
-    if (online(dtu)) here.push_back(dtu);
+  std::map<std::string, std::string> conflicts;
+  for (const auto& [dtu, ids] : by_dtu) {
+    const DtuPresence p = presence(dtu);
+    if (p.online) here.push_back(dtu);
+    if (!p.conflict.empty()) conflicts[dtu] = p.conflict;
+  }
   auto marked = storage_.mark_dtus_seen(here, now);
   if (auto* e = std::get_if<StorageError>(&marked)) return *e;
   auto seen = storage_.dtus_last_seen();
@@ -142,8 +151,14 @@ std::optional<StorageError> FaultMonitor::watch(
               (found == last_seen.end() ? " (never seen)"
                                         : " (last seen at " + std::to_string(found->second) + ")")};
     }
+    std::optional<Finding> conflict;
+    if (const auto it = conflicts.find(dtu); it != conflicts.end())
+      conflict = Finding{kDtuConflict, Severity::alarm, "DTU " + dtu + ": " + it->second};
     for (const std::int64_t c : ids) {
       if (auto e = write(c, tracker_.observe_code(concentrator_key(c), now, kDtuOffline, finding)))
+        return e;
+      if (auto e =
+              write(c, tracker_.observe_code(concentrator_key(c), now, kDtuConflict, conflict)))
         return e;
     }
   }

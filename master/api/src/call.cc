@@ -50,6 +50,12 @@ std::int64_t Call::id(const std::string& name) const {
   return *value;
 }
 
+std::string Call::path_text(const std::string& name) const {
+  const auto found = path_.find(name);
+  if (found == path_.end() || found->second.empty()) refuse(404, "not_found", "no " + name);
+  return found->second;
+}
+
 std::optional<std::string> Call::text(const std::string& name) const {
   const auto found = query_.find(name);
   if (found == query_.end() || found->second.empty()) return std::nullopt;

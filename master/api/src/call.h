@@ -69,6 +69,8 @@ class Call {
 
   // A path parameter ({id}) as a positive integer, else 404.
   std::int64_t id(const std::string& name = "id") const;
+  // A path parameter as text (a DTU ID), else 404.
+  std::string path_text(const std::string& name) const;
   // Query parameters: empty when absent, 400 naming the parameter when malformed.
   std::optional<std::string> text(const std::string& name) const;
   std::optional<std::int64_t> integer(const std::string& name, std::int64_t min,

@@ -204,9 +204,23 @@ Response dtus(Call& call) {
              {"registrations", d.registrations},
              {"heartbeats", d.heartbeats},
              {"last_drop", d.last_drop},
+             {"contested_claims", d.contested_claims},
+             {"conflict", d.conflict},
+             {"conflict_detail", d.conflict_detail},
+             {"contenders", d.contenders},
              {"concentrators", served.contains(id) ? served[id] : 0}});
   }
   return json_response(Json{{"items", items}});
+}
+
+// Two devices claim a DTU ID: the session holding it keeps it, the others are closed
+// (docs/gateway.md).
+Response resolve_conflict(Call& call) {
+  const std::string id = call.path_text("dtu_id");
+  if (!call.env.resolve_dtu_conflict || !call.env.resolve_dtu_conflict(id))
+    not_found("conflict of DTU " + id);
+  call.audit_detail = Json{{"dtu_id", id}};
+  return json_response(Json{{"dtu_id", id}, {"resolved", true}});
 }
 
 Response concentrators(Call& call) {
@@ -268,6 +282,8 @@ void add_system_routes(Router& router) {
   router.add("GET", "/api/v1/system/parameters", "system.view", get_parameters);
   router.add("PUT", "/api/v1/system/parameters", "system.edit", put_parameters);
   router.add("GET", "/api/v1/system/dtus", "system.view", dtus);
+  router.add("POST", "/api/v1/system/dtus/{dtu_id}/resolve-conflict", "system.edit",
+             resolve_conflict);
   router.add("GET", "/api/v1/system/concentrators", "system.view", concentrators);
   router.add("GET", "/api/v1/system/audit", "audit.view", audit_log);
 }

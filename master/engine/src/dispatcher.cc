@@ -252,12 +252,17 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
   return std::nullopt;
 }
 
+bool Dispatcher::conflicted(const std::string& dtu_id) const {
+  return conflicted_ && !dtu_id.empty() && conflicted_(dtu_id);
+}
+
 void Dispatcher::start_pending() {
   std::vector<std::int64_t> ready;
   for (auto& [id, queue] : pending_) {
     // A manual read waits for no cycle: it runs between two of the cycle's meters.
     while (!queue.empty() && !queue.front().scheduled && engine_.busy(id)) {
       Work work = queue.front();
+      work.request.require_identity = conflicted(work.request.concentrator.dtu_id);
       if (!engine_.interject(work.request, [this, work](const CycleStats& stats) {
             --running_;
             finished(work, stats);
@@ -275,6 +280,7 @@ void Dispatcher::start_pending() {
     Work work = std::move(queue.front());
     queue.pop_front();
     if (queue.empty()) pending_.erase(id);
+    work.request.require_identity = conflicted(work.request.concentrator.dtu_id);
     if (!online_(work.request.concentrator.dtu_id)) {  // went offline while queued
       if (work.scheduled) {
         attempts_[{id, work.request.slot}] = now_() + options_.resume_after_s;

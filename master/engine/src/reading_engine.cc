@@ -180,8 +180,10 @@ void ReadingEngine::next(const std::shared_ptr<Cycle>& cycle) {
           if (read->verdict() != protocol::link::Verdict::ok)
             return record(cycle, meter, read->problem());
           auto reading = reading_of(*read, extract);
+          const bool strict = cycle->request.require_identity;
           for (const std::string& answered : identities_of(*read)) {
-            if (!answered.empty() && !identity_matches(meter, answered))
+            if (answered.empty() && !strict) continue;  // nothing to check it with
+            if (!identity_matches(meter, answered) || (strict && meter.secondary_address.empty()))
               return mismatch(cycle, meter, answered, std::move(reading));
           }
           record(cycle, meter, std::move(reading));

@@ -246,7 +246,7 @@ void DtuConnection::shut(const std::string& reason, bool silent, bool rejected) 
 
 void DtuConnection::flush_counters() {
   if (!registered_ || traffic_.empty()) return;
-  registry_.on_traffic(id_, traffic_);
+  registry_.on_traffic(id_, remote_, traffic_);
   traffic_ = {};
 }
 

@@ -40,31 +40,68 @@ bool DtuRegistry::admit() {
   return true;
 }
 
+namespace {
+
+std::int64_t epoch_of(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+void DtuRegistry::list_contenders(Entry& entry) {
+  std::erase_if(entry.contenders, [](const Contender& c) { return c.endpoint.expired(); });
+  entry.state.contenders.clear();
+  for (const Contender& c : entry.contenders) {
+    if (auto e = c.endpoint.lock()) entry.state.contenders.push_back(e->remote());
+  }
+}
+
 void DtuRegistry::on_registered(const std::shared_ptr<DtuEndpoint>& endpoint, const DtuModel& model,
                                 bool parked) {
   std::shared_ptr<DtuEndpoint> stale;
   std::string previous;
+  bool contender = false;
   {
     std::lock_guard lock(mutex_);
     --stats_.unregistered;
-    ++stats_.online;
     Entry& entry = dtus_[endpoint->id()];
-    stale = entry.endpoint.lock();
-    if (stale == endpoint) stale.reset();
-    if (stale) {
-      --stats_.online;  // the stale one stops counting now; it closes on its own
-      ++stats_.replaced;
-      previous = entry.state.remote;
-    }
-    entry.endpoint = endpoint;
     DtuState& s = entry.state;
-    s.id = endpoint->id();
-    s.model = parked ? "unassigned" : model.name;
-    s.parked = parked;
-    s.online = true;
-    s.remote = endpoint->remote();
-    s.connected_at = s.last_seen = clock_();
+    const auto now = clock_();
+    auto holder = entry.endpoint.lock();
+    if (holder == endpoint) holder.reset();
     ++s.registrations;
+    // A holder heard from within most of a heartbeat interval is alive: a DTU whose NAT
+    // mapping died or that rebooted has missed its beat by the time it registers again.
+    const auto quiet =
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(entry.heartbeat * 0.75);
+    if (holder && s.online && now - s.last_seen < quiet) {
+      entry.contenders.push_back({endpoint, now});
+      ++s.contested_claims;
+      list_contenders(entry);
+      contender = true;
+      previous = s.remote;
+    } else {
+      ++stats_.online;
+      if (holder) {
+        --stats_.online;  // the stale one stops counting now; it closes on its own
+        ++stats_.replaced;
+        stale = holder;
+        previous = s.remote;
+      }
+      entry.endpoint = endpoint;
+      entry.heartbeat = model.heartbeat_interval;
+      s.id = endpoint->id();
+      s.model = parked ? "unassigned" : model.name;
+      s.parked = parked;
+      s.online = true;
+      s.remote = endpoint->remote();
+      s.connected_at = s.last_seen = now;
+    }
+  }
+  if (contender) {
+    log("DTU " + endpoint->id() + " claimed from " + endpoint->remote() +
+        " while the session from " + previous + " is alive: the newcomer waits");
+    return;
   }
   if (stale) stale->close("replaced by a newer connection from " + endpoint->remote());
   log("DTU " + endpoint->id() + " registered from " + endpoint->remote() +
@@ -75,6 +112,7 @@ void DtuRegistry::on_registered(const std::shared_ptr<DtuEndpoint>& endpoint, co
 void DtuRegistry::on_closed(const DtuEndpoint& endpoint, const std::string& reason, bool silent,
                             bool rejected) {
   bool was_current = false;
+  std::string took_over;
   {
     std::lock_guard lock(mutex_);
     --stats_.connections;
@@ -83,28 +121,85 @@ void DtuRegistry::on_closed(const DtuEndpoint& endpoint, const std::string& reas
     if (silent) ++stats_.silent_drops;
     if (endpoint.registered()) {
       Entry& entry = dtus_[endpoint.id()];
+      std::erase_if(entry.contenders,
+                    [&](const Contender& c) { return c.endpoint.lock().get() == &endpoint; });
       was_current = entry.endpoint.lock().get() == &endpoint;
       if (was_current) {
-        entry.state.online = false;
+        // The newest contender that is still there takes the ID over.
+        std::shared_ptr<DtuEndpoint> next;
+        while (!next && !entry.contenders.empty()) {
+          next = entry.contenders.back().endpoint.lock();
+          entry.contenders.pop_back();
+        }
+        if (next) {
+          entry.endpoint = next;
+          entry.state.remote = took_over = next->remote();
+          entry.state.connected_at = entry.state.last_seen = clock_();
+        } else {
+          entry.state.online = false;
+          --stats_.online;
+        }
         entry.state.last_drop = reason;
-        --stats_.online;
       }
+      list_contenders(entry);
     }
   }
-  if (endpoint.registered() && !was_current) return;  // replaced: already said
+  if (endpoint.registered() && !was_current) return;  // replaced or a contender: already said
   log((endpoint.registered() ? "DTU " + endpoint.id() : "connection") + " from " +
-      endpoint.remote() + " closed: " + reason);
+      endpoint.remote() + " closed: " + reason +
+      (took_over.empty() ? "" : "; the connection from " + took_over + " takes over"));
 }
 
-void DtuRegistry::on_traffic(const std::string& id, const DtuTraffic& traffic) {
+void DtuRegistry::on_traffic(const std::string& id, const std::string& remote,
+                             const DtuTraffic& traffic) {
   std::lock_guard lock(mutex_);
-  DtuState& s = dtus_[id].state;
+  Entry& entry = dtus_[id];
+  const auto holder = entry.endpoint.lock();
+  // A contender's bytes are its own: they must not make the holder look alive.
+  if (!holder || holder->remote() != remote) return;
+  DtuState& s = entry.state;
   s.bytes_in += traffic.in;
   s.bytes_out += traffic.out;
   s.heartbeats += traffic.heartbeats;
   s.garbage_packets += traffic.garbage;
   s.unsolicited_bytes += traffic.unsolicited;
-  if (traffic.in > 0) s.last_seen = clock_();
+  if (traffic.in == 0) return;
+  const auto now = clock_();
+  s.last_seen = now;
+  list_contenders(entry);
+  if (entry.contenders.empty()) return;
+  // The holder is alive while another connection claims its ID: two devices.
+  if (!s.conflict)
+    log("DTU " + id + ": two devices claim the ID (" + s.remote + " and " + s.contenders.front() +
+        "): in conflict until an operator resolves it");
+  s.conflict = true;
+  std::string others;
+  for (const std::string& c : s.contenders) others += (others.empty() ? "" : ", ") + c;
+  s.conflict_detail = "the session from " + s.remote + " (since " +
+                      std::to_string(epoch_of(s.connected_at)) + ") is alive while " + others +
+                      " claim(s) the ID; " + std::to_string(s.contested_claims) +
+                      " claim(s) from other connections, the last at " +
+                      std::to_string(epoch_of(entry.contenders.back().claimed_at));
+}
+
+bool DtuRegistry::resolve_conflict(const std::string& id) {
+  std::vector<std::shared_ptr<DtuEndpoint>> contenders;
+  std::string kept;
+  {
+    std::lock_guard lock(mutex_);
+    const auto it = dtus_.find(id);
+    if (it == dtus_.end() || !it->second.state.conflict) return false;
+    Entry& entry = it->second;
+    for (const Contender& c : entry.contenders)
+      if (auto e = c.endpoint.lock()) contenders.push_back(std::move(e));
+    entry.state.conflict = false;
+    entry.state.conflict_detail.clear();
+    entry.state.contested_claims = 0;
+    kept = entry.state.remote;
+  }
+  for (const auto& c : contenders) c->close("the operator kept the session from " + kept);
+  log("DTU " + id + ": conflict resolved; the session from " + kept + " keeps the ID");
+  return true;
 }
 
 std::shared_ptr<DtuEndpoint> DtuRegistry::endpoint(const std::string& id) const {

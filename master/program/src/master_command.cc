@@ -92,6 +92,9 @@ master::api::Environment api_environment(const master::MasterConfig& config,
   master::api::Environment env;
   env.now = now;
   env.dtus = [&gateway] { return gateway.snapshot(); };
+  env.resolve_dtu_conflict = [&gateway](const std::string& id) {
+    return gateway.resolve_conflict(id);
+  };
   env.counters = &counters;
   env.secure_cookies = config.api_secure_cookies;
   env.consumption = config.dispatcher.consumption;
@@ -251,6 +254,11 @@ int run_master(const MasterArgs& args) {
       },
       log);
 
+  dispatcher.set_conflicted([&gateway](const std::string& dtu) {
+    const auto state = gateway.state(dtu);
+    return state && state->conflict;
+  });
+
   // The dispatcher looks at the schedules, the read jobs and the DTUs every second; fault
   // rules changed through the API are picked up every half minute.
   asio::steady_timer timer(io);
@@ -258,8 +266,12 @@ int run_master(const MasterArgs& args) {
   std::function<void()> tick = [&] {
     if (auto e = dispatcher.tick()) std::cerr << "heatlink master: " << e->message << '\n';
     if (auto e = monitor.watch(now(), [&gateway](const std::string& dtu) {
-          const auto state = gateway.state(dtu);
-          return state && state->online;
+          master::DtuPresence presence;
+          if (const auto s = gateway.state(dtu)) {
+            presence.online = s->online;
+            if (s->conflict) presence.conflict = s->conflict_detail;
+          }
+          return presence;
         }))
       std::cerr << "heatlink master: " << e->message << '\n';
     if (++ticks % 30 == 0)

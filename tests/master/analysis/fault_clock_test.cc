@@ -82,9 +82,9 @@ TEST_P(FaultClockTest, DtusSwitchedOffForHoursRaiseNoDataAndDtuOfflineWithoutACy
   ASSERT_FALSE(a.load());
   ASSERT_FALSE(b.load());
   const auto only = [](const char* dtu) {
-    return [dtu](const std::string& id) { return id == dtu; };
+    return [dtu](const std::string& id) { return master::DtuPresence{id == dtu, ""}; };
   };
-  const auto none = [](const std::string&) { return false; };
+  const auto none = [](const std::string&) { return master::DtuPresence{}; };
   read(0, kT0);
   read(1, kT0);
   for (master::EpochSeconds t = kT0; t <= kT0 + 2 * kHour; t += 600) {
@@ -135,17 +135,39 @@ TEST_P(FaultClockTest, AMastersStartIsNoOutage) {
   master::FaultMonitor a(*storage_, options_);
   ASSERT_FALSE(a.load());
   // Never read, never seen: counted from the first watch, not from the epoch.
-  ASSERT_FALSE(a.watch(kT0, [](const std::string&) { return false; }));
+  ASSERT_FALSE(a.watch(kT0, [](const std::string&) { return master::DtuPresence{}; }));
   EXPECT_EQ(open(), std::set<std::string>{});
-  ASSERT_FALSE(a.watch(kT0 + kHour, [](const std::string&) { return false; }));
+  ASSERT_FALSE(a.watch(kT0 + kHour, [](const std::string&) { return master::DtuPresence{}; }));
   EXPECT_EQ(open(), (std::set<std::string>{"dtu_offline" + concentrator(0),
                                            "dtu_offline" + concentrator(1)}));
-  ASSERT_FALSE(a.watch(kT0 + 3 * kHour, [](const std::string&) { return false; }));
+  ASSERT_FALSE(a.watch(kT0 + 3 * kHour, [](const std::string&) { return master::DtuPresence{}; }));
   EXPECT_EQ(open().size(), 4u) << "and the meters' no_data";
   for (const master::FaultRecord& f : ok(storage_->open_faults()))
     if (f.code == "dtu_offline") {
       EXPECT_NE(f.detail.find("never seen"), std::string::npos);
     }
+}
+
+// Two devices claim DTU 1's ID: dtu_id_conflict on its concentrator, naming what the gateway
+// saw, until the conflict is resolved; the other DTU's concentrator is untouched.
+TEST_P(FaultClockTest, ADtuIdClaimedByTwoDevicesRaisesAConflictUntilResolved) {
+  master::FaultMonitor a(*storage_, options_);
+  ASSERT_FALSE(a.load());
+  std::string conflict = "the session from 10.0.0.1:4000 is alive while 10.0.0.2:5000 claims it";
+  const auto presence = [&conflict](const std::string& id) {
+    return master::DtuPresence{true, id == "13800000001" ? conflict : ""};
+  };
+  ASSERT_FALSE(a.watch(kT0, presence));
+  EXPECT_EQ(open(), std::set<std::string>{"dtu_id_conflict" + concentrator(0)});
+  const auto raised = ok(storage_->open_faults());
+  ASSERT_EQ(raised.size(), 1u);
+  EXPECT_EQ(raised[0].severity, 3);
+  EXPECT_NE(raised[0].detail.find("10.0.0.2:5000"), std::string::npos) << raised[0].detail;
+  ASSERT_FALSE(a.watch(kT0 + 600, presence));
+  EXPECT_EQ(ok(storage_->open_faults()).size(), 1u) << "raised once";
+  conflict.clear();  // an operator resolved it
+  ASSERT_FALSE(a.watch(kT0 + 1200, presence));
+  EXPECT_EQ(open(), std::set<std::string>{});
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // connect over real TCP, register and heartbeat; the master reads meters through them
 // (server -> DTU -> concentrator -> meter and back); and the GPRS faults the simulator
 // injects - a NAT that forgets the mapping, a DTU reboot with a duplicated registration,
-// corrupted bytes, a second connection with the same ID - end as the gateway promises.
+// corrupted bytes, a second device with the same ID - end as the gateway promises.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -150,18 +150,24 @@ TEST_F(GatewayLive, ReadsMetersThroughEveryDtu) {
   EXPECT_EQ(state(kIds[0]).unsolicited_bytes, 0u);
 }
 
-TEST_F(GatewayLive, ASecondConnectionWithTheSameIdWinsAndTheDtuComesBack) {
+// A second device with the simulated DTU's ID (a cloned SIM) while the DTU is alive: it does
+// not take the ID over, the ID is in conflict once the DTU beats, the sessions do not replace
+// each other, and an operator's resolution closes the clone.
+TEST_F(GatewayLive, ASecondDeviceWithALiveDtusIdIsAConflictNotAReplacement) {
   const std::string original = state(kIds[0]).remote;
   {
-    RawDtu impostor(gateway_->port());
-    impostor.send(kIds[0]);
-    ASSERT_TRUE(eventually([&] { return state(kIds[0]).registrations == 2; }));
-    EXPECT_NE(state(kIds[0]).remote, original);
-    EXPECT_GE(gateway_->stats().replaced, 1u);
-  }  // the impostor hangs up; the simulated DTU, cut off, reconnects from a new address
-  ASSERT_TRUE(
-      eventually([&] { return state(kIds[0]).registrations >= 3 && state(kIds[0]).online; }, 30s));
-  EXPECT_NE(state(kIds[0]).remote, original);
+    RawDtu clone(gateway_->port());
+    clone.send(kIds[0]);
+    ASSERT_TRUE(eventually([&] { return state(kIds[0]).conflict; }, 30s));
+    EXPECT_EQ(state(kIds[0]).remote, original) << "the live DTU keeps its ID";
+    EXPECT_EQ(state(kIds[0]).contenders.size(), 1u);
+    EXPECT_EQ(gateway_->stats().replaced, 0u);
+    EXPECT_TRUE(gateway_->resolve_conflict(kIds[0]));
+    EXPECT_TRUE(clone.closed_by_server(5s));
+  }
+  EXPECT_FALSE(state(kIds[0]).conflict);
+  EXPECT_TRUE(state(kIds[0]).online);
+  EXPECT_EQ(state(kIds[0]).remote, original);
   EXPECT_TRUE(eventually([&] { return gateway_->stats().connections == 3; }));
 }
 

@@ -1,5 +1,6 @@
-// The DTU gateway against raw DTUs on loopback: registration in each convention, the newest
-// connection winning, silence, garbage, unknown IDs, and the limits a hostile client meets.
+// The DTU gateway against raw DTUs on loopback: registration in each convention, a new
+// connection replacing a dead session but never a live one, silence, garbage, unknown IDs, and the
+// limits a hostile client meets.
 #include "heatlink/master/gateway/gateway.h"
 
 #include <gtest/gtest.h>
@@ -69,14 +70,17 @@ TEST(Gateway, RegistersEveryConventionAndFiltersHeartbeats) {
   EXPECT_FALSE(gateway->state("1380000000").has_value()) << "a shorter known ID is another DTU";
 }
 
-TEST(Gateway, TheNewestConnectionWinsAndTheStaleOneIsClosed) {
+TEST(Gateway, ANewConnectionReplacesASessionThatMissedItsBeat) {
   RunningGateway gateway(config());
   RawDtu first(gateway->port());
   first.send("13800000001");
   ASSERT_TRUE(eventually([&] { return gateway->stats().online == 1; }));
   const std::string first_remote = gateway->state("13800000001")->remote;
 
-  RawDtu second(gateway->port());  // the same DTU after a reconnect, from a new port
+  // The same DTU after a reconnect, from a new port: its old socket (half-open behind a NAT
+  // that forgot the mapping) has been silent since its last beat.
+  std::this_thread::sleep_for(450ms);
+  RawDtu second(gateway->port());
   second.send("13800000001");
   EXPECT_TRUE(first.closed_by_server(2s)) << "the stale connection stays open";
   ASSERT_TRUE(eventually([&] { return gateway->state("13800000001")->registrations == 2; }));
@@ -86,6 +90,67 @@ TEST(Gateway, TheNewestConnectionWinsAndTheStaleOneIsClosed) {
   EXPECT_EQ(gateway->stats().online, 1u);
   EXPECT_EQ(gateway->stats().replaced, 1u);
   EXPECT_FALSE(second.closed_by_server(300ms));
+}
+
+// A second device claiming the ID of a live session (a cloned SIM): it does not take the ID
+// over; once the holder shows it is alive the ID is in conflict, and neither is closed (that
+// would only make them replace each other all day) until an operator resolves it.
+TEST(Gateway, ASecondDeviceNeverTakesALiveSessionsIdAndTheConflictIsKept) {
+  RunningGateway gateway(config());
+  RawDtu holder(gateway->port());
+  holder.send("13800000001");
+  ASSERT_TRUE(eventually([&] { return gateway->stats().online == 1; }));
+  const std::string holder_remote = gateway->state("13800000001")->remote;
+  RawDtu clone(gateway->port());
+  clone.send("13800000001");
+  ASSERT_TRUE(eventually([&] { return gateway->state("13800000001")->contested_claims == 1; }));
+  EXPECT_EQ(gateway->state("13800000001")->remote, holder_remote) << "the holder keeps the ID";
+  EXPECT_FALSE(gateway->state("13800000001")->conflict) << "not before the holder is heard";
+  for (int i = 0; i < 6; ++i) {  // both beat
+    std::this_thread::sleep_for(150ms);
+    holder.send("HB");
+    clone.send("HB");
+  }
+  auto s = gateway->state("13800000001");
+  ASSERT_TRUE(s->conflict);
+  EXPECT_EQ(s->remote, holder_remote);
+  ASSERT_EQ(s->contenders.size(), 1u);
+  EXPECT_NE(s->conflict_detail.find(holder_remote), std::string::npos) << s->conflict_detail;
+  EXPECT_NE(s->conflict_detail.find(s->contenders[0]), std::string::npos) << s->conflict_detail;
+  EXPECT_FALSE(holder.closed_by_server(100ms));
+  EXPECT_FALSE(clone.closed_by_server(100ms));
+  EXPECT_EQ(gateway->stats().replaced, 0u);
+
+  EXPECT_TRUE(gateway->resolve_conflict("13800000001"));
+  EXPECT_TRUE(clone.closed_by_server(2s)) << "the operator kept the holder";
+  holder.send("HB");
+  s = gateway->state("13800000001");
+  EXPECT_FALSE(s->conflict);
+  EXPECT_TRUE(s->online);
+  EXPECT_EQ(s->remote, holder_remote);
+  EXPECT_FALSE(gateway->resolve_conflict("13800000001")) << "nothing left to resolve";
+}
+
+// The holder goes silent (switched off) while a second connection waits: that one takes over.
+TEST(Gateway, AWaitingConnectionTakesOverWhenTheHolderDies) {
+  RunningGateway gateway(config());
+  RawDtu holder(gateway->port());
+  holder.send("13800000001");
+  ASSERT_TRUE(eventually([&] { return gateway->stats().online == 1; }));
+  RawDtu next(gateway->port());
+  next.send("13800000001");
+  ASSERT_TRUE(eventually([&] { return gateway->state("13800000001")->contested_claims == 1; }));
+  for (int i = 0; i < 12; ++i) {  // only the newcomer beats
+    std::this_thread::sleep_for(150ms);
+    next.send("HB");
+  }
+  EXPECT_TRUE(holder.closed_by_server(1s));
+  const auto s = gateway->state("13800000001");
+  EXPECT_TRUE(s->online);
+  EXPECT_TRUE(s->contenders.empty());
+  EXPECT_FALSE(s->conflict) << "never two alive at once";
+  EXPECT_FALSE(next.closed_by_server(300ms));
+  EXPECT_EQ(gateway->stats().online, 1u);
 }
 
 TEST(Gateway, DropsAConnectionThatMissesItsHeartbeats) {

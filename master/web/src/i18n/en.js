@@ -65,6 +65,7 @@ export default {
     dtus: 'DTUs', concentrators: 'Concentrators', online: 'Online', offline: 'Offline', remote: 'Remote address', connectedAt: 'Connected',
     lastSeen: 'Last seen', heartbeats: 'Heartbeats', registrations: 'Registrations', lastDrop: 'Last drop', bytes: 'Bytes in/out',
     mode: 'Mode', meters: 'Meters', lastCycle: 'Last cycle', successRate: 'Success rate',
+    conflict: 'ID conflict', conflictHint: 'Two devices claim this DTU ID; until it is resolved only readings whose meter identity matches are filed', resolve: 'Keep this session', resolved: 'Conflict resolved; the other connections are closed', confirmResolve: 'Keep the session from {remote} and close the other connections claiming {dtu}?',
   },
   system: {
     tabRules: 'Fault rules', tabUsers: 'Users', tabRoles: 'Roles and permissions', tabParameters: 'Parameters', tabAudit: 'Audit log',

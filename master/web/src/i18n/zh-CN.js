@@ -65,6 +65,7 @@ export default {
     dtus: 'DTU', concentrators: '集中器', online: '在线', offline: '离线', remote: '远端地址', connectedAt: '连接时间',
     lastSeen: '最后通信', heartbeats: '心跳', registrations: '注册次数', lastDrop: '最近断开原因', bytes: '收/发字节',
     mode: '模式', meters: '表计数', lastCycle: '最近抄表', successRate: '成功率',
+    conflict: '编号冲突', conflictHint: '两台设备使用同一 DTU 编号；冲突解决前，只有表号核对一致的读数才会入库', resolve: '保留当前连接', resolved: '冲突已解决，其他连接已断开', confirmResolve: '保留 {remote} 的连接并断开其他声称 {dtu} 的连接？',
   },
   system: {
     tabRules: '故障规则', tabUsers: '用户', tabRoles: '角色与权限', tabParameters: '系统参数', tabAudit: '审计日志',

@@ -31,6 +31,12 @@ struct FaultMonitorOptions {
   EpochSeconds watch_every_s = 60;
 };
 
+// A DTU as its master's gateway sees it now, for FaultMonitor::watch().
+struct DtuPresence {
+  bool online = false;   // a session on this master
+  std::string conflict;  // two devices claim the ID: what the gateway saw (empty: none)
+};
+
 class FaultMonitor {
  public:
   explicit FaultMonitor(Storage& storage, FaultMonitorOptions options = {});
@@ -57,11 +63,12 @@ class FaultMonitor {
   // The clocks, whether or not a cycle runs (call it every second or so; it looks every
   // watch_every_s): a meter with no reading for no_data_after_s raises no_data, a DTU without
   // a session for dtu_offline_after_s raises dtu_offline on each of its concentrators, cleared
-  // when it is back. `online` says whether a DTU has a session on this master; those are
+  // when it is back; a DTU ID two devices claim raises dtu_id_conflict there until an operator
+  // resolves it. `presence` says how this master's gateway sees a DTU; DTUs with a session are
   // marked seen in the database, so that masters sharing it agree. A meter or DTU never seen
   // counts from the first watch (a master's start is no outage).
   std::optional<StorageError> watch(EpochSeconds now,
-                                    const std::function<bool(const std::string&)>& online);
+                                    const std::function<DtuPresence(const std::string&)>& presence);
   // A finished cycle: `attempts` meters tried, `failures` of them failed.
   std::optional<StorageError> observe_cycle(std::int64_t concentrator_id, EpochSeconds at,
                                             std::size_t attempts, std::size_t failures);
@@ -79,7 +86,7 @@ class FaultMonitor {
   std::vector<CustomRule> rules_;
   std::map<std::int64_t, Reading> previous_;  // by meter, of the cycles running
   std::map<std::int64_t, std::vector<std::int64_t>> cycle_meters_;  // by concentrator
-  EpochSeconds watching_since_ = 0;  // the first watch()
+  EpochSeconds watching_since_ = 0;                                 // the first watch()
   EpochSeconds next_watch_ = 0;
 };
 

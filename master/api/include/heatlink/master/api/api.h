@@ -52,8 +52,10 @@ struct MasterCounters {
 // The running master as the API sees it; members may be left empty (tests, a database-only
 // API). All of them are called from the API's threads.
 struct Environment {
-  std::function<EpochSeconds()> now;              // the master's clock; empty: wall
-  std::function<std::vector<DtuState>()> dtus;    // the gateway's DTUs
+  std::function<EpochSeconds()> now;            // the master's clock; empty: wall
+  std::function<std::vector<DtuState>()> dtus;  // the gateway's DTUs
+  // An operator's answer to a DTU ID two devices claim: false when it is not in conflict.
+  std::function<bool(const std::string& dtu_id)> resolve_dtu_conflict;
   std::function<std::string()> reading_settings;  // schedules and retries, as JSON
   const MasterCounters* counters = nullptr;
   std::string version = "dev";

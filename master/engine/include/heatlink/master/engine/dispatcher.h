@@ -48,6 +48,10 @@ class Dispatcher {
   // Starts what is due. An error means the database failed; the next tick tries again.
   std::optional<StorageError> tick();
 
+  // Whether two devices claim a DTU's ID (docs/gateway.md): its cycles then file only answers
+  // whose identity matches (CycleRequest::require_identity).
+  void set_conflicted(Online conflicted) { conflicted_ = std::move(conflicted); }
+
   std::size_t cycles_done() const { return cycles_done_; }
   std::size_t jobs_done() const { return jobs_done_; }
   // Cycles queued or running.
@@ -73,6 +77,7 @@ class Dispatcher {
   std::optional<StorageError> poll_jobs(EpochSeconds now);
   std::optional<StorageError> take_job(const ReadJob& job, EpochSeconds now);
   std::optional<StorageError> schedule(EpochSeconds now);
+  bool conflicted(const std::string& dtu_id) const;
   void start_pending();
   void finished(const Work& work, const CycleStats& stats);
   void job_part_done(std::int64_t job, const std::string& concentrator, const CycleStats* stats);
@@ -80,6 +85,7 @@ class Dispatcher {
   Storage& storage_;
   ReadingEngine& engine_;
   Online online_;
+  Online conflicted_;
   ReadingEngine::Now now_;
   DispatcherOptions options_;
   Report report_;

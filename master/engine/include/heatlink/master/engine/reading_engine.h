@@ -46,6 +46,10 @@ struct CycleRequest {
   // Read the concentrator's meter archive (HM-660 A3) instead of its meters: reconciliation
   // of the archive against the base information.
   bool archive = false;
+  // File nothing whose identity cannot be checked: the DTU's ID is claimed by two devices, so
+  // an answer may come from another district. A meter whose identity is not on file, or a
+  // telegram that carries none, is kept aside like a mismatch.
+  bool require_identity = false;
 };
 
 // One M-Bus segment (an HM-660 channel) in a cycle.

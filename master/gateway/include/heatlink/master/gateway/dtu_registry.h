@@ -1,7 +1,15 @@
 // Which DTUs the gateway knows, which connection speaks for each, and what the gateway has
 // counted: the gateway's state without sockets, so that the live gateway (Asio) and the
-// harness's in-process gateway (virtual clock) keep it the same way. The newest connection
-// for an ID wins; the stale one is closed.
+// harness's in-process gateway (virtual clock) keep it the same way.
+//
+// A second connection claiming an ID (docs/gateway.md, "One ID, two connections") takes over
+// at once only when the session holding it has been silent for most of a heartbeat interval
+// (a NAT that forgot the mapping, a DTU rebooted): the stale one is closed. Against a session
+// that is alive it waits as a contender; if the holder then shows it is alive (any bytes),
+// two devices claim the ID - a cloned SIM, a misconfigured DTU - and the ID is in conflict
+// until an operator resolves it (resolve_conflict()). Neither is closed meanwhile (closing
+// one only makes it reconnect: sessions replacing each other all day). A contender takes over
+// when the holder's connection ends.
 //
 // Thread-safe.
 #pragma once
@@ -37,6 +45,12 @@ struct DtuState {
   std::uint64_t garbage_packets = 0;    // framing the DTU's convention rejected
   std::uint64_t unsolicited_bytes = 0;  // serial bytes nobody asked for
   std::string last_drop;                // why the last connection ended
+  // Claims of the ID by a second connection while a session held it, and whether two devices
+  // were seen alive at once (open until an operator resolves it).
+  std::uint64_t contested_claims = 0;
+  bool conflict = false;
+  std::string conflict_detail;          // the addresses, when, how often
+  std::vector<std::string> contenders;  // remotes of the waiting connections
 };
 
 struct GatewayStats {
@@ -96,7 +110,11 @@ class DtuRegistry {
                      bool parked);
   void on_closed(const DtuEndpoint& endpoint, const std::string& reason, bool silent,
                  bool rejected);
-  void on_traffic(const std::string& id, const DtuTraffic& traffic);
+  // Counters of the connection from `remote` registered as `id`.
+  void on_traffic(const std::string& id, const std::string& remote, const DtuTraffic& traffic);
+  // An operator's answer to a conflict: the holder keeps the ID, the contenders are closed,
+  // the conflict is cleared. False when the ID is not in conflict.
+  bool resolve_conflict(const std::string& id);
 
   // The connection speaking for `id` now, or null.
   std::shared_ptr<DtuEndpoint> endpoint(const std::string& id) const;
@@ -105,10 +123,18 @@ class DtuRegistry {
   GatewayStats stats() const;
 
  private:
+  struct Contender {
+    std::weak_ptr<DtuEndpoint> endpoint;
+    std::chrono::system_clock::time_point claimed_at{};
+  };
   struct Entry {
     DtuState state;
     std::weak_ptr<DtuEndpoint> endpoint;
+    Seconds heartbeat{60};
+    std::vector<Contender> contenders;
   };
+  void contest(Entry& entry, const std::shared_ptr<DtuEndpoint>& endpoint);
+  static void list_contenders(Entry& entry);
   void log(const std::string& line) const;
 
   const GatewayConfig config_;

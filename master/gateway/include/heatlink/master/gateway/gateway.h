@@ -48,6 +48,8 @@ class Gateway {
   std::vector<DtuState> snapshot() const { return registry_.snapshot(); }
   std::optional<DtuState> state(const std::string& id) const { return registry_.state(id); }
   GatewayStats stats() const { return registry_.stats(); }
+  // An operator's answer to a DTU ID claimed by two devices (DtuRegistry::resolve_conflict).
+  bool resolve_conflict(const std::string& id) { return registry_.resolve_conflict(id); }
 
   // Runs `procedure` over the serial line behind DTU `id`, after the procedures already
   // queued for it; `done` gets an I/O failure (offline, connection lost) or ok, on a gateway
