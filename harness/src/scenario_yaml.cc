@@ -16,6 +16,14 @@
 
 namespace heatlink::harness {
 
+namespace {
+
+// No run or window is longer than a hundred years: beyond it a number is a typo (or an
+// attack), and the sums of times stay far from overflowing.
+constexpr Seconds kLongestDuration = Seconds{100} * 366 * 86400;
+
+}  // namespace
+
 std::optional<Seconds> parse_duration(std::string_view text) {
   if (text.empty()) return std::nullopt;
   Seconds total = 0;
@@ -46,6 +54,7 @@ std::optional<Seconds> parse_duration(std::string_view text) {
     } else if (total != 0) {
       return std::nullopt;  // "1h30": the 30 of what?
     }
+    if (n > (kLongestDuration - total) / unit) return std::nullopt;
     total += n * unit;
   }
   return total;

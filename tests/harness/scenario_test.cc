@@ -87,6 +87,10 @@ TEST(ScenarioLoader, DurationsInEveryUnit) {
   EXPECT_FALSE(harness::parse_duration("1h30"));
   EXPECT_FALSE(harness::parse_duration("10x"));
   EXPECT_FALSE(harness::parse_duration("-5m"));
+  // What the fuzzer found: a number whose product with its unit overflows.
+  EXPECT_FALSE(harness::parse_duration("1h305555151453061574m"));
+  EXPECT_FALSE(harness::parse_duration("9223372036854775807s"));
+  EXPECT_EQ(harness::parse_duration("36500d"), std::int64_t{36500} * 86400);
 }
 
 TEST(ScenarioLoader, AnUnknownKeySuggestsTheNearest) {

@@ -141,7 +141,8 @@ using ScenarioError = sim::YamlError;
 std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std::string file);
 std::variant<Scenario, ScenarioError> load_scenario(const std::string& path);
 
-// "90", "90s", "15m", "1h30m", "2d" -> seconds; nullopt when malformed.
+// "90", "90s", "15m", "1h30m", "2d" -> seconds; nullopt when malformed or longer than a
+// hundred years.
 std::optional<Seconds> parse_duration(std::string_view text);
 
 }  // namespace heatlink::harness
