@@ -1,6 +1,7 @@
 #include "heatlink/master/analysis/settlement.h"
 
 #include <algorithm>
+#include <map>
 
 namespace heatlink::master {
 
@@ -20,18 +21,21 @@ StorageResult<SettlementOutcome> settle(Storage& storage, std::int64_t concentra
 
   auto meters = storage.meters_of(concentrator_id);
   if (auto* e = std::get_if<StorageError>(&meters)) return *e;
+  auto swaps = storage.replacements_on(concentrator_id);
+  if (auto* e = std::get_if<StorageError>(&swaps)) return *e;
+  std::map<std::int64_t, std::vector<MeterReplacement>> swaps_of;
+  for (const ReplacementRecord& r : std::get<std::vector<ReplacementRecord>>(swaps)) {
+    swaps_of[r.meter_id].push_back(
+        {r.replaced_at, r.old_final_kwh, r.new_start_kwh, r.old_final_m3, r.new_start_m3});
+  }
   std::vector<SettlementRecord> snapshots;
   std::vector<AggregateRecord> aggregates;
   for (const MeterRecord& m : std::get<std::vector<MeterRecord>>(meters)) {
     auto readings = storage.readings(m.id, from, now + 1);
     if (auto* e = std::get_if<StorageError>(&readings)) return *e;
-    auto swaps = storage.replacements(m.id);
-    if (auto* e = std::get_if<StorageError>(&swaps)) return *e;
     ConsumptionOptions meter_options = options;
-    for (const ReplacementRecord& r : std::get<std::vector<ReplacementRecord>>(swaps)) {
-      meter_options.replacements.push_back(
-          {r.replaced_at, r.old_final_kwh, r.new_start_kwh, r.old_final_m3, r.new_start_m3});
-    }
+    if (const auto found = swaps_of.find(m.id); found != swaps_of.end())
+      meter_options.replacements = found->second;
     std::vector<RegisterSample> samples;
     const Reading* settled = nullptr;  // the first reading at or after the slot
     for (const Reading& r : std::get<std::vector<Reading>>(readings)) {

@@ -100,8 +100,8 @@ Json replacement_json(const ReplacementRecord& r) {
 Response replacements(Call& call) {
   const MeterRecord meter = existing_meter(call, call.id(), "");
   Json items = Json::array();
-  for (const ReplacementRecord& r : checked(call.storage.replacements(meter.id)))
-    items.push_back(replacement_json(r));
+  for (const ReplacementRecord& r : checked(call.storage.replacements_on(meter.concentrator_id)))
+    if (r.meter_id == meter.id) items.push_back(replacement_json(r));
   return json_response(Json{{"meter_id", meter.id}, {"items", items}});
 }
 
@@ -140,7 +140,9 @@ Response file_replacement(Call& call) {
   r.filed_at = call.now();
   r.filed_by = call.user.name;
   EpochSeconds last_swap = 0;  // the old meter's readings are those since
-  for (const ReplacementRecord& before : checked(call.storage.replacements(meter.id))) {
+  for (const ReplacementRecord& before :
+       checked(call.storage.replacements_on(meter.concentrator_id))) {
+    if (before.meter_id != meter.id) continue;
     last_swap = std::max(last_swap, before.replaced_at);
     if (before.replaced_at >= r.replaced_at)
       refuse(409, "conflict",
@@ -211,26 +213,7 @@ Response new_meter(Call& call) {
   made.secondary_address = identity;
   made.vendor = optional_text(body, "vendor", 40).value_or(at.vendor);
   made.model = optional_text(body, "model", 80).value_or("");
-  made.id = checked(call.storage.add_meter(made));
-  const std::vector<std::pair<const char*, std::vector<SqlValue>>> steps{
-      {"INSERT INTO reading (meter_id, read_at, received_at, meter_time, energy_kwh, volume_m3, "
-       "power_kw, flow_m3h, supply_c, return_c, delta_t_k, operating_hours, status_bits, "
-       "error_bits, outcome) SELECT ?, read_at, received_at, meter_time, energy_kwh, volume_m3, "
-       "power_kw, flow_m3h, supply_c, return_c, delta_t_k, operating_hours, status_bits, "
-       "error_bits, 0 FROM unassigned_reading WHERE meter_id = ? AND identity = ? AND "
-       "status = 'open' ON CONFLICT (meter_id, read_at) DO NOTHING",
-       {made.id, at.id, identity}},
-      {"UPDATE unassigned_reading SET status = 'new_meter', resolved_at = ? WHERE meter_id = ? "
-       "AND identity = ? AND status = 'open'",
-       {call.now(), at.id, identity}}};
-  const auto failed = call.db.in_transaction([&]() -> std::optional<StorageError> {
-    for (const auto& [text, params] : steps) {
-      auto done = call.db.query(text, params);
-      if (auto* e = std::get_if<StorageError>(&done)) return *e;
-    }
-    return std::nullopt;
-  });
-  if (failed) storage_failed(*failed);
+  made.id = checked(call.storage.add_meter_of(made, at.id, identity, call.now()));
   Json out{
       {"meter_id", made.id}, {"identity", identity}, {"concentrator_id", made.concentrator_id}};
   call.audit_detail = out;

@@ -7,10 +7,12 @@ namespace heatlink::master::storage {
 
 namespace {
 
+// A reading's columns in reading_of()'s order (an unassigned reading has no outcome: 0), then
+// where it was taken and what it is.
 constexpr const char* kUnassignedColumns =
-    "id, concentrator_id, channel, primary_address, identity, meter_id, expected_identity, "
-    "read_at, received_at, meter_time, energy_kwh, volume_m3, power_kw, flow_m3h, supply_c, "
-    "return_c, delta_t_k, operating_hours, status_bits, error_bits, status";
+    "meter_id, read_at, received_at, meter_time, energy_kwh, volume_m3, power_kw, flow_m3h, "
+    "supply_c, return_c, delta_t_k, operating_hours, status_bits, error_bits, 0, id, "
+    "concentrator_id, channel, primary_address, identity, expected_identity, status";
 
 std::string hex_of(const std::vector<std::uint8_t>& bytes) {
   std::string out;
@@ -25,29 +27,15 @@ std::string hex_of(const std::vector<std::uint8_t>& bytes) {
 
 UnassignedReading unassigned_of_row(const SqlRow& row) {
   UnassignedReading u;
-  u.id = as_integer(row[0]);
-  u.concentrator_id = as_integer(row[1]);
-  u.channel = static_cast<std::uint8_t>(as_integer(row[2]));
-  u.primary_address = static_cast<std::uint8_t>(as_integer(row[3]));
-  u.identity = as_text(row[4]);
-  u.meter_id = as_optional_integer(row[5]).value_or(0);
-  u.expected_identity = as_text(row[6]);
-  Reading& r = u.reading;
-  r.meter_id = u.meter_id;
-  r.read_at = as_integer(row[7]);
-  r.received_at = as_integer(row[8]);
-  r.meter_time = as_optional_integer(row[9]);
-  r.energy_kwh = as_optional_real(row[10]);
-  r.volume_m3 = as_optional_real(row[11]);
-  r.power_kw = as_optional_real(row[12]);
-  r.flow_m3h = as_optional_real(row[13]);
-  r.supply_c = as_optional_real(row[14]);
-  r.return_c = as_optional_real(row[15]);
-  r.delta_t_k = as_optional_real(row[16]);
-  r.operating_hours = as_optional_real(row[17]);
-  r.status_bits = static_cast<std::uint32_t>(as_integer(row[18]));
-  r.error_bits = static_cast<std::uint32_t>(as_integer(row[19]));
-  u.status = as_text(row[20]);
+  u.reading = reading_of(row);
+  u.meter_id = u.reading.meter_id;
+  u.id = as_integer(row[15]);
+  u.concentrator_id = as_integer(row[16]);
+  u.channel = static_cast<std::uint8_t>(as_integer(row[17]));
+  u.primary_address = static_cast<std::uint8_t>(as_integer(row[18]));
+  u.identity = as_text(row[19]);
+  u.expected_identity = as_text(row[20]);
+  u.status = as_text(row[21]);
   return u;
 }
 
@@ -118,37 +106,58 @@ StorageResult<std::int64_t> SqlStorage::file_replacement(const ReplacementRecord
          r.filed_at, r.filed_by});
     if (auto* failed = std::get_if<StorageError>(&added)) return *failed;
     id = std::get<std::int64_t>(added);
-    const std::vector<std::pair<std::string, std::vector<SqlValue>>> steps{
-        {"UPDATE meter SET secondary_address = ? WHERE id = ?", {r.new_identity, r.meter_id}},
-        // The new meter's readings taken before the filing become the household's.
-        {"INSERT INTO reading (meter_id, read_at, received_at, meter_time, energy_kwh, "
-         "volume_m3, power_kw, flow_m3h, supply_c, return_c, delta_t_k, operating_hours, "
-         "status_bits, error_bits, outcome) SELECT meter_id, read_at, received_at, meter_time, "
-         "energy_kwh, volume_m3, power_kw, flow_m3h, supply_c, return_c, delta_t_k, "
-         "operating_hours, status_bits, error_bits, 0 FROM unassigned_reading WHERE meter_id = ? "
-         "AND identity = ? AND read_at >= ? AND status = 'open' "
-         "ON CONFLICT (meter_id, read_at) DO NOTHING",
-         {r.meter_id, r.new_identity, r.replaced_at}},
-        {"UPDATE unassigned_reading SET status = 'replacement', resolved_at = ? WHERE "
-         "meter_id = ? AND identity = ? AND status = 'open'",
-         {r.filed_at, r.meter_id, r.new_identity}},
-    };
-    for (const auto& [text, params] : steps) {
-      auto done = sql(text, params);
-      if (auto* failed = std::get_if<StorageError>(&done)) return *failed;
-    }
-    return std::nullopt;
+    auto renamed =
+        sql("UPDATE meter SET secondary_address = ? WHERE id = ?", {r.new_identity, r.meter_id});
+    if (auto* failed = std::get_if<StorageError>(&renamed)) return *failed;
+    // The new meter's readings taken since the swap become the household's.
+    return adopt(r.meter_id, r.new_identity, r.replaced_at, r.meter_id, "replacement", r.filed_at);
   });
   if (e) return *e;
   return id;
 }
 
-StorageResult<std::vector<ReplacementRecord>> SqlStorage::replacements(std::int64_t meter_id) {
+std::optional<StorageError> SqlStorage::adopt(std::int64_t at, const std::string& identity,
+                                              EpochSeconds since, std::int64_t into,
+                                              const std::string& status, EpochSeconds now) {
+  auto moved =
+      sql("INSERT INTO reading (meter_id, read_at, received_at, meter_time, energy_kwh, volume_m3, "
+          "power_kw, flow_m3h, supply_c, return_c, delta_t_k, operating_hours, status_bits, "
+          "error_bits, outcome) SELECT ?, read_at, received_at, meter_time, energy_kwh, volume_m3, "
+          "power_kw, flow_m3h, supply_c, return_c, delta_t_k, operating_hours, status_bits, "
+          "error_bits, 0 FROM unassigned_reading WHERE meter_id = ? AND identity = ? AND "
+          "read_at >= ? AND status = 'open' ON CONFLICT (meter_id, read_at) DO NOTHING",
+          {into, at, identity, since});
+  if (auto* failed = std::get_if<StorageError>(&moved)) return *failed;
+  auto marked =
+      sql("UPDATE unassigned_reading SET status = ?, resolved_at = ? WHERE meter_id = ? AND "
+          "identity = ? AND status = 'open'",
+          {status, now, at, identity});
+  if (auto* failed = std::get_if<StorageError>(&marked)) return *failed;
+  return std::nullopt;
+}
+
+StorageResult<std::int64_t> SqlStorage::add_meter_of(const MeterRecord& meter, std::int64_t at,
+                                                     const std::string& identity,
+                                                     EpochSeconds now) {
+  std::int64_t id = 0;
+  auto e = transaction([&]() -> std::optional<StorageError> {
+    auto made = add_meter(meter);
+    if (auto* failed = std::get_if<StorageError>(&made)) return *failed;
+    id = std::get<std::int64_t>(made);
+    return adopt(at, identity, 0, id, "new_meter", now);
+  });
+  if (e) return *e;
+  return id;
+}
+
+StorageResult<std::vector<ReplacementRecord>> SqlStorage::replacements_on(
+    std::int64_t concentrator_id) {
   return rows_of<ReplacementRecord>(
-      sql("SELECT id, meter_id, replaced_at, old_identity, new_identity, old_final_kwh, "
-          "new_start_kwh, old_final_m3, new_start_m3, filed_at, filed_by FROM meter_replacement "
-          "WHERE meter_id = ? ORDER BY replaced_at, id",
-          {meter_id}),
+      sql("SELECT r.id, r.meter_id, r.replaced_at, r.old_identity, r.new_identity, "
+          "r.old_final_kwh, r.new_start_kwh, r.old_final_m3, r.new_start_m3, r.filed_at, "
+          "r.filed_by FROM meter_replacement r JOIN meter m ON m.id = r.meter_id "
+          "WHERE m.concentrator_id = ? ORDER BY r.meter_id, r.replaced_at, r.id",
+          {concentrator_id}),
       [](const SqlRow& row) {
         ReplacementRecord r;
         r.id = as_integer(row[0]);

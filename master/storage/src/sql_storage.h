@@ -82,7 +82,10 @@ class SqlStorage : public Storage, public SqlDatabase {
   StorageResult<std::size_t> store_unassigned(std::span<const UnassignedReading> r) override;
   StorageResult<std::vector<UnassignedReading>> unassigned_of(std::int64_t meter_id) override;
   StorageResult<std::int64_t> file_replacement(const ReplacementRecord& replacement) override;
-  StorageResult<std::vector<ReplacementRecord>> replacements(std::int64_t meter_id) override;
+  StorageResult<std::int64_t> add_meter_of(const MeterRecord& meter, std::int64_t at,
+                                           const std::string& identity, EpochSeconds now) override;
+  StorageResult<std::vector<ReplacementRecord>> replacements_on(
+      std::int64_t concentrator_id) override;
 
   StorageResult<std::vector<MeterSilence>> meters_silent_since(EpochSeconds since) override;
   StorageResult<std::size_t> mark_dtus_seen(std::span<const std::string> dtu_ids,
@@ -121,6 +124,11 @@ class SqlStorage : public Storage, public SqlDatabase {
                                                    const std::string& period) override;
 
  protected:
+  // Inside a transaction: the open unassigned readings of `identity` taken at meter `at`'s
+  // address since `since` become readings of meter `into`, and all of them are marked `status`.
+  std::optional<StorageError> adopt(std::int64_t at, const std::string& identity,
+                                    EpochSeconds since, std::int64_t into,
+                                    const std::string& status, EpochSeconds now);
   // Runs one statement; inside transaction() it joins that transaction, else it commits.
   virtual StorageResult<SqlResult> sql(const std::string& text,
                                        const std::vector<SqlValue>& params) = 0;

@@ -273,7 +273,15 @@ class Storage {
   // of it kept unassigned at the meter's address since `replaced_at` become the meter's.
   // Returns the replacement's id.
   virtual StorageResult<std::int64_t> file_replacement(const ReplacementRecord& replacement) = 0;
-  virtual StorageResult<std::vector<ReplacementRecord>> replacements(std::int64_t meter_id) = 0;
+  // Adds `meter` for an identity that answered at meter `at`'s address, its open unassigned
+  // readings there becoming the new meter's; one transaction. Returns the new meter's id.
+  virtual StorageResult<std::int64_t> add_meter_of(const MeterRecord& meter, std::int64_t at,
+                                                   const std::string& identity,
+                                                   EpochSeconds now) = 0;
+  // The replacements of a concentrator's meters, by meter, oldest first: settling asks once
+  // per concentrator, not once per meter.
+  virtual StorageResult<std::vector<ReplacementRecord>> replacements_on(
+      std::int64_t concentrator_id) = 0;
 
   // Meters with no reading whose values refer to `since` or later.
   virtual StorageResult<std::vector<MeterSilence>> meters_silent_since(EpochSeconds since) = 0;
