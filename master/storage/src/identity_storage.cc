@@ -130,8 +130,8 @@ std::optional<StorageError> SqlStorage::adopt(std::int64_t at, const std::string
   if (auto* failed = std::get_if<StorageError>(&moved)) return *failed;
   auto marked =
       sql("UPDATE unassigned_reading SET status = ?, resolved_at = ? WHERE meter_id = ? AND "
-          "identity = ? AND status = 'open'",
-          {status, now, at, identity});
+          "identity = ? AND read_at >= ? AND status = 'open'",
+          {status, now, at, identity, since});
   if (auto* failed = std::get_if<StorageError>(&marked)) return *failed;
   return std::nullopt;
 }

@@ -125,7 +125,8 @@ class SqlStorage : public Storage, public SqlDatabase {
 
  protected:
   // Inside a transaction: the open unassigned readings of `identity` taken at meter `at`'s
-  // address since `since` become readings of meter `into`, and all of them are marked `status`.
+  // address since `since` become readings of meter `into` and are marked `status`; those
+  // before `since` stay open.
   std::optional<StorageError> adopt(std::int64_t at, const std::string& identity,
                                     EpochSeconds since, std::int64_t into,
                                     const std::string& status, EpochSeconds now);
