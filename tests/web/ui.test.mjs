@@ -228,6 +228,36 @@ test('a meter swapped without telling the base information is kept aside and fil
   await page.locator('[data-test=identity-mismatches] tbody tr', { hasText: '20000417' }).waitFor({ state: 'detached' })
 })
 
+test('a field team\'s sheet of replacements is imported in 身份不符: a bad row files nothing, a good sheet files', async () => {
+  // Meter 3's register cleared by a service tool, written down at its last register.
+  const meter = (await admin('GET', '/meters/3')).body
+  const latest = (await admin('GET', `/monitoring/meters?q=${meter.secondary_address}`)).body.items[0]
+  assert.ok(latest.energy_kwh !== null, 'meter 3 has been read')
+  const at = new Date(Date.now() - 60000 + 8 * 3600000).toISOString().slice(0, 16).replace('T', ' ')
+  const good = `${meter.secondary_address},${meter.secondary_address},${at},${latest.energy_kwh},${latest.energy_kwh}\n`
+  const header = 'meter_identity,new_identity,replaced_at,old_final_kwh,new_start_kwh\n'
+  const bad = path.join(district.dir, 'replacements-bad.csv')
+  fs.writeFileSync(bad, header + good + '99999999FFFF0104,99999998FFFF0104,2026-12-01 08:00,1,0\n')
+  await page.goto(`${district.url}/reading`)
+  await page.click('.el-tabs__item:has-text("身份不符")')
+  await page.click('[data-test=import-replacements]')
+  await page.setInputFiles('.el-dialog [data-test=import-file]', bad)
+  const errors = page.locator('.el-dialog [data-test=import-errors]')
+  await errors.waitFor()
+  assert.match(await errors.textContent(), /meter_identity/)
+  assert.equal((await admin('GET', '/meters/3/replacements')).body.items.length, 0, 'nothing filed')
+  const sheet = path.join(district.dir, 'replacements.csv')
+  fs.writeFileSync(sheet, header + good)
+  await page.setInputFiles('.el-dialog [data-test=import-file]', sheet)
+  await page.locator('.el-dialog [data-test=import-result]', { hasText: '已登记 1 条换表' }).waitFor()
+  await page.waitForTimeout(500) // the dialog's fade-in
+  await shot(page, 'reading-import-replacements')
+  const filed = (await admin('GET', '/meters/3/replacements')).body.items
+  assert.equal(filed.length, 1)
+  assert.equal(filed[0].new_start_kwh, latest.energy_kwh)
+  await page.keyboard.press('Escape')
+})
+
 test('a second device claiming the live DTU ID is shown as a conflict and resolved in 设备状态', async () => {
   // A clone of the simulated DTU: it registers with the same ID and keeps beating.
   const clone = net.connect(district.gateway, '127.0.0.1')

@@ -12,6 +12,8 @@ constexpr const char* kOverrun = "cycle_overrun";
 constexpr const char* kIdentityMismatch = "meter_identity_mismatch";
 constexpr const char* kDtuOffline = "dtu_offline";
 constexpr const char* kDtuConflict = "dtu_id_conflict";
+// How far back a restarted monitor looks for the reading before an unfiled reset.
+constexpr EpochSeconds kResetLookback = 92 * 86400;
 
 // The tracker's key for a concentrator's own faults: meter ids are positive.
 std::int64_t concentrator_key(std::int64_t concentrator_id) {
@@ -24,6 +26,7 @@ FaultMonitor::FaultMonitor(Storage& storage, FaultMonitorOptions options)
     : storage_(storage), options_(options) {
   tracker_.set_persistence("energy_flat", options_.limits.flat_after_s);
   tracker_.set_persistence(kOverrun, options_.overrun_after_s);
+  tracker_.set_sticky(kReplacementUnfiled);
 }
 
 std::optional<StorageError> FaultMonitor::load() {
@@ -33,6 +36,15 @@ std::optional<StorageError> FaultMonitor::load() {
   for (const FaultRecord& f : std::get<std::vector<FaultRecord>>(open)) {
     tracker_.restore(f.meter_id != 0 ? f.meter_id : concentrator_key(f.concentrator_id), f.code,
                      f.raised_at);
+    if (f.code != kReplacementUnfiled || f.meter_id == 0) continue;
+    // The reading before the fall bounds the replacement that would explain it.
+    auto before = storage_.readings(f.meter_id, f.raised_at - kResetLookback, f.raised_at);
+    if (auto* e = std::get_if<StorageError>(&before)) return *e;
+    const auto& found = std::get<std::vector<Reading>>(before);
+    EpochSeconds after = f.raised_at - kResetLookback;
+    for (const Reading& r : found)
+      if (r.energy_kwh && r.read_at < f.raised_at) after = r.read_at;
+    unfiled_[f.meter_id] = {f.concentrator_id, after, f.raised_at};
   }
   return std::nullopt;
 }
@@ -61,6 +73,10 @@ std::optional<StorageError> FaultMonitor::begin_cycle(std::int64_t concentrator_
     meters.push_back(r.meter_id);
     previous_[r.meter_id] = std::move(r);
   }
+  auto filed = storage_.replacements_on(concentrator_id);
+  if (auto* e = std::get_if<StorageError>(&filed)) return *e;
+  for (const ReplacementRecord& r : std::get<std::vector<ReplacementRecord>>(filed))
+    swaps_[concentrator_id][r.meter_id].push_back(r.replaced_at);
   return std::nullopt;
 }
 
@@ -69,6 +85,7 @@ void FaultMonitor::end_cycle(std::int64_t concentrator_id) {
   if (it == cycle_meters_.end()) return;
   for (const std::int64_t meter : it->second) previous_.erase(meter);
   cycle_meters_.erase(it);
+  swaps_.erase(concentrator_id);
 }
 
 std::optional<StorageError> FaultMonitor::observe(std::int64_t concentrator_id,
@@ -76,8 +93,15 @@ std::optional<StorageError> FaultMonitor::observe(std::int64_t concentrator_id,
   std::vector<FaultEvent> events;
   for (const Reading& r : readings) {
     const auto previous = previous_.find(r.meter_id);
-    std::vector<Finding> findings = builtin_findings(
-        r, previous == previous_.end() ? nullptr : &previous->second, options_.limits);
+    const Reading* before = previous == previous_.end() ? nullptr : &previous->second;
+    // Across a filed replacement the two registers are two meters': nothing to compare.
+    if (before != nullptr && swapped(concentrator_id, r.meter_id, before->read_at, r.read_at))
+      before = nullptr;
+    std::vector<Finding> findings = builtin_findings(r, before, options_.limits);
+    const bool reset = std::any_of(findings.begin(), findings.end(),
+                                   [](const Finding& f) { return f.code == kReplacementUnfiled; });
+    if (reset && before != nullptr && unfiled_.count(r.meter_id) == 0)
+      unfiled_[r.meter_id] = {concentrator_id, before->read_at, r.read_at};
     for (const CustomRule& rule : rules_) {
       if (rule.holds(r)) {
         findings.push_back({"custom:" + rule.name, rule.severity,
@@ -90,6 +114,16 @@ std::optional<StorageError> FaultMonitor::observe(std::int64_t concentrator_id,
     previous_[r.meter_id] = r;
   }
   return write(concentrator_id, events);
+}
+
+bool FaultMonitor::swapped(std::int64_t concentrator_id, std::int64_t meter_id, EpochSeconds after,
+                           EpochSeconds by) const {
+  const auto on = swaps_.find(concentrator_id);
+  if (on == swaps_.end()) return false;
+  const auto of = on->second.find(meter_id);
+  if (of == on->second.end()) return false;
+  return std::any_of(of->second.begin(), of->second.end(),
+                     [&](EpochSeconds at) { return at > after && at <= by; });
 }
 
 std::optional<StorageError> FaultMonitor::observe_failure(std::int64_t concentrator_id,
@@ -163,6 +197,7 @@ std::optional<StorageError> FaultMonitor::watch(
     }
   }
 
+  if (auto e = watch_unfiled(now)) return e;
   auto silent = storage_.meters_silent_since(now - options_.no_data_after_s + 1);
   if (auto* e = std::get_if<StorageError>(&silent)) return *e;
   for (const MeterSilence& m : std::get<std::vector<MeterSilence>>(silent)) {
@@ -174,6 +209,29 @@ std::optional<StorageError> FaultMonitor::watch(
         m.last_read_at ? "no reading for " + std::to_string(now - last) + " s" : "never read"};
     if (auto e = write(m.concentrator_id, tracker_.observe_code(m.meter_id, now, kNoData, finding)))
       return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<StorageError> FaultMonitor::watch_unfiled(EpochSeconds now) {
+  std::map<std::int64_t, std::vector<std::int64_t>> by_concentrator;
+  for (const auto& [meter, reset] : unfiled_)
+    by_concentrator[reset.concentrator_id].push_back(meter);
+  for (const auto& [concentrator, meters] : by_concentrator) {
+    auto filed = storage_.replacements_on(concentrator);
+    if (auto* e = std::get_if<StorageError>(&filed)) return *e;
+    for (const std::int64_t meter : meters) {
+      const UnfiledReset& reset = unfiled_.at(meter);
+      const auto& all = std::get<std::vector<ReplacementRecord>>(filed);
+      if (std::none_of(all.begin(), all.end(), [&](const ReplacementRecord& r) {
+            return r.meter_id == meter && r.replaced_at > reset.after && r.replaced_at <= reset.by;
+          }))
+        continue;
+      unfiled_.erase(meter);
+      if (auto e = write(concentrator,
+                         tracker_.observe_code(meter, now, kReplacementUnfiled, std::nullopt)))
+        return e;
+    }
   }
   return std::nullopt;
 }

@@ -141,7 +141,12 @@ std::vector<Finding> builtin_findings(const Reading& now, const Reading* previou
       now.read_at > previous->read_at) {
     const double used = *now.energy_kwh - *previous->energy_kwh;
     const auto elapsed = static_cast<double>(now.read_at - previous->read_at);
-    if (used < 0) {
+    if (used < 0 && *now.energy_kwh <= kResetFraction * *previous->energy_kwh) {
+      // Near zero: a meter swapped for another, or its register reset, and nobody filed it.
+      add(kReplacementUnfiled, Severity::alarm,
+          "energy fell from " + number(*previous->energy_kwh) + " to " + number(*now.energy_kwh) +
+              ": a replacement or reset not filed; the periods across it are suspect until it is");
+    } else if (used < 0) {
       add("register_backwards", Severity::alarm,
           "energy fell from " + number(*previous->energy_kwh) + " to " + number(*now.energy_kwh));
     } else if (limits.max_power_kw > 0 && used > limits.max_power_kw * elapsed / 3600.0) {
@@ -211,7 +216,7 @@ std::vector<FaultEvent> FaultTracker::observe(std::int64_t meter_id, EpochSecond
   }
   for (auto it = states_.lower_bound({meter_id, ""});
        it != states_.end() && it->first.first == meter_id;) {
-    if (seen.count(it->first.second) > 0) {
+    if (seen.count(it->first.second) > 0 || sticky_.count(it->first.second) > 0) {
       ++it;
       continue;
     }

@@ -88,6 +88,7 @@ struct Api::Impl {
     add_reading_routes(router);
     add_reconciliation_routes(router);
     add_identity_routes(router);
+    add_replacement_routes(router);
     add_base_routes(router);
     add_system_routes(router);
     add_access_routes(router);

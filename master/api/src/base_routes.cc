@@ -11,8 +11,6 @@ namespace heatlink::master::api {
 
 namespace {
 
-constexpr std::size_t kImportRowLimit = 100'000;
-
 // A constraint the database refused, as 409 in words; other failures stay 500.
 [[noreturn]] void refused_write(const Entity& entity, const StorageError& e) {
   if (is_duplicate(e))
@@ -118,13 +116,7 @@ Response remove(Call& call, const Entity& entity) {
 
 // Each data row to a record's fields; all rows checked before any is written.
 Response import(Call& call, const Entity& entity) {
-  // An XLSX workbook is a zip: "PK\3\4"; anything else is read as CSV.
-  const std::string& body = call.request.body;
-  auto parsed = body.starts_with("PK\x03\x04") ? parse_xlsx(body) : parse_csv(body);
-  if (const auto* e = std::get_if<std::string>(&parsed)) refuse(400, "invalid", *e);
-  const Table& table = std::get<Table>(parsed);
-  if (table.rows.size() > kImportRowLimit)
-    refuse(413, "too_large", "at most " + std::to_string(kImportRowLimit) + " rows per import");
+  const Table table = uploaded_table(call);
   // Columns: the fields; `id` and read-only columns of an export are ignored.
   std::vector<const Field*> columns;
   for (const auto& name : table.header) {

@@ -18,4 +18,15 @@ Response table_download(const Call& call, const Table& table, const std::string&
   return r;
 }
 
+Table uploaded_table(const Call& call) {
+  constexpr std::size_t kRowLimit = 100'000;
+  // An XLSX workbook is a zip: "PK\3\4"; anything else is read as CSV.
+  const std::string& body = call.request.body;
+  auto parsed = body.starts_with("PK\x03\x04") ? parse_xlsx(body) : parse_csv(body);
+  if (const auto* e = std::get_if<std::string>(&parsed)) refuse(400, "invalid", *e);
+  if (std::get<Table>(parsed).rows.size() > kRowLimit)
+    refuse(413, "too_large", "at most " + std::to_string(kRowLimit) + " rows per import");
+  return std::get<Table>(std::move(parsed));
+}
+
 }  // namespace heatlink::master::api

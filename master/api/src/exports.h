@@ -1,4 +1,5 @@
-// A table as a download: ?format=csv (default) or xlsx.
+// Tables to and from the browser: a download as ?format=csv (default) or xlsx, an upload of
+// either.
 #pragma once
 
 #include "call.h"
@@ -7,5 +8,9 @@
 namespace heatlink::master::api {
 
 Response table_download(const Call& call, const Table& table, const std::string& name);
+
+// The table an import's body holds: an XLSX workbook (a zip), else CSV. 400 naming where the
+// file is broken, 413 beyond 100,000 rows.
+Table uploaded_table(const Call& call);
 
 }  // namespace heatlink::master::api

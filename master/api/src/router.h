@@ -51,6 +51,7 @@ void add_statistics_routes(Router& router);
 void add_reading_routes(Router& router);
 void add_reconciliation_routes(Router& router);
 void add_identity_routes(Router& router);
+void add_replacement_routes(Router& router);
 void add_base_routes(Router& router);
 void add_system_routes(Router& router);
 void add_access_routes(Router& router);

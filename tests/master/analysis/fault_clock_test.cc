@@ -1,7 +1,8 @@
 // The faults that run on the clock, on a real database of either backend: no_data for a meter
 // and dtu_offline for a DTU are raised on time with no cycle running (DTUs switched off for
 // hours), cleared when data and the DTU return; a DTU held by another master sharing the
-// database is not offline, and a master's start is no outage.
+// database is not offline, and a master's start is no outage. A register reset nobody filed
+// stays raised through later readings and restarts until the replacement is filed.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -168,6 +169,65 @@ TEST_P(FaultClockTest, ADtuIdClaimedByTwoDevicesRaisesAConflictUntilResolved) {
   conflict.clear();  // an operator resolved it
   ASSERT_FALSE(a.watch(kT0 + 1200, presence));
   EXPECT_EQ(open(), std::set<std::string>{});
+}
+
+// A meter swapped (or its register cleared) with nobody filing it: its register falls near
+// zero. replacement_unfiled is raised and stays through the good readings after it and a
+// restart of the master, until the replacement is filed; a replacement filed before the
+// reading arrives raises nothing, and a small fall is still register_backwards.
+TEST_P(FaultClockTest, AnUnfiledRegisterResetStaysRaisedUntilTheReplacementIsFiled) {
+  const auto reading = [this](std::size_t meter, master::EpochSeconds at, double kwh) {
+    master::Reading r;
+    r.meter_id = meters_[meter];
+    r.read_at = r.received_at = at;
+    r.energy_kwh = kwh;
+    ok(storage_->store_readings(std::span(&r, 1)));
+    return r;
+  };
+  const auto nobody = [](const std::string&) { return master::DtuPresence{true, ""}; };
+  {
+    master::FaultMonitor a(*storage_, options_);
+    ASSERT_FALSE(a.load());
+    ASSERT_FALSE(a.begin_cycle(concentrators_[0]));
+    for (const auto& [at, kwh] : std::vector<std::pair<master::EpochSeconds, double>>{
+             {kT0, 5000}, {kT0 + kHour, 5010}, {kT0 + 2 * kHour, 3}, {kT0 + 3 * kHour, 8}}) {
+      const master::Reading r = reading(0, at, kwh);
+      ASSERT_FALSE(a.observe(concentrators_[0], std::span(&r, 1)));
+      a.end_cycle(concentrators_[0]);
+      ASSERT_FALSE(a.begin_cycle(concentrators_[0]));
+    }
+    ASSERT_FALSE(a.watch(kT0 + 3 * kHour, nobody));
+    EXPECT_EQ(open(), std::set<std::string>{"replacement_unfiled" + meter(0)})
+        << "raised by the fall, kept by the good reading after it";
+  }
+  master::FaultMonitor b(*storage_, options_);  // the master restarted
+  ASSERT_FALSE(b.load());
+  ASSERT_FALSE(b.watch(kT0 + 4 * kHour, nobody));
+  EXPECT_EQ(open(), std::set<std::string>{"replacement_unfiled" + meter(0)});
+
+  master::ReplacementRecord swap;
+  swap.meter_id = meters_[0];
+  swap.replaced_at = kT0 + kHour + 1800;
+  swap.old_final_kwh = 5012;
+  swap.new_start_kwh = 0;
+  ok(storage_->file_replacement(swap));
+  ASSERT_FALSE(b.watch(kT0 + 4 * kHour + 60, nobody));
+  EXPECT_EQ(open(), std::set<std::string>{}) << "filing the replacement clears it";
+
+  // Meter 1: filed before its readings arrive; then a small fall of a faulty register.
+  swap.meter_id = meters_[1];
+  ok(storage_->file_replacement(swap));
+  ASSERT_FALSE(b.begin_cycle(concentrators_[1]));
+  for (const auto& [at, kwh] : std::vector<std::pair<master::EpochSeconds, double>>{
+           {kT0 + kHour, 5010}, {kT0 + 2 * kHour, 3}, {kT0 + 3 * kHour, 2}}) {
+    const master::Reading r = reading(1, at, kwh);
+    ASSERT_FALSE(b.observe(concentrators_[1], std::span(&r, 1)));
+    if (at == kT0 + 2 * kHour) {
+      EXPECT_EQ(open(), std::set<std::string>{}) << "the fall is the filed replacement";
+    }
+  }
+  EXPECT_EQ(open(), std::set<std::string>{"register_backwards" + meter(1)})
+      << "3 to 2 kWh is no reset but a register going backwards";
 }
 
 }  // namespace

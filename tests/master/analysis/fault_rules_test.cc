@@ -86,6 +86,9 @@ TEST(BuiltinRules, RegisterRules) {
   const auto before = heating(0, 1000);
   EXPECT_EQ(codes(master::builtin_findings(heating(3600, 990), &before, limits)),
             std::vector<std::string>{"register_backwards"});
+  EXPECT_EQ(codes(master::builtin_findings(heating(3600, 12), &before, limits)),
+            std::vector<std::string>{"replacement_unfiled"})
+      << "1000 to 12 kWh: a register reset, a replacement to file";
   EXPECT_EQ(codes(master::builtin_findings(heating(3600, 1030), &before, limits)),
             std::vector<std::string>{"register_jump"})
       << "30 kWh in an hour is more than 20 kW can give";

@@ -1,5 +1,7 @@
 #include "api_fixture.h"
 
+#include <cstdio>
+
 namespace heatlink::test {
 
 void ApiTest::SetUp() {
@@ -124,6 +126,16 @@ Credentials ApiTest::user_with(const std::string& name,
   Credentials c;
   c.token = token.body.value("token", "");
   return c;
+}
+
+std::string python(const std::string& script, const std::string& argument) {
+  FILE* p = ::popen(("/usr/bin/python3 -c \"" + script + "\" " + argument).c_str(), "r");
+  if (p == nullptr) return "";
+  std::string out;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, p)) > 0;) out.append(buffer, n);
+  EXPECT_EQ(::pclose(p), 0) << script;
+  return out;
 }
 
 }  // namespace heatlink::test

@@ -35,6 +35,9 @@ struct Answer {
   }
 };
 
+// Runs Debian's python3 (with python3-openpyxl) on `script`; its standard output.
+std::string python(const std::string& script, const std::string& argument);
+
 class ApiTest : public ::testing::TestWithParam<std::string> {
  protected:
   static constexpr master::EpochSeconds kNow = 1'796'083'200;  // 2026-12-01T00:00:00Z

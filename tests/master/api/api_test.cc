@@ -174,17 +174,6 @@ TEST_P(ApiTest, AnImportWithABadRowImportsNothingAndNamesTheRow) {
       << broken.raw.body;
 }
 
-// Runs Debian's python3 (with python3-openpyxl) on `script`; its standard output.
-std::string python(const std::string& script, const std::string& argument) {
-  FILE* p = ::popen(("/usr/bin/python3 -c \"" + script + "\" " + argument).c_str(), "r");
-  if (p == nullptr) return "";
-  std::string out;
-  char buffer[4096];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, p)) > 0;) out.append(buffer, n);
-  EXPECT_EQ(::pclose(p), 0) << script;
-  return out;
-}
-
 TEST_P(ApiTest, AnXlsxWorkbookImportsLikeACsvFile) {
   // A workbook as Excel users make them (openpyxl): shared strings, numbers, a bad row.
   const std::string path = ::testing::TempDir() + "meters-" + GetParam() + ".xlsx";

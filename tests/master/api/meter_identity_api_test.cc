@@ -2,6 +2,9 @@
 // listed for reconciliation with what filing them takes, and a replacement (换表) filed for the
 // meter gives it the new identity and the readings kept aside, and settles the days since so
 // that the day across the swap counts both meters' use - never a negative figure.
+#include <fstream>
+#include <iterator>
+
 #include "api_fixture.h"
 
 namespace heatlink::test {
@@ -105,8 +108,36 @@ TEST_P(ApiTest, AnotherMetersReadingsAreFiledAsTheHouseholdsReplacement) {
   EXPECT_EQ(history.body["items"][0]["old_identity"], "10000001FFFF0104");
   EXPECT_EQ(history.body["items"][0]["filed_by"], "admin");
   const Answer again = admin("POST", path, filed);
-  EXPECT_EQ(again.status, 400) << "a second filing of the same swap";
-  EXPECT_EQ(again.body["error"]["field"], "new_identity");
+  EXPECT_EQ(again.status, 409) << "a second filing of the same swap";
+  EXPECT_EQ(again.body["error"]["field"], "replaced_at");
+}
+
+// A register reset to zero with the identity unchanged (a meter reprogrammed with the old
+// one's number, a register cleared by a service tool): filed with the meter's own identity,
+// the day across it counts both registers' use and is no longer suspect.
+TEST_P(ApiTest, ARegisterResetIsFiledWithTheMetersOwnIdentity) {
+  const std::vector<master::Reading> readings{
+      reading_at(mbus_meter_, kMidnight, 1100), reading_at(mbus_meter_, kMidnight + 6 * 3600, 1130),
+      reading_at(mbus_meter_, kSwap + 6 * 3600, 5), reading_at(mbus_meter_, kMidnight + 86400, 25)};
+  ok(storage_->store_readings(readings));
+  now_ = kMidnight + 86400 + 3600;
+  const std::string path = "/api/v1/meters/" + std::to_string(mbus_meter_) + "/replacements";
+  const Answer done = admin("POST", path,
+                            Json{{"new_identity", "10000001FFFF0104"},
+                                 {"replaced_at", kSwap},
+                                 {"old_final_kwh", 1160.0},
+                                 {"new_start_kwh", 0.0}});
+  ASSERT_EQ(done.status, 201) << done.raw.body;
+  EXPECT_EQ(ok(storage_->meter(mbus_meter_))->secondary_address, "10000001FFFF0104");
+  bool found = false;
+  for (const auto& a : ok(storage_->aggregates(mbus_meter_, "day"))) {
+    if (a.period_start != kMidnight) continue;
+    found = true;
+    ASSERT_TRUE(a.energy_kwh.has_value());
+    EXPECT_DOUBLE_EQ(*a.energy_kwh, 85.0) << "1100 -> 1160, then 0 -> 25";
+    EXPECT_FALSE(a.suspect);
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST_P(ApiTest, AStrayIdentityIsDismissedOrMadeANewMeter) {
@@ -139,6 +170,62 @@ TEST_P(ApiTest, AStrayIdentityIsDismissedOrMadeANewMeter) {
   const Answer dismissed = admin("GET", "/api/v1/reconciliation/unassigned?status=dismissed");
   ASSERT_EQ(dismissed.body["items"].size(), 1u);
   EXPECT_EQ(dismissed.body["items"][0]["actions"], Json::array());
+}
+
+// A field team's sheet of replacements (CSV or XLSX): a file with a bad row files nothing and
+// names row and field; a good one files every row, by meter id or by the identity on file, its
+// moment in local time or as the spreadsheet's date, and settles the days since again.
+TEST_P(ApiTest, ReplacementsImportFromASheetAllOrNothing) {
+  const std::vector<master::Reading> readings{
+      reading_at(mbus_meter_, kMidnight, 1100), reading_at(mbus_meter_, kMidnight + 6 * 3600, 1130),
+      reading_at(mbus_meter_, kSwap + 6 * 3600, 5), reading_at(mbus_meter_, kMidnight + 86400, 25)};
+  ok(storage_->store_readings(readings));
+  now_ = kMidnight + 86400 + 3600;
+  const std::string bad =
+      "meter_identity,new_identity,replaced_at,old_final_kwh,new_start_kwh\n"
+      "10000001ffff0104,10000001FFFF0104,2026-12-02 12:00,1160,0\n"
+      "99999999FFFF0104,20000417FFFF0104,2026-12-02 12:00,10,0\n"
+      "10000003FFFF0104,20000418FFFF0104,yesterday,10,0\n";
+  const Answer refused = call("POST", "/api/v1/replacements/import", nullptr, admin_, bad);
+  EXPECT_EQ(refused.status, 400) << refused.raw.body;
+  ASSERT_EQ(refused.body["rows"].size(), 2u) << refused.raw.body;
+  EXPECT_EQ(refused.body["rows"][0]["row"], 3);
+  EXPECT_EQ(refused.body["rows"][0]["field"], "meter_identity");
+  EXPECT_EQ(refused.body["rows"][1]["row"], 4);
+  EXPECT_EQ(refused.body["rows"][1]["field"], "replaced_at");
+  EXPECT_TRUE(ok(storage_->replacements_on(concentrator_)).empty()) << "nothing was filed";
+  const Answer column = call("POST", "/api/v1/replacements/import", nullptr, admin_,
+                             "meter_id,new_identity,flow\n1,10000001FFFF0104,3\n");
+  EXPECT_EQ(column.body["error"]["field"], "flow") << column.raw.body;
+
+  // The good sheet as Excel writes it: the moment a date cell (a serial day number).
+  const std::string path = ::testing::TempDir() + "replacements-" + GetParam() + ".xlsx";
+  python(
+      "import openpyxl,sys,datetime; wb=openpyxl.Workbook(); ws=wb.active; "
+      "ws.append(['meter_id','new_identity','replaced_at','old_final_kwh','new_start_kwh']); "
+      "ws.append([" +
+          std::to_string(mbus_meter_) +
+          ",'10000001FFFF0104',datetime.datetime(2026,12,2,12,0),1160,0]); "
+          "wb.save(sys.argv[1])",
+      path);
+  std::ifstream in(path, std::ios::binary);
+  const std::string workbook((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+  const Answer filed = call("POST", "/api/v1/replacements/import", nullptr, admin_, workbook);
+  ASSERT_EQ(filed.status, 200) << filed.raw.body;
+  EXPECT_EQ(filed.body["filed"], 1);
+  EXPECT_GE(filed.body["days_settled_again"], 1);
+  const auto swaps = ok(storage_->replacements_on(concentrator_));
+  ASSERT_EQ(swaps.size(), 1u);
+  EXPECT_EQ(swaps[0].replaced_at, kSwap) << "12:00 in the heat company's time";
+  bool found = false;
+  for (const auto& a : ok(storage_->aggregates(mbus_meter_, "day"))) {
+    if (a.period_start != kMidnight) continue;
+    found = true;
+    EXPECT_DOUBLE_EQ(a.energy_kwh.value_or(-1), 85.0);
+    EXPECT_FALSE(a.suspect);
+  }
+  EXPECT_TRUE(found);
 }
 
 }  // namespace heatlink::test

@@ -47,6 +47,8 @@ export default {
     address: 'Channel / primary', expected: 'Identity on file', answered: 'Identity that answered', readings: 'Telegrams', firstSeen: 'First seen',
     register: 'Register', actions: 'Actions', fileReplacement: 'File replacement', newMeter: 'New meter', dismiss: 'Dismiss',
     replacedAt: 'Replaced at', oldFinal: 'Old meter final (kWh)', newStart: 'New meter start (kWh)', replacementFiled: 'Replacement filed; {days} day(s) settled again',
+    importReplacements: 'Import replacements', importHint: 'CSV or XLSX with columns meter_id or meter_identity (the identity on file), new_identity (the same again: a register reset), replaced_at (YYYY-MM-DD HH:MM), old_final_kwh, new_start_kwh; nothing is filed unless every row is good',
+    imported: '{n} replacement(s) filed; {days} day(s) settled again',
   },
   base: {
     tree: 'Organisation', stations: 'Stations', communities: 'Communities', buildings: 'Buildings', units: 'Units', households: 'Households',

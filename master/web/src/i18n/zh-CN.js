@@ -47,6 +47,8 @@ export default {
     address: '通道 / 一次地址', expected: '档案表号', answered: '实际应答表号', readings: '报文数', firstSeen: '首次出现',
     register: '读数范围', actions: '处理', fileReplacement: '登记换表', newMeter: '建新表', dismiss: '忽略',
     replacedAt: '换表时间', oldFinal: '旧表止码 (kWh)', newStart: '新表起码 (kWh)', replacementFiled: '换表已登记，已重新结算 {days} 天',
+    importReplacements: '导入换表记录', importHint: 'CSV 或 XLSX，列：meter_id 或 meter_identity（档案表号）、new_identity（新表号；原表号即为表底数清零）、replaced_at（换表时间，YYYY-MM-DD HH:MM）、old_final_kwh（旧表止码）、new_start_kwh（新表起码）；全部行无误才会登记',
+    imported: '已登记 {n} 条换表，已重新结算 {days} 天',
   },
   base: {
     tree: '组织结构', stations: '热力站', communities: '小区', buildings: '楼栋', units: '单元', households: '住户',

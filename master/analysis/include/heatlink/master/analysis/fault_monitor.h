@@ -52,6 +52,9 @@ class FaultMonitor {
   // New readings of a concentrator's meters, as stored.
   std::optional<StorageError> observe(std::int64_t concentrator_id,
                                       std::span<const Reading> readings);
+  // A register that fell near zero between two readings with no replacement filed between them
+  // raises replacement_unfiled; it stays raised through later readings until the replacement
+  // is filed (watch() sees it).
   // A meter that did not answer at `at`.
   std::optional<StorageError> observe_failure(std::int64_t concentrator_id, std::int64_t meter_id,
                                               EpochSeconds at);
@@ -64,9 +67,10 @@ class FaultMonitor {
   // watch_every_s): a meter with no reading for no_data_after_s raises no_data, a DTU without
   // a session for dtu_offline_after_s raises dtu_offline on each of its concentrators, cleared
   // when it is back; a DTU ID two devices claim raises dtu_id_conflict there until an operator
-  // resolves it. `presence` says how this master's gateway sees a DTU; DTUs with a session are
-  // marked seen in the database, so that masters sharing it agree. A meter or DTU never seen
-  // counts from the first watch (a master's start is no outage).
+  // resolves it; a replacement_unfiled whose replacement is now filed clears. `presence` says how
+  // this master's gateway sees a DTU; DTUs with a session are marked seen in the database, so that
+  // masters sharing it agree. A meter or DTU never seen counts from the first watch (a master's
+  // start is no outage).
   std::optional<StorageError> watch(EpochSeconds now,
                                     const std::function<DtuPresence(const std::string&)>& presence);
   // A finished cycle: `attempts` meters tried, `failures` of them failed.
@@ -79,6 +83,9 @@ class FaultMonitor {
  private:
   std::optional<StorageError> write(std::int64_t concentrator_id,
                                     const std::vector<FaultEvent>& events);
+  std::optional<StorageError> watch_unfiled(EpochSeconds now);
+  bool swapped(std::int64_t concentrator_id, std::int64_t meter_id, EpochSeconds after,
+               EpochSeconds by) const;
 
   Storage& storage_;
   FaultMonitorOptions options_;
@@ -86,7 +93,16 @@ class FaultMonitor {
   std::vector<CustomRule> rules_;
   std::map<std::int64_t, Reading> previous_;  // by meter, of the cycles running
   std::map<std::int64_t, std::vector<std::int64_t>> cycle_meters_;  // by concentrator
-  EpochSeconds watching_since_ = 0;                                 // the first watch()
+  // The replacements filed on the meters of the cycles running: by concentrator, by meter.
+  std::map<std::int64_t, std::map<std::int64_t, std::vector<EpochSeconds>>> swaps_;
+  // A register reset nobody filed: the replacement that explains it lies between the last
+  // reading before the fall and the reading that showed it.
+  struct UnfiledReset {
+    std::int64_t concentrator_id = 0;
+    EpochSeconds after = 0, by = 0;
+  };
+  std::map<std::int64_t, UnfiledReset> unfiled_;  // by meter
+  EpochSeconds watching_since_ = 0;               // the first watch()
   EpochSeconds next_watch_ = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,6 +74,13 @@ struct MeterContext {
   std::optional<bool> valve_reported_open;
 };
 
+// An energy register that falls to this share of its previous value or below has been reset:
+// the meter was swapped (换表) or its register cleared, and nobody filed it. The fault stays
+// until the replacement is filed (FaultTracker::set_sticky); a smaller fall is
+// register_backwards, which the next good reading clears.
+inline constexpr double kResetFraction = 0.1;
+inline constexpr const char* kReplacementUnfiled = "replacement_unfiled";
+
 // The built-in rules on `now` and the meter's previous good reading (if any).
 std::vector<Finding> builtin_findings(const Reading& now, const Reading* previous,
                                       const RuleLimits& limits, const MeterContext& context = {});
@@ -118,7 +126,11 @@ class FaultTracker {
   void set_persistence(const std::string& code, EpochSeconds seconds) {
     persistence_[code] = seconds;
   }
-  // Everything found for `meter_id` at `at` (an empty list clears all its faults).
+  // A code that observe() leaves raised when a later reading does not show it: what clears it
+  // is an operator's act, told through observe_code().
+  void set_sticky(const std::string& code) { sticky_.insert(code); }
+  // Everything found for `meter_id` at `at` (an empty list clears all its faults but the
+  // sticky ones).
   std::vector<FaultEvent> observe(std::int64_t meter_id, EpochSeconds at,
                                   const std::vector<Finding>& findings);
   // One code only, leaving the meter's other codes as they are: `finding` present raises (once
@@ -136,6 +148,7 @@ class FaultTracker {
     bool raised = false;
   };
   std::map<std::string, EpochSeconds> persistence_;
+  std::set<std::string> sticky_;
   std::map<std::pair<std::int64_t, std::string>, State> states_;
 };
 
