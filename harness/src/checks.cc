@@ -6,52 +6,11 @@
 #include <cstdio>
 #include <set>
 
-#include "run_record.h"
+#include "check_support.h"
 
 namespace heatlink::harness {
 
 namespace {
-
-using master::EpochSeconds;
-
-struct Window {
-  EpochSeconds from, to;
-  bool contains(EpochSeconds t) const { return t >= from && t <= to; }
-};
-
-std::string number(double v) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
-
-// Holds `value` against the check's bounds (or the defaults when it gives none).
-CheckResult bounded(CheckResult r, const Check& c, double value, std::optional<double> min,
-                    std::optional<double> max, const std::string& what) {
-  if (c.min || c.max) {  // the check's own bounds replace the defaults
-    min = c.min;
-    max = c.max;
-  }
-  r.passed = (!min || value >= *min) && (!max || value <= *max);
-  r.message = what + " = " + number(value);
-  if (min && max && *min == *max) {
-    r.message += ", expected " + number(*min);
-  } else {
-    if (min) r.message += ", expected >= " + number(*min);
-    if (max) r.message += (min ? " and <= " : ", expected <= ") + number(*max);
-  }
-  return r;
-}
-
-template <class T>
-bool failed(CheckResult& r, const master::StorageResult<T>& result) {
-  if (const auto* e = std::get_if<master::StorageError>(&result)) {
-    r.passed = false;
-    r.message = "storage: " + e->message;
-    return true;
-  }
-  return false;
-}
 
 bool cycle_in_scope(const Check& c, const CycleRecord& cycle, const RunRecord& record) {
   if (!c.station.empty()) {
@@ -60,8 +19,6 @@ bool cycle_in_scope(const Check& c, const CycleRecord& cycle, const RunRecord& r
   }
   return c.concentrator.empty() || cycle.concentrator == c.concentrator;
 }
-
-using Meters = std::vector<std::pair<std::string, MeterRef>>;
 
 // The meters a check is about: one, or all.
 Meters meters_of(const Check& c, const RunRecord& record, std::string& unknown) {
@@ -480,6 +437,8 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
       return valve_state(c, std::move(r), w, record, storage, meters);
     case CheckKind::settlement_matches:
       return settlement(c, std::move(r), w, record, storage, meters);
+    case CheckKind::consumption:
+      return consumption(c, std::move(r), w, record, storage, meters);
   }
   return r;
 }

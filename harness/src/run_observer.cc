@@ -65,7 +65,8 @@ RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim:
     by_cjt188_address_[id.cjt188_address().to_string()] = i;
   }
   for (const Check& c : scenario.expectations.checks) {
-    if (c.kind == CheckKind::settlement_matches) sample_midnights_ = true;
+    if (c.kind == CheckKind::settlement_matches || c.kind == CheckKind::consumption)
+      sample_midnights_ = true;
   }
   for (const TimelineEntry& e : scenario.timeline) {
     if (e.trigger.when == EventKind::fault_raised) watch_faults_ = true;
@@ -320,8 +321,12 @@ void RunObserver::after_second(Seconds t, const master::DtuRegistry& registry) {
   const bool midnight = (now + scenario_.master.reading.meter_utc_offset_s) % 86400 == 0;
   if (sample_midnights_ && midnight) {
     auto& at = record_.registers_at[now];
-    for (std::size_t i = 0; i < district_.meter_count() && i < database_id_.size(); ++i)
-      at[database_id_[i]] = district_.meter(i).model_now().state().energy_kwh;
+    auto& used = record_.used_at[now];
+    for (std::size_t i = 0; i < district_.meter_count() && i < database_id_.size(); ++i) {
+      const sim::MeterState& state = district_.meter(i).model_now().state();
+      at[database_id_[i]] = state.energy_kwh;
+      used[database_id_[i]] = state.used_kwh;
+    }
   }
   const bool want_faults = watch_faults_ && t % 60 == 0;
   bool want_checks = false;

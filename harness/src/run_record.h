@@ -59,6 +59,8 @@ struct RunRecord {
   std::function<std::optional<bool>(std::size_t index)> valve_open;
   // The meters' energy registers at a time the run passed (settlements): by database id.
   std::map<master::EpochSeconds, std::map<std::int64_t, double>> registers_at;
+  // ... and the heat each household took by then, whatever its register showed (consumption).
+  std::map<master::EpochSeconds, std::map<std::int64_t, double>> used_at;
 
   master::EpochSeconds epoch(Seconds t) const { return epoch0 + t; }
 };

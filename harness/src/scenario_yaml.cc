@@ -65,11 +65,12 @@ namespace {
 constexpr std::array<std::string_view, 11> kActions = {
     "link_fault",     "meter_fault", "short_circuit", "set_value", "manual_read",   "valve",
     "restart_master", "kill_master", "dtu_power",     "heal_all",  "secondary_scan"};
-constexpr std::array<std::string_view, 16> kChecks = {
+constexpr std::array<std::string_view, 17> kChecks = {
     "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
     "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
     "dtu_sessions",      "dtu_offline",        "failed_reads",     "manual_read_latency",
-    "valve_state",       "settlement_matches", "open_faults",      "scan_found"};
+    "valve_state",       "settlement_matches", "open_faults",      "scan_found",
+    "consumption"};
 constexpr std::array<std::string_view, 4> kEvents = {"dtu_offline", "dtu_online", "fault_raised",
                                                      "cycle_failed"};
 

@@ -90,6 +90,7 @@ struct ControlRoutes {
                 {"kind", meter_kind_name(m.kind())},
                 {"primary", m.identity().primary},
                 {"energy_kwh", s.energy_kwh},
+                {"used_kwh", s.used_kwh},
                 {"volume_m3", s.volume_m3},
                 {"power_kw", s.power_kw},
                 {"flow_m3_per_h", s.flow_m3_per_h},

@@ -161,6 +161,7 @@ void HeatMeterModel::integrate(Micros from, Micros to, const HeatStation& statio
     const auto whole_seconds = (end / 1'000'000) - (from / 1'000'000);
     s.on_seconds += whole_seconds;
     if (faults_.sensor_error()) s.error_seconds += whole_seconds;
+    s.used_kwh += static_cast<double>(s.power_kw) * hours;
     if (!faults_.has(MeterFaults::frozen_registers)) {
       const double forward = std::max(0.0F, s.flow_m3_per_h) * hours;
       const double sign = faults_.has(MeterFaults::registers_backwards) ? -1.0 : 1.0;

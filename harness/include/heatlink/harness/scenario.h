@@ -99,6 +99,7 @@ enum class CheckKind : std::uint8_t {
   settlement_matches,   // month-end settlements equal the meters' registers at 00:00
   open_faults,          // open fault events at the end of the window
   scan_found,           // meters the `action`'s secondary scan found
+  consumption,          // day figures never negative, equal to the heat used (suspect: at most)
 };
 const char* check_name(CheckKind kind) noexcept;
 

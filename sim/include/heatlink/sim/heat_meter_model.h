@@ -85,6 +85,9 @@ inline constexpr std::array<std::pair<std::string_view, std::uint16_t>, 10> kPhy
 struct MeterState {
   double energy_kwh = 0;
   double volume_m3 = 0;
+  // The heat the household took since the model started, whatever the register shows (set by
+  // hand, reset, frozen, running backwards): the truth billing figures are checked against.
+  double used_kwh = 0;
   double flow_temperature_integral = 0;    // m3 * degC, Kamstrup's "TA2"-style integral
   double return_temperature_integral = 0;  // m3 * degC
   std::int64_t on_seconds = 0;             // powered
