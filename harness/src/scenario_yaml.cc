@@ -62,9 +62,10 @@ std::optional<Seconds> parse_duration(std::string_view text) {
 
 namespace {
 
-constexpr std::array<std::string_view, 11> kActions = {
-    "link_fault",     "meter_fault", "short_circuit", "set_value", "manual_read",   "valve",
-    "restart_master", "kill_master", "dtu_power",     "heal_all",  "secondary_scan"};
+constexpr std::array<std::string_view, 12> kActions = {
+    "link_fault",  "meter_fault", "short_circuit",  "set_value",
+    "manual_read", "valve",       "restart_master", "kill_master",
+    "dtu_power",   "heal_all",    "secondary_scan", "meter_replace"};
 constexpr std::array<std::string_view, 17> kChecks = {
     "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
     "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
@@ -176,7 +177,7 @@ class Reader : public sim::YamlReader {
                {"at",       "every",         "until",           "when",       "do",      "name",
                 "dtu",      "meter",         "concentrator",    "community",  "channel", "fault",
                 "physical", "leak_m3_per_h", "clock_drift_ppm", "energy_kwh", "open",    "primary",
-                "power",    "for",           "down_for"},
+                "power",    "for",           "down_for",        "new_id"},
                "timeline");
     TimelineEntry out;
     out.line = e.Mark().line + 1;
@@ -226,6 +227,11 @@ class Reader : public sim::YamlReader {
     if (e["energy_kwh"]) a.energy_kwh = number(e, "energy_kwh", 0, 0, 1e9);
     if (const YAML::Node o = e["open"]) a.open = value<bool>(o, "open", "true or false");
     if (e["primary"]) a.primary = static_cast<unsigned>(number(e, "primary", 0, 0, 250));
+    if (const YAML::Node id = e["new_id"]) {
+      a.new_id = text(e, "new_id");
+      if (a.new_id.size() != 8 || a.new_id.find_first_not_of("0123456789") != std::string::npos)
+        fail(id, "new_id", "expected the new meter's 8-digit identification number");
+    }
     if (const YAML::Node p = e["power"]) {
       a.power = value<std::string>(p, "power", "cycle, off, on or reboot");
       if (a.power != "cycle" && a.power != "off" && a.power != "on" && a.power != "reboot")
@@ -246,6 +252,10 @@ class Reader : public sim::YamlReader {
         need(a.meter, "meter");
         if (a.kind == ActionKind::valve && !a.open)
           fail(e, "open", "valve needs `open: true|false`");
+        break;
+      case ActionKind::meter_replace:
+        need(a.meter, "meter");
+        need(a.new_id, "new_id");
         break;
       case ActionKind::short_circuit:
       case ActionKind::secondary_scan:

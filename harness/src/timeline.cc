@@ -198,6 +198,13 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
       call("PUT", "/api/v1/meters/" + std::to_string(*i) + "/values", body.dump(), t, line);
       return;
     }
+    case ActionKind::meter_replace: {
+      const auto i = find(index_.meters, a.meter, "meter", t, line);
+      if (!i) return;
+      const Json body{{"id", a.new_id}, {"energy_kwh", a.energy_kwh.value_or(0)}};
+      call("POST", "/api/v1/meters/" + std::to_string(*i) + "/replace", body.dump(), t, line);
+      return;
+    }
     case ActionKind::dtu_power: {
       const auto i = find(index_.dtus, a.dtu, "DTU", t, line);
       if (!i) return;

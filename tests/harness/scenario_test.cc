@@ -131,6 +131,13 @@ TEST(ScenarioLoader, BadValuesNameTheirPlace) {
   EXPECT_NE(e.message.find("give `at`, `every` or `when`"), std::string::npos);
   e = error_of(with("from: 5m, to: 1h", "from: 1h, to: 5m"));
   EXPECT_NE(e.message.find("ends before it begins"), std::string::npos);
+  const std::string fault =
+      "do: link_fault, dtu: \"13800000001\", fault: {kind: loss, probability: 0.5}";
+  e = error_of(with(fault, "do: meter_replace, meter: \"10000001\", new_id: \"2000041\""));
+  EXPECT_EQ(e.key, "new_id");
+  EXPECT_NE(e.message.find("8-digit identification"), std::string::npos) << e.message;
+  e = error_of(with(fault, "do: meter_replace, meter: \"10000001\""));
+  EXPECT_NE(e.message.find("meter_replace needs `new_id`"), std::string::npos) << e.message;
 }
 
 TEST(ScenarioLoader, TopologyAndMasterErrorsKeepTheScenarioFilesLines) {

@@ -41,6 +41,7 @@ enum class ActionKind : std::uint8_t {
   dtu_power,    // `power`: cycle, off, on, reboot
   heal_all,
   secondary_scan,  // a wildcard secondary scan over `concentrator`'s line, as a technician's
+  meter_replace,   // 换表: `meter` swapped for a new one (`new_id`, registers from `energy_kwh`)
 };
 const char* action_name(ActionKind kind) noexcept;
 
@@ -70,6 +71,7 @@ struct Action {
   std::optional<double> energy_kwh;
   std::optional<bool> open;         // set_value / valve
   std::optional<unsigned> primary;  // set_value: the M-Bus meter's new primary address
+  std::string new_id;               // meter_replace: the new meter's 8-digit identification
   std::string power = "cycle";      // dtu_power
   std::optional<Seconds> lasting;   // `for`: stopped (healed) after this long
   Seconds down_for = 5;             // kill_master / restart_master / power cycle
