@@ -122,22 +122,22 @@ ReplacementRecord checked_replacement(Call& call, const MeterRecord& meter, cons
   return r;
 }
 
-Json file_checked(Call& call, ReplacementRecord& r) {
+namespace {
+
+// Files a checked replacement and settles the concentrator's days since it again.
+Json file_checked(Call& call, ReplacementRecord& r, std::int64_t concentrator_id) {
   r.id = checked(call.storage.file_replacement(r));
-  const auto meter = checked(call.storage.meter(r.meter_id));
-  const std::size_t days = checked(resettle(call.storage, meter ? meter->concentrator_id : 0,
-                                            r.replaced_at, call.now(), call.env.consumption));
+  const std::size_t days = checked(
+      resettle(call.storage, concentrator_id, r.replaced_at, call.now(), call.env.consumption));
   Json out = replacement_json(r);
   out["days_settled_again"] = days;
   return out;
 }
 
-namespace {
-
 Response file_replacement(Call& call) {
   const MeterRecord meter = existing_meter(call, call.id(), "");
   ReplacementRecord r = checked_replacement(call, meter, call.body());
-  Json out = file_checked(call, r);
+  Json out = file_checked(call, r, meter.concentrator_id);
   call.audit_detail = out;
   return json_response(out, 201);
 }

@@ -1,6 +1,6 @@
 // Meter identities as the base information writes them, and meter replacements (换表): one
-// filing checked against the meter's readings and earlier filings, then filed, whether it
-// comes from the API, the reconciliation dialog or an imported file.
+// filing checked against the meter's readings and earlier filings, whether it comes from the
+// API, the reconciliation dialog or an imported file.
 #pragma once
 
 #include "call.h"
@@ -16,9 +16,5 @@ std::string identity_field(const Json& body, const std::string& field, MeterProt
 // new_start_kwh, old_final_m3, new_start_m3), checked: a Problem names the field a filing
 // gets wrong or that the meter's readings and filings contradict.
 ReplacementRecord checked_replacement(Call& call, const MeterRecord& meter, const Json& body);
-
-// Files a checked replacement and settles the concentrator's days since it again; the filing
-// as the API shows it, with days_settled_again.
-Json file_checked(Call& call, ReplacementRecord& replacement);
 
 }  // namespace heatlink::master::api

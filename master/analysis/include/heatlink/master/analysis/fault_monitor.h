@@ -49,12 +49,11 @@ class FaultMonitor {
   // several concentrators may run at once; end_cycle() lets the concentrator's go.
   std::optional<StorageError> begin_cycle(std::int64_t concentrator_id);
   void end_cycle(std::int64_t concentrator_id);
-  // New readings of a concentrator's meters, as stored.
+  // New readings of a concentrator's meters, as stored. A register that fell near zero between
+  // two readings with no replacement filed between them raises replacement_unfiled; it stays
+  // raised through later readings until the replacement is filed (watch() sees it).
   std::optional<StorageError> observe(std::int64_t concentrator_id,
                                       std::span<const Reading> readings);
-  // A register that fell near zero between two readings with no replacement filed between them
-  // raises replacement_unfiled; it stays raised through later readings until the replacement
-  // is filed (watch() sees it).
   // A meter that did not answer at `at`.
   std::optional<StorageError> observe_failure(std::int64_t concentrator_id, std::int64_t meter_id,
                                               EpochSeconds at);
