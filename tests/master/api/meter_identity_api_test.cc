@@ -25,6 +25,21 @@ master::Reading reading_at(std::int64_t meter, master::EpochSeconds at, double k
   return r;
 }
 
+// 2 December of a meter whose register went back to zero at noon: 1100 -> 1130 by 06:00, then
+// 5 at 18:00 and 25 at midnight.
+std::vector<master::Reading> reset_at_noon(std::int64_t meter) {
+  return {reading_at(meter, kMidnight, 1100), reading_at(meter, kMidnight + 6 * 3600, 1130),
+          reading_at(meter, kSwap + 6 * 3600, 5), reading_at(meter, kMidnight + 86400, 25)};
+}
+
+// The day figure of `meter` from `start`, as settled.
+std::optional<master::AggregateRecord> day_of(master::Storage& storage, std::int64_t meter,
+                                              master::EpochSeconds start) {
+  for (auto& a : ok(storage.aggregates(meter, "day")))
+    if (a.period_start == start) return a;
+  return std::nullopt;
+}
+
 }  // namespace
 
 TEST_P(ApiTest, AnotherMetersReadingsAreFiledAsTheHouseholdsReplacement) {
@@ -94,15 +109,11 @@ TEST_P(ApiTest, AnotherMetersReadingsAreFiledAsTheHouseholdsReplacement) {
   EXPECT_EQ(left[0]["readings"], 1);
   EXPECT_EQ(left[0]["last_read_at"], kMidnight + 3 * 3600);
   // 2 December: 1100 -> 1160 on the old meter, 0 -> 60 on the new one.
-  bool found = false;
-  for (const auto& a : ok(storage_->aggregates(mbus_meter_, "day"))) {
-    if (a.period_start != kMidnight) continue;
-    found = true;
-    ASSERT_TRUE(a.energy_kwh.has_value());
-    EXPECT_DOUBLE_EQ(*a.energy_kwh, 120.0);
-    EXPECT_FALSE(a.suspect);
-  }
-  EXPECT_TRUE(found) << "the day across the swap is settled again";
+  const auto day = day_of(*storage_, mbus_meter_, kMidnight);
+  ASSERT_TRUE(day) << "the day across the swap is settled again";
+  ASSERT_TRUE(day->energy_kwh.has_value());
+  EXPECT_DOUBLE_EQ(*day->energy_kwh, 120.0);
+  EXPECT_FALSE(day->suspect);
   const Answer history = admin("GET", path);
   ASSERT_EQ(history.body["items"].size(), 1u);
   EXPECT_EQ(history.body["items"][0]["old_identity"], "10000001FFFF0104");
@@ -116,10 +127,7 @@ TEST_P(ApiTest, AnotherMetersReadingsAreFiledAsTheHouseholdsReplacement) {
 // one's number, a register cleared by a service tool): filed with the meter's own identity,
 // the day across it counts both registers' use and is no longer suspect.
 TEST_P(ApiTest, ARegisterResetIsFiledWithTheMetersOwnIdentity) {
-  const std::vector<master::Reading> readings{
-      reading_at(mbus_meter_, kMidnight, 1100), reading_at(mbus_meter_, kMidnight + 6 * 3600, 1130),
-      reading_at(mbus_meter_, kSwap + 6 * 3600, 5), reading_at(mbus_meter_, kMidnight + 86400, 25)};
-  ok(storage_->store_readings(readings));
+  ok(storage_->store_readings(reset_at_noon(mbus_meter_)));
   now_ = kMidnight + 86400 + 3600;
   const std::string path = "/api/v1/meters/" + std::to_string(mbus_meter_) + "/replacements";
   const Answer done = admin("POST", path,
@@ -129,15 +137,11 @@ TEST_P(ApiTest, ARegisterResetIsFiledWithTheMetersOwnIdentity) {
                                  {"new_start_kwh", 0.0}});
   ASSERT_EQ(done.status, 201) << done.raw.body;
   EXPECT_EQ(ok(storage_->meter(mbus_meter_))->secondary_address, "10000001FFFF0104");
-  bool found = false;
-  for (const auto& a : ok(storage_->aggregates(mbus_meter_, "day"))) {
-    if (a.period_start != kMidnight) continue;
-    found = true;
-    ASSERT_TRUE(a.energy_kwh.has_value());
-    EXPECT_DOUBLE_EQ(*a.energy_kwh, 85.0) << "1100 -> 1160, then 0 -> 25";
-    EXPECT_FALSE(a.suspect);
-  }
-  EXPECT_TRUE(found);
+  const auto day = day_of(*storage_, mbus_meter_, kMidnight);
+  ASSERT_TRUE(day);
+  ASSERT_TRUE(day->energy_kwh.has_value());
+  EXPECT_DOUBLE_EQ(*day->energy_kwh, 85.0) << "1100 -> 1160, then 0 -> 25";
+  EXPECT_FALSE(day->suspect);
 }
 
 TEST_P(ApiTest, AStrayIdentityIsDismissedOrMadeANewMeter) {
@@ -176,10 +180,7 @@ TEST_P(ApiTest, AStrayIdentityIsDismissedOrMadeANewMeter) {
 // names row and field; a good one files every row, by meter id or by the identity on file, its
 // moment in local time or as the spreadsheet's date, and settles the days since again.
 TEST_P(ApiTest, ReplacementsImportFromASheetAllOrNothing) {
-  const std::vector<master::Reading> readings{
-      reading_at(mbus_meter_, kMidnight, 1100), reading_at(mbus_meter_, kMidnight + 6 * 3600, 1130),
-      reading_at(mbus_meter_, kSwap + 6 * 3600, 5), reading_at(mbus_meter_, kMidnight + 86400, 25)};
-  ok(storage_->store_readings(readings));
+  ok(storage_->store_readings(reset_at_noon(mbus_meter_)));
   now_ = kMidnight + 86400 + 3600;
   const std::string bad =
       "meter_identity,new_identity,replaced_at,old_final_kwh,new_start_kwh\n"
@@ -218,14 +219,10 @@ TEST_P(ApiTest, ReplacementsImportFromASheetAllOrNothing) {
   const auto swaps = ok(storage_->replacements_on(concentrator_));
   ASSERT_EQ(swaps.size(), 1u);
   EXPECT_EQ(swaps[0].replaced_at, kSwap) << "12:00 in the heat company's time";
-  bool found = false;
-  for (const auto& a : ok(storage_->aggregates(mbus_meter_, "day"))) {
-    if (a.period_start != kMidnight) continue;
-    found = true;
-    EXPECT_DOUBLE_EQ(a.energy_kwh.value_or(-1), 85.0);
-    EXPECT_FALSE(a.suspect);
-  }
-  EXPECT_TRUE(found);
+  const auto day = day_of(*storage_, mbus_meter_, kMidnight);
+  ASSERT_TRUE(day);
+  EXPECT_DOUBLE_EQ(day->energy_kwh.value_or(-1), 85.0);
+  EXPECT_FALSE(day->suspect);
 }
 
 }  // namespace heatlink::test
