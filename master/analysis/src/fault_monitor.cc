@@ -110,8 +110,13 @@ std::optional<StorageError> FaultMonitor::observe(std::int64_t concentrator_id,
     }
     for (FaultEvent& e : tracker_.observe(r.meter_id, r.received_at, findings))
       events.push_back(std::move(e));
-    if (previous == previous_.end()) cycle_meters_[concentrator_id].push_back(r.meter_id);
-    previous_[r.meter_id] = r;
+    if (previous == previous_.end()) {
+      cycle_meters_[concentrator_id].push_back(r.meter_id);
+      previous_[r.meter_id] = r;
+    } else if (r.energy_kwh || !previous->second.energy_kwh) {
+      // A register the meter sent as an error value leaves the last valid one to compare with.
+      previous->second = r;
+    }
   }
   return write(concentrator_id, events);
 }

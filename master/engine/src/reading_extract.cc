@@ -73,6 +73,32 @@ void take(const mbus::Record& r, Reading& out, int utc_offset_s) {
   }
 }
 
+// A current value the meter marks as an error (BCD digits A-E, EN 13757-3; a CJ/T 188 field
+// that is no BCD): no value is taken from it, and it reports the fault of the sensor or the
+// calculator behind it. Quantities without a sensor of their own (time, dates) report none.
+std::uint32_t error_value_bits(const mbus::Record& r) {
+  if (!current(r) || r.kind != mbus::ValueKind::bcd_error) return 0;
+  switch (r.quantity) {
+    case Quantity::flow_temperature:
+      return fault_bit::supply_sensor;
+    case Quantity::return_temperature:
+      return fault_bit::return_sensor;
+    case Quantity::flow:
+    case Quantity::volume:
+      return fault_bit::flow_sensor;
+    case Quantity::energy:
+    case Quantity::power:
+    case Quantity::temperature_difference:
+      return fault_bit::calculator;
+    default:
+      return 0;
+  }
+}
+
+bool is_energy_error(const mbus::Record& r) {
+  return r.quantity == Quantity::energy && (error_value_bits(r) & fault_bit::calculator) != 0;
+}
+
 // Values the meter itself marks invalid through its fault bits: a failed temperature sensor
 // reads a sentinel (Kamstrup's 0.00 or 185.00 degC, whatever another vendor sends), and a
 // temperature difference or power computed from it is no value either; a failed flow sensor
@@ -143,6 +169,7 @@ protocol::mbus::TimePoint meter_clock_at(EpochSeconds t, int utc_offset_s) {
 std::variant<Reading, std::string> reading_from_mbus(
     std::span<const std::vector<std::uint8_t>> telegrams, const ExtractOptions& options) {
   Reading out;
+  bool energy_marked_invalid = false;  // a register the meter sent as an error value
   for (std::size_t i = 0; i < telegrams.size(); ++i) {
     const std::string which = "telegram " + std::to_string(i + 1);
     const auto frame = mbus::decode_frame(telegrams[i]);
@@ -154,11 +181,12 @@ std::variant<Reading, std::string> reading_from_mbus(
     out.status_bits |= t.status;
     for (const mbus::Record& r : t.records) {
       take(r, out, options.meter_utc_offset_s);
-      out.error_bits |= vendor_bits(t.manufacturer, r);
+      out.error_bits |= vendor_bits(t.manufacturer, r) | error_value_bits(r);
+      energy_marked_invalid = energy_marked_invalid || is_energy_error(r);
     }
     if (options.keep_raw) out.raw.insert(out.raw.end(), telegrams[i].begin(), telegrams[i].end());
   }
-  if (!out.energy_kwh)
+  if (!out.energy_kwh && !energy_marked_invalid)
     return std::string("no energy register in ") + std::to_string(telegrams.size()) +
            " telegram(s)";
   finish(out, options);
@@ -173,12 +201,18 @@ std::variant<Reading, std::string> reading_from_cjt188(std::span<const std::uint
   cjt188::Reply decoded;
   if (!cjt188::decode_reply(*frame, decoded)) return "CJ/T 188 reply: " + decoded.error.message();
   Reading out;
-  for (const mbus::Record& r : decoded.records) take(r, out, options.meter_utc_offset_s);
+  bool energy_marked_invalid = false;
+  for (const mbus::Record& r : decoded.records) {
+    take(r, out, options.meter_utc_offset_s);
+    out.error_bits |= error_value_bits(r);
+    energy_marked_invalid = energy_marked_invalid || is_energy_error(r);
+  }
   if (decoded.has_status) {
     out.status_bits = static_cast<std::uint32_t>(decoded.status.st1 | decoded.status.st2 << 8);
-    out.error_bits = cjt188_fault_bits(decoded.status.st1, decoded.status.st2);
+    out.error_bits |= cjt188_fault_bits(decoded.status.st1, decoded.status.st2);
   }
-  if (!out.energy_kwh) return std::string("CJ/T 188 reply: no current heat value");
+  if (!out.energy_kwh && !energy_marked_invalid)
+    return std::string("CJ/T 188 reply: no current heat value");
   if (options.keep_raw) out.raw.assign(reply.begin(), reply.end());
   finish(out, options);
   return out;

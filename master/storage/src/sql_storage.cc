@@ -259,7 +259,7 @@ StorageResult<std::vector<Reading>> SqlStorage::latest_of(std::int64_t concentra
   return rows_of<Reading>(
       sql("SELECT " + columns +
               " FROM meter m JOIN reading r ON r.meter_id = m.id AND r.read_at = "
-              "(SELECT max(read_at) FROM reading WHERE meter_id = m.id) "
+              "(SELECT max(read_at) FROM reading WHERE meter_id = m.id AND energy_kwh IS NOT NULL) "
               "WHERE m.concentrator_id = ?",
           {concentrator_id}),
       reading_of);

@@ -230,4 +230,44 @@ TEST_P(FaultClockTest, AnUnfiledRegisterResetStaysRaisedUntilTheReplacementIsFil
       << "3 to 2 kWh is no reset but a register going backwards";
 }
 
+// A register the meter sends as an error value (the calculator fault) is no register: the
+// next valid one is compared with the last valid one before it, within a cycle and across
+// cycles and restarts, so a register that went backwards meanwhile is still caught.
+TEST_P(FaultClockTest, ARegisterSentAsAnErrorValueIsSkippedNotComparedWith) {
+  const auto reading = [this](master::EpochSeconds at, std::optional<double> kwh) {
+    master::Reading r;
+    r.meter_id = meters_[0];
+    r.read_at = r.received_at = at;
+    r.energy_kwh = kwh;
+    if (!kwh) r.error_bits = master::fault_bit::calculator;
+    ok(storage_->store_readings(std::span(&r, 1)));
+    return r;
+  };
+  master::FaultMonitor a(*storage_, options_);
+  ASSERT_FALSE(a.load());
+  ASSERT_FALSE(a.begin_cycle(concentrators_[0]));
+  for (const auto& [at, kwh] : std::vector<std::pair<master::EpochSeconds, std::optional<double>>>{
+           {kT0, 5000}, {kT0 + kHour, std::nullopt}, {kT0 + 2 * kHour, 4000}}) {
+    const master::Reading r = reading(at, kwh);
+    ASSERT_FALSE(a.observe(concentrators_[0], std::span(&r, 1)));
+    if (!kwh) {
+      EXPECT_EQ(open(), std::set<std::string>{"calculator" + meter(0)});
+    }
+  }
+  EXPECT_EQ(open(), std::set<std::string>{"register_backwards" + meter(0)})
+      << "5000 to 4000 kWh across a reading without a register";
+  a.end_cycle(concentrators_[0]);
+
+  // Across cycles: the newest stored reading is an error value again.
+  for (const master::EpochSeconds at : {kT0 + 3 * kHour, kT0 + 4 * kHour}) {
+    ASSERT_FALSE(a.begin_cycle(concentrators_[0]));
+    const master::Reading r =
+        reading(at, at == kT0 + 3 * kHour ? std::nullopt : std::optional<double>(3900));
+    ASSERT_FALSE(a.observe(concentrators_[0], std::span(&r, 1)));
+    a.end_cycle(concentrators_[0]);
+  }
+  EXPECT_EQ(open(), (std::set<std::string>{"register_backwards" + meter(0)}))
+      << "4000 to 3900 kWh across a reading without a register";
+}
+
 }  // namespace

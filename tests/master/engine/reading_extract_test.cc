@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <deque>
 
 #include "heatlink/master/analysis/fault_rules.h"
@@ -169,6 +171,85 @@ TEST_F(ReadingExtract, ACjt188ReplyGivesCurrentHeatNotTheSettlementValue) {
   EXPECT_TRUE(r.meter_time.has_value());
   EXPECT_EQ(r.read_at, *r.meter_time);
   EXPECT_EQ(r.raw, reply->to_vector());
+}
+
+// An RSP_UD of a Kamstrup heat meter (ID 50000001) whose BCD records are written out: energy
+// (kWh, 8 digits), flow and return temperature (0.1 degC, 4 digits) and flow (l/h, 6 digits).
+std::vector<std::uint8_t> bcd_telegram(std::array<std::uint8_t, 4> energy,
+                                       std::array<std::uint8_t, 2> supply,
+                                       std::array<std::uint8_t, 3> flow) {
+  const std::vector<std::uint8_t> data = {
+      0x01, 0x00, 0x00,      0x50,      0x2D,      0x2C,
+      0x34, 0x04, 0x01,      0x00,      0x00,      0x00,       // header
+      0x0C, 0x06, energy[0], energy[1], energy[2], energy[3],  // energy
+      0x0A, 0x5A, supply[0], supply[1],                        // flow temp.
+      0x0A, 0x5E, 0x50,      0x04,                             // return 45.0
+      0x0B, 0x3B, flow[0],   flow[1],   flow[2]};              // flow
+  return mbus::encode_long(0x08, 7, 0x72, data)->to_vector();
+}
+
+// A value the meter sends as an error (BCD digits A-E) is no number: it is left empty, never
+// read as 0 or as a huge value, and it raises the fault of the sensor behind it. An energy
+// register sent as an error still files the reading (the temperatures and the flow are good),
+// with no energy and the calculator fault, rather than losing the whole answer.
+TEST_F(ReadingExtract, ValuesSentAsBcdErrorsAreEmptyAndRaiseTheirSensorsFault) {
+  master::ExtractOptions options;
+  const std::vector<std::vector<std::uint8_t>> good = {
+      bcd_telegram({0x56, 0x34, 0x12, 0x00}, {0x50, 0x07}, {0x00, 0x05, 0x00})};
+  const auto healthy = std::get<master::Reading>(master::reading_from_mbus(good, options));
+  EXPECT_DOUBLE_EQ(*healthy.energy_kwh, 123456);
+  EXPECT_DOUBLE_EQ(*healthy.supply_c, 75.0);
+  EXPECT_DOUBLE_EQ(*healthy.delta_t_k, 30.0);
+  EXPECT_EQ(healthy.error_bits, 0u);
+
+  const std::vector<std::vector<std::uint8_t>> open_supply = {
+      bcd_telegram({0x56, 0x34, 0x12, 0x00}, {0xEE, 0xEE}, {0x00, 0x05, 0x00})};
+  const auto sensor = std::get<master::Reading>(master::reading_from_mbus(open_supply, options));
+  EXPECT_FALSE(sensor.supply_c.has_value());
+  EXPECT_FALSE(sensor.delta_t_k.has_value()) << "no difference with a value that is none";
+  EXPECT_DOUBLE_EQ(*sensor.return_c, 45.0);
+  EXPECT_DOUBLE_EQ(*sensor.energy_kwh, 123456);
+  EXPECT_EQ(sensor.error_bits, master::fault_bit::supply_sensor);
+
+  const std::vector<std::vector<std::uint8_t>> broken_flow = {
+      bcd_telegram({0x56, 0x34, 0x12, 0x00}, {0x50, 0x07}, {0x00, 0xA0, 0x00})};
+  const auto flow = std::get<master::Reading>(master::reading_from_mbus(broken_flow, options));
+  EXPECT_FALSE(flow.flow_m3h.has_value());
+  EXPECT_EQ(flow.error_bits, master::fault_bit::flow_sensor);
+
+  const std::vector<std::vector<std::uint8_t>> no_register = {
+      bcd_telegram({0xEE, 0xEE, 0xEE, 0xEE}, {0x50, 0x07}, {0x00, 0x05, 0x00})};
+  const auto result = master::reading_from_mbus(no_register, options);
+  ASSERT_TRUE(std::holds_alternative<master::Reading>(result)) << std::get<std::string>(result);
+  const auto& calculator = std::get<master::Reading>(result);
+  EXPECT_FALSE(calculator.energy_kwh.has_value());
+  EXPECT_EQ(calculator.error_bits, master::fault_bit::calculator);
+  EXPECT_DOUBLE_EQ(*calculator.supply_c, 75.0);
+}
+
+// CJ/T 188: a temperature field that is no BCD (a vendor's EE EE EE for an open sensor) is
+// empty and names its sensor, whatever the status bytes say.
+TEST_F(ReadingExtract, ACjt188FieldThatIsNoBcdIsEmptyAndNamesItsSensor) {
+  auto& m = meter(sim::MeterKind::cjt188_heat);
+  const auto request = cjt188::read_data(cjt188::kHeatHeating, m.identity().cjt188_address(),
+                                         cjt188::kDiCurrentData, 0);
+  auto reply = m.receive_cjt188(*cjt188::decode_frame(request.view()))->to_vector();
+  const auto frame = cjt188::decode_frame(reply);
+  ASSERT_TRUE(frame);
+  const auto data_at = static_cast<std::size_t>(frame->data.data() - reply.data());
+  const auto start =
+      static_cast<std::size_t>(std::find(reply.begin(), reply.end(), 0x68) - reply.begin());
+  for (std::size_t i = 28; i < 31; ++i) reply[data_at + i] = 0xEE;  // return temperature
+  reply[reply.size() - 2] =
+      mbus::checksum(std::span<const std::uint8_t>(reply).subspan(start, reply.size() - 2 - start));
+  const auto result = master::reading_from_cjt188(reply, master::ExtractOptions{});
+  ASSERT_TRUE(std::holds_alternative<master::Reading>(result)) << std::get<std::string>(result);
+  const auto& r = std::get<master::Reading>(result);
+  EXPECT_FALSE(r.return_c.has_value());
+  EXPECT_FALSE(r.delta_t_k.has_value());
+  EXPECT_TRUE(r.supply_c.has_value());
+  EXPECT_EQ(r.error_bits, master::fault_bit::return_sensor);
+  EXPECT_NEAR(*r.energy_kwh, m.model().state().energy_kwh, 0.01);
 }
 
 TEST_F(ReadingExtract, NamesWhatIsWrong) {

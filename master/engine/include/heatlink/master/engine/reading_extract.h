@@ -29,8 +29,10 @@ struct ExtractOptions {
 
 // The current values (storage 0, tariff 0, instantaneous) of the telegrams of one read.
 // read_at is the meter's time when it reports one, else received_at. Values the meter marks
-// invalid are left empty: a record flagged as an error value, and the temperatures, dT, flow
-// and power of a sensor its fault bits name as failed. An error names the telegram and what is
+// invalid are left empty: a record flagged as an error value (which also sets the fault bit of
+// the sensor or calculator behind it), and the temperatures, dT, flow and power of a sensor its
+// fault bits name as failed. An energy register sent as an error value gives a reading without
+// energy; one with no energy register at all is an error that names the telegram and what is
 // missing ("telegram 1: no energy register").
 std::variant<Reading, std::string> reading_from_mbus(
     std::span<const std::vector<std::uint8_t>> telegrams, const ExtractOptions& options);

@@ -261,7 +261,8 @@ class Storage {
   // The newest reading of a meter, if any.
   virtual StorageResult<std::optional<Reading>> latest(std::int64_t meter_id) = 0;
   virtual StorageResult<std::int64_t> count_readings() = 0;
-  // The latest values of every meter of a concentrator that has any.
+  // The latest reading with an energy register of every meter of a concentrator that has one
+  // (a register the meter sent as an error value is nothing to compare the next one with).
   virtual StorageResult<std::vector<Reading>> latest_of(std::int64_t concentrator_id) = 0;
 
   // Telegrams of the wrong meter (UnassignedReading); one kept per concentrator, identity and
