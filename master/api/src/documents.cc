@@ -208,6 +208,12 @@ std::string metrics_text(Call& call) {
     metric("heatlink_cycle_overrun_seconds_total", "counter",
            "seconds by which scheduled cycles overran their slots",
            c->cycle_overrun_seconds.load());
+    metric("heatlink_slots_missed_total", "counter",
+           "scheduled slots that ended without their cycle having run in them",
+           c->slots_missed.load());
+    metric("heatlink_meters_read_late_total", "counter",
+           "meters a cycle read after its slot ended (counted for the next slot)",
+           c->meters_read_late.load());
   }
   const auto began = std::chrono::steady_clock::now();
   const auto jobs = checked(call.db.query(

@@ -180,12 +180,14 @@ Response faults(Call& call) {
       }));
 }
 
-// Per concentrator: meters tried and failed in the cycles finished in [from, to); per segment
+// Per concentrator: meters tried and failed in the cycles finished in [from, to), and the slots
+// among them that ended without their cycle (missed); per segment
 // (channel): meters with an open no_data fault against all meters on it.
 Response failure_rates(Call& call) {
   const auto [from, to] = span_of(call, 7 * 86400);
   const auto cycles = checked(call.db.query(
-      "SELECT c.id, c.name, count(k.slot), coalesce(sum(k.read), 0), coalesce(sum(k.failed), 0) "
+      "SELECT c.id, c.name, count(k.slot), coalesce(sum(k.read), 0), coalesce(sum(k.failed), 0), "
+      "coalesce(sum(k.missed), 0) "
       "FROM concentrator c LEFT JOIN cycle_claim k ON k.concentrator_id = c.id AND "
       "k.finished_at >= ? AND k.finished_at < ? GROUP BY c.id, c.name ORDER BY c.id",
       {from, to}));
@@ -196,6 +198,7 @@ Response failure_rates(Call& call) {
         Json{{"concentrator_id", as_integer(row[0])},
              {"name", as_text(row[1])},
              {"cycles", as_integer(row[2])},
+             {"missed_slots", as_integer(row[5])},
              {"read", read},
              {"failed", failed},
              {"failure_rate", read + failed == 0 ? Json()

@@ -229,7 +229,8 @@ Response concentrators(Call& call) {
     for (const auto& d : call.env.dtus()) online[d.id] = d.online;
   const auto rows = checked(call.db.query(
       "SELECT c.id, c.name, c.dtu_id, c.mode, (SELECT count(*) FROM meter m WHERE "
-      "m.concentrator_id = c.id), k.finished_at, k.read, k.failed, k.master FROM concentrator c "
+      "m.concentrator_id = c.id), k.finished_at, k.read, k.failed, k.master, k.missed FROM "
+      "concentrator c "
       "LEFT JOIN cycle_claim k ON k.concentrator_id = c.id AND k.slot = (SELECT max(slot) FROM "
       "cycle_claim WHERE concentrator_id = c.id AND finished_at IS NOT NULL) ORDER BY c.id",
       {}));
@@ -241,7 +242,8 @@ Response concentrators(Call& call) {
       last = Json{{"finished_at", as_integer(row[5])},
                   {"read", as_integer(row[6])},
                   {"failed", as_integer(row[7])},
-                  {"master", as_text(row[8])}};
+                  {"master", as_text(row[8])},
+                  {"missed", as_integer(row[9]) != 0}};
     items.push_back(Json{{"id", as_integer(row[0])},
                          {"name", as_text(row[1])},
                          {"dtu_id", dtu},

@@ -28,8 +28,10 @@ Json to_json(const CycleStats& s) {
          {"clock_set", s.clock_set},
          {"valves_set", s.valves_set},
          {"success_rate", s.success_rate()},
-         {"overrun_s", s.overrun_s}};
+         {"overrun_s", s.overrun_s},
+         {"late", s.late}};
   if (s.settlement) j["settlement"] = true;
+  if (s.missed) j["missed"] = true;
   if (s.job != 0) j["job"] = s.job;
   Json segments = Json::object();
   for (const auto& [channel, seg] : s.segments) {
@@ -132,6 +134,14 @@ std::optional<StorageError> Dispatcher::schedule(EpochSeconds now) {
         settlement = settlement || s.settlement;
       }
     }
+    // The slot due before is over (a new one began, or its window closed): missed unless its
+    // cycle ran.
+    auto& [last, last_settlement] = last_slot_[c.id];
+    if (last != 0 && (!due || last != *due)) {
+      if (auto e = miss_unless_run(c, last, last_settlement, now)) return e;
+    }
+    last = due.value_or(0);
+    last_settlement = settlement;
     if (!due) continue;
     const auto key = std::make_pair(c.id, *due);
     const auto attempt = attempts_.find(key);
@@ -162,6 +172,42 @@ std::optional<StorageError> Dispatcher::schedule(EpochSeconds now) {
   for (auto it = attempts_.begin(); it != attempts_.end();) {
     it = it->first.second < now - 3 * 86400 ? attempts_.erase(it) : std::next(it);
   }
+  return std::nullopt;
+}
+
+std::optional<StorageError> Dispatcher::miss_unless_run(const ConcentratorRecord& c,
+                                                        EpochSeconds slot, bool settlement,
+                                                        EpochSeconds now) {
+  const auto key = std::make_pair(c.id, slot);
+  bool queued = false;  // claimed here and waiting: it will not begin in its slot now
+  if (const auto q = pending_.find(c.id); q != pending_.end()) {
+    const auto n = std::erase_if(
+        q->second, [slot](const Work& w) { return w.scheduled && w.request.slot == slot; });
+    queued = n > 0;
+  }
+  const auto attempt = attempts_.find(key);
+  if (!queued && attempt != attempts_.end() && attempt->second == kNever) return std::nullopt;
+  auto marked = storage_.miss_cycle({c.id, slot, settlement, options_.master}, now);
+  if (auto* e = std::get_if<StorageError>(&marked)) return *e;
+  if (!std::get<bool>(marked)) return std::nullopt;  // another master's, or read in time
+  attempts_[key] = kNever;
+  auto meters = storage_.meters_of(c.id);
+  if (auto* e = std::get_if<StorageError>(&meters)) return *e;
+  CycleStats s;
+  s.concentrator_id = c.id;
+  s.concentrator = c.name;
+  s.slot = slot;
+  s.settlement = settlement;
+  s.started_at = s.finished_at = now;
+  s.meters = std::get<std::vector<MeterRecord>>(meters).size();
+  s.missed = true;
+  ++cycles_missed_;
+  report_(s);
+  log_("the slot " + std::to_string(slot) + " of " + c.name + " was missed: " +
+       (queued ? "its cycle waited behind one that overran"
+               : "its cycle did not run in it (the DTU away, or cut off)"));
+  // The day is still settled, from the readings around its midnight, once there are some.
+  if (settlement) unsettled_[c.id].push_back(slot);
   return std::nullopt;
 }
 
@@ -334,15 +380,26 @@ void Dispatcher::finished(const Work& work, const CycleStats& stats) {
   }
   auto done = storage_.finish_cycle(claim, now, stats.read, stats.failed);
   if (auto* e = std::get_if<StorageError>(&done)) log_(e->message);
-  if (!stats.settlement) return;
-  auto settled = settle(storage_, stats.concentrator_id, stats.slot, now, options_.consumption);
+  // Midnights whose settlement cycle was missed: this cycle's readings come after them.
+  std::vector<EpochSeconds> midnights;
+  if (const auto missed = unsettled_.find(stats.concentrator_id); missed != unsettled_.end()) {
+    midnights = std::move(missed->second);
+    unsettled_.erase(missed);
+  }
+  if (stats.settlement) midnights.push_back(stats.slot);
+  for (const EpochSeconds midnight : midnights) settle_day(stats, midnight, now);
+}
+
+void Dispatcher::settle_day(const CycleStats& stats, EpochSeconds midnight, EpochSeconds now) {
+  auto settled = settle(storage_, stats.concentrator_id, midnight, now, options_.consumption);
   if (auto* e = std::get_if<StorageError>(&settled)) {
     log_("settlement of " + stats.concentrator + ": " + e->message);
     return;
   }
   const auto& s = std::get<SettlementOutcome>(settled);
-  log_("settled " + stats.concentrator + ": " + std::to_string(s.snapshots) + " snapshots, " +
-       std::to_string(s.aggregates) + " aggregates, " + std::to_string(s.rollups) + " roll-ups");
+  log_("settled " + stats.concentrator + " at " + std::to_string(midnight) + ": " +
+       std::to_string(s.snapshots) + " snapshots, " + std::to_string(s.aggregates) +
+       " aggregates, " + std::to_string(s.rollups) + " roll-ups");
 }
 
 void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator,

@@ -218,6 +218,8 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
   }
   const bool drifted = options_.clock_sync_threshold_s > 0 && r->meter_time &&
                        std::abs(*r->meter_time - r->received_at) > options_.clock_sync_threshold_s;
+  const EpochSeconds slot_end = cycle->request.slot_end;
+  if (slot_end > 0 && r->received_at >= slot_end) ++cycle->stats.late;
   keep(cycle, std::move(*r));
   ++cycle->stats.read;
   ++cycle->stats.segments[meter.channel].read;

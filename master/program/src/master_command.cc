@@ -242,7 +242,13 @@ int run_master(const MasterArgs& args) {
       },
       now, config.dispatcher,
       [&counters](const master::CycleStats& s) {
+        std::cout << master::stats_json(s) << std::endl;
+        if (s.missed) {
+          ++counters.slots_missed;
+          return;
+        }
         ++counters.cycles;
+        counters.meters_read_late += s.late;
         counters.meters_read += s.read;
         counters.read_failures += s.failed;
         counters.readings_stored += s.stored;
@@ -250,7 +256,6 @@ int run_master(const MasterArgs& args) {
           ++counters.cycle_overruns;
           counters.cycle_overrun_seconds += static_cast<std::uint64_t>(s.overrun_s);
         }
-        std::cout << master::stats_json(s) << std::endl;
       },
       log);
 

@@ -258,6 +258,11 @@ CREATE INDEX meter_replacement_by_meter ON meter_replacement (meter_id, replaced
 CREATE TABLE dtu_presence (dtu_id TEXT PRIMARY KEY, last_seen_at {int} NOT NULL);
 )sql";
 
+// A slot that ended without its cycle run (the DTU away the whole slot, a cycle queued behind
+// one that overran, a cycle cut off and not resumed in time) is kept as missed, not as read.
+constexpr const char* kMissedSlots =
+    "ALTER TABLE cycle_claim ADD COLUMN missed {int} NOT NULL DEFAULT 0;";
+
 // A migration's text in one dialect.
 std::string in_dialect(const char* sql, const char* id, const char* integer, const char* bytes,
                        const char* real) {
@@ -283,6 +288,8 @@ const std::string kSqliteManagement = sqlite(kManagement);
 const std::string kPostgresqlManagement = postgresql(kManagement);
 const std::string kSqliteMeterIdentity = sqlite(kMeterIdentity);
 const std::string kPostgresqlMeterIdentity = postgresql(kMeterIdentity);
+const std::string kSqliteMissedSlots = sqlite(kMissedSlots);
+const std::string kPostgresqlMissedSlots = postgresql(kMissedSlots);
 
 const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {2, "scheduling", kSqliteScheduling},
@@ -290,14 +297,16 @@ const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {4, "concentrator mode", kConcentratorMode},
                              {5, "management", kSqliteManagement.c_str()},
                              {6, "suspect consumption", kSqliteSuspect},
-                             {7, "meter identity", kSqliteMeterIdentity.c_str()}};
+                             {7, "meter identity", kSqliteMeterIdentity.c_str()},
+                             {8, "missed slots", kSqliteMissedSlots.c_str()}};
 const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                  {2, "scheduling", kPostgresqlScheduling},
                                  {3, "latest values from readings", kDropLatestValue},
                                  {4, "concentrator mode", kConcentratorMode},
                                  {5, "management", kPostgresqlManagement.c_str()},
                                  {6, "suspect consumption", kPostgresqlSuspect},
-                                 {7, "meter identity", kPostgresqlMeterIdentity.c_str()}};
+                                 {7, "meter identity", kPostgresqlMeterIdentity.c_str()},
+                                 {8, "missed slots", kPostgresqlMissedSlots.c_str()}};
 
 }  // namespace
 

@@ -285,6 +285,17 @@ StorageResult<bool> SqlStorage::finish_cycle(const CycleClaim& claim, EpochSecon
            claim.concentrator_id, claim.slot, claim.master}));
 }
 
+StorageResult<bool> SqlStorage::miss_cycle(const CycleClaim& claim, EpochSeconds at) {
+  return changed(
+      sql("INSERT INTO cycle_claim (concentrator_id, slot, settlement, master, claimed_at, "
+          "finished_at, read, failed, missed) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 1) "
+          "ON CONFLICT (concentrator_id, slot) DO UPDATE SET missed = 1, "
+          "finished_at = excluded.finished_at, read = coalesce(cycle_claim.read, 0), "
+          "failed = coalesce(cycle_claim.failed, 0) WHERE cycle_claim.finished_at IS NULL AND "
+          "cycle_claim.master = excluded.master",
+          {claim.concentrator_id, claim.slot, claim.settlement, claim.master, at, at}));
+}
+
 StorageResult<std::vector<std::int64_t>> SqlStorage::read_since(std::int64_t concentrator_id,
                                                                 EpochSeconds since) {
   // A range of the reading key per meter: read_at is the meter's clock, which may run a

@@ -484,9 +484,20 @@ TEST_P(ApiTest, StatisticsServeHistoryConsumptionAndFaults) {
   ASSERT_EQ(faults.body["total"], 1);
   EXPECT_EQ(faults.body["items"][0]["code"], "low_battery");
   EXPECT_EQ(admin("GET", "/api/v1/statistics/meters/99999/readings").status, 404);
+  // A slot read, and one that ended without its cycle (the DTU away): a missed slot.
+  const auto concentrator = ok(storage_->concentrators()).at(0).id;
+  const master::CycleClaim read{concentrator, kNow - 7200, false, "master"};
+  ok(storage_->claim_cycle(read, kNow - 7200, 3600));
+  ok(storage_->finish_cycle(read, kNow - 7000, 2, 0));
+  ok(storage_->miss_cycle({concentrator, kNow - 3600, false, "master"}, kNow - 1));
   const Answer rates = admin("GET", "/api/v1/statistics/failure-rates");
   EXPECT_EQ(rates.status, 200);
   EXPECT_EQ(rates.body["segments"].size(), 2u);
+  ASSERT_EQ(rates.body["concentrators"].size(), 1u);
+  EXPECT_EQ(rates.body["concentrators"][0]["cycles"], 2);
+  EXPECT_EQ(rates.body["concentrators"][0]["missed_slots"], 1);
+  const Answer last = admin("GET", "/api/v1/system/concentrators");
+  EXPECT_EQ(last.body["items"][0]["last_cycle"]["missed"], true) << last.body.dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::Values("sqlite", "postgresql"),

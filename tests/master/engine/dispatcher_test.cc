@@ -18,6 +18,7 @@
 #include "heatlink/master/analysis/fault_monitor.h"
 #include "heatlink/master/program/base_information.h"
 #include "heatlink/master/program/master_config.h"
+#include "heatlink/master/storage/sql_database.h"
 #include "heatlink/protocol/hm660_procedures.h"
 #include "heatlink/sim/base_information.h"
 #include "heatlink/sim/topology.h"
@@ -59,7 +60,7 @@ class DispatcherTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     url_ = "sqlite:" + dir_ + "/heatlink.db";
     auto storage = ok(master::open_storage(url_));
-    ASSERT_EQ(ok(storage->migrate()), 7);
+    ASSERT_EQ(ok(storage->migrate()), 8);
     std::ofstream(dir_ + "/base.yaml") << sim::base_information_yaml(topology_, *district_);
     auto imported = master::import_base_information(dir_ + "/base.yaml", *storage);
     ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
@@ -256,6 +257,66 @@ TEST_F(DispatcherTest, ACycleLongerThanItsSlotSaysByHowMuchItOverran) {
   run_until(kStart + 8 * 3600);
   EXPECT_EQ(m.cycles.back().overrun_s, 0);
   EXPECT_FALSE(overrun_fault()) << "cleared by a cycle in time";
+}
+
+// A line so slow that a cycle needs more than two hours (30 s more per exchange): the slot
+// whose cycle waited behind it for the whole of its hour is missed, not read - reported with
+// nothing read and kept in cycle_claim as missed - and the overrunning cycle's readings after
+// its slot ended are late: they count for the slot they were taken in, not for its own.
+TEST_F(DispatcherTest, ASlotWhoseCycleCouldNotStartInItIsMissedNotRead) {
+  Master& m = add_master("master-a", {}, [this](auto procedure, auto done) {
+    district_->queue().schedule_after(30'000'000,
+                                      [this, procedure, done] { line_->run(procedure, done); });
+  });
+  run_until(kStart + 4 * 3600 + 60);
+  std::vector<master::EpochSeconds> missed, read;
+  for (const auto& c : m.cycles) (c.missed ? missed : read).push_back(c.slot - kStart);
+  EXPECT_EQ(missed, (std::vector<master::EpochSeconds>{3600, 3 * 3600}));
+  ASSERT_FALSE(read.empty());
+  EXPECT_EQ(read.front(), 0);
+  EXPECT_EQ(m.dispatcher->cycles_missed(), 2u);
+  const master::CycleStats& first =
+      *std::find_if(m.cycles.begin(), m.cycles.end(), [](const auto& c) { return !c.missed; });
+  EXPECT_EQ(first.slot, kStart);
+  EXPECT_EQ(first.read, 310u);
+  EXPECT_GT(first.late, 100u) << "read after 01:00";
+  EXPECT_LT(first.success_rate(), 0.6) << "the slot's own meters";
+  for (const auto& c : m.cycles) {
+    if (!c.missed) continue;
+    EXPECT_EQ(c.read, 0u);
+    EXPECT_EQ(c.meters, 310u);
+    EXPECT_EQ(c.success_rate(), 0.0);
+    EXPECT_NE(master::stats_json(c).find("\"missed\":true"), std::string::npos);
+  }
+  const auto rows = ok(m.storage->database().query(
+      "SELECT slot FROM cycle_claim WHERE missed = 1 ORDER BY slot", {}));
+  ASSERT_EQ(rows.rows.size(), 2u);
+  EXPECT_EQ(master::as_integer(rows.rows[0][0]), kStart + 3600);
+}
+
+// The DTU away from 23:30 to 01:30 on the first night: the 00:00 slot is missed (01:00 is read
+// when the DTU returns at 01:30), yet the day is settled, from the readings around midnight,
+// once the DTU is back - not left without a figure.
+TEST_F(DispatcherTest, AMissedMidnightIsStillSettledWhenTheDtuReturns) {
+  Master& m = add_master("master-a");
+  run_until(kStart + 2 * kDay - 1800);
+  m.dtu_online = false;
+  run_until(kStart + 2 * kDay + 5400);
+  m.dtu_online = true;
+  run_until(kStart + 2 * kDay + 7200);
+  std::vector<master::EpochSeconds> missed;
+  for (const auto& c : m.cycles)
+    if (c.missed) missed.push_back(c.slot - kStart);
+  EXPECT_EQ(missed, (std::vector<master::EpochSeconds>{2 * kDay}));
+  EXPECT_EQ(m.cycles.back().slot, kStart + 2 * kDay + 3600);
+  EXPECT_FALSE(m.cycles.back().missed);
+  for (std::size_t i = 0; i < meters_.size(); i += 31) {
+    const auto day = ok(m.storage->aggregates(meters_[i].id, "day"));
+    ASSERT_EQ(day.size(), 3u) << i;
+    EXPECT_EQ(day[2].period_start, kStart + kDay);
+    EXPECT_TRUE(day[2].energy_kwh.has_value()) << i;
+    EXPECT_TRUE(day[2].interpolated) << "00:00 lies between two readings";
+  }
 }
 
 TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "heatlink/master/storage/sql_database.h"
 #include "storage_support.h"
 
 namespace {
@@ -45,7 +46,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
       url_ = heatlink::test::own_schema(url_, "test_" + std::to_string(::getpid()));
     storage_ = ok(master::open_storage(url_));
     ASSERT_TRUE(storage_);
-    ASSERT_EQ(ok(storage_->migrate()), 7);
+    ASSERT_EQ(ok(storage_->migrate()), 8);
     station_ = ok(storage_->add_station({0, "station-" + std::to_string(::getpid())}));
     concentrator_ = ok(storage_->add_concentrator(
         {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001", std::nullopt}));
@@ -86,8 +87,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
 constexpr master::EpochSeconds kDec1 = 1'796'083'200;  // 2026-12-01T00:00:00Z
 
 TEST_P(StorageTest, MigratesOnceAndKnowsItsVersion) {
-  EXPECT_EQ(ok(storage_->schema_version()), 7);
-  EXPECT_EQ(ok(storage_->migrate()), 7) << "a second migration is a no-op";
+  EXPECT_EQ(ok(storage_->schema_version()), 8);
+  EXPECT_EQ(ok(storage_->migrate()), 8) << "a second migration is a no-op";
   EXPECT_EQ(ok(storage_->meters_of(concentrator_)).size(), 1u);
   const auto concentrators = ok(storage_->concentrators());
   ASSERT_EQ(concentrators.size(), 1u);
@@ -160,6 +161,35 @@ TEST_P(StorageTest, AStoredReadingSurvivesKillDashNine) {
   ASSERT_TRUE(reopened);
   EXPECT_EQ(ok(reopened->count_readings()), 500);
   EXPECT_EQ(ok(reopened->latest(meter_))->read_at, kDec1 + 499 * 60);
+}
+
+// A slot that ended without its cycle: missed when nobody claimed it or its claimant did not
+// finish it; a slot another master holds or finished is not this master's to call missed, and
+// a missed slot is claimed by nobody afterwards.
+TEST_P(StorageTest, ASlotThatEndedWithoutItsCycleIsMissedOnce) {
+  auto other = ok(master::open_storage(url_));
+  const master::CycleClaim away{concentrator_, kDec1, false, "master-a"};
+  EXPECT_TRUE(ok(storage_->miss_cycle(away, kDec1 + 3600))) << "nobody claimed it";
+  EXPECT_FALSE(ok(storage_->miss_cycle(away, kDec1 + 3601))) << "missed once";
+  EXPECT_FALSE(ok(storage_->claim_cycle(away, kDec1 + 3602, 3600))) << "over";
+
+  const master::CycleClaim queued{concentrator_, kDec1 + 3600, false, "master-a"};
+  master::CycleClaim b = queued;
+  b.master = "master-b";
+  EXPECT_TRUE(ok(storage_->claim_cycle(queued, kDec1 + 3601, 3600)));
+  EXPECT_FALSE(ok(other->miss_cycle(b, kDec1 + 7200))) << "a's, running late perhaps";
+  EXPECT_TRUE(ok(storage_->miss_cycle(queued, kDec1 + 7200))) << "a never ran it";
+
+  const master::CycleClaim done{concentrator_, kDec1 + 7200, false, "master-a"};
+  EXPECT_TRUE(ok(storage_->claim_cycle(done, kDec1 + 7201, 3600)));
+  EXPECT_TRUE(ok(storage_->finish_cycle(done, kDec1 + 7300, 5, 0)));
+  EXPECT_FALSE(ok(storage_->miss_cycle(done, kDec1 + 10800))) << "read in time";
+
+  const auto missed = ok(storage_->database().query(
+      "SELECT slot, read, failed FROM cycle_claim WHERE missed = 1 ORDER BY slot", {}));
+  ASSERT_EQ(missed.rows.size(), 2u);
+  EXPECT_EQ(master::as_integer(missed.rows[1][0]), kDec1 + 3600);
+  EXPECT_EQ(master::as_integer(missed.rows[1][1]), 0) << "nothing read for the slot";
 }
 
 TEST_P(StorageTest, ACycleSlotBelongsToOneMasterUntilItsLeaseRunsOut) {

@@ -45,6 +45,8 @@ struct MasterCounters {
   std::atomic<std::uint64_t> meters_read{0};
   std::atomic<std::uint64_t> cycle_overruns{0};         // scheduled cycles past their slot
   std::atomic<std::uint64_t> cycle_overrun_seconds{0};  // by how much, added up
+  std::atomic<std::uint64_t> slots_missed{0};           // slots that ended without their cycle
+  std::atomic<std::uint64_t> meters_read_late{0};       // read after their cycle's slot ended
   std::atomic<std::uint64_t> read_failures{0};
   std::atomic<std::uint64_t> readings_stored{0};
 };

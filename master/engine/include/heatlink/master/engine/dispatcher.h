@@ -53,6 +53,8 @@ class Dispatcher {
   void set_conflicted(Online conflicted) { conflicted_ = std::move(conflicted); }
 
   std::size_t cycles_done() const { return cycles_done_; }
+  // Slots that ended without their cycle (reported with CycleStats::missed).
+  std::size_t cycles_missed() const { return cycles_missed_; }
   std::size_t jobs_done() const { return jobs_done_; }
   // Cycles queued or running.
   std::size_t outstanding() const;
@@ -77,6 +79,9 @@ class Dispatcher {
   std::optional<StorageError> poll_jobs(EpochSeconds now);
   std::optional<StorageError> take_job(const ReadJob& job, EpochSeconds now);
   std::optional<StorageError> schedule(EpochSeconds now);
+  std::optional<StorageError> miss_unless_run(const ConcentratorRecord& c, EpochSeconds slot,
+                                              bool settlement, EpochSeconds now);
+  void settle_day(const CycleStats& stats, EpochSeconds midnight, EpochSeconds now);
   bool conflicted(const std::string& dtu_id) const;
   void start_pending();
   void finished(const Work& work, const CycleStats& stats);
@@ -98,11 +103,17 @@ class Dispatcher {
   EpochSeconds next_job_poll_ = 0;
   // (concentrator, slot) -> when to look at it again; never again once finished here.
   std::map<std::pair<std::int64_t, EpochSeconds>, EpochSeconds> attempts_;
+  // The slot each concentrator was last due for (and whether it settles): when the next one
+  // begins, it is missed unless its cycle ran.
+  std::map<std::int64_t, std::pair<EpochSeconds, bool>> last_slot_;
+  // Midnights whose settlement cycle was missed: settled after the next cycle that runs.
+  std::map<std::int64_t, std::vector<EpochSeconds>> unsettled_;
   std::map<std::int64_t, std::deque<Work>> pending_;  // by concentrator
   std::vector<Work> interrupted_;  // jobs whose line was lost: queued again at the next tick
   std::size_t running_ = 0;
   std::map<std::int64_t, JobProgress> jobs_;
   std::size_t cycles_done_ = 0;
+  std::size_t cycles_missed_ = 0;
   std::size_t jobs_done_ = 0;
 };
 

@@ -85,8 +85,16 @@ struct CycleStats {
   // A scheduled cycle that finished after the next slot of its concentrator began
   // (CycleRequest::slot_end): by how much (0: in time).
   EpochSeconds overrun_s = 0;
+  // Of the read, answered after the slot ended: they count for the slot they were taken in
+  // (whose cycle skips them as read already), not for this one.
+  std::size_t late = 0;
+  // The slot ended and its cycle did not run in it (the DTU away the whole slot, queued behind
+  // a cycle that overran, cut off and not resumed): nothing was read for it.
+  bool missed = false;
+  // The meters read for the slot itself.
   double success_rate() const {
-    return meters == 0 ? 1.0 : static_cast<double>(read) / static_cast<double>(meters);
+    return meters == 0 ? (missed ? 0.0 : 1.0)
+                       : static_cast<double>(read - late) / static_cast<double>(meters);
   }
 };
 

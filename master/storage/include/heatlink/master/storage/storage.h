@@ -299,6 +299,11 @@ class Storage {
                                           EpochSeconds lease_s) = 0;
   virtual StorageResult<bool> finish_cycle(const CycleClaim& claim, EpochSeconds now,
                                            std::size_t read, std::size_t failed) = 0;
+  // A slot that ended with its cycle not run to the end: nobody claimed it (the DTU away), or
+  // the caller claimed it and did not finish it (queued behind a cycle that overran, cut off
+  // and not resumed). It is kept finished at `at` and missed; a slot another master holds or
+  // finished is left alone. True when this call marked it.
+  virtual StorageResult<bool> miss_cycle(const CycleClaim& claim, EpochSeconds at) = 0;
   // The meters of a concentrator with a reading received at or after `since`.
   virtual StorageResult<std::vector<std::int64_t>> read_since(std::int64_t concentrator_id,
                                                               EpochSeconds since) = 0;
