@@ -24,6 +24,7 @@ struct RunArgs {
   std::string junit, trace, work_dir;
   double pace = 0;
   bool verbose = false;
+  bool check_only = false;
   std::string control, events;
 };
 
@@ -52,14 +53,19 @@ int run(const RunArgs& args) {
     return 2;
   }
   std::vector<harness::Scenario> scenarios;
+  bool loaded_all = true;
   for (const std::string& file : files) {
     auto loaded = harness::load_scenario(file);
     if (const auto* e = std::get_if<harness::ScenarioError>(&loaded)) {
       std::cerr << "heatlink run: " << e->to_string() << '\n';
-      return 2;
+      if (!args.check_only) return 2;
+      loaded_all = false;
+      continue;
     }
+    if (args.check_only) std::cout << "ok " << file << '\n';
     scenarios.push_back(std::get<harness::Scenario>(std::move(loaded)));
   }
+  if (args.check_only) return loaded_all ? 0 : 2;
   std::optional<std::pair<std::string, std::uint16_t>> control;
   if (!args.control.empty() && !(control = parse_host_port(args.control, true))) {
     std::cerr << "heatlink run: --control: expected HOST:PORT, found '" << args.control << "'\n";
@@ -149,6 +155,8 @@ void add_run_command(CLI::App& app, int& status) {
   r->add_option("--work-dir", args->work_dir,
                 "keep each run's database and logs here (default: a temporary directory)");
   r->add_flag("--verbose,-v", args->verbose, "print the timeline and the master's log");
+  r->add_flag("--check", args->check_only,
+              "load and validate the scenarios only (every file, each error named), run nothing");
   r->callback([args, &status] { status = run(*args); });
 }
 

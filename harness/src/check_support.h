@@ -54,6 +54,30 @@ bool failed(CheckResult& r, const master::StorageResult<T>& result) {
 
 using Meters = std::vector<std::pair<std::string, MeterRef>>;
 
+// Whether a cycle is of the check's station, concentrator and DTU (checks.cc).
+bool cycle_in_scope(const Check& c, const CycleRecord& cycle, const RunRecord& record);
+inline bool concentrator_in_scope(const Check& c, const std::string& name,
+                                  const RunRecord& record) {
+  CycleRecord probe;
+  probe.concentrator = name;
+  return cycle_in_scope(c, probe, record);
+}
+
+// A slot a concentrator owed by the schedule, over by the end of the window, and what became
+// of it: no cycle reported at all, or reported missed (slot_checks.cc).
+struct SlotAccount {
+  std::string concentrator;
+  EpochSeconds slot = 0;
+  std::size_t meters = 0;
+  bool unreported = true;
+  bool missed = false;
+};
+std::vector<SlotAccount> account_slots(const Check& c, const RunRecord& record, const Window& w);
+
+// Slots missed, whether the master reported them or not; the longest overrun of a slot.
+CheckResult missed_slots(const Check& c, CheckResult r, const Window& w, const RunRecord& record);
+CheckResult slot_overrun(const Check& c, CheckResult r, const Window& w, const RunRecord& record);
+
 // Day figures the master settled against the heat the households took between the midnights:
 // never negative, equal within the registers' resolution plus the check's tolerance, and a
 // suspect figure (a register fall nobody filed) at most what was used (billing_checks.cc).

@@ -10,15 +10,19 @@
 
 namespace heatlink::harness {
 
-namespace {
-
 bool cycle_in_scope(const Check& c, const CycleRecord& cycle, const RunRecord& record) {
   if (!c.station.empty()) {
     const auto it = record.station_of.find(cycle.concentrator);
     if (it == record.station_of.end() || it->second != c.station) return false;
   }
+  if (!c.dtu.empty()) {
+    const auto it = record.dtu_of.find(cycle.concentrator);
+    if (it == record.dtu_of.end() || it->second != c.dtu) return false;
+  }
   return c.concentrator.empty() || cycle.concentrator == c.concentrator;
 }
+
+namespace {
 
 // The meters a check is about: one, or all.
 Meters meters_of(const Check& c, const RunRecord& record, std::string& unknown) {
@@ -52,7 +56,8 @@ CheckResult read_success_rate(const Check& c, CheckResult r, const Window& w,
   std::map<std::pair<std::string, EpochSeconds>, std::pair<std::size_t, std::size_t>> slots;
   for (const CycleRecord& cycle : record.cycles) {
     if (cycle.job != 0 || !w.contains(cycle.slot) || !cycle_in_scope(c, cycle, record)) continue;
-    std::size_t wanted = cycle.meters + cycle.skipped, read = cycle.read;
+    // A reading taken after the slot ended is the next slot's; a missed slot read nothing.
+    std::size_t wanted = cycle.meters + cycle.skipped, read = cycle.read - cycle.late;
     if (c.channel) {
       const auto ch = cycle.channels.find(static_cast<std::uint8_t>(*c.channel - 1));
       wanted = ch == cycle.channels.end() ? 0 : ch->second.first;
@@ -64,6 +69,12 @@ CheckResult read_success_rate(const Check& c, CheckResult r, const Window& w,
     if (!first) read -= c.channel ? 0 : cycle.skipped;  // counted with the first cycle
     if (!first && c.channel) it->second.first = std::max(it->second.first, wanted);
     it->second.second += read;
+  }
+  // Slots owed with no cycle at all count as read by none (a channel's share is unknown).
+  if (!c.channel) {
+    for (const SlotAccount& a : account_slots(c, record, w)) {
+      if (a.unreported) slots[{a.concentrator, a.slot}] = {a.meters, 0};
+    }
   }
   if (slots.empty()) {
     r.message = "no cycle of the scope began in the window";
@@ -127,7 +138,8 @@ CheckResult stored_readings_checks(const Check& c, CheckResult r, const Window& 
         // A slot is the cycle that read the meter: the latest cycle begun before it.
         EpochSeconds slot = 0;
         for (const CycleRecord& cycle : record.cycles) {
-          if (cycle.slot <= reading.received_at && cycle.finished_at >= reading.received_at)
+          if (!cycle.missed && cycle.slot <= reading.received_at &&
+              cycle.finished_at >= reading.received_at)
             slot = std::max(slot, cycle.slot);
         }
         if (!by_hand && slot != 0 && !slots.insert(slot).second) {
@@ -235,10 +247,21 @@ CheckResult fault_events(const Check& c, CheckResult r, const Window& w, const R
       for (const auto& f : std::get<std::vector<master::FaultRecord>>(of)) events.push_back(f);
     }
   }
+  // The scope: one meter; or the meters and the concentrators of a station, concentrator or
+  // DTU (their concentrator-wide faults too); or everything.
+  std::set<std::int64_t> meter_ids, concentrators;
+  for (const auto& [name, ref] : meters) meter_ids.insert(ref.id);
+  const bool scoped = !c.station.empty() || !c.concentrator.empty() || !c.dtu.empty();
+  for (const auto& [name, id] : record.concentrator_ids)
+    if (concentrator_in_scope(c, name, record)) concentrators.insert(id);
+  const auto in_scope = [&](const master::FaultRecord& f) {
+    if (!c.meter.empty()) return meter_ids.count(f.meter_id) > 0;
+    return !scoped || concentrators.count(f.concentrator_id) > 0;
+  };
   std::size_t n = 0;
   std::string first;
   for (const master::FaultRecord& f : events) {
-    if (!c.code.empty() && f.code != c.code) continue;
+    if (!in_scope(f) || (!c.code.empty() && f.code != c.code)) continue;
     if (c.kind == CheckKind::fault_cleared) {
       if (!f.cleared_at || !w.contains(*f.cleared_at)) continue;
     } else if (c.kind != CheckKind::open_faults && !w.contains(f.raised_at)) {
@@ -439,6 +462,10 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
       return settlement(c, std::move(r), w, record, storage, meters);
     case CheckKind::consumption:
       return consumption(c, std::move(r), w, record, storage, meters);
+    case CheckKind::missed_slots:
+      return missed_slots(c, std::move(r), w, record);
+    case CheckKind::slot_overrun:
+      return slot_overrun(c, std::move(r), w, record);
   }
   return r;
 }

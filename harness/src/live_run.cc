@@ -39,6 +39,9 @@ master::CycleStats cycle_of(const Json& j) {
   s.skipped = j.value("skipped", std::size_t{0});
   s.read = j.value("read", std::size_t{0});
   s.failed = j.value("failed", std::size_t{0});
+  s.late = j.value("late", std::size_t{0});
+  s.missed = j.value("missed", false);
+  s.overrun_s = j.value("overrun_s", master::EpochSeconds{0});
   s.stored = j.value("stored", std::size_t{0});
   s.job = j.value("job", std::int64_t{0});
   s.error = j.value("error", "");

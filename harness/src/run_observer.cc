@@ -54,6 +54,8 @@ RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim:
                              s.minute * 60 + s.second;
   record_.epoch0 = local - scenario.master.reading.meter_utc_offset_s;
   record_.has_truth = true;
+  record_.schedules = scenario.master.dispatcher.schedules;
+  record_.utc_offset_s = scenario.master.dispatcher.utc_offset_s;
   record_.valve_open = [this](std::size_t i) -> std::optional<bool> {
     sim::SimulatedMeter& m = district_.meter(i);
     if (m.kind() != sim::MeterKind::cjt188_heat) return std::nullopt;
@@ -87,6 +89,8 @@ std::string RunObserver::index_meters(master::Storage& storage) {
   if (const auto* e = std::get_if<master::StorageError>(&concentrators)) return e->message;
   // The base information lists the meters in the district's order (sim/base_information.h).
   for (const auto& c : std::get<std::vector<master::ConcentratorRecord>>(concentrators)) {
+    record_.concentrator_ids[c.name] = c.id;
+    record_.dtu_of[c.name] = c.dtu_id;
     const auto meters = storage.meters_of(c.id);
     if (const auto* e = std::get_if<master::StorageError>(&meters)) return e->message;
     for (const auto& m : std::get<std::vector<master::MeterRecord>>(meters)) {
@@ -260,6 +264,9 @@ void RunObserver::on_cycle(const master::CycleStats& s, Seconds t) {
   c.skipped = s.skipped;
   c.read = s.read;
   c.failed = s.failed;
+  c.late = s.late;
+  c.missed = s.missed;
+  c.overrun_s = s.overrun_s;
   for (const auto& [channel, seg] : s.segments) c.channels[channel] = {seg.meters, seg.read};
   record_.cycles.push_back(c);
   emit(line_of(Json{{"event", "cycle"},
@@ -272,8 +279,9 @@ void RunObserver::on_cycle(const master::CycleStats& s, Seconds t) {
                     {"error", s.error}}));
   note(t, "cycle",
        s.concentrator + " slot " + std::to_string(s.slot - record_.epoch0) +
-           " s: " + std::to_string(s.read) + "/" + std::to_string(s.meters) + " read, " +
-           std::to_string(s.failed) + " failed" + (s.error.empty() ? "" : ", " + s.error));
+           " s: " + (s.missed ? "missed, " : "") + std::to_string(s.read) + "/" +
+           std::to_string(s.meters) + " read, " + std::to_string(s.failed) + " failed" +
+           (s.error.empty() ? "" : ", " + s.error));
   if ((s.failed > 0 || !s.error.empty()) && timeline_ != nullptr)
     timeline_->observe(EventKind::cycle_failed, s.concentrator, t);
 }

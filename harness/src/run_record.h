@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "heatlink/harness/run.h"
+#include "heatlink/master/engine/schedule.h"
 #include "heatlink/master/storage/storage.h"
 
 namespace heatlink::harness {
@@ -22,6 +23,9 @@ struct CycleRecord {
   std::int64_t job = 0;  // a read job's cycle (not a slot of the schedule)
   master::EpochSeconds slot = 0, started_at = 0, finished_at = 0;
   std::size_t meters = 0, skipped = 0, read = 0, failed = 0;
+  std::size_t late = 0;  // of the read, after the slot ended: the next slot's
+  bool missed = false;   // the slot ended without its cycle: nothing read for it
+  master::EpochSeconds overrun_s = 0;
   std::map<std::uint8_t, std::pair<std::size_t, std::size_t>> channels;  // channel: meters, read
 };
 
@@ -52,7 +56,9 @@ struct RunRecord {
   std::map<std::string, std::vector<std::string>> scans;  // action name -> addresses found
   std::map<std::string, MeterRef> meters;                 // topology ID ("10000001") -> the meter
   std::map<std::string, std::vector<std::int64_t>> concentrator_meters;  // name -> database ids
-  std::map<std::string, std::string> station_of;  // concentrator name -> its station's
+  std::map<std::string, std::string> station_of;         // concentrator name -> its station's
+  std::map<std::string, std::int64_t> concentrator_ids;  // name -> database id
+  std::map<std::string, std::string> dtu_of;             // concentrator name -> its DTU's ID
   bool has_truth = false;
   std::map<std::int64_t, std::vector<TruthSample>> truth;  // by database meter id
   // The simulated valve of a meter now (null when the meter has none).
@@ -61,6 +67,10 @@ struct RunRecord {
   std::map<master::EpochSeconds, std::map<std::int64_t, double>> registers_at;
   // ... and the heat each household took by then, whatever its register showed (consumption).
   std::map<master::EpochSeconds, std::map<std::int64_t, double>> used_at;
+
+  // The master's schedules, in its time zone: the slots every concentrator owes (slot checks).
+  std::vector<master::Schedule> schedules;
+  int utc_offset_s = 8 * 3600;
 
   master::EpochSeconds epoch(Seconds t) const { return epoch0 + t; }
 };

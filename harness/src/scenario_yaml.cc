@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "heatlink/harness/scenario.h"
+#include "heatlink/master/analysis/fault_rules.h"
 #include "heatlink/sim/yaml_reader.h"
 
 namespace heatlink::harness {
@@ -66,18 +67,57 @@ constexpr std::array<std::string_view, 12> kActions = {
     "link_fault",  "meter_fault", "short_circuit",  "set_value",
     "manual_read", "valve",       "restart_master", "kill_master",
     "dtu_power",   "heal_all",    "secondary_scan", "meter_replace"};
-constexpr std::array<std::string_view, 17> kChecks = {
+constexpr std::array<std::string_view, 19> kChecks = {
     "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
     "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
     "dtu_sessions",      "dtu_offline",        "failed_reads",     "manual_read_latency",
     "valve_state",       "settlement_matches", "open_faults",      "scan_found",
-    "consumption"};
+    "consumption",       "missed_slots",       "slot_overrun"};
 constexpr std::array<std::string_view, 4> kEvents = {"dtu_offline", "dtu_online", "fault_raised",
                                                      "cycle_failed"};
 
 class Reader : public sim::YamlReader {
  public:
   using YamlReader::YamlReader;
+
+  // From here on, the meters, DTUs, concentrators and stations that checks and timelines name
+  // must be the topology's.
+  void names_from(const sim::Topology& topology) { topology_ = &topology; }
+
+  // `map[key]`, a name of `what` ("meter", "dtu", "concentrator", "station", "code") that the
+  // topology (or the master's catalogue of fault codes) knows.
+  std::string name(const YAML::Node& map, const char* key, std::string_view what) const {
+    std::string v = text(map, key);
+    if (v.empty() || topology_ == nullptr) return v;
+    if (what == "code") {
+      if (!master::is_fault_code(v))
+        fail(map[key], key,
+             "no fault code '" + v + "' (the master's codes, or custom:NAME)" +
+                 sim::did_you_mean(v, master::fault_codes()));
+      return v;
+    }
+    if (what == "meter") {
+      if (!has_meter(v))
+        fail(map[key], key,
+             "no meter '" + v + "' in the topology (meters: " + meter_ranges() + ")");
+      return v;
+    }
+    std::vector<std::string> names;
+    for (const auto& station : topology_->stations) {
+      if (what == "station") names.push_back(station.name);
+      for (const auto& c : station.concentrators) {
+        if (what == "concentrator") names.push_back(c.config.name);
+        if (what == "dtu" && c.dtu) names.push_back(c.dtu->config.profile.id);
+      }
+    }
+    if (std::find(names.begin(), names.end(), v) == names.end()) {
+      const std::vector<std::string_view> views(names.begin(), names.end());
+      fail(
+          map[key], key,
+          "no " + std::string(what) + " '" + v + "' in the topology" + sim::did_you_mean(v, views));
+    }
+    return v;
+  }
 
   std::string text(const YAML::Node& map, const char* key) const {
     const YAML::Node n = map[key];
@@ -193,7 +233,7 @@ class Reader : public sim::YamlReader {
         check_keys(w, {"event", "dtu", "code"}, "when");
         if (!w["event"]) fail(w, "event", "a `when` names an event");
         t.when = static_cast<EventKind>(choice(w["event"], "event", kEvents));
-        t.when_target = w["dtu"] ? text(w, "dtu") : text(w, "code");
+        t.when_target = w["dtu"] ? name(w, "dtu", "dtu") : name(w, "code", "code");
       }
     }
     if (!t.at && !t.every && !t.when) fail(e, "at", "give `at`, `every` or `when`");
@@ -203,9 +243,9 @@ class Reader : public sim::YamlReader {
     Action& a = out.action;
     a.kind = static_cast<ActionKind>(choice(d, "do", kActions));
     a.name = text(e, "name");
-    a.dtu = text(e, "dtu");
-    a.meter = text(e, "meter");
-    a.concentrator = text(e, "concentrator");
+    a.dtu = name(e, "dtu", "dtu");
+    a.meter = name(e, "meter", "meter");
+    a.concentrator = name(e, "concentrator", "concentrator");
     a.community = text(e, "community");
     a.channel = static_cast<unsigned>(number(e, "channel", 1, 1, 8));
     a.lasting = optional_duration(e, "for");
@@ -294,11 +334,11 @@ class Reader : public sim::YamlReader {
     if (c["min"]) out.min = number(c, "min", 0, -1e15, 1e15);
     if (c["max"]) out.max = number(c, "max", 0, -1e15, 1e15);
     if (c["equals"]) out.min = out.max = number(c, "equals", 0, -1e15, 1e15);
-    out.code = text(c, "code");
-    out.meter = text(c, "meter");
-    out.station = text(c, "station");
-    out.concentrator = text(c, "concentrator");
-    out.dtu = text(c, "dtu");
+    out.code = name(c, "code", "code");
+    out.meter = name(c, "meter", "meter");
+    out.station = name(c, "station", "station");
+    out.concentrator = name(c, "concentrator", "concentrator");
+    out.dtu = name(c, "dtu", "dtu");
     out.action = text(c, "action");
     if (c["channel"]) out.channel = static_cast<unsigned>(number(c, "channel", 1, 1, 8));
     if (const YAML::Node o = c["open"]) out.open = value<bool>(o, "open", "true or false");
@@ -307,10 +347,6 @@ class Reader : public sim::YamlReader {
       if (v.empty()) fail(c, key, std::string(check_name(out.kind)) + " needs `" + key + "`");
     };
     switch (out.kind) {
-      case CheckKind::fault_raised:
-      case CheckKind::fault_cleared:
-        need(out.code, "code");  // fault_not_raised without one: no fault at all
-        break;
       case CheckKind::dtu_sessions:
       case CheckKind::dtu_offline:
         need(out.dtu, "dtu");
@@ -338,6 +374,36 @@ class Reader : public sim::YamlReader {
     for (const YAML::Node& c : list) out.push_back(check(c));
     return out;
   }
+
+ private:
+  // A meter name is its identification number, 8 digits, within one of the topology's groups.
+  bool has_meter(const std::string& v) const {
+    if (v.size() != 8 || v.find_first_not_of("0123456789") != std::string::npos) return false;
+    const auto id = static_cast<std::uint64_t>(std::stoul(v));
+    for (const auto& station : topology_->stations)
+      for (const auto& c : station.concentrators)
+        for (const auto& channel : c.channels)
+          for (const auto& g : channel.groups)
+            if (id >= g.first_id && id < g.first_id + g.count) return true;
+    return false;
+  }
+  std::string meter_ranges() const {
+    std::string out;
+    std::size_t n = 0;
+    for (const auto& station : topology_->stations)
+      for (const auto& c : station.concentrators)
+        for (const auto& channel : c.channels)
+          for (const auto& g : channel.groups) {
+            if (++n > 4) continue;
+            char range[40];
+            std::snprintf(range, sizeof range, "%08u-%08u", g.first_id,
+                          static_cast<unsigned>(g.first_id + g.count - 1));
+            out += (out.empty() ? "" : ", ") + std::string(range);
+          }
+    return n > 4 ? out + ", ..." : out;
+  }
+
+  const sim::Topology* topology_ = nullptr;
 };
 
 std::string read_file(const std::string& path, bool& ok) {
@@ -364,6 +430,7 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
   s.file = file;
   try {
     const YAML::Node root = YAML::Load(std::string(text));
+    r.check_unique_keys(root);
     if (!root.IsMap())
       r.fail(root, "", "a scenario is a mapping with meta, topology, timeline and expectations");
     r.check_keys(root, {"meta", "topology", "master", "weather", "timeline", "expectations"},
@@ -386,6 +453,7 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
     }
     if (const auto* e = std::get_if<sim::TopologyError>(&topology)) return *e;
     s.topology = std::get<sim::Topology>(std::move(topology));
+    r.names_from(s.topology);
     if (const YAML::Node w = root["weather"]) {
       s.weather_set = true;
       r.check_keys(w, {"annual_mean", "annual_amplitude", "daily_amplitude"}, "weather");

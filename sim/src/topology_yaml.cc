@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "heatlink/sim/topology.h"
@@ -76,6 +77,34 @@ void YamlReader::check_keys(const YAML::Node& map, std::span<const std::string_v
          "unknown key" + (where.empty() ? std::string() : " in " + std::string(where)) +
              did_you_mean(key, allowed));
   }
+}
+
+namespace {
+
+void unique_keys(const YamlReader& reader, const YAML::Node& node, int depth) {
+  if (depth > 64) reader.fail(node, "", "nested deeper than 64 levels");
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) unique_keys(reader, item, depth + 1);
+  } else if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& entry : node) {
+      if (entry.first.IsScalar()) {
+        const std::string& key = entry.first.Scalar();
+        const auto [first, fresh] = seen.try_emplace(key, entry.first.Mark());
+        if (!fresh)
+          reader.fail(entry.first, key,
+                      "given twice in one mapping (first at line " +
+                          std::to_string(first->second.line + 1) + ")");
+      }
+      unique_keys(reader, entry.second, depth + 1);
+    }
+  }
+}
+
+}  // namespace
+
+void YamlReader::check_unique_keys(const YAML::Node& node) const {
+  unique_keys(*this, node, 0);
 }
 
 double YamlReader::number(const YAML::Node& map, const char* key, double fallback, double lo,
@@ -414,6 +443,7 @@ std::variant<Topology, TopologyError> parse_topology(std::string_view text, std:
   Reader reader{std::string(file)};
   try {
     const YAML::Node root = YAML::Load(std::string(text));
+    reader.check_unique_keys(root);
     if (under.empty()) return reader.topology(root);
     const YAML::Node node = root[std::string(under)];
     if (!node) reader.fail(root, under, "missing");

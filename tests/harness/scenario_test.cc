@@ -140,6 +140,46 @@ TEST(ScenarioLoader, BadValuesNameTheirPlace) {
   EXPECT_NE(e.message.find("meter_replace needs `new_id`"), std::string::npos) << e.message;
 }
 
+// The names a file's checks and timeline give are held against its topology (and fault codes
+// against the master's catalogue) when it loads, at the key's line and column, not after a
+// run; a key given twice in a mapping is refused where the second one stands.
+TEST(ScenarioLoader, NamesAndDuplicateKeysAreCheckedWhenTheFileLoads) {
+  auto e = error_of(with("meter: \"10000001\", name: r", "meter: \"10000003\", name: r"));
+  EXPECT_EQ(e.key, "meter");
+  EXPECT_EQ(e.line, 19);
+  EXPECT_NE(e.message.find("no meter '10000003' in the topology (meters: 10000001-10000002)"),
+            std::string::npos)
+      << e.message;
+  e = error_of(with("{at: 10m, do: link_fault, dtu: \"13800000001\"",
+                    "{at: 10m, do: link_fault, dtu: \"13800000010\""));
+  EXPECT_EQ(e.key, "dtu");
+  EXPECT_NE(e.message.find("did you mean '13800000001'"), std::string::npos) << e.message;
+  e = error_of(with("code: low_battery", "code: low_batery"));
+  EXPECT_EQ(e.key, "code");
+  EXPECT_EQ(e.line, 26);
+  EXPECT_NE(e.message.find("did you mean 'low_battery'"), std::string::npos) << e.message;
+  EXPECT_TRUE(std::holds_alternative<harness::Scenario>(
+      harness::parse_scenario(with("code: low_battery", "code: custom:too_hot"), "s.yaml")))
+      << "a custom rule's code";
+  e = error_of(with("{check: manual_read_latency, action: r, max: 60}",
+                    "{check: read_success_rate, concentrator: d}"));
+  EXPECT_NE(e.message.find("no concentrator 'd' in the topology (did you mean 'c'?)"),
+            std::string::npos)
+      << e.message;
+  e = error_of(with("{check: manual_read_latency, action: r, max: 60}",
+                    "{check: missed_slots, station: t}"));
+  EXPECT_EQ(e.key, "station");
+  e = error_of(with("  seed: 9\n", "  seed: 9\n  title: a\n  seed: 10\n"));
+  EXPECT_EQ(e.key, "seed");
+  EXPECT_EQ(e.line, 5);
+  EXPECT_NE(e.message.find("given twice in one mapping (first at line 3)"), std::string::npos)
+      << e.message;
+  e = error_of(with("fault: {kind: loss, probability: 0.5}",
+                    "fault: {kind: loss, probability: 0.5, kind: reset}"));
+  EXPECT_EQ(e.key, "kind");
+  EXPECT_EQ(e.line, 18);
+}
+
 TEST(ScenarioLoader, TopologyAndMasterErrorsKeepTheScenarioFilesLines) {
   auto e = error_of(with("kind: multical403, count: 2", "kind: multical403, cout: 2"));
   EXPECT_EQ(e.file, "s.yaml");

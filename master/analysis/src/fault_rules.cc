@@ -95,6 +95,30 @@ std::uint32_t cjt188_fault_bits(std::uint8_t st1, std::uint8_t st2) noexcept {
   return bits;
 }
 
+namespace {
+
+constexpr std::string_view kFaultCodes[] = {
+    // the meters' own (fault bits)
+    "supply_sensor", "return_sensor", "flow_sensor", "calculator", "low_battery", "air",
+    "reverse_flow", "leak", "burst", "valve_fault",
+    // the rules on readings
+    "supply_below_return", "low_delta_t", "flow_above_limit", "clock_drift", "valve_mismatch",
+    "register_backwards", "register_jump", "energy_flat", kReplacementUnfiled,
+    // the clocks, the cycles and the gateway
+    "no_data", "dtu_offline", "concentrator_failure_rate", "cycle_overrun",
+    "meter_identity_mismatch", "dtu_id_conflict"};
+
+}  // namespace
+
+std::span<const std::string_view> fault_codes() noexcept {
+  return kFaultCodes;
+}
+
+bool is_fault_code(std::string_view code) noexcept {
+  if (code.starts_with("custom:") && code.size() > 7) return true;
+  return std::find(std::begin(kFaultCodes), std::end(kFaultCodes), code) != std::end(kFaultCodes);
+}
+
 std::vector<Finding> builtin_findings(const Reading& now, const Reading* previous,
                                       const RuleLimits& limits, const MeterContext& context) {
   std::vector<Finding> out;

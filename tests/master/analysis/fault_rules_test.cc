@@ -132,6 +132,40 @@ TEST(BuiltinRules, NoDataAndConcentratorFailureRate) {
   EXPECT_EQ(bus->severity, master::Severity::alarm);
 }
 
+// The catalogue of codes a scenario may name is the codes the rules raise: every fault bit and
+// every rule on readings, the clocks' and the concentrators'.
+TEST(FaultCodes, TheCatalogueHoldsEveryCodeTheRulesRaise) {
+  auto r = heating(0, 1000);
+  r.error_bits = 0xFFFFFFFFu;
+  std::vector<std::string> raised = codes(master::builtin_findings(r, nullptr, {}));
+  EXPECT_EQ(raised.size(), 10u) << "one per fault bit";
+  const auto previous = heating(0, 1000);
+  for (const double energy : {999.0, 50.0, 1000.0, 9000.0}) {
+    auto now = heating(3600, energy);
+    now.supply_c = 40;  // below the return: and a small dT
+    now.delta_t_k = -5;
+    now.flow_m3h = 40;  // above any limit
+    now.meter_time = 0;
+    master::RuleLimits limits;
+    limits.max_flow_m3h = 5;
+    limits.max_power_kw = 100;
+    master::MeterContext valve;
+    valve.valve_commanded_open = true;
+    valve.valve_reported_open = false;
+    for (const auto& code : codes(master::builtin_findings(now, &previous, limits, valve)))
+      raised.push_back(code);
+  }
+  raised.push_back(master::no_data_finding(std::nullopt, 0, 3600, 3)->code);
+  raised.push_back(master::concentrator_finding(300, 200, 0.05)->code);
+  for (const auto& code : raised) EXPECT_TRUE(master::is_fault_code(code)) << code;
+  for (const auto& code : {"replacement_unfiled", "register_backwards", "register_jump",
+                           "supply_below_return", "flow_above_limit", "valve_mismatch"})
+    EXPECT_NE(std::find(raised.begin(), raised.end(), code), raised.end()) << code;
+  EXPECT_TRUE(master::is_fault_code("custom:too_hot"));
+  EXPECT_FALSE(master::is_fault_code("custom:"));
+  EXPECT_FALSE(master::is_fault_code("energy_flatt"));
+}
+
 TEST(CustomRules, CheckTheirFieldsAndCompare) {
   master::CustomRule rule{"hot_return", "return_c", ">", 50, 0, master::Severity::warning};
   EXPECT_EQ(rule.problem(), "");

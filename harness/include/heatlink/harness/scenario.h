@@ -102,6 +102,8 @@ enum class CheckKind : std::uint8_t {
   open_faults,          // open fault events at the end of the window
   scan_found,           // meters the `action`'s secondary scan found
   consumption,          // day figures never negative, equal to the heat used (suspect: at most)
+  missed_slots,         // slots owed by the schedule that ended without their cycle
+  slot_overrun,         // the longest overrun of a slot by its cycle, in seconds
 };
 const char* check_name(CheckKind kind) noexcept;
 

@@ -31,6 +31,10 @@ class YamlReader {
     check_keys(map, std::span<const std::string_view>(allowed.begin(), allowed.size()), where);
   }
 
+  // A mapping anywhere under `node` that gives a key twice is an error at the second one
+  // (yaml-cpp keeps both and reads the first: a silent surprise for whoever wrote the second).
+  void check_unique_keys(const YAML::Node& node) const;
+
   template <class T>
   T value(const YAML::Node& node, std::string_view key, const char* expected) const {
     try {

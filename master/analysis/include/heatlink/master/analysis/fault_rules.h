@@ -8,7 +8,9 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -80,6 +82,12 @@ struct MeterContext {
 // register_backwards, which the next good reading clears.
 inline constexpr double kResetFraction = 0.1;
 inline constexpr const char* kReplacementUnfiled = "replacement_unfiled";
+
+// Every fault code the master raises - the built-in rules, the clocks, the cycles, the
+// gateway's conflicts; a custom rule's is "custom:" and its name. For whoever names a code
+// before any fault exists (a scenario's checks, a filter).
+std::span<const std::string_view> fault_codes() noexcept;
+bool is_fault_code(std::string_view code) noexcept;
 
 // The built-in rules on `now` and the meter's previous good reading (if any).
 std::vector<Finding> builtin_findings(const Reading& now, const Reading* previous,
