@@ -29,7 +29,7 @@ fuzz-build:
 # The sanitizer build runs every test but the longest wall-clock runs of whole processes (a
 # 300-meter segment over a pseudo-terminal, kill -9 in mid-cycle, the live scenario): those run
 # in the release build only, which keeps `make test` within its half hour on two cores.
-SANITIZER_SKIP ?= TechnicianPty|KillDashNine|live-smoke
+SANITIZER_SKIP ?= TechnicianPty|KillDashNine|scenario_live
 
 # The storage tests need a PostgreSQL server: a throwaway cluster lives for the test run.
 PG_TEST_DIR ?= /tmp/heatlink-pg-test-$(shell id -u)

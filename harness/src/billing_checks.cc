@@ -34,9 +34,9 @@ std::optional<EpochSeconds> period_end(Period kind, EpochSeconds start, int utc_
 
 CheckResult consumption(const Check& c, CheckResult r, const Window& w, const RunRecord& record,
                         master::Storage& storage, const Meters& meters) {
-  if (!record.has_truth) {
+  if (!record.has_midnights) {
     r.skipped = true;
-    r.message = "the heat used at each midnight is recorded in deterministic runs only";
+    r.message = "the heat used at each midnight was not recorded";
     return r;
   }
   // The heat `meter` had taken at `at`, if the run passed that midnight.

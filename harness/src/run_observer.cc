@@ -54,6 +54,7 @@ RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim:
                              s.minute * 60 + s.second;
   record_.epoch0 = local - scenario.master.reading.meter_utc_offset_s;
   record_.has_truth = true;
+  record_.has_midnights = true;
   record_.schedules = scenario.master.dispatcher.schedules;
   record_.utc_offset_s = scenario.master.dispatcher.utc_offset_s;
   record_.valve_open = [this](std::size_t i) -> std::optional<bool> {
@@ -303,6 +304,16 @@ void RunObserver::live(std::function<std::optional<bool>(std::size_t index)> val
   record_.has_truth = false;
   record_.valve_open = std::move(valve_open);
   timed_.clear();  // taken at the end
+}
+
+void RunObserver::midnight(master::EpochSeconds at,
+                           const std::vector<std::pair<double, double>>& by_index) {
+  auto& registers = record_.registers_at[at];
+  auto& used = record_.used_at[at];
+  for (std::size_t i = 0; i < by_index.size() && i < database_id_.size(); ++i) {
+    registers[database_id_[i]] = by_index[i].first;
+    used[database_id_[i]] = by_index[i].second;
+  }
 }
 
 void RunObserver::after_second(Seconds t, const master::DtuRegistry& registry) {

@@ -49,6 +49,10 @@ class RunObserver {
   void live(std::function<std::optional<bool>(std::size_t index)> valve_open);
   // The run reached second `t`.
   void after_second(Seconds t, const master::DtuRegistry& registry);
+  // A live run's midnight, as the simulator's control API gave it: each meter's register and
+  // the heat its household had taken, by the district's meter index.
+  bool wants_midnights() const { return sample_midnights_; }
+  void midnight(master::EpochSeconds at, const std::vector<std::pair<double, double>>& by_index);
   void evaluate_all(master::Storage& storage, const Timeline& timeline, RunReport& report);
 
   const RunRecord& record() const noexcept { return record_; }
