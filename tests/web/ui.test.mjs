@@ -258,6 +258,31 @@ test('a field team\'s sheet of replacements is imported in 身份不符: a bad r
   await page.keyboard.press('Escape')
 })
 
+test('换表 on a meter in 基础信息 files a register reset and shows the history there', async () => {
+  const meter = (await admin('GET', '/meters/5')).body
+  await page.goto(`${district.url}/base`)
+  await page.fill('.toolbar input', meter.secondary_address)
+  await page.keyboard.press('Enter')
+  const row = page.locator('[data-test=table-meters] tbody tr', { hasText: meter.secondary_address }).first()
+  await row.waitFor()
+  await row.locator('[data-test=meter-replace]').click()
+  const dialog = page.locator('[data-test=meter-replacements]')
+  await dialog.waitFor()
+  await dialog.locator('text=未登记换表').waitFor()
+  assert.equal(await dialog.locator('[data-test=replacement-identity]').inputValue(), meter.secondary_address, 'the same meter proposed: a reset')
+  await dialog.locator('[data-test=replacement-old-final] input').fill('1234')
+  await dialog.locator('[data-test=replacement-save]').click()
+  await dialog.locator('tbody tr', { hasText: '1,234' }).or(dialog.locator('tbody tr', { hasText: '1234' })).first().waitFor()
+  await page.waitForTimeout(500) // the dialog's fade-in
+  await shot(page, 'base-meter-replacements')
+  const filed = (await admin('GET', '/meters/5/replacements')).body.items
+  assert.equal(filed.length, 1)
+  assert.equal(filed[0].old_final_kwh, 1234)
+  assert.equal(filed[0].new_identity, meter.secondary_address)
+  assert.equal(filed[0].filed_by, 'admin')
+  await page.keyboard.press('Escape')
+})
+
 test('a second device claiming the live DTU ID is shown as a conflict and resolved in 设备状态', async () => {
   // A clone of the simulated DTU: it registers with the same ID and keeps beating.
   const clone = net.connect(district.gateway, '127.0.0.1')

@@ -50,6 +50,11 @@ export default {
     importReplacements: 'Import replacements', importHint: 'CSV or XLSX with columns meter_id or meter_identity (the identity on file), new_identity (the same again: a register reset), replaced_at (YYYY-MM-DD HH:MM), old_final_kwh, new_start_kwh; nothing is filed unless every row is good',
     imported: '{n} replacement(s) filed; {days} day(s) settled again',
   },
+  replacement: {
+    button: 'Replace', title: 'Meter replacement', history: 'Replacements filed', none: 'No replacement filed', oldIdentity: 'Old meter', newIdentity: 'New meter',
+    oldFinal: 'Old meter final', newStart: 'New meter start', filedBy: 'Filed by',
+    hint: 'The same identity again files a register reset. Consumption runs on across a replacement, and the days, months, ... it touches are settled again.',
+  },
   base: {
     tree: 'Organisation', stations: 'Stations', communities: 'Communities', buildings: 'Buildings', units: 'Units', households: 'Households',
     customers: 'Customers', dtus: 'DTUs', concentrators: 'Concentrators', meters: 'Meters', valves: 'Valves',

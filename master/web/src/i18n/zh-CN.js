@@ -50,6 +50,11 @@ export default {
     importReplacements: '导入换表记录', importHint: 'CSV 或 XLSX，列：meter_id 或 meter_identity（档案表号）、new_identity（新表号；原表号即为表底数清零）、replaced_at（换表时间，YYYY-MM-DD HH:MM）、old_final_kwh（旧表止码）、new_start_kwh（新表起码）；全部行无误才会登记',
     imported: '已登记 {n} 条换表，已重新结算 {days} 天',
   },
+  replacement: {
+    button: '换表', title: '换表', history: '换表记录', none: '未登记换表', oldIdentity: '旧表表号', newIdentity: '新表表号',
+    oldFinal: '旧表止码', newStart: '新表起码', filedBy: '登记人',
+    hint: '新表表号与原表号相同即登记为表底数清零；登记后跨换表的用热量连续计算，受影响的日、月等结算重新计算。',
+  },
   base: {
     tree: '组织结构', stations: '热力站', communities: '小区', buildings: '楼栋', units: '单元', households: '住户',
     customers: '用户', dtus: 'DTU', concentrators: '集中器', meters: '表计', valves: '阀门',
