@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "check_support.h"
@@ -336,14 +337,43 @@ CheckResult manual_read_latency(const Check& c, CheckResult r, const Window& /*w
 
 // Meters a secondary scan found.
 CheckResult scan_found(const Check& c, CheckResult r, const Window& /*w*/, const RunRecord& record,
-                       master::Storage& /*storage*/, const Meters& /*meters*/) {
-  const auto it = record.scans.find(c.action);
-  if (it == record.scans.end()) {
-    r.message = "no secondary scan named '" + c.action + "' finished";
+                       master::Storage& storage, const Meters& /*meters*/) {
+  const auto it = record.jobs.find(c.action);
+  if (it == record.jobs.end()) {
+    r.message = "no secondary scan named '" + c.action + "' ran";
     return r;
   }
-  return bounded(r, c, static_cast<double>(it->second.size()), 1.0, std::nullopt,
-                 "meters the scan '" + c.action + "' found");
+  const auto job = storage.read_job(it->second);
+  if (failed(r, job)) return r;
+  const auto& j = std::get<std::optional<master::ReadJob>>(job);
+  if (!j || j->status != "done") {
+    r.message = "the scan '" + c.action + "' did not finish" +
+                (j && j->status == "failed" ? ": " + j->detail : std::string());
+    return r;
+  }
+  // Each address found is a meter of the topology (its ID, any manufacturer); none invented.
+  std::set<std::string> found;
+  std::size_t invented = 0;
+  std::string first;
+  const auto detail = nlohmann::json::parse(j->detail, nullptr, false);
+  if (detail.is_object() && detail.contains("found") && detail["found"].is_array()) {
+    for (const auto& a : detail["found"]) {
+      if (!a.is_string() || !found.insert(a.get<std::string>()).second) continue;
+      const std::string id = a.get<std::string>().substr(0, 8);
+      if (record.meters.count(id) == 0) {
+        ++invented;
+        if (first.empty()) first = a.get<std::string>();
+      }
+    }
+  }
+  r = bounded(r, c, static_cast<double>(found.size()), 1.0, std::nullopt,
+              "meters the scan '" + c.action + "' found in " +
+                  std::to_string(*j->finished_at - j->requested_at) + " s");
+  if (invented > 0) {
+    r.passed = false;
+    r.message += "; " + std::to_string(invented) + " not in the topology, first " + first;
+  }
+  return r;
 }
 
 // Where the simulated valve is, and whether the master confirmed its command.

@@ -61,15 +61,6 @@ class Run final : public MasterControl {
     j.requested_at = now();
     return queue_read_job(url_, j);
   }
-  void secondary_scan(const std::string& dtu, ScanDone done) override {
-    auto scan = std::make_shared<protocol::mbus::SecondaryScan>();
-    gateway_->run(dtu, scan, [scan, done = std::move(done)](const master::IoStatus& io) {
-      if (!io.ok()) return done(io.error);
-      std::vector<std::string> found;
-      for (const auto& hit : scan->hits()) found.push_back(hit.secondary.to_string());
-      done(std::move(found));
-    });
-  }
   void take_down(bool kill, Seconds down_for) override {
     log(std::string(kill ? "master killed (-9)" : "master stopped") + ", back in " +
         std::to_string(down_for) + " s");

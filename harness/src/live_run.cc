@@ -78,9 +78,6 @@ class LiveRun final : public MasterControl {
     }
     back_at_ = t_ + std::max<Seconds>(down_for, 1);
   }
-  void secondary_scan(const std::string&, ScanDone done) override {
-    done(std::string("secondary scans run in deterministic runs only"));
-  }
 
  private:
   void log(const std::string& line) const {

@@ -199,7 +199,6 @@ void RunObserver::close_windows(Seconds t) {
     if (db == nullptr) return;
     if (timeline_ != nullptr) {
       record_.jobs = timeline_->jobs();
-      record_.scans = timeline_->scans();
     }
     report_check(k, evaluate_planned(p, record_, *db), false);
   }
@@ -386,7 +385,6 @@ void RunObserver::write_result(const CheckResult& r) {
 void RunObserver::evaluate_all(master::Storage& storage, const Timeline& timeline,
                                RunReport& report) {
   record_.jobs = timeline.jobs();
-  record_.scans = timeline.scans();
   if (plan_.empty()) plan_ = plan_checks(scenario_, timeline.first_fault(), timeline.heal_at());
   report.results = evaluate_expectations(plan_, record_, storage, timed_results_);
   for (std::size_t k = 0; k < report.results.size(); ++k) {

@@ -52,9 +52,8 @@ struct RunRecord {
   master::EpochSeconds epoch0 = 0;  // the scenario's time 0
   std::vector<CycleRecord> cycles;
   std::vector<DtuTransition> transitions;
-  std::map<std::string, std::int64_t> jobs;               // timeline action name -> read job id
-  std::map<std::string, std::vector<std::string>> scans;  // action name -> addresses found
-  std::map<std::string, MeterRef> meters;                 // topology ID ("10000001") -> the meter
+  std::map<std::string, std::int64_t> jobs;  // timeline action name -> read job id
+  std::map<std::string, MeterRef> meters;    // topology ID ("10000001") -> the meter
   std::map<std::string, std::vector<std::int64_t>> concentrator_meters;  // name -> database ids
   std::map<std::string, std::string> station_of;         // concentrator name -> its station's
   std::map<std::string, std::int64_t> concentrator_ids;  // name -> database id

@@ -263,20 +263,17 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
       heal(t);
       return;
     case ActionKind::secondary_scan: {
-      const auto dtu = index_.concentrator_dtus.find(a.concentrator);
-      if (dtu == index_.concentrator_dtus.end()) {
-        errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": no concentrator '" +
-                          a.concentrator + "' with a DTU in the district");
+      // Commissioning through the master: a scan job that leaves the schedule its slots.
+      master::ReadJob job;
+      job.kind = "scan";
+      job.target = a.concentrator;
+      const auto queued = master_.manual_read(job);
+      if (const auto* e2 = std::get_if<std::string>(&queued)) {
+        errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": " + *e2);
         return;
       }
-      const std::string name = a.name.empty() ? "line " + std::to_string(line) : a.name;
-      master_.secondary_scan(dtu->second, [this, name, line](auto result) {
-        if (auto* e2 = std::get_if<std::string>(&result)) {
-          errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": scan: " + *e2);
-          return;
-        }
-        scans_[name] = std::get<std::vector<std::string>>(std::move(result));
-      });
+      jobs_[a.name.empty() ? "line " + std::to_string(line) : a.name] =
+          std::get<std::int64_t>(queued);
       return;
     }
   }

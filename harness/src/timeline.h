@@ -30,8 +30,6 @@ class MasterControl {
   virtual void take_down(bool kill, Seconds down_for) = 0;
   // Runs a wildcard secondary scan over the line behind `dtu`; `done` gets the secondary
   // addresses found, or why the scan could not run.
-  using ScanDone = std::function<void(std::variant<std::vector<std::string>, std::string>)>;
-  virtual void secondary_scan(const std::string& dtu, ScanDone done) = 0;
 };
 
 // Queues `job` in the master's database at `url`, as `heatlink manual-read` does: its id, or
@@ -64,8 +62,6 @@ class Timeline {
   void observe(EventKind kind, const std::string& target, Seconds t);
   // Read jobs queued, by the entry's name.
   const std::map<std::string, std::int64_t>& jobs() const noexcept { return jobs_; }
-  // Secondary scans finished, by the entry's name: the addresses found.
-  const std::map<std::string, std::vector<std::string>>& scans() const noexcept { return scans_; }
   // Problems met while acting (an unknown meter, a refused call): the run reports them.
   const std::vector<std::string>& errors() const noexcept { return errors_; }
 
@@ -89,7 +85,6 @@ class Timeline {
   std::multimap<Seconds, std::function<void()>> later_;  // stops and power-ons
   std::vector<std::size_t> pending_when_;                // `when` entries whose event was seen
   std::map<std::string, std::int64_t> jobs_;
-  std::map<std::string, std::vector<std::string>> scans_;
   std::vector<std::string> errors_;
 };
 

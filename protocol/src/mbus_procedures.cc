@@ -199,6 +199,11 @@ std::optional<link::Request> SecondaryScan::next() {
         if (!finished()) succeed();
         return std::nullopt;
       }
+      if (pause_at_ != 0 && search_.probes() >= pause_at_ && !rechecking_) {
+        paused_ = true;
+        succeed();
+        return std::nullopt;
+      }
       mask_ = *mask;
       // One retry, as libmbus does: a lost or late E5 would hide a whole subtree. Garble is
       // a collision: an answer, not a reason to ask again.
@@ -257,6 +262,13 @@ void SecondaryScan::on_outcome(const link::Request&, const link::Outcome& outcom
       return;
     }
   }
+}
+
+void SecondaryScan::resume(std::size_t probes) {
+  paused_ = false;
+  stage_ = Stage::reset;
+  rerun();
+  pause_after(probes);
 }
 
 void SecondaryScan::add_hit(ScanHit hit) {

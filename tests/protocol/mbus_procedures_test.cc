@@ -271,6 +271,43 @@ TEST_P(SecondaryScanChunks, FindsEveryMeterIncludingHexDigitPositions) {
 
 INSTANTIATE_TEST_SUITE_P(Chunks, SecondaryScanChunks, ::testing::Values(1, 4, 300));
 
+// A scan that yields to scheduled reads: paused every 25 selections, its bus then used by
+// another master read that selects a meter, resumed - it finds every meter, each once, with
+// about the selections of an uninterrupted scan.
+TEST(SecondaryScan, PausedAndResumedBetweenOtherReadsFindsEveryMeterOnce) {
+  Population bus_meters;
+  bus_meters.meters = crowded_segment();
+  FakeBus bus(bus_meters.answer());
+  mbus::SecondaryScan whole;
+  link::Exchange uninterrupted(whole, link::Timing::serial(2400));
+  bus.run(uninterrupted);
+
+  mbus::SecondaryScan scan;
+  scan.pause_after(25);
+  unsigned slices = 0;
+  while (true) {
+    link::Exchange exchange(scan, link::Timing::serial(2400));
+    bus.run(exchange);
+    ++slices;
+    ASSERT_EQ(scan.verdict(), link::Verdict::ok);
+    if (!scan.paused()) break;
+    mbus::Target target;
+    target.by_secondary = true;
+    target.secondary = bus_meters.meters[3].secondary;
+    mbus::MeterRead other(target);
+    link::Exchange read(other, link::Timing::serial(2400));
+    bus.run(read);  // the schedule's turn: a meter is left selected
+    scan.resume(25);
+  }
+  EXPECT_GT(slices, 3u);
+  std::set<std::string> found, expected;
+  for (const auto& hit : scan.hits()) found.insert(hit.secondary.to_string());
+  for (const auto& m : bus_meters.meters) expected.insert(m.secondary.to_string());
+  EXPECT_EQ(found, expected);
+  EXPECT_EQ(scan.hits().size(), bus_meters.meters.size()) << "each meter once";
+  EXPECT_LE(scan.probes(), whole.probes() + slices) << "a resumed scan does not start over";
+}
+
 TEST(SecondaryScan, ConfirmsALoneAckBecauseAlignedCollisionsLookLikeOne) {
   Population bus_meters;
   bus_meters.meters = crowded_segment();

@@ -1,6 +1,8 @@
 // 对账 Reconciliation: gaps in the stored readings (and re-reads of them), building meters
-// against their households, manual entries, and a concentrator's archive against the base
-// information.
+// against their households, manual entries, and a concentrator's archive and a scan of its
+// bus against the base information.
+#include <set>
+
 #include "conditions.h"
 #include "read_jobs.h"
 #include "router.h"
@@ -134,16 +136,27 @@ Response buildings(Call& call) {
   return json_response(Json{{"period", period}, {"period_start", *start}, {"items", items}});
 }
 
-// Asks a master to read a concentrator's HM-660 meter archive.
-Response read_archive(Call& call) {
+// Asks a master for a job on one concentrator (the body's concentrator_id) of `kind`.
+Response concentrator_job(Call& call, const char* kind) {
   const auto id = optional_integer(call.body(), "concentrator_id");
   if (!id) invalid("concentrator_id", "required");
   const auto rows = checked(call.db.query("SELECT name FROM concentrator WHERE id = ?", {*id}));
   if (rows.rows.empty())
     invalid("concentrator_id", "no concentrator with id " + std::to_string(*id));
-  const std::int64_t job = queue(call, "archive", as_text(rows.rows[0][0]));
+  const std::int64_t job = queue(call, kind, as_text(rows.rows[0][0]));
   call.audit_detail = Json{{"job", job}, {"concentrator_id", *id}};
   return json_response(job_json(*checked(call.storage.read_job(job))), 202);
+}
+
+// Asks a master to read a concentrator's HM-660 meter archive.
+Response read_archive(Call& call) {
+  return concentrator_job(call, "archive");
+}
+
+// Asks a master for a wildcard secondary scan of a concentrator's bus (commissioning): a
+// background job in slices that leave the schedule its slots.
+Response scan_bus(Call& call) {
+  return concentrator_job(call, "scan");
 }
 
 std::string upper(std::string text) {
@@ -203,6 +216,48 @@ Json compare_archive(Call& call, const std::string& concentrator, const Json& ar
               {"channel_differs", moved}};
 }
 
+// A scan's result against the base information: the concentrator's M-Bus meters with a
+// secondary address the scan found, those it did not, and the addresses it found that no meter
+// of the base information has.
+Json compare_scan(Call& call, const std::string& concentrator, const Json& found) {
+  const auto meters = checked(call.db.query(
+      "SELECT m.id, m.secondary_address FROM meter m JOIN concentrator c ON c.id = "
+      "m.concentrator_id WHERE c.name = ? AND m.protocol = 0 AND m.secondary_address <> '' "
+      "ORDER BY m.id",
+      {concentrator}));
+  std::set<std::string> seen;
+  for (const Json& a : found)
+    if (a.is_string()) seen.insert(upper(a.get<std::string>()));
+  Json missing = Json::array(), unknown = Json::array();
+  std::set<std::string> on_file;
+  for (const auto& row : meters.rows) {
+    const std::string address = upper(as_text(row[1]));
+    on_file.insert(address);
+    if (seen.count(address) == 0)
+      missing.push_back(Json{{"meter_id", as_integer(row[0])}, {"address", address}});
+  }
+  for (const std::string& a : seen)
+    if (on_file.count(a) == 0) unknown.push_back(a);
+  return Json{{"found", seen.size()},
+              {"meters", meters.rows.size()},
+              {"matched", meters.rows.size() - missing.size()},
+              {"not_found", missing},
+              {"unknown_to_base_information", unknown}};
+}
+
+Response scan_result(Call& call) {
+  const auto job = checked(call.storage.read_job(call.id()));
+  if (!job || job->kind != "scan") not_found("scan " + std::to_string(call.id()));
+  Json out = job_json(*job);
+  if (job->status == "done") {
+    const Json detail = Json::parse(job->detail, nullptr, false);
+    const Json found =
+        detail.is_object() && detail.contains("found") ? detail["found"] : Json::array();
+    out["comparison"] = compare_scan(call, job->target, found);
+  }
+  return json_response(out);
+}
+
 Response archive_result(Call& call) {
   const auto job = checked(call.storage.read_job(call.id()));
   if (!job || job->kind != "archive") not_found("archive read " + std::to_string(call.id()));
@@ -221,6 +276,8 @@ Response archive_result(Call& call) {
 void add_reconciliation_routes(Router& router) {
   router.add("POST", "/api/v1/reconciliation/archive", "reading.reconcile", read_archive);
   router.add("GET", "/api/v1/reconciliation/archive/{id}", "reading.reconcile", archive_result);
+  router.add("POST", "/api/v1/reconciliation/scan", "reading.reconcile", scan_bus);
+  router.add("GET", "/api/v1/reconciliation/scan/{id}", "reading.reconcile", scan_result);
   router.add("GET", "/api/v1/reconciliation/gaps", "reading.reconcile", gaps);
   router.add("POST", "/api/v1/reconciliation/reread", "reading.reconcile", reread);
   router.add("GET", "/api/v1/reconciliation/buildings", "reading.reconcile", buildings);

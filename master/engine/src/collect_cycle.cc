@@ -88,6 +88,17 @@ void ReadingEngine::read_archive(const std::shared_ptr<Cycle>& cycle) {
   });
 }
 
+void ReadingEngine::scan(const std::shared_ptr<Cycle>& cycle) {
+  const auto scan = cycle->request.scan;
+  run_(cycle->concentrator().dtu_id, scan, [this, cycle, scan](const IoStatus& io) {
+    if (!io.ok()) return line_failed(cycle, io, false);
+    if (scan->verdict() != protocol::link::Verdict::ok)
+      cycle->stats.error = "secondary scan: " + scan->problem();
+    for (const auto& hit : scan->hits()) cycle->stats.found.push_back(hit.secondary.to_string());
+    finish(cycle);
+  });
+}
+
 void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
                               const std::vector<hm660::ArchiveEntry>& archive,
                               const std::vector<hm660::BufferedReading>& readings) {

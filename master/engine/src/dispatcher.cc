@@ -44,6 +44,7 @@ Json to_json(const CycleStats& s) {
   }
   j["segments"] = segments;
   if (!s.failed_meters.empty()) j["failed_meters"] = s.failed_meters;
+  if (!s.found.empty()) j["found"] = s.found;
   if (!s.archive.empty()) {
     Json archive = Json::array();
     for (const auto& entry : s.archive) {
@@ -76,7 +77,7 @@ Dispatcher::Dispatcher(Storage& storage, ReadingEngine& engine, Online online,
       log_(std::move(log)) {}
 
 std::size_t Dispatcher::outstanding() const {
-  std::size_t n = running_ + interrupted_.size();
+  std::size_t n = running_ + interrupted_.size() + yielded_.size();
   for (const auto& [id, queue] : pending_) n += queue.size();
   return n;
 }
@@ -91,6 +92,11 @@ std::optional<StorageError> Dispatcher::tick() {
     pending_[id].push_front(std::move(work));
   }
   interrupted_.clear();
+  for (Work& work : yielded_) {
+    const std::int64_t id = work.request.concentrator.id;
+    pending_[id].push_back(std::move(work));
+  }
+  yielded_.clear();
   start_pending();
   engine_.flush_due();
   return std::nullopt;
@@ -246,7 +252,8 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
       }
       only.push_back(id);
     }
-  } else if (job.kind == "concentrator" || job.kind == "community" || job.kind == "archive") {
+  } else if (job.kind == "concentrator" || job.kind == "community" || job.kind == "archive" ||
+             job.kind == "scan") {
     for (const ConcentratorRecord& c : concentrators_) {
       const bool match = job.kind != "community"
                              ? c.name == job.target
@@ -256,7 +263,7 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
     if (targets.empty()) unknown = "no " + job.kind + " '" + job.target + "'";
   } else {
     unknown = "unknown kind '" + job.kind +
-              "' (meter, concentrator, community, valve_open, valve_close or archive)";
+              "' (meter, concentrator, community, valve_open, valve_close, archive or scan)";
   }
   bool reachable = false;
   for (const ConcentratorRecord& c : targets) reachable = reachable || online_(c.dtu_id);
@@ -275,6 +282,10 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
   }
   JobProgress& progress = jobs_[job.id];
   progress.archive = job.kind == "archive";
+  if (job.kind == "scan") {
+    progress.scan = std::make_shared<protocol::mbus::SecondaryScan>();
+    progress.scan->pause_after(options_.scan_slice_probes);
+  }
   progress.total.concentrator = job.kind + " " + job.target;
   progress.total.started_at = now;
   for (const ConcentratorRecord& c : targets) {
@@ -290,6 +301,7 @@ std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSecond
     work.request.only_meters = only;
     work.request.valve = valve;
     work.request.archive = progress.archive;
+    work.request.scan = progress.scan;
     pending_[c.id].push_front(std::move(work));  // ahead of the schedule
     ++progress.remaining;
   }
@@ -306,7 +318,8 @@ void Dispatcher::start_pending() {
   std::vector<std::int64_t> ready;
   for (auto& [id, queue] : pending_) {
     // A manual read waits for no cycle: it runs between two of the cycle's meters.
-    while (!queue.empty() && !queue.front().scheduled && engine_.busy(id)) {
+    while (!queue.empty() && !queue.front().scheduled && !queue.front().request.scan &&
+           engine_.busy(id)) {
       Work work = queue.front();
       work.request.require_identity = conflicted(work.request.concentrator.dtu_id);
       if (!engine_.interject(work.request, [this, work](const CycleStats& stats) {
@@ -361,12 +374,14 @@ void Dispatcher::finished(const Work& work, const CycleStats& stats) {
   }
   const EpochSeconds now = now_();
   if (!work.scheduled) {
+    if (scan_slice_done(work, stats)) return;
     if (const auto job = jobs_.find(work.job); job != jobs_.end()) ++job->second.attempts;
     if (!stats.error.empty() && now < work.deadline) {
       // The line was lost under the job (a reconnect, a session replaced by the DTU's new
       // one): again, on the DTU's next session.
       log_("read job " + std::to_string(work.job) + ": " + stats.concentrator + ": " + stats.error +
            "; trying again on the DTU's next session");
+      if (work.request.scan) work.request.scan->resume(options_.scan_slice_probes);
       interrupted_.push_back(work);  // not at once: a line that fails at once would spin
       return;
     }
@@ -402,6 +417,29 @@ void Dispatcher::settle_day(const CycleStats& stats, EpochSeconds midnight, Epoc
        " aggregates, " + std::to_string(s.rollups) + " roll-ups");
 }
 
+// A scan's slice that paused: its progress goes into the job, and the rest waits behind
+// whatever the concentrator has queued - the schedule's cycles first.
+bool Dispatcher::scan_slice_done(const Work& work, const CycleStats& stats) {
+  const auto& scan = work.request.scan;
+  const auto job = jobs_.find(work.job);
+  if (!scan || job == jobs_.end() || !stats.error.empty()) return false;
+  ++job->second.slices;
+  if (!scan->paused()) return false;
+  const Json progress{{"scan",
+                       {{"probes", scan->probes()},
+                        {"found", stats.found.size()},
+                        {"slices", job->second.slices},
+                        {"done", false}}},
+                      {"found", stats.found}};
+  auto reported = storage_.report_read_job(work.job, progress.dump());
+  if (auto* e = std::get_if<StorageError>(&reported)) log_(e->message);
+  scan->resume(options_.scan_slice_probes);
+  Work rest = work;
+  rest.deadline = now_() + options_.job_timeout_s;  // a slice's time, not the whole scan's
+  yielded_.push_back(std::move(rest));  // queued at the next tick, after what it schedules
+  return true;
+}
+
 void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator,
                                const CycleStats* stats) {
   const auto it = jobs_.find(job);
@@ -418,6 +456,7 @@ void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator
                                  stats->failed_meters.end());
     p.total.valves_set += stats->valves_set;
     p.total.archive.insert(p.total.archive.end(), stats->archive.begin(), stats->archive.end());
+    p.total.found.insert(p.total.found.end(), stats->found.begin(), stats->found.end());
     if (!stats->error.empty()) p.errors.push_back(concentrator + ": " + stats->error);
     if (!stats->valve_error.empty()) p.errors.push_back(concentrator + ": " + stats->valve_error);
   }
@@ -429,7 +468,14 @@ void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator
   if (!p.offline.empty()) detail["offline"] = p.offline;
   if (!p.errors.empty()) detail["errors"] = p.errors;
   detail["attempts"] = p.attempts;
-  const bool ok = p.errors.empty() && p.offline.empty() && (p.total.read > 0 || p.archive);
+  if (p.scan) {
+    detail["scan"] = {{"probes", p.scan->probes()},
+                      {"found", p.total.found.size()},
+                      {"slices", p.slices},
+                      {"done", p.errors.empty() && p.offline.empty()}};
+  }
+  const bool ok =
+      p.errors.empty() && p.offline.empty() && (p.total.read > 0 || p.archive || p.scan);
   auto done = storage_.finish_read_job(job, ok ? "done" : "failed", detail.dump(), now);
   if (auto* e = std::get_if<StorageError>(&done)) log_(e->message);
   jobs_.erase(it);

@@ -132,11 +132,15 @@ bool ReadingEngine::start(const CycleRequest& request, std::function<void(const 
     if (auto e = monitor_->begin_cycle(concentrator.id)) return fail(*e);
   }
   cycles_[concentrator.id] = cycle;
-  if (request.archive) {
+  if (request.archive || request.scan) {
     cycle->meters.clear();
     cycle->stats.meters = 0;
     cycle->stats.segments.clear();
-    read_archive(cycle);
+    if (request.scan) {
+      scan(cycle);
+    } else {
+      read_archive(cycle);
+    }
   } else if (concentrator.mode == ConcentratorMode::collect) {
     collect(cycle);
   } else {

@@ -120,11 +120,16 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
     l.flat_min_kwh = value<double>(path, f, "flat_min_kwh", l.flat_min_kwh, "kWh");
   }
   if (const YAML::Node k = root["claims"]) {
-    check_keys(path, k, {"lease_s", "resume_after_s", "job_timeout_s"}, "claims");
+    check_keys(path, k, {"lease_s", "resume_after_s", "job_timeout_s", "scan_slice_probes"},
+               "claims");
     DispatcherOptions& d = c.dispatcher;
     d.lease_s = value<EpochSeconds>(path, k, "lease_s", d.lease_s, "seconds");
     d.resume_after_s = value<EpochSeconds>(path, k, "resume_after_s", d.resume_after_s, "seconds");
     d.job_timeout_s = value<EpochSeconds>(path, k, "job_timeout_s", d.job_timeout_s, "seconds");
+    d.scan_slice_probes = value<std::size_t>(path, k, "scan_slice_probes", d.scan_slice_probes,
+                                             "a number of selections");
+    if (d.scan_slice_probes < 1 || d.scan_slice_probes > 100000)
+      fail(path, k["scan_slice_probes"], "scan_slice_probes", "1 to 100000 selections");
   }
 }
 

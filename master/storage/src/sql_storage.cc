@@ -336,6 +336,11 @@ StorageResult<bool> SqlStorage::finish_read_job(std::int64_t id, const std::stri
                      {status, detail, now, id}));
 }
 
+StorageResult<bool> SqlStorage::report_read_job(std::int64_t id, const std::string& detail) {
+  return changed(
+      sql("UPDATE read_job SET detail = ? WHERE id = ? AND status = 'running'", {detail, id}));
+}
+
 StorageResult<std::optional<ReadJob>> SqlStorage::read_job(std::int64_t id) {
   return first_of(rows_of<ReadJob>(
       sql(std::string("SELECT ") + kJobColumns + " FROM read_job WHERE id = ?", {id}), job_of));

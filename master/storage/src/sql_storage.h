@@ -106,6 +106,7 @@ class SqlStorage : public Storage, public SqlDatabase {
                                      EpochSeconds now) override;
   StorageResult<bool> finish_read_job(std::int64_t id, const std::string& status,
                                       const std::string& detail, EpochSeconds now) override;
+  StorageResult<bool> report_read_job(std::int64_t id, const std::string& detail) override;
   StorageResult<std::optional<ReadJob>> read_job(std::int64_t id) override;
 
   StorageResult<std::size_t> record_faults(std::span<const FaultRecord> changes) override;

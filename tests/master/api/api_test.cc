@@ -354,6 +354,38 @@ TEST_P(ApiTest, AConcentratorsArchiveIsComparedWithTheBaseInformation) {
             "concentrator_id");
 }
 
+// A commissioning scan of a concentrator's bus through the API: its progress while it runs,
+// then what it found against the base information's M-Bus meters.
+TEST_P(ApiTest, AScanShowsItsProgressAndThenWhatItFound) {
+  const Answer job =
+      admin("POST", "/api/v1/reconciliation/scan", Json{{"concentrator_id", concentrator_}});
+  ASSERT_EQ(job.status, 202) << job.raw.body;
+  EXPECT_EQ(job.body["kind"], "scan");
+  const std::int64_t id = job.body["id"];
+  const std::string path = "/api/v1/reconciliation/scan/" + std::to_string(id);
+  ok(storage_->claim_read_job(id, "master-a", kNow));
+  const Json progress{{"scan", {{"probes", 40}, {"found", 1}, {"slices", 1}, {"done", false}}},
+                      {"found", Json::array({"10000001FFFF0104"})}};
+  EXPECT_TRUE(ok(storage_->report_read_job(id, progress.dump())));
+  const Answer running = admin("GET", path);
+  EXPECT_EQ(running.body["status"], "running");
+  EXPECT_EQ(running.body["detail"]["scan"]["probes"], 40);
+  EXPECT_FALSE(running.body.contains("comparison")) << "not done yet";
+
+  const Json found = Json::array({"10000001ffff0104", "99999999FFFF0104"});
+  ok(storage_->finish_read_job(id, "done", Json{{"found", found}}.dump(), kNow + 600));
+  EXPECT_FALSE(ok(storage_->report_read_job(id, progress.dump())))
+      << "a finished job keeps its result";
+  const Json c = admin("GET", path).body["comparison"];
+  EXPECT_EQ(c["meters"], 2) << "the M-Bus meters with a secondary address";
+  EXPECT_EQ(c["matched"], 1);
+  ASSERT_EQ(c["not_found"].size(), 1u);
+  EXPECT_EQ(c["not_found"][0]["meter_id"], silent_meter_);
+  EXPECT_EQ(c["unknown_to_base_information"], Json::array({"99999999FFFF0104"}));
+  EXPECT_EQ(admin("GET", "/api/v1/reconciliation/archive/" + std::to_string(id)).status, 404)
+      << "a scan is no archive read";
+}
+
 TEST_P(ApiTest, FaultRulesUsersAndRolesAreManagedAndAudited) {
   const Answer rule = admin("POST", "/api/v1/fault-rules",
                             Json{{"name", "cold-return"},

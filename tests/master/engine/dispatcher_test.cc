@@ -48,8 +48,14 @@ struct Master {
 class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto loaded =
-        sim::load_topology(HEATLINK_SOURCE_DIR "/scenarios/topologies/small-district.yaml");
+    district(HEATLINK_SOURCE_DIR "/scenarios/topologies/small-district.yaml");
+  }
+
+  // The district of a topology file (or of the `topology` of a scenario file).
+  void district(const std::string& file, const std::string& under = "") {
+    std::ifstream in(file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto loaded = sim::parse_topology(text, file, under);
     ASSERT_TRUE(std::holds_alternative<sim::Topology>(loaded));
     topology_ = std::get<sim::Topology>(loaded);
     district_ = std::make_unique<sim::District>(topology_, 42);
@@ -64,7 +70,7 @@ class DispatcherTest : public ::testing::Test {
     std::ofstream(dir_ + "/base.yaml") << sim::base_information_yaml(topology_, *district_);
     auto imported = master::import_base_information(dir_ + "/base.yaml", *storage);
     ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
-    ASSERT_EQ(std::get<std::size_t>(imported), 310u);
+    ASSERT_EQ(std::get<std::size_t>(imported), topology_.meter_count());
     concentrator_ = ok(storage->concentrators()).at(0);
     meters_ = ok(storage->meters_of(concentrator_.id));  // in the district's order
   }
@@ -85,8 +91,8 @@ class DispatcherTest : public ::testing::Test {
     }
     m->engine = std::make_unique<master::ReadingEngine>(
         *m->storage,
-        [run](const std::string& dtu, auto procedure, auto done) {
-          EXPECT_EQ(dtu, "13800138000");
+        [this, run](const std::string& dtu, auto procedure, auto done) {
+          EXPECT_EQ(dtu, concentrator_.dtu_id);
           run(std::move(procedure), std::move(done));
         },
         [this] { return now(); }, engine_options, m->monitor.get());
@@ -317,6 +323,58 @@ TEST_F(DispatcherTest, AMissedMidnightIsStillSettledWhenTheDtuReturns) {
     EXPECT_TRUE(day[2].energy_kwh.has_value()) << i;
     EXPECT_TRUE(day[2].interpolated) << "00:00 lies between two readings";
   }
+}
+
+// A commissioning scan of the concentrator's buses (a job of kind scan) is a background job:
+// it runs in slices, its progress is in the job while it runs, every hourly slot's cycle goes
+// first when its slot begins (none missed, each read in its slot), and it ends with every
+// M-Bus meter's secondary address found.
+TEST_F(DispatcherTest, AScanYieldsToTheScheduleAndFindsEveryMeter) {
+  // One segment of 300 meters at primary address 0 (the scan's bus: a transparent HM-660 puts
+  // a wildcard selection on its only channel).
+  masters_.clear();
+  district(HEATLINK_SOURCE_DIR "/scenarios/segment-300-secondary-scan.yaml", "topology");
+  master::DispatcherOptions options;
+  options.scan_slice_probes = 20;
+  Master& m = add_master("master-a", options);
+  run_until(kStart + 3000);
+  master::ReadJob job;
+  job.kind = "scan";
+  job.target = concentrator_.name;
+  job.requested_at = now();
+  const auto id = ok(m.storage->queue_read_job(job));
+  bool progress_seen = false;
+  run_until(kStart + 4 * 3600, [&](master::EpochSeconds) {
+    const auto j = ok(m.storage->read_job(id));
+    progress_seen = progress_seen ||
+                    (j->status == "running" && j->detail.find("\"probes\":") != std::string::npos);
+  });
+  const auto done = ok(m.storage->read_job(id));
+  ASSERT_EQ(done->status, "done") << done->detail;
+  EXPECT_TRUE(progress_seen) << "the scan's progress is in the job while it runs";
+  std::size_t mbus = 0;
+  for (const auto& meter : meters_) {
+    if (meter.protocol != master::MeterProtocol::mbus) continue;
+    ++mbus;
+    EXPECT_NE(done->detail.find(meter.secondary_address.substr(0, 8)), std::string::npos)
+        << meter.secondary_address;
+  }
+  EXPECT_NE(done->detail.find("\"slices\":"), std::string::npos) << done->detail;
+  std::vector<master::EpochSeconds> read;
+  for (const auto& c : m.cycles) {
+    if (c.job != 0) continue;
+    EXPECT_FALSE(c.missed) << c.slot - kStart;
+    EXPECT_EQ(c.read - c.late, 300u) << "the slot's own meters, at " << c.slot - kStart;
+    read.push_back(c.slot - kStart);
+  }
+  EXPECT_EQ(read, (std::vector<master::EpochSeconds>{0, 3600, 7200, 10800}));
+  const auto hour = std::find_if(m.cycles.begin(), m.cycles.end(), [](const auto& c) {
+    return c.job == 0 && c.slot == kStart + 3600;
+  });
+  ASSERT_NE(hour, m.cycles.end());
+  EXPECT_LT(hour->started_at, *done->finished_at) << "the 01:00 cycle ran while the scan was on";
+  EXPECT_LT(hour->started_at - hour->slot, 300) << "within a slice of its slot";
+  EXPECT_GT(mbus, 250u);
 }
 
 TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {

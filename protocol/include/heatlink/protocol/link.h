@@ -126,6 +126,11 @@ class ProcedureBase : public Procedure {
   // Fails with the verdict an unwanted outcome implies: "<what>: no answer after 4 attempts".
   void fail_on(const Request& request, const Outcome& outcome);
   bool finished() const noexcept { return verdict_ != Verdict::running; }
+  // Running again: a procedure that stopped part-way on purpose and carries on (a paused scan).
+  void rerun() {
+    verdict_ = Verdict::running;
+    problem_.clear();
+  }
 
  private:
   Verdict verdict_ = Verdict::running;

@@ -99,8 +99,20 @@ class SecondaryScan : public link::ProcedureBase {
   const std::vector<ScanHit>& hits() const noexcept { return hits_; }
   std::size_t probes() const noexcept { return search_.probes(); }
 
+  // A scan that shares its bus with scheduled reads: it stops (succeeding, paused()) before
+  // the next mask once `probes` more selections were made (0: never). resume() carries on
+  // with the masks still to search - after a new SND_NKE, as other reads may have selected
+  // meters meanwhile - for another `probes`.
+  void pause_after(std::size_t probes) noexcept {
+    pause_at_ = probes == 0 ? 0 : search_.probes() + probes;
+  }
+  bool paused() const noexcept { return paused_; }
+  void resume(std::size_t probes);
+
  private:
   enum class Stage : std::uint8_t { reset, select, confirm };
+  std::size_t pause_at_ = 0;
+  bool paused_ = false;
   void add_hit(ScanHit hit);
   SecondarySearch search_;
   Stage stage_ = Stage::reset;

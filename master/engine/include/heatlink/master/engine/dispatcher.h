@@ -32,6 +32,9 @@ struct DispatcherOptions {
   // then.
   EpochSeconds job_timeout_s = 600;
   EpochSeconds refresh_s = 60;  // the base information is reloaded this often
+  // A secondary scan (a read job of kind scan) runs in slices of this many selections; between
+  // them the concentrator's scheduled cycles go first, so a scan of hours misses no slot.
+  std::size_t scan_slice_probes = 40;
   ConsumptionOptions consumption;
 };
 
@@ -73,6 +76,8 @@ class Dispatcher {
     std::vector<std::string> errors;
     unsigned attempts = 0;  // cycles run for the job, a lost line's tried again included
     bool archive = false;   // an archive read: done without reading a meter
+    std::shared_ptr<protocol::mbus::SecondaryScan> scan;  // a scan job's, across its slices
+    unsigned slices = 0;
   };
 
   std::optional<StorageError> refresh(EpochSeconds now);
@@ -86,6 +91,7 @@ class Dispatcher {
   void start_pending();
   void finished(const Work& work, const CycleStats& stats);
   void job_part_done(std::int64_t job, const std::string& concentrator, const CycleStats* stats);
+  bool scan_slice_done(const Work& work, const CycleStats& stats);
 
   Storage& storage_;
   ReadingEngine& engine_;
@@ -110,6 +116,7 @@ class Dispatcher {
   std::map<std::int64_t, std::vector<EpochSeconds>> unsettled_;
   std::map<std::int64_t, std::deque<Work>> pending_;  // by concentrator
   std::vector<Work> interrupted_;  // jobs whose line was lost: queued again at the next tick
+  std::vector<Work> yielded_;      // scans between two slices: queued at the next tick, last
   std::size_t running_ = 0;
   std::map<std::int64_t, JobProgress> jobs_;
   std::size_t cycles_done_ = 0;

@@ -25,6 +25,7 @@
 #include "heatlink/master/storage/storage.h"
 #include "heatlink/protocol/hm660_procedures.h"
 #include "heatlink/protocol/link.h"
+#include "heatlink/protocol/mbus_procedures.h"
 
 namespace heatlink::master {
 
@@ -46,6 +47,9 @@ struct CycleRequest {
   // Read the concentrator's meter archive (HM-660 A3) instead of its meters: reconciliation
   // of the archive against the base information.
   bool archive = false;
+  // Run (a slice of) this wildcard secondary scan of the concentrator's bus instead of reading
+  // its meters: commissioning, yielding to the schedule between slices (Dispatcher).
+  std::shared_ptr<protocol::mbus::SecondaryScan> scan;
   // File nothing whose identity cannot be checked: the DTU's ID is claimed by two devices, so
   // an answer may come from another district. A meter whose identity is not on file, or a
   // telegram that carries none, is kept aside like a mismatch.
@@ -79,6 +83,7 @@ struct CycleStats {
   std::size_t valves_set = 0;  // valve commands the meters confirmed
   std::string valve_error;     // a valve command refused or not confirmed
   std::vector<protocol::hm660::ArchiveEntry> archive;  // read by an archive request
+  std::vector<std::string> found;  // a scan's: every secondary address found so far
   std::vector<std::int64_t> failed_meters;
   std::map<std::uint8_t, SegmentStats> segments;  // by channel
   std::string error;  // the line or the storage failed: the cycle stopped early
@@ -150,6 +155,7 @@ class ReadingEngine {
   // Concentrator mode: the archive, then the buffered readings, matched to the meters.
   void collect(const std::shared_ptr<Cycle>& cycle);
   void read_archive(const std::shared_ptr<Cycle>& cycle);
+  void scan(const std::shared_ptr<Cycle>& cycle);
   void collected(const std::shared_ptr<Cycle>& cycle,
                  const std::vector<protocol::hm660::ArchiveEntry>& archive,
                  const std::vector<protocol::hm660::BufferedReading>& readings);

@@ -154,7 +154,9 @@ struct ReadJob {
   std::int64_t id = 0;
   // "meter" (target: its id), "concentrator" or "community" (its name), "valve_open" or
   // "valve_close" (a CJ/T 188 meter's id: the valve driven and confirmed, then the meter read),
-  // "archive" (a concentrator's name: its HM-660 meter archive read, listed in the detail)
+  // "archive" (a concentrator's name: its HM-660 meter archive read, listed in the detail),
+  // "scan" (a concentrator's name: a wildcard secondary scan of its bus, in slices that leave
+  // the schedule its slots; progress and the addresses found in the detail)
   std::string kind;
   std::string target;
   EpochSeconds requested_at = 0;
@@ -315,6 +317,8 @@ class Storage {
                                              EpochSeconds now) = 0;
   virtual StorageResult<bool> finish_read_job(std::int64_t id, const std::string& status,
                                               const std::string& detail, EpochSeconds now) = 0;
+  // A running job's progress (a scan's selections and meters found so far), in its detail.
+  virtual StorageResult<bool> report_read_job(std::int64_t id, const std::string& detail) = 0;
   virtual StorageResult<std::optional<ReadJob>> read_job(std::int64_t id) = 0;
 
   // Faults: a record without cleared_at raises, with cleared_at clears the open event of its
