@@ -1,6 +1,7 @@
 // Readings stored per second through the Storage interface, against a plain bulk insert of
 // the same rows into the same database: SQLite with one prepared INSERT in large
-// transactions, PostgreSQL with COPY. The ratio is the figure (docs/BENCHMARKS.md).
+// transactions, PostgreSQL with COPY. The ratio is the figure (docs/BENCHMARKS.md). Also the
+// time latest_of() takes for a concentrator of 300 meters with a year of hourly readings.
 //
 // Usage: bench_storage [ROWS] [BATCH]; PostgreSQL when HEATLINK_BENCH_POSTGRESQL names a
 // database (it creates and drops its own schemas there).
@@ -123,6 +124,38 @@ double postgresql_copy(const std::string& url, const std::vector<master::Reading
   return static_cast<double>(rows.size()) / seconds_since(start);
 }
 
+// The fault monitor's start of a cycle: the latest reading with a register of each of a
+// concentrator's 300 meters, each with `hours` hourly readings (the newest without a
+// register: the walk back must stop at the one before, not read the meter's history).
+double latest_of_ms(master::Storage& storage, std::size_t hours) {
+  const auto station = std::get<std::int64_t>(storage.add_station({0, "bench"}));
+  const auto concentrator = std::get<std::int64_t>(
+      storage.add_concentrator({0, station, "hm660-bench", "13800000999", std::nullopt}));
+  std::vector<master::Reading> rows;
+  for (int k = 0; k < 300; ++k) {
+    master::MeterRecord m;
+    m.concentrator_id = concentrator;
+    const auto id = std::get<std::int64_t>(storage.add_meter(m));
+    for (std::size_t h = 0; h < hours; ++h) {
+      master::Reading r;
+      r.meter_id = id;
+      r.read_at = r.received_at = 1'796'083'200 + static_cast<master::EpochSeconds>(h) * 3600;
+      if (h + 1 < hours) r.energy_kwh = static_cast<double>(h);
+      rows.push_back(r);
+    }
+  }
+  through_storage(storage, rows, 50'000);
+  const auto start = Clock::now();
+  const auto latest = storage.latest_of(concentrator);
+  const double ms = seconds_since(start) * 1000;
+  const auto* found = std::get_if<std::vector<master::Reading>>(&latest);
+  if (found == nullptr || found->size() != 300) {
+    std::fprintf(stderr, "latest_of: not 300 meters\n");
+    std::exit(1);
+  }
+  return ms;
+}
+
 std::unique_ptr<master::Storage> open(const std::string& url) {
   auto opened = master::open_storage(url);
   if (auto* e = std::get_if<master::StorageError>(&opened)) {
@@ -150,6 +183,9 @@ int main(int argc, char** argv) {
   std::printf(
       "sqlite      rows=%zu batch=%zu storage=%.0f rows/s plain_insert=%.0f rows/s ratio=%.2f\n",
       rows, batch, stored, plain, stored / plain);
+  const std::size_t hours = 8760;  // a year of hourly readings per meter
+  std::printf("sqlite      latest_of: 300 meters x %zu readings in %.1f ms\n", hours,
+              latest_of_ms(*open("sqlite:" + dir + "/latest.db"), hours));
   std::filesystem::remove_all(dir);
 
   if (const char* pg = std::getenv("HEATLINK_BENCH_POSTGRESQL")) {

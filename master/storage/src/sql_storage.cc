@@ -255,11 +255,13 @@ StorageResult<std::vector<Reading>> SqlStorage::latest_of(std::int64_t concentra
     if (c == kReadingColumns || (c[-1] == ' ' && c[-2] == ',')) columns += "r.";
     columns += *c;
   }
-  // One seek on the reading key per meter.
+  // One seek on the reading key per meter, walking back past readings without a register
+  // (max() with that filter would read every reading of the meter).
   return rows_of<Reading>(
       sql("SELECT " + columns +
               " FROM meter m JOIN reading r ON r.meter_id = m.id AND r.read_at = "
-              "(SELECT max(read_at) FROM reading WHERE meter_id = m.id AND energy_kwh IS NOT NULL) "
+              "(SELECT read_at FROM reading WHERE meter_id = m.id AND energy_kwh IS NOT NULL "
+              "ORDER BY read_at DESC LIMIT 1) "
               "WHERE m.concentrator_id = ?",
           {concentrator_id}),
       reading_of);
