@@ -5,6 +5,7 @@
 
 #include "heatlink/protocol/cjt188.h"
 #include "heatlink/protocol/mbus_frame.h"
+#include "heatlink/protocol/mbus_telegram.h"
 
 namespace heatlink::harness {
 
@@ -64,7 +65,9 @@ RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim:
   };
   for (std::size_t i = 0; i < district.meter_count(); ++i) {
     const sim::MeterIdentity& id = district.meter(i).identity();
-    by_bcd_id_[id.id] = i;
+    const sim::MeterKind kind = district.meter(i).kind();
+    by_identity_[std::uint64_t{id.medium(kind)} << 56 | std::uint64_t{id.version(kind)} << 48 |
+                 std::uint64_t{id.manufacturer(kind)} << 32 | id.id] = i;
     by_cjt188_address_[id.cjt188_address().to_string()] = i;
   }
   for (const Check& c : scenario.expectations.checks) {
@@ -105,8 +108,14 @@ std::string RunObserver::index_meters(master::Storage& storage) {
   }
   for (std::size_t i = 0; i < district_.meter_count(); ++i) {
     const sim::SimulatedMeter& m = district_.meter(i);
-    record_.meters[decimal_id(m.identity().id)] =
-        MeterRef{database_id_[i], i, resolution_kwh(m.identity().energy_unit)};
+    // A meter is named by its ID; one whose ID another meter already has (another maker's)
+    // by its ID and maker, "50000141/HYD", so that every meter is checked as itself.
+    std::string name = decimal_id(m.identity().id);
+    if (record_.meters.count(name) > 0)
+      name += "/" +
+              std::string(
+                  protocol::mbus::manufacturer_letters(m.identity().manufacturer(m.kind())).data());
+    record_.meters[name] = MeterRef{database_id_[i], i, resolution_kwh(m.identity().energy_unit)};
   }
   return {};
 }
@@ -238,10 +247,12 @@ void RunObserver::sample_truth(sim::Micros when, protocol::Bytes reply) {
   std::optional<std::size_t> index;
   if (const auto frame = protocol::mbus::decode_frame(reply); frame.ok()) {
     const protocol::mbus::Frame& f = frame.value();
-    if (f.type == protocol::mbus::FrameType::long_frame && f.data.size() >= 4) {
-      std::uint32_t id = 0;  // the RSP_UD header's ID, little-endian BCD
-      for (int k = 3; k >= 0; --k) id = (id << 8) | f.data[static_cast<std::size_t>(k)];
-      if (const auto it = by_bcd_id_.find(id); it != by_bcd_id_.end()) index = it->second;
+    if (f.type == protocol::mbus::FrameType::long_frame && f.data.size() >= 8) {
+      // The RSP_UD header's whole identity, ID (BCD), manufacturer, version and medium, all
+      // little-endian: two meters sharing an ID are told apart by the rest.
+      std::uint64_t identity = 0;
+      for (int k = 7; k >= 0; --k) identity = (identity << 8) | f.data[static_cast<std::size_t>(k)];
+      if (const auto it = by_identity_.find(identity); it != by_identity_.end()) index = it->second;
     }
   } else if (const auto cjt = protocol::cjt188::decode_frame(reply); cjt.ok()) {
     const auto it = by_cjt188_address_.find(cjt.value().address.to_string());

@@ -75,7 +75,9 @@ class RunObserver {
   std::unique_ptr<master::Storage> storage_;  // for events and timed checks during the run
   RunRecord record_;
   Timeline* timeline_ = nullptr;
-  std::map<std::uint32_t, std::size_t> by_bcd_id_;              // M-Bus ID (BCD) -> meter index
+  // An M-Bus meter's identity as its RSP_UD header carries it (ID, manufacturer, version,
+  // medium; little-endian, 8 bytes) -> meter index.
+  std::map<std::uint64_t, std::size_t> by_identity_;
   std::map<std::string, std::size_t> by_cjt188_address_;        // 14 digits -> meter index
   std::vector<std::int64_t> database_id_;                       // meter index -> database id
   std::map<std::string, std::pair<bool, std::uint64_t>> dtus_;  // online, registrations
