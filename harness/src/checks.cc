@@ -310,19 +310,31 @@ CheckResult dtu_sessions(const Check& c, CheckResult r, const Window& w, const R
   return r;
 }
 
+// The read job the timeline entry named `c.action` queued, as stored now; nullopt, with `r`
+// saying why, when no entry of that name queued one (`none`: "no manual read named"), the
+// database failed, or it holds no such job (`label`: "manual read" did not finish).
+std::optional<master::ReadJob> named_job(const Check& c, CheckResult& r, const RunRecord& record,
+                                         master::Storage& storage, const std::string& none,
+                                         const std::string& label) {
+  const auto it = record.jobs.find(c.action);
+  if (it == record.jobs.end()) {
+    r.message = none + " '" + c.action + "' ran";
+    return std::nullopt;
+  }
+  const auto job = storage.read_job(it->second);
+  if (failed(r, job)) return std::nullopt;
+  const auto& j = std::get<std::optional<master::ReadJob>>(job);
+  if (!j) r.message = label + " '" + c.action + "' did not finish";
+  return j;
+}
+
 // From queueing a read job to its result.
 CheckResult manual_read_latency(const Check& c, CheckResult r, const Window& /*w*/,
                                 const RunRecord& record, master::Storage& storage,
                                 const Meters& /*meters*/) {
-  const auto it = record.jobs.find(c.action);
-  if (it == record.jobs.end()) {
-    r.message = "no manual read named '" + c.action + "' ran";
-    return r;
-  }
-  const auto job = storage.read_job(it->second);
-  if (failed(r, job)) return r;
-  const auto& j = std::get<std::optional<master::ReadJob>>(job);
-  if (!j || !j->finished_at) {
+  const auto j = named_job(c, r, record, storage, "no manual read named", "manual read");
+  if (!j) return r;
+  if (!j->finished_at) {
     r.message = "manual read '" + c.action + "' did not finish";
     return r;
   }
@@ -338,17 +350,11 @@ CheckResult manual_read_latency(const Check& c, CheckResult r, const Window& /*w
 // Meters a secondary scan found.
 CheckResult scan_found(const Check& c, CheckResult r, const Window& /*w*/, const RunRecord& record,
                        master::Storage& storage, const Meters& /*meters*/) {
-  const auto it = record.jobs.find(c.action);
-  if (it == record.jobs.end()) {
-    r.message = "no secondary scan named '" + c.action + "' ran";
-    return r;
-  }
-  const auto job = storage.read_job(it->second);
-  if (failed(r, job)) return r;
-  const auto& j = std::get<std::optional<master::ReadJob>>(job);
-  if (!j || j->status != "done") {
+  const auto j = named_job(c, r, record, storage, "no secondary scan named", "the scan");
+  if (!j) return r;
+  if (j->status != "done") {
     r.message = "the scan '" + c.action + "' did not finish" +
-                (j && j->status == "failed" ? ": " + j->detail : std::string());
+                (j->status == "failed" ? ": " + j->detail : std::string());
     return r;
   }
   // Each address found is a meter of the topology (its ID, any manufacturer); none invented.

@@ -215,7 +215,9 @@ std::string LiveRun::sample_midnight(Seconds midnight) {
     }
     for (const Json& m : j["meters"]) {
       const double since = m.value("power_kw", 0.0) * late_h;
-      by_index.emplace_back(m.value("energy_kwh", 0.0) - since, m.value("used_kwh", 0.0) - since);
+      const auto index = m.value("index", by_index.size());  // the meter's, not the page's
+      if (index >= by_index.size()) by_index.resize(index + 1, {0.0, 0.0});
+      by_index[index] = {m.value("energy_kwh", 0.0) - since, m.value("used_kwh", 0.0) - since};
     }
     offset += j["meters"].size();
     if (j["meters"].empty() || offset >= j.value("total", std::size_t{0})) break;

@@ -130,7 +130,6 @@ DistrictIndex RunObserver::district_index() const {
   for (const auto& station : scenario_.topology.stations) {
     for (const auto& c : station.concentrators) {
       if (!c.dtu) continue;
-      index.concentrator_dtus[c.config.name] = c.dtu->config.profile.id;
       index.dtus.emplace(c.dtu->config.profile.id, index.dtus.size());
     }
   }

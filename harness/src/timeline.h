@@ -39,11 +39,10 @@ std::variant<std::int64_t, std::string> queue_read_job(const std::string& url,
 
 // The names the timeline refers to, resolved against the district.
 struct DistrictIndex {
-  std::map<std::string, std::size_t> dtus;               // DTU ID -> index
-  std::map<std::string, std::size_t> concentrators;      // name -> index
-  std::map<std::string, std::size_t> meters;             // topology ID -> index
-  std::map<std::string, std::int64_t> meter_ids;         // topology ID -> database id
-  std::map<std::string, std::string> concentrator_dtus;  // name -> its DTU's ID
+  std::map<std::string, std::size_t> dtus;           // DTU ID -> index
+  std::map<std::string, std::size_t> concentrators;  // name -> index
+  std::map<std::string, std::size_t> meters;         // topology ID -> index
+  std::map<std::string, std::int64_t> meter_ids;     // topology ID -> database id
 };
 
 class Timeline {

@@ -245,30 +245,27 @@ Json compare_scan(Call& call, const std::string& concentrator, const Json& found
               {"unknown_to_base_information", unknown}};
 }
 
-Response scan_result(Call& call) {
+// A concentrator job of `kind` (its `name` in a 404) and, once done, the list its detail holds
+// under `key` held against the base information by `compare`.
+Response job_result(Call& call, const char* kind, const char* name, const char* key,
+                    Json (*compare)(Call&, const std::string&, const Json&)) {
   const auto job = checked(call.storage.read_job(call.id()));
-  if (!job || job->kind != "scan") not_found("scan " + std::to_string(call.id()));
+  if (!job || job->kind != kind) not_found(std::string(name) + " " + std::to_string(call.id()));
   Json out = job_json(*job);
   if (job->status == "done") {
     const Json detail = Json::parse(job->detail, nullptr, false);
-    const Json found =
-        detail.is_object() && detail.contains("found") ? detail["found"] : Json::array();
-    out["comparison"] = compare_scan(call, job->target, found);
+    const Json list = detail.is_object() && detail.contains(key) ? detail[key] : Json::array();
+    out["comparison"] = compare(call, job->target, list);
   }
   return json_response(out);
 }
 
+Response scan_result(Call& call) {
+  return job_result(call, "scan", "scan", "found", compare_scan);
+}
+
 Response archive_result(Call& call) {
-  const auto job = checked(call.storage.read_job(call.id()));
-  if (!job || job->kind != "archive") not_found("archive read " + std::to_string(call.id()));
-  Json out = job_json(*job);
-  if (job->status == "done") {
-    const Json detail = Json::parse(job->detail, nullptr, false);
-    const Json archive =
-        detail.is_object() && detail.contains("archive") ? detail["archive"] : Json::array();
-    out["comparison"] = compare_archive(call, job->target, archive);
-  }
-  return json_response(out);
+  return job_result(call, "archive", "archive read", "archive", compare_archive);
 }
 
 }  // namespace
