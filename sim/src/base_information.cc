@@ -25,6 +25,7 @@ std::string base_information_yaml(const Topology& topology, District& district) 
         if (speaks_mbus(m.kind()) && m.identity().primary != 0) ++primaries[m.identity().primary];
       }
       out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << c.config.name;
+      if (!c.community.empty()) out << YAML::Key << "community" << YAML::Value << c.community;
       if (c.dtu) {
         out << YAML::Key << "dtu" << YAML::Value << YAML::DoubleQuoted << c.dtu->config.profile.id;
       }

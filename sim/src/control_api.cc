@@ -141,6 +141,7 @@ struct ControlRoutes {
                 {"archive", c.archive().size()},
                 {"buffered_readings", c.buffered_readings()},
                 {"scanning", c.scanning()},
+                {"powered", c.powered()},
                 {"channels", channels}};
   }
 
@@ -291,6 +292,13 @@ struct ControlRoutes {
              return error(400, "expected {\"shorted\": true or false}");
            api.district_.concentrator(*i).channel(*k).set_short_circuit(
                body["shorted"].get<bool>());
+           return reply(200, concentrator_json(api, *i));
+         }},
+        {"POST", std::regex("/api/v1/concentrators/([0-9]+)/(power-on|power-off)"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
+           const auto i = index(m, api.district_.concentrator_count());
+           if (!i) return error(404, "no concentrator with that index");
+           api.district_.concentrator(*i).set_powered(m[2] == "power-on");
            return reply(200, concentrator_json(api, *i));
          }},
         {"GET", std::regex("/api/v1/dtus"),

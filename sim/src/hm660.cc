@@ -68,7 +68,30 @@ std::vector<std::size_t> Hm660::channels_for(const protocol::AnyScanResult& fram
   return out;
 }
 
+void Hm660::set_powered(bool on) {
+  if (on == powered_) return;
+  powered_ = on;
+  if (trace_ != nullptr) trace_->record(queue_.now(), config_.name, on ? "power_on" : "power_off");
+  if (on) return;
+  ++power_generation_;
+  for (ChannelWork& work : work_) {
+    work.steps.clear();
+    work.busy = false;
+    work.received.clear();
+    ++work.generation;
+  }
+  scan_running_ = 0;
+  selected_.reset();
+  rs232_in_ = protocol::FrameStream{};
+  listening_until_ = 0;
+  rs232_busy_until_ = 0;
+}
+
 void Hm660::receive_rs232(protocol::Bytes bytes) {
+  if (!powered_) {
+    if (trace_ != nullptr) trace_->record(queue_.now(), config_.name, "rs232_unpowered", bytes);
+    return;
+  }
   while (!bytes.empty()) {
     const std::size_t taken = rs232_in_.feed(bytes);
     bytes = bytes.subspan(taken);
@@ -89,6 +112,7 @@ void Hm660::receive_rs232(protocol::Bytes bytes) {
 }
 
 void Hm660::from_channel(std::size_t channel, protocol::Bytes bytes) {
+  if (!powered_) return;  // a reply still on the wire as the power went
   ChannelWork& work = work_.at(channel);
   if (work.busy) {  // the concentrator's own request: the answer is its own too
     work.received.insert(work.received.end(), bytes.begin(), bytes.end());
@@ -139,7 +163,8 @@ void Hm660::send_rs232(std::vector<std::uint8_t> bytes) {
   const Micros end = start + static_cast<Micros>(bytes.size()) * config_.rs232_bits_per_character *
                                  1'000'000 / config_.rs232_baud;
   rs232_busy_until_ = end;
-  queue_.schedule_at(end, [this, bytes = std::move(bytes)] {
+  queue_.schedule_at(end, [this, bytes = std::move(bytes), g = power_generation_] {
+    if (g != power_generation_) return;
     if (trace_ != nullptr) trace_->record(queue_.now(), config_.name, "rs232_out", bytes);
     if (sender_) sender_(bytes);
   });

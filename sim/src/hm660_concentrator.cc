@@ -242,7 +242,9 @@ void Hm660::finish_step(std::size_t channel, const protocol::AnyScanResult* repl
 }
 
 void Hm660::read_cycle() {
-  for (std::size_t i = 0; i < archive_.size(); ++i) read_meter(static_cast<std::uint16_t>(i));
+  if (powered_) {
+    for (std::size_t i = 0; i < archive_.size(); ++i) read_meter(static_cast<std::uint16_t>(i));
+  }
   queue_.schedule_after(cycle_interval_, [this, g = cycle_generation_] {
     if (g == cycle_generation_) read_cycle();
   });

@@ -393,9 +393,11 @@ class Reader : public YamlReader {
     for (const YAML::Node& c : list) {
       expect_map(c, "concentrators");
       check_keys(c, {"name", "rs232_baud", "rs232_format", "reply_timeout_ms", "forward_garbage",
-                     "channels", "dtu"});
+                     "channels", "dtu", "community"});
       ConcentratorSpec spec;
       spec.config.name = c["name"] ? value<std::string>(c["name"], "name", "a name") : "hm660";
+      if (const YAML::Node n = c["community"])
+        spec.community = value<std::string>(n, "community", "a name");
       spec.config.rs232_baud = static_cast<unsigned>(number(c, "rs232_baud", 9600, 300, 115200));
       if (const YAML::Node f = c["rs232_format"]) {
         const std::string text = value<std::string>(f, "rs232_format", "8E1 or 8N1");

@@ -122,6 +122,18 @@ TEST_F(ControlApiTest, ListsConcentratorsAndShortsAChannel) {
   EXPECT_EQ(call("PUT", "/api/v1/concentrators/0/channels/0/short_circuit", "{}").first, 400);
 }
 
+TEST_F(ControlApiTest, SwitchesAConcentratorsPower) {
+  auto [status, body] = call("POST", "/api/v1/concentrators/0/power-off");
+  EXPECT_EQ(status, 200);
+  EXPECT_EQ(body["powered"], false);
+  EXPECT_FALSE(district.concentrator(0).powered());
+  std::tie(status, body) = call("POST", "/api/v1/concentrators/0/power-on");
+  EXPECT_EQ(body["powered"], true);
+  EXPECT_TRUE(district.concentrator(0).powered());
+  EXPECT_EQ(call("POST", "/api/v1/concentrators/3/power-off").first, 404);
+  EXPECT_EQ(call("POST", "/api/v1/concentrators/0/power-toggle").first, 404);
+}
+
 TEST_F(ControlApiTest, ListsDtusAndRebootsThem) {
   auto [status, body] = call("GET", "/api/v1/dtus");
   EXPECT_EQ(status, 200);

@@ -113,6 +113,27 @@ TEST_F(Hm660Test, DropsRepliesLaterThanItsTimeout) {
   EXPECT_TRUE(exchange(mbus::req_ud2(1, true)).empty());
 }
 
+TEST_F(Hm660Test, WithoutPowerItAnswersNothingAndLosesWhatWasUnderWay) {
+  add(0, MeterKind::multical403, 0x10000001, 1);
+  hm660.set_powered(false);
+  EXPECT_FALSE(hm660.powered());
+  EXPECT_TRUE(exchange(mbus::req_ud2(1, true)).empty());
+  EXPECT_EQ(channel_of_last_request(), "") << "nothing went onto the M-Bus";
+
+  hm660.set_powered(true);
+  ASSERT_EQ(exchange(mbus::req_ud2(1, false)).size(), 1u) << "answers again with the power";
+
+  // The power goes while the meter's reply is on the wire: it never reaches RS-232, not even
+  // after the power is back.
+  upstream.clear();
+  hm660.receive_rs232(mbus::req_ud2(1, true).view());
+  clock.run_until(clock.now() + milliseconds(100));
+  hm660.set_powered(false);
+  hm660.set_powered(true);
+  clock.run_until(clock.now() + seconds(5));
+  EXPECT_TRUE(upstream.empty());
+}
+
 TEST_F(Hm660Test, ForwardsGarbageOnlyWhenConfiguredTo) {
   add(0, MeterKind::multical403, 0x10000001, 1, LinkFaults{.junk = true});
   exchange(mbus::req_ud2(1, true));

@@ -61,6 +61,14 @@ class Hm660 {
 
   const Hm660Config& config() const noexcept { return config_; }
 
+  // Mains power. Switched off, the HM-660 hears nothing on RS-232, drives no M-Bus (its
+  // meters, on their batteries, keep counting but cannot be read), and what it was doing -
+  // requests on the channels, a scan, bytes on their way out - is lost; its archive, the
+  // buffered readings (flash) and the cycle setting survive, and its cycle resumes with the
+  // power.
+  void set_powered(bool on);
+  bool powered() const noexcept { return powered_; }
+
   // Concentrator mode. The calendar dates answers and readings; it must outlive the HM-660.
   void set_calendar(const Calendar* calendar) noexcept { calendar_ = calendar; }
   const std::vector<ArchiveEntry>& archive() const noexcept { return archive_; }
@@ -128,6 +136,8 @@ class Hm660 {
   std::optional<protocol::mbus::SecondaryAddress> selected_;  // the last selection seen
   Micros listening_until_ = 0;
   Micros rs232_busy_until_ = 0;
+  bool powered_ = true;
+  std::uint64_t power_generation_ = 0;  // bytes queued for RS-232 before a power cut are lost
 };
 
 }  // namespace heatlink::sim

@@ -47,6 +47,7 @@ struct DtuSpec {
 
 struct ConcentratorSpec {
   Hm660Config config;
+  std::string community;  // the 小区 it serves, as the base information names it (optional)
   std::vector<ChannelSpec> channels;
   std::optional<DtuSpec> dtu;
 };
