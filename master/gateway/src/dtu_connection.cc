@@ -161,6 +161,9 @@ void DtuConnection::on_sent(std::size_t n) {
   flush_counters();
 }
 
+// A simulated district's answer takes a few milliseconds of wall time however fast it runs.
+constexpr Micros kScaledReplyFloor = 40'000;
+
 // ---- time: the registration timeout, then missed heartbeats; a procedure's timeouts
 
 Micros DtuConnection::liveness_limit() const {
@@ -210,6 +213,12 @@ void DtuConnection::start_next_job(Micros now) {
   link::Timing timing;
   timing.baud = model_->bus_baud;
   timing.latency = to_micros(model_->latency);
+  if (const double scale = registry_.config().time_scale; scale > 1) {
+    // A district run `scale` times faster: its bus and its network take that much less time.
+    timing.baud = static_cast<unsigned>(std::min(model_->bus_baud * scale, 1e9));
+    timing.latency = std::max(static_cast<Micros>(static_cast<double>(timing.latency) / scale),
+                              kScaledReplyFloor);
+  }
   timing.store_and_forward = model_->store_and_forward;
   job.exchange = std::make_unique<link::Exchange>(*job.procedure, timing);
   job_running_ = true;

@@ -188,6 +188,7 @@ int run_master(const MasterArgs& args) {
   };
   raise_descriptor_limit();
   asio::io_context io;
+  std::get<master::GatewayConfig>(gateway_config).time_scale = args.time_scale;
   master::Gateway gateway(io, std::get<master::GatewayConfig>(std::move(gateway_config)), log);
   if (const auto started = gateway.start(); !started.ok())
     return complain("master", started.error, 3);

@@ -117,4 +117,32 @@ TEST_F(DtuConnectionTest, AProcedureRunsOverTheLineAndFailsWhenTheConnectionClos
             "DTU 13800000001: the connection closed (replaced by a newer connection)");
 }
 
+// A master whose clock runs 100 times faster (a simulated district, `--time-scale 100`) waits
+// a hundredth as long for an answer, never below 40 ms: a meter that does not answer costs the
+// cycle the simulated time it costs in the field.
+TEST(DtuConnectionTimeScale, TheWaitForAnAnswerRunsWithTheMastersClock) {
+  const auto wait_for_answer = [](double scale) {
+    master::GatewayConfig c = config();
+    c.time_scale = scale;
+    master::DtuRegistry registry(c);
+    master::DtuConnectionHooks hooks;
+    hooks.send = [](std::vector<std::uint8_t>) {};
+    hooks.registered = [](const master::DtuModel&, bool) {};
+    hooks.closed = [](const std::string&, bool, bool) {};
+    master::DtuConnection connection(registry, "10.64.0.2:40000", std::move(hooks), 0);
+    connection.on_bytes(text("13800000001"), 0);
+    auto ping = std::make_shared<protocol::mbus::RawExchange>(
+        std::vector<std::uint8_t>{0x10, 0x40, 0x01, 0x41, 0x16});
+    connection.enqueue(
+        ping, [](const master::IoStatus&) {}, kSecond);
+    return *connection.deadline() - kSecond;
+  };
+  const master::Micros real = wait_for_answer(1);
+  EXPECT_GT(real, 5 * kSecond) << "GPRS latency allowance and the bus at 2400 Bd";
+  const master::Micros scaled = wait_for_answer(100);
+  EXPECT_LT(scaled, real / 50);
+  EXPECT_GE(scaled, 40'000);
+  EXPECT_GE(wait_for_answer(1e6), 40'000) << "the floor of wall time";
+}
+
 }  // namespace

@@ -41,6 +41,11 @@ struct GatewayConfig {
   std::size_t max_connections = 20000;
   std::size_t max_unregistered = 1000;  // connections that have not registered yet
   std::size_t max_buffer = 4096;        // bytes buffered per connection before it is dropped
+  // Simulations only (`heatlink master --time-scale`, not in gateway.yaml): the district runs
+  // this many times faster than real time, its buses and network with it, and the wait for
+  // each answer is that much shorter (the network's part never below 40 ms of wall time, what
+  // the loopback and two processes need).
+  double time_scale = 1;
 
   const DtuModel* model(const std::string& name) const;
   // Empty when usable, else what is wrong ("dtus: 13800000001: no model 'MD-109X'").
