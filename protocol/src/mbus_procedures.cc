@@ -9,6 +9,16 @@ namespace heatlink::protocol::mbus {
 
 namespace {
 
+// Whether a selection mask names one address: no nibble is F, the wildcard.
+bool fully_specified(const SecondaryAddress& mask) {
+  const std::uint64_t bits = std::uint64_t{mask.id} << 32 | std::uint64_t{mask.manufacturer} << 16 |
+                             std::uint64_t{mask.version} << 8 | mask.medium;
+  for (int shift = 0; shift < 64; shift += 4) {
+    if (((bits >> shift) & 0xF) == 0xF) return false;
+  }
+  return true;
+}
+
 std::string address_text(std::uint8_t address) {
   return std::to_string(static_cast<unsigned>(address));
 }
@@ -248,6 +258,13 @@ void SecondaryScan::on_outcome(const link::Request&, const link::Outcome& outcom
         return;
       }
       rechecking_ = false;
+      if (outcome.kind == link::OutcomeKind::silent && !fully_specified(mask_)) {
+        // Selected, twice, and no telegram: several meters whose telegrams collided where
+        // nothing passes a broken frame on (a concentrator forwarding complete frames only).
+        // A mask with wildcards is no meter's address.
+        search_.answer(Answer::collision);
+        return;
+      }
       ScanHit hit;
       hit.secondary = mask_;
       if (outcome.kind == link::OutcomeKind::answered) {

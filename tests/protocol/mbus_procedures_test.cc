@@ -46,6 +46,9 @@ class Population {
  public:
   std::vector<FakeMeter> meters;
   bool aligned_acks = false;  // colliding E5s line up and look like one
+  // Behind a concentrator that forwards complete frames only (the HM-660 by default):
+  // colliding telegrams are not passed on at all.
+  bool swallowed_collisions = false;
 
   FakeBus::Answer answer() {
     return [this](const Bytes& request) { return on_request(request); };
@@ -91,6 +94,7 @@ class Population {
       return acks(who.size());
     }
     if (function != 0x0B || who.empty()) return std::nullopt;  // REQ_UD2 only from here
+    if (who.size() > 1 && swallowed_collisions) return std::nullopt;
     if (who.size() > 1) return Bytes{0x68, 0x1F, 0x3E, 0x00, 0x7C, 0xFF, 0x03};  // a collision
     FakeMeter& m = *who.front();
     const bool fcb = (frame->c & 0x20) != 0;
@@ -317,6 +321,28 @@ TEST(SecondaryScan, ConfirmsALoneAckBecauseAlignedCollisionsLookLikeOne) {
   link::Exchange exchange(scan, link::Timing::serial(2400));
   bus.run(exchange);
   EXPECT_EQ(scan.hits().size(), bus_meters.meters.size());
+}
+
+// Behind an HM-660 that forwards complete frames only, aligned E5s look like one meter and
+// the telegrams that then collide never arrive: the silence under a mask with wildcards is
+// several meters, not a meter called FFFFFFFF (what the scan reported before).
+TEST(SecondaryScan, ASilentConfirmationUnderWildcardsIsSeveralMetersNotOne) {
+  Population bus_meters;
+  bus_meters.meters = crowded_segment();
+  bus_meters.aligned_acks = true;
+  bus_meters.swallowed_collisions = true;
+  FakeBus bus(bus_meters.answer());
+  mbus::SecondaryScan scan;
+  link::Exchange exchange(scan, link::Timing::serial(2400));
+  bus.run(exchange);
+  ASSERT_EQ(scan.verdict(), link::Verdict::ok);
+  std::set<std::string> found, expected;
+  for (const auto& hit : scan.hits()) {
+    EXPECT_TRUE(hit.identified) << hit.secondary.to_string();
+    found.insert(hit.secondary.to_string());
+  }
+  for (const auto& m : bus_meters.meters) expected.insert(m.secondary.to_string());
+  EXPECT_EQ(found, expected);
 }
 
 TEST(SecondaryScan, LateAcknowledgementsNeitherInventNorHideMeters) {
