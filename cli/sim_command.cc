@@ -41,6 +41,8 @@ struct SimArgs {
   std::string pace = "realtime";
   std::optional<std::uint64_t> seed;
   double duration_s = 0;         // virtual seconds; 0: until interrupted
+  std::size_t keep_answers = 0;  // each meter's newest answers, on the control API
+  bool paused = false;           // virtual time stands until POST /api/v1/resume
   std::string base_information;  // write the district's base information here and stop
 };
 
@@ -120,6 +122,7 @@ int run_sim(const SimArgs& args) {
   sim::SteadyWallClock wall;
   sim::PacedRunner runner(district.queue(), wall, *pace);
   sim::ControlApi api(district, &runner);
+  if (args.paused) api.handle({"POST", "/api/v1/pause", ""});
   std::optional<sim::ControlServer> control_server;
   if (control) {
     std::string error;
@@ -138,6 +141,7 @@ int run_sim(const SimArgs& args) {
     std::fprintf(stderr, "heatlink sim: %s on %s -> %s at %u Bd\n", hm660->config().name.c_str(),
                  args.pty.c_str(), pty->device().c_str(), hm660->config().rs232_baud);
   }
+  district.keep_answers(args.keep_answers);
   district.power_on_dtus();
   unsigned warned_baud = 0;
   const auto stop_at = static_cast<sim::Micros>(args.duration_s * 1e6);
@@ -156,7 +160,11 @@ int run_sim(const SimArgs& args) {
     const auto wait_ms =
         static_cast<int>(std::clamp<sim::Micros>((deadline - wall.now() + 999) / 1000, 0, 100));
     if (server || control) {
-      io.run_for(std::chrono::milliseconds(pty ? std::min(wait_ms, 10) : wait_ms));
+      // Back as soon as a socket brought something (bytes from the master schedule the
+      // district's next events): a whole wait here would delay each hop by up to 100 ms of
+      // wall time, seconds of virtual time at a high pace.
+      if (io.run_one_for(std::chrono::milliseconds(pty ? std::min(wait_ms, 10) : wait_ms)) > 0)
+        io.poll();
       runner.run_until(runner.virtual_now());
     }
     if (!pty) continue;
@@ -198,6 +206,12 @@ void add_sim_command(CLI::App& app, int& status) {
   sim->add_option("--seed", args->seed, "the seed (default: the topology's, else 1)");
   sim->add_option("--pace", args->pace, "realtime, or xN for N times real time");
   sim->add_option("--duration", args->duration_s, "stop after this many simulated seconds");
+  sim->add_option("--keep-answers", args->keep_answers,
+                  "each meter keeps its newest N answers (time, register) for GET /meters "
+                  "(a bench's ground truth; default 0)")
+      ->check(CLI::Range(0, 1000));
+  sim->add_flag("--paused", args->paused,
+                "start with virtual time standing until the control API's POST /resume");
   sim->add_option("--write-base-information", args->base_information,
                   "write the district as the master's base-information file here, and stop");
   sim->callback([args, &status] { status = run_sim(*args); });

@@ -85,21 +85,27 @@ struct ControlRoutes {
     }
     char id[12];
     std::snprintf(id, sizeof id, "%08X", m.identity().id);
-    return Json{{"index", i},
-                {"id", id},
-                {"kind", meter_kind_name(m.kind())},
-                {"primary", m.identity().primary},
-                {"energy_kwh", s.energy_kwh},
-                {"used_kwh", s.used_kwh},
-                {"volume_m3", s.volume_m3},
-                {"power_kw", s.power_kw},
-                {"flow_m3_per_h", s.flow_m3_per_h},
-                {"supply_c", s.supply_c},
-                {"return_c", s.return_c},
-                {"valve_open", m.model().valve_open(api.district_.queue().now())},
-                {"faults", Json{{"physical", physical},
-                                {"leak_m3_per_h", m.model().faults().leak_m3_per_h},
-                                {"clock_drift_ppm", m.model().faults().clock_drift_ppm}}}};
+    Json out{{"index", i},
+             {"id", id},
+             {"kind", meter_kind_name(m.kind())},
+             {"primary", m.identity().primary},
+             {"energy_kwh", s.energy_kwh},
+             {"used_kwh", s.used_kwh},
+             {"volume_m3", s.volume_m3},
+             {"power_kw", s.power_kw},
+             {"flow_m3_per_h", s.flow_m3_per_h},
+             {"supply_c", s.supply_c},
+             {"return_c", s.return_c},
+             {"valve_open", m.model().valve_open(api.district_.queue().now())},
+             {"faults", Json{{"physical", physical},
+                             {"leak_m3_per_h", m.model().faults().leak_m3_per_h},
+                             {"clock_drift_ppm", m.model().faults().clock_drift_ppm}}}};
+    if (m.answers().empty()) return out;
+    Json answers = Json::array();
+    for (const SimulatedMeter::Answer& a : m.answers())
+      answers.push_back(Json::array({static_cast<double>(a.at) / 1e6, a.energy_kwh}));
+    out["answers"] = answers;
+    return out;
   }
 
   static Json dtu_json(ControlApi& api, std::size_t i) {
@@ -461,6 +467,9 @@ ControlApi::ControlApi(District& district, PacedRunner* runner)
 ApiResponse ControlApi::handle(const ApiRequest& request) {
   if (request.target.size() > kMaxTarget)
     return error(414, "the target is longer than " + std::to_string(kMaxTarget) + " bytes");
+  // A paced district may be waiting for its next event: what a call reads or changes is the
+  // district as of now, not as of the last event.
+  if (runner_ != nullptr && !paused_) district_.queue().run_until(runner_->virtual_now());
   const auto q = request.target.find('?');
   const std::string path = request.target.substr(0, q);
   const std::string_view query =

@@ -83,6 +83,10 @@ void District::power_on_dtus() {
   for (Md109g& d : dtus_) d.power_on();
 }
 
+void District::keep_answers(std::size_t count) {
+  for (SimulatedMeter& m : meters_) m.keep_answers(count);
+}
+
 Hm660* District::find_concentrator(std::string_view name) {
   for (Hm660& c : concentrators_) {
     if (c.config().name == name) return &c;

@@ -47,7 +47,28 @@ TelegramContext SimulatedMeter::context(Micros now) {
 }
 
 protocol::FrameBytes SimulatedMeter::telegram(std::uint8_t address, std::size_t part, bool* more) {
+  if (part == 0) record_answer(clock_->now());
   return mbus_telegram(context(clock_->now()), address, part, more);
+}
+
+void SimulatedMeter::keep_answers(std::size_t count) {
+  if (count == 0) {
+    answers_.reset();
+    return;
+  }
+  if (!answers_) answers_ = std::make_unique<AnswerLog>();
+  answers_->keep = count;
+}
+
+const std::deque<SimulatedMeter::Answer>& SimulatedMeter::answers() const noexcept {
+  static const std::deque<Answer> none;
+  return answers_ ? answers_->answers : none;
+}
+
+void SimulatedMeter::record_answer(Micros now) {
+  if (!answers_) return;
+  answers_->answers.push_back(Answer{now, model_now().state().energy_kwh});
+  while (answers_->answers.size() > answers_->keep) answers_->answers.pop_front();
 }
 
 protocol::FrameBytes SimulatedMeter::preview() {
@@ -190,6 +211,7 @@ std::optional<protocol::FrameBytes> SimulatedMeter::receive_cjt188(const cjt188:
   reply.data = data;
   const auto frame = cjt188::encode_frame(reply, profile);
   if (!frame.ok()) return std::nullopt;
+  if (ok) record_answer(now);
   return *frame;
 }
 

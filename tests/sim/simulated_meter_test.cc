@@ -263,6 +263,23 @@ TEST_F(SimulatedMeterTest, SettlementValuesAreTheMonthEnds) {
   EXPECT_NEAR(r.records.at(0).value, meter.model_now().state().month_end_kwh[1], 0.01);
 }
 
+// For a bench in another process: the registers the meter sent, the newest few, with when.
+TEST_F(SimulatedMeterTest, KeepsItsNewestAnswersWhenAsked) {
+  SimulatedMeter& meter = add(MeterKind::multical403, 0x11223344, 1);
+  read(meter);
+  EXPECT_TRUE(meter.answers().empty()) << "nothing kept by default";
+  meter.keep_answers(2);
+  for (int h = 1; h <= 3; ++h) {
+    clock.run_until(hours(h));
+    read(meter, h % 2 == 0);
+  }
+  ASSERT_EQ(meter.answers().size(), 2u);
+  EXPECT_EQ(meter.answers().front().at, hours(2));
+  EXPECT_EQ(meter.answers().back().at, hours(3));
+  EXPECT_DOUBLE_EQ(meter.answers().back().energy_kwh, meter.model_now().state().energy_kwh);
+  EXPECT_LT(meter.answers().front().energy_kwh, meter.answers().back().energy_kwh);
+}
+
 TEST(SimulatedMeterSize, StateFitsTheMemoryBudget) {
   // 3,000,000 meters in 1.5 GiB: under 512 bytes each (recorded in docs/BENCHMARKS.md).
   EXPECT_LT(sizeof(SimulatedMeter), 512u);

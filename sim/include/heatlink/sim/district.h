@@ -49,6 +49,8 @@ class District {
   SerialLine& serial_line(std::size_t index) { return serial_lines_.at(index); }
   // Switches every DTU on.
   void power_on_dtus();
+  // Every meter keeps its newest `count` answers (SimulatedMeter::answers).
+  void keep_answers(std::size_t count);
 
  private:
   void wire_dtu(Hm660& hm660, const DtuSpec& spec, ServerEnd& server, Trace* trace);

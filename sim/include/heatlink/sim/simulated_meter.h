@@ -5,6 +5,8 @@
 // the shared clock and heat station, which must outlive the meter.
 #pragma once
 
+#include <deque>
+#include <memory>
 #include <optional>
 
 #include "heatlink/protocol/cjt188.h"
@@ -41,6 +43,16 @@ class SimulatedMeter final : public MbusDevice {
   // (the flow through the household goes on). The household's history belongs to the old ID.
   void replace(std::uint32_t id, double energy_kwh);
 
+  // The registers it sent, for a bench in another process (the control API): the newest
+  // `count` answers, when each left and the energy register the meter held then. Off (0) by
+  // default: a district of millions keeps nothing.
+  struct Answer {
+    Micros at = 0;
+    double energy_kwh = 0;
+  };
+  void keep_answers(std::size_t count);
+  const std::deque<Answer>& answers() const noexcept;
+
   unsigned baud() const noexcept { return baud_; }
   DataSet data_set() const noexcept { return data_set_; }
   void set_data_set(DataSet data_set) noexcept { data_set_ = data_set; }
@@ -57,6 +69,7 @@ class SimulatedMeter final : public MbusDevice {
 
  private:
   TelegramContext context(Micros now);
+  void record_answer(Micros now);
 
   MeterKind kind_;
   DataSet data_set_ = DataSet::standard;
@@ -67,6 +80,12 @@ class SimulatedMeter final : public MbusDevice {
   MbusSlave slave_;
   const HeatStation* station_;
   const EventQueue* clock_;
+  struct AnswerLog {
+    std::size_t keep = 0;
+    std::deque<Answer> answers;
+  };
+  std::unique_ptr<AnswerLog> answers_;  // only when kept: a pointer costs a district of
+                                        // millions 8 bytes a meter
 };
 
 }  // namespace heatlink::sim
