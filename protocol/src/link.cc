@@ -64,7 +64,7 @@ Micros Timing::response_timeout(std::size_t request_bytes) const noexcept {
   if (fixed_timeout > 0) return fixed_timeout;
   const unsigned rate = baud == 0 ? 2400 : baud;
   const Micros forwarding = store_and_forward ? wire_time(kMaxFrameSize) : 0;
-  return wire_time(request_bytes) + 330 * kSecond / rate + 50'000 + latency + forwarding;
+  return wire_time(request_bytes) + 330 * kSecond / rate + slave_slack + latency + forwarding;
 }
 
 Micros Timing::completion_time(std::size_t missing_bytes) const noexcept {

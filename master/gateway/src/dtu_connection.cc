@@ -162,7 +162,7 @@ void DtuConnection::on_sent(std::size_t n) {
 }
 
 // A simulated district's answer takes a few milliseconds of wall time however fast it runs.
-constexpr Micros kScaledReplyFloor = 40'000;
+constexpr Micros kScaledReplyFloor = 15'000;
 
 // ---- time: the registration timeout, then missed heartbeats; a procedure's timeouts
 
@@ -218,6 +218,7 @@ void DtuConnection::start_next_job(Micros now) {
     timing.baud = static_cast<unsigned>(std::min(model_->bus_baud * scale, 1e9));
     timing.latency = std::max(static_cast<Micros>(static_cast<double>(timing.latency) / scale),
                               kScaledReplyFloor);
+    timing.slave_slack = static_cast<Micros>(static_cast<double>(timing.slave_slack) / scale);
   }
   timing.store_and_forward = model_->store_and_forward;
   job.exchange = std::make_unique<link::Exchange>(*job.procedure, timing);

@@ -35,6 +35,9 @@ struct MasterArgs {
   // time_scale times faster than the wall clock.
   std::optional<master::EpochSeconds> clock_start;
   double time_scale = 1;
+  // ... from this wall-clock moment (Unix milliseconds; before it the clock stands at
+  // clock_start), so that the master and a simulator started apart keep one time.
+  std::optional<std::int64_t> clock_anchor_ms;
 };
 
 struct ManualReadArgs {
@@ -77,8 +80,16 @@ std::variant<Opened, int> open_master(const std::string& command, const std::str
 master::ReadingEngine::Now master_clock(const MasterArgs& args) {
   if (!args.clock_start && args.time_scale == 1) return wall_now;
   const master::EpochSeconds start = args.clock_start.value_or(wall_now());
-  const auto began = std::chrono::steady_clock::now();
   const double scale = args.time_scale;
+  if (args.clock_anchor_ms) {
+    const std::chrono::system_clock::time_point anchor{
+        std::chrono::milliseconds(*args.clock_anchor_ms)};
+    return [start, anchor, scale] {
+      const std::chrono::duration<double> passed = std::chrono::system_clock::now() - anchor;
+      return start + static_cast<master::EpochSeconds>(std::max(0.0, passed.count()) * scale);
+    };
+  }
+  const auto began = std::chrono::steady_clock::now();
   return [start, began, scale] {
     const std::chrono::duration<double> passed = std::chrono::steady_clock::now() - began;
     return start + static_cast<master::EpochSeconds>(passed.count() * scale);
@@ -265,10 +276,13 @@ int run_master(const MasterArgs& args) {
     return state && state->conflict;
   });
 
-  // The dispatcher looks at the schedules, the read jobs and the DTUs every second; fault
-  // rules changed through the API are picked up every half minute.
+  // The dispatcher looks at the schedules, the read jobs and the DTUs every second of the
+  // master's clock (of a simulated district's: more often in wall time, down to 10 ms); fault
+  // rules changed through the API are picked up every half minute of wall time.
   asio::steady_timer timer(io);
-  unsigned ticks = 0;
+  const auto period = std::chrono::microseconds(
+      std::max<std::int64_t>(10'000, static_cast<std::int64_t>(1e6 / args.time_scale)));
+  auto rules_loaded = std::chrono::steady_clock::now();
   std::function<void()> tick = [&] {
     if (auto e = dispatcher.tick()) std::cerr << "heatlink master: " << e->message << '\n';
     if (auto e = monitor.watch(now(), [&gateway](const std::string& dtu) {
@@ -280,11 +294,13 @@ int run_master(const MasterArgs& args) {
           return presence;
         }))
       std::cerr << "heatlink master: " << e->message << '\n';
-    if (++ticks % 30 == 0)
+    if (std::chrono::steady_clock::now() - rules_loaded >= std::chrono::seconds(30)) {
+      rules_loaded = std::chrono::steady_clock::now();
       if (auto e = monitor.reload_rules()) std::cerr << "heatlink master: " << e->message << '\n';
+    }
     if (args.cycles > 0 && dispatcher.cycles_done() >= args.cycles && dispatcher.outstanding() == 0)
       return stop();
-    timer.expires_after(std::chrono::seconds(1));
+    timer.expires_after(period);
     timer.async_wait([&](const boost::system::error_code& ec) {
       if (!ec) tick();
     });
@@ -349,6 +365,8 @@ void add_master_command(CLI::App& app, int& status) {
                 "stop once this many cycles have finished (default: run on)");
   m->add_option("--clock-start", args->clock_start,
                 "simulations: start the master's clock at this epoch second");
+  m->add_option("--clock-anchor", args->clock_anchor_ms,
+                "simulations: the wall-clock moment (Unix ms) the clock shows --clock-start");
   m->add_option("--time-scale", args->time_scale,
                 "simulations: run the master's clock this many times faster than real time")
       ->check(CLI::PositiveNumber);

@@ -118,7 +118,7 @@ TEST_F(DtuConnectionTest, AProcedureRunsOverTheLineAndFailsWhenTheConnectionClos
 }
 
 // A master whose clock runs 100 times faster (a simulated district, `--time-scale 100`) waits
-// a hundredth as long for an answer, never below 40 ms: a meter that does not answer costs the
+// a hundredth as long for an answer, never below 15 ms: a meter that does not answer costs the
 // cycle the simulated time it costs in the field.
 TEST(DtuConnectionTimeScale, TheWaitForAnAnswerRunsWithTheMastersClock) {
   const auto wait_for_answer = [](double scale) {
@@ -140,9 +140,9 @@ TEST(DtuConnectionTimeScale, TheWaitForAnAnswerRunsWithTheMastersClock) {
   const master::Micros real = wait_for_answer(1);
   EXPECT_GT(real, 5 * kSecond) << "GPRS latency allowance and the bus at 2400 Bd";
   const master::Micros scaled = wait_for_answer(100);
-  EXPECT_LT(scaled, real / 50);
-  EXPECT_GE(scaled, 40'000);
-  EXPECT_GE(wait_for_answer(1e6), 40'000) << "the floor of wall time";
+  EXPECT_LT(scaled, real / 90) << "every part of the wait, the slave's 50 ms too";
+  EXPECT_GE(scaled, 15'000);
+  EXPECT_GE(wait_for_answer(1e6), 15'000) << "the floor of wall time";
 }
 
 }  // namespace

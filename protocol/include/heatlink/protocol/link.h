@@ -33,6 +33,8 @@ struct Timing {
   // A concentrator between master and bus that forwards a reply only once it has all of it:
   // the answer can begin no earlier than the longest frame's wire time at `baud`.
   bool store_and_forward = false;
+  // What EN 13757-2 allows a slave beyond its 330 bit times before it answers.
+  Micros slave_slack = 50'000;
 
   static Timing serial(unsigned baud) { return {baud, 90'000, 0, false}; }
   static Timing tcp_converter(unsigned baud) { return {baud, 400'000, 0, false}; }

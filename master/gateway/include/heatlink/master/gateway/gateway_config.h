@@ -43,7 +43,7 @@ struct GatewayConfig {
   std::size_t max_buffer = 4096;        // bytes buffered per connection before it is dropped
   // Simulations only (`heatlink master --time-scale`, not in gateway.yaml): the district runs
   // this many times faster than real time, its buses and network with it, and the wait for
-  // each answer is that much shorter (the network's part never below 40 ms of wall time, what
+  // each answer is that much shorter (the network's part never below 15 ms of wall time, what
   // the loopback and two processes need).
   double time_scale = 1;
 
