@@ -5,7 +5,7 @@ JOBS       ?= 2
 FUZZ_SECONDS ?= 600
 FUZZ_TEST_SECONDS ?= 20
 
-.PHONY: all deps configure build test bench fuzz-build fuzz format format-check tidy clean demo
+.PHONY: all deps configure build test test-live bench fuzz-build fuzz format format-check tidy clean demo
 
 all: build
 
@@ -38,9 +38,14 @@ test: deps
 	$(MAKE) format-check build fuzz-build
 	url=$$(scripts/pg-test-cluster.sh start $(PG_TEST_DIR)) && \
 	  export HEATLINK_TEST_POSTGRESQL="$$url" && \
-	  ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) && \
+	  ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -LE live_library && \
 	  ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j $(JOBS) -E '$(SANITIZER_SKIP)'; \
 	  status=$$?; scripts/pg-test-cluster.sh stop $(PG_TEST_DIR); exit $$status
+
+# The scenario library live: each scenario with a timeline, master and simulator as processes
+# over TCP at a high pace (tests/harness/live-library.txt; about 45 minutes).
+test-live: build
+	ctest --test-dir $(BUILD) --output-on-failure -L live_library
 
 bench: build
 	$(BUILD)/bin/bench_decode

@@ -13,6 +13,7 @@
 #include "heatlink/harness/in_process_gateway.h"
 #include "heatlink/harness/run.h"
 #include "heatlink/master/analysis/fault_monitor.h"
+#include "heatlink/master/api/api.h"
 #include "heatlink/master/engine/dispatcher.h"
 #include "heatlink/master/engine/reading_engine.h"
 #include "heatlink/master/program/base_information.h"
@@ -61,6 +62,25 @@ class Run final : public MasterControl {
     j.requested_at = now();
     return queue_read_job(url_, j);
   }
+  master::EpochSeconds master_now() const override { return now(); }
+  // The API in process on the master's storage, as the master's own API threads run it.
+  sim::ApiResponse master_api(const sim::ApiRequest& request) override {
+    if (!core_) return {0, R"({"error": "the master is down"})"};
+    if (!api_) {
+      master::api::Environment env;
+      env.now = [this] { return now(); };
+      env.consumption = scenario_.master.dispatcher.consumption;
+      api_ = std::make_unique<master::api::Api>(std::move(env));
+      auto token = bench_token(*core_->storage, now());
+      if (auto* e = std::get_if<master::StorageError>(&token)) return {0, e->message};
+      token_ = std::get<std::string>(token);
+    }
+    master::api::Request r{request.method, request.target, {}, request.body, "127.0.0.1"};
+    r.headers["authorization"] = "Bearer " + token_;
+    r.headers["content-type"] = "application/json";
+    const master::api::Response answer = api_->handle(r, *core_->storage);
+    return {answer.status, answer.body};
+  }
   void take_down(bool kill, Seconds down_for) override {
     log(std::string(kill ? "master killed (-9)" : "master stopped") + ", back in " +
         std::to_string(down_for) + " s");
@@ -99,6 +119,8 @@ class Run final : public MasterControl {
   std::unique_ptr<sim::ControlServer> server_;
   std::unique_ptr<RunObserver> observer_;
   std::unique_ptr<MasterCore> core_;
+  std::unique_ptr<master::api::Api> api_;
+  std::string token_;
   std::uint64_t generation_ = 0;
   std::optional<Seconds> back_at_;
   Seconds t_ = 0;

@@ -46,7 +46,8 @@ std::string gateway_yaml(const master::GatewayConfig& config, double time_scale)
 }
 
 std::string master_yaml(const master::MasterConfig& c, const std::string& database,
-                        const std::string& gateway, const std::string& base_information) {
+                        const std::string& gateway, const std::string& base_information,
+                        unsigned short api_port) {
   std::ostringstream out;
   const auto list = [](const std::vector<std::string>& names) {
     std::string text = "[";
@@ -55,7 +56,7 @@ std::string master_yaml(const master::MasterConfig& c, const std::string& databa
   };
   out << "name: \"" << c.dispatcher.master << "\"\ndatabase: \"" << database << "\"\ngateway: \""
       << gateway << "\"\nbase_information: \"" << base_information << "\"\nlog_level: info\n"
-      << "api: {listen: \"127.0.0.1:0\"}\n";
+      << "api: {listen: \"127.0.0.1:" << api_port << "\"}\n";
   out << "schedules:\n";
   for (const master::Schedule& s : c.dispatcher.schedules) {
     out << "  - {name: \"" << s.name << "\"";

@@ -17,7 +17,9 @@ master::GatewayConfig gateway_config(const sim::Topology& topology);
 // N times real time sends its heartbeats N times as often).
 std::string gateway_yaml(const master::GatewayConfig& config, double time_scale = 1);
 // master.yaml with the scenario's settings (schedules, reading, faults, claims).
+// The API listens on 127.0.0.1:`api_port` (0: any free port).
 std::string master_yaml(const master::MasterConfig& config, const std::string& database,
-                        const std::string& gateway, const std::string& base_information);
+                        const std::string& gateway, const std::string& base_information,
+                        unsigned short api_port = 0);
 
 }  // namespace heatlink::harness

@@ -13,7 +13,7 @@ namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 
 sim::ApiResponse http_call(const std::string& host, unsigned short port,
-                           const sim::ApiRequest& request) {
+                           const sim::ApiRequest& request, const std::string& bearer) {
   try {
     boost::asio::io_context io;
     tcp::resolver resolver(io);
@@ -23,6 +23,7 @@ sim::ApiResponse http_call(const std::string& host, unsigned short port,
     http::request<http::string_body> req{http::string_to_verb(request.method), request.target, 11};
     req.set(http::field::host, host);
     req.set(http::field::content_type, "application/json");
+    if (!bearer.empty()) req.set(http::field::authorization, "Bearer " + bearer);
     req.body() = request.body;
     req.prepare_payload();
     http::write(stream, req);

@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,19 @@ namespace heatlink::harness {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The answers each simulated meter keeps for the run's ground truth (`--keep-answers`).
+constexpr int kKeptAnswers = 16;
+// How long after its start the master's clock begins, time for the simulator to build its
+// district (paused) before both go.
+constexpr std::int64_t kFirstStartLeadMs = 1500;
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 using Json = nlohmann::json;
 
 // A cycle's statistics as `heatlink master` prints them (master::stats_json).
@@ -68,6 +82,19 @@ class LiveRun final : public MasterControl {
     j.requested_at = observer_->record().epoch(t_);
     return queue_read_job(url_, j);
   }
+  master::EpochSeconds master_now() const override { return observer_->record().epoch(t_); }
+  // Over HTTP on the port the master's API was given, with a token the bench made for itself.
+  sim::ApiResponse master_api(const sim::ApiRequest& request) override {
+    if (back_at_) return {0, R"({"error": "the master is down"})"};
+    if (token_.empty()) {
+      auto storage = master::open_storage(url_);
+      if (auto* e = std::get_if<master::StorageError>(&storage)) return {0, e->message};
+      auto token = bench_token(*std::get<0>(storage), master_now());
+      if (auto* e = std::get_if<master::StorageError>(&token)) return {0, e->message};
+      token_ = std::get<std::string>(token);
+    }
+    return http_call("127.0.0.1", api_port_, request, token_);
+  }
   void take_down(bool kill, Seconds down_for) override {
     log(std::string(kill ? "kill -9 of the master" : "master stopped") + ", back in " +
         std::to_string(down_for) + " s");
@@ -88,7 +115,8 @@ class LiveRun final : public MasterControl {
   }
   std::string prepare();
   std::string start_master();
-  void follow_master();
+  bool follow_master();
+  std::string take_answers();
   Seconds virtual_now() const;
   std::string sample_midnight(Seconds midnight);
 
@@ -98,7 +126,9 @@ class LiveRun final : public MasterControl {
   fs::path dir_;
   std::string url_;
   double pace_ = 60;
-  unsigned short gateway_port_ = 0, control_port_ = 0;
+  unsigned short gateway_port_ = 0, control_port_ = 0, api_port_ = 0;
+  std::string token_;                 // the bench's, for master_api
+  std::int64_t first_anchor_ms_ = 0;  // when the master's clock began (Unix ms)
   std::string control_host_ = "127.0.0.1";
   sim::Trace trace_;  // unused in live runs: the simulator traces in its own process
   std::unique_ptr<sim::District> district_;  // the district's identities and base information
@@ -123,11 +153,13 @@ std::string LiveRun::prepare() {
   pace_ = options_.pace > 0 ? options_.pace : scenario_.meta.pace;
   gateway_port_ = free_port();
   control_port_ = free_port();
+  api_port_ = free_port();
   if (options_.control) {  // the simulator's own control API, where it was asked for
     control_host_ = options_.control->first;
     if (options_.control->second != 0) control_port_ = options_.control->second;
   }
-  if (gateway_port_ == 0 || control_port_ == 0) return "no free TCP port on 127.0.0.1";
+  if (gateway_port_ == 0 || control_port_ == 0 || api_port_ == 0)
+    return "no free TCP port on 127.0.0.1";
 
   district_ = std::make_unique<sim::District>(scenario_.topology, report_.seed);
   observer_ = std::make_unique<RunObserver>(scenario_, *district_, trace_, options_.trace, url_);
@@ -145,30 +177,49 @@ std::string LiveRun::prepare() {
   gateway.port = gateway_port_;
   std::ofstream(dir_ / "gateway.yaml") << gateway_yaml(gateway, pace_);
   std::ofstream(dir_ / "master.yaml")
-      << master_yaml(scenario_.master, url_, "gateway.yaml", "base.yaml");
+      << master_yaml(scenario_.master, url_, "gateway.yaml", "base.yaml", api_port_);
   return {};
 }
 
+// The master's clock shows the simulator's time: at its first start the scenario's time 0 at a
+// wall-clock moment shortly ahead, when the run lets the (paused) simulator go; on a restart
+// the simulator's time now.
 std::string LiveRun::start_master() {
-  char start[32];
-  std::snprintf(start, sizeof start, "%lld", static_cast<long long>(observer_->record().epoch(t_)));
+  double virtual_s = 0;
+  std::int64_t anchor_ms = wall_ms() + kFirstStartLeadMs;
+  if (sim_.running()) {
+    const auto r = sim_call({"GET", "/api/v1/status", ""});
+    const Json status = Json::parse(r.body, nullptr, false);
+    if (status.is_object()) virtual_s = status.value("virtual_time_s", 0.0);
+    anchor_ms =
+        wall_ms() - static_cast<std::int64_t>((virtual_s - std::floor(virtual_s)) * 1000 / pace_);
+  }
+  if (!sim_.running()) first_anchor_ms_ = anchor_ms;
+  const auto at = observer_->record().epoch(static_cast<Seconds>(virtual_s));
   char scale[32];
   std::snprintf(scale, sizeof scale, "%g", pace_);
-  return master_.start({options_.binary, "master", "--config", (dir_ / "master.yaml").string(),
-                        "--clock-start", start, "--time-scale", scale},
-                       (dir_ / "master.out").string(), (dir_ / "master.err").string());
+  return master_.start(
+      {options_.binary, "master", "--config", (dir_ / "master.yaml").string(), "--clock-start",
+       std::to_string(at), "--clock-anchor", std::to_string(anchor_ms), "--time-scale", scale},
+      (dir_ / "master.out").string(), (dir_ / "master.err").string());
 }
 
-// The master's cycle statistics (stdout) and its DTU sessions (its log).
-void LiveRun::follow_master() {
-  if (!master_out_) return;
+// The master's cycle statistics (stdout) and its DTU sessions (its log); true when a cycle
+// ended.
+bool LiveRun::follow_master() {
+  if (!master_out_) return false;
+  bool cycles = false;
   for (const std::string& line : master_out_->new_lines()) {
     const Json j = Json::parse(line, nullptr, false);
-    if (j.is_object() && j.contains("cycle")) observer_->on_cycle(cycle_of(j), t_);
+    if (j.is_object() && j.contains("cycle")) {
+      observer_->on_cycle(cycle_of(j), t_);
+      cycles = true;
+    }
   }
   for (const std::string& line : master_err_->new_lines()) {
     // "heatlink master: DTU 13800000101 registered from 127.0.0.1:40312"
     // "heatlink master: DTU 13800000101 from 127.0.0.1:40312 closed: silent for 3 ..."
+    // "... closed: silent for 3 heartbeat intervals; the connection from ... takes over"
     const std::string prefix = "heatlink master: DTU ";
     if (!line.starts_with(prefix)) continue;
     const auto space = line.find(' ', prefix.size());
@@ -179,7 +230,36 @@ void LiveRun::follow_master() {
       observer_->on_dtu(t_, dtu, true, rest);
     } else if (const auto closed = rest.find(" closed: "); closed != std::string::npos) {
       observer_->on_dtu(t_, dtu, false, rest.substr(closed + 9));
+      // "...; the connection from 127.0.0.1:40999 takes over": a newcomer that waited
+      // registers now.
+      if (const auto from = rest.find("the connection from ");
+          from != std::string::npos && rest.ends_with(" takes over"))
+        observer_->on_dtu(t_, dtu, true, "registered from " + rest.substr(from + 20));
     }
+  }
+  return cycles;
+}
+
+// Every meter's newest answers from the simulator (its ground truth), after each cycle: a
+// meter answers a few times per cycle at most, well inside what it keeps.
+std::string LiveRun::take_answers() {
+  for (std::size_t offset = 0;;) {
+    const auto page =
+        sim_call({"GET", "/api/v1/meters?offset=" + std::to_string(offset) + "&limit=1000", ""});
+    const Json j = Json::parse(page.body, nullptr, false);
+    if (page.status != 200 || !j.is_object() || !j["meters"].is_array())
+      return "the simulator's meters' answers: HTTP " + std::to_string(page.status);
+    for (const Json& m : j["meters"]) {
+      if (!m.contains("answers") || !m["answers"].is_array()) continue;
+      std::vector<std::pair<double, double>> answers;
+      for (const Json& a : m["answers"]) {
+        if (a.is_array() && a.size() == 2 && a[0].is_number() && a[1].is_number())
+          answers.emplace_back(a[0].get<double>(), a[1].get<double>());
+      }
+      observer_->answers(m.value("index", std::size_t{0}), answers);
+    }
+    offset += j["meters"].size();
+    if (j["meters"].empty() || offset >= j.value("total", std::size_t{0})) return {};
   }
 }
 
@@ -236,16 +316,17 @@ void LiveRun::execute() {
     report_.error = "heatlink master: " + e;
     return;
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   char pace[32];
   std::snprintf(pace, sizeof pace, "x%g", pace_);
   std::vector<std::string> sim_args = {
-      options_.binary, "sim",
-      "--topology",    scenario_.topology_file,
-      "--seed",        std::to_string(report_.seed),
-      "--server",      "127.0.0.1:" + std::to_string(gateway_port_),
-      "--control",     control_host_ + ":" + std::to_string(control_port_),
-      "--pace",        pace};
+      options_.binary,  "sim",
+      "--topology",     scenario_.topology_file,
+      "--seed",         std::to_string(report_.seed),
+      "--server",       "127.0.0.1:" + std::to_string(gateway_port_),
+      "--control",      control_host_ + ":" + std::to_string(control_port_),
+      "--pace",         pace,
+      "--keep-answers", std::to_string(kKeptAnswers),
+      "--paused"};
   if (!scenario_.topology_key.empty()) {
     sim_args.push_back("--topology-key");
     sim_args.push_back(scenario_.topology_key);
@@ -266,6 +347,13 @@ void LiveRun::execute() {
         "heatlink sim did not answer on its control port (see " + (dir_ / "sim.err").string() + ")";
     return;
   }
+  // Both clocks start at the master's anchor.
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(std::max<std::int64_t>(0, first_anchor_ms_ - wall_ms())));
+  sim_call({"POST", "/api/v1/resume", ""});
+  if (wall_ms() > first_anchor_ms_ + 50)
+    log("the simulator was ready " + std::to_string(wall_ms() - first_anchor_ms_) +
+        " ms after the master's clock began: the master runs that much ahead");
   observer_->announce_control("http://" + control_host_ + ":" + std::to_string(control_port_));
   if (scenario_.weather_set) {
     const auto& w = scenario_.topology.weather;
@@ -304,7 +392,8 @@ void LiveRun::execute() {
   observer_->set_timeline(&timeline);
   Seconds done = -1;  // the last second the timeline has seen
   while (done + 1 < scenario_.meta.duration) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Timeline entries act within 10 ms of wall time of their second (15 s at pace 1500).
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
     now = virtual_now();
     if (now < 0 || !sim_.running()) {
       report_.error = "heatlink sim stopped (see " + (dir_ / "sim.err").string() + ")";
@@ -325,14 +414,18 @@ void LiveRun::execute() {
       if (midnight && observer_->wants_midnights()) {
         if (auto e = sample_midnight(t_); !e.empty()) report_.error = e;
       }
+      observer_->watch(t_ + 1);
     }
     t_ = done;
-    follow_master();
+    if (follow_master()) {
+      if (auto e = take_answers(); !e.empty()) report_.error = e;
+    }
     for (Seconds t = from + 1; t <= done; ++t) observer_->close_windows(t);
   }
   // The checks see the master's database as the run left it; the valve checks the district.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   follow_master();
+  if (auto e = take_answers(); !e.empty()) report_.error = e;
   for (const std::string& e : timeline.errors())
     report_.error += (report_.error.empty() ? "" : "; ") + e;
   auto opened = master::open_storage(url_);

@@ -54,7 +54,6 @@ RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim:
   const std::int64_t local = sim::days_from_civil(s.year, s.month, s.day) * 86400 + s.hour * 3600 +
                              s.minute * 60 + s.second;
   record_.epoch0 = local - scenario.master.reading.meter_utc_offset_s;
-  record_.has_truth = true;
   record_.has_midnights = true;
   record_.schedules = scenario.master.dispatcher.schedules;
   record_.utc_offset_s = scenario.master.dispatcher.utc_offset_s;
@@ -63,13 +62,7 @@ RunObserver::RunObserver(const Scenario& scenario, sim::District& district, sim:
     if (m.kind() != sim::MeterKind::cjt188_heat) return std::nullopt;
     return m.model_now().valve_open(district_.queue().now());
   };
-  for (std::size_t i = 0; i < district.meter_count(); ++i) {
-    const sim::MeterIdentity& id = district.meter(i).identity();
-    const sim::MeterKind kind = district.meter(i).kind();
-    by_identity_[std::uint64_t{id.medium(kind)} << 56 | std::uint64_t{id.version(kind)} << 48 |
-                 std::uint64_t{id.manufacturer(kind)} << 32 | id.id] = i;
-    by_cjt188_address_[id.cjt188_address().to_string()] = i;
-  }
+  index_identities();
   for (const Check& c : scenario.expectations.checks) {
     if (c.kind == CheckKind::settlement_matches || c.kind == CheckKind::consumption)
       sample_midnights_ = true;
@@ -127,10 +120,14 @@ DistrictIndex RunObserver::district_index() const {
   // The simulator makes the DTUs in the topology's order, whether it runs here or as the live
   // run's `heatlink sim --server` (whose control API numbers them so); a district made
   // without a server has none of its own.
+  std::size_t dtus = 0;
   for (const auto& station : scenario_.topology.stations) {
     for (const auto& c : station.concentrators) {
+      if (!c.community.empty()) index.communities[c.community].push_back(index.dtu_of.size());
+      index.dtu_of.emplace_back();
       if (!c.dtu) continue;
-      index.dtus.emplace(c.dtu->config.profile.id, index.dtus.size());
+      index.dtu_of.back() = dtus;
+      index.dtus.emplace(c.dtu->config.profile.id, dtus++);
     }
   }
   for (const auto& [name, ref] : record_.meters) {
@@ -242,6 +239,18 @@ void RunObserver::on_trace(sim::Micros when, std::string_view source, std::strin
   *out_ << line.dump() << '\n';
 }
 
+// Each meter's identity now; a meter replaced (换表) in the run answers with its new one, and
+// the identities it had before stay known.
+void RunObserver::index_identities() {
+  for (std::size_t i = 0; i < district_.meter_count(); ++i) {
+    const sim::MeterIdentity& id = district_.meter(i).identity();
+    const sim::MeterKind kind = district_.meter(i).kind();
+    by_identity_[std::uint64_t{id.medium(kind)} << 56 | std::uint64_t{id.version(kind)} << 48 |
+                 std::uint64_t{id.manufacturer(kind)} << 32 | id.id] = i;
+    by_cjt188_address_[id.cjt188_address().to_string()] = i;
+  }
+}
+
 void RunObserver::sample_truth(sim::Micros when, protocol::Bytes reply) {
   std::optional<std::size_t> index;
   if (const auto frame = protocol::mbus::decode_frame(reply); frame.ok()) {
@@ -251,10 +260,17 @@ void RunObserver::sample_truth(sim::Micros when, protocol::Bytes reply) {
       // little-endian: two meters sharing an ID are told apart by the rest.
       std::uint64_t identity = 0;
       for (int k = 7; k >= 0; --k) identity = (identity << 8) | f.data[static_cast<std::size_t>(k)];
-      if (const auto it = by_identity_.find(identity); it != by_identity_.end()) index = it->second;
+      auto it = by_identity_.find(identity);
+      if (it == by_identity_.end()) {  // a meter replaced since?
+        index_identities();
+        it = by_identity_.find(identity);
+      }
+      if (it != by_identity_.end()) index = it->second;
     }
   } else if (const auto cjt = protocol::cjt188::decode_frame(reply); cjt.ok()) {
-    const auto it = by_cjt188_address_.find(cjt.value().address.to_string());
+    const std::string address = cjt.value().address.to_string();
+    if (by_cjt188_address_.count(address) == 0) index_identities();
+    const auto it = by_cjt188_address_.find(address);
     if (it != by_cjt188_address_.end()) index = it->second;
   }
   if (!index || *index >= database_id_.size()) return;
@@ -310,9 +326,8 @@ void RunObserver::on_dtu(Seconds t, const std::string& dtu, bool online,
 }
 
 void RunObserver::live(std::function<std::optional<bool>(std::size_t index)> valve_open) {
-  record_.has_truth = false;
+  // The truth comes from the simulator's answers (answers()).
   record_.valve_open = std::move(valve_open);
-  timed_.clear();  // taken at the end
 }
 
 void RunObserver::midnight(master::EpochSeconds at,
@@ -322,6 +337,18 @@ void RunObserver::midnight(master::EpochSeconds at,
   for (std::size_t i = 0; i < by_index.size() && i < database_id_.size(); ++i) {
     registers[database_id_[i]] = by_index[i].first;
     used[database_id_[i]] = by_index[i].second;
+  }
+}
+
+void RunObserver::answers(std::size_t index,
+                          const std::vector<std::pair<double, double>>& answers) {
+  if (index >= database_id_.size()) return;
+  auto& truth = record_.truth[database_id_[index]];
+  for (const auto& [t, energy] : answers) {
+    const auto at = record_.epoch0 + static_cast<master::EpochSeconds>(t);
+    if (!truth.empty() && at <= truth.back().at && energy == truth.back().energy_kwh) continue;
+    if (!truth.empty() && at < truth.back().at) continue;
+    truth.push_back(TruthSample{at, energy});
   }
 }
 
@@ -356,6 +383,12 @@ void RunObserver::after_second(Seconds t, const master::DtuRegistry& registry) {
       used[database_id_[i]] = state.used_kwh;
     }
   }
+  watch(t);
+}
+
+// What the run looks at in the master's database as second `t` ends: new faults (for `when`
+// entries) every minute, and the checks taken at their time.
+void RunObserver::watch(Seconds t) {
   const bool want_faults = watch_faults_ && t % 60 == 0;
   bool want_checks = false;
   for (const std::size_t i : timed_) want_checks |= *scenario_.expectations.checks[i].to == t;

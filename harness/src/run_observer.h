@@ -49,10 +49,16 @@ class RunObserver {
   void live(std::function<std::optional<bool>(std::size_t index)> valve_open);
   // The run reached second `t`.
   void after_second(Seconds t, const master::DtuRegistry& registry);
+  // ... and what the master's database says then (called by after_second; live runs call it).
+  void watch(Seconds t);
   // A live run's midnight, as the simulator's control API gave it: each meter's register and
   // the heat its household had taken, by the district's meter index.
   bool wants_midnights() const { return sample_midnights_; }
   void midnight(master::EpochSeconds at, const std::vector<std::pair<double, double>>& by_index);
+  // A live run's ground truth, as the simulator's control API gives it (`--keep-answers`): the
+  // newest answers of the meter with the district's `index`, each its virtual time in seconds
+  // and the register it held; those seen before are skipped.
+  void answers(std::size_t index, const std::vector<std::pair<double, double>>& answers);
   void evaluate_all(master::Storage& storage, const Timeline& timeline, RunReport& report);
 
   const RunRecord& record() const noexcept { return record_; }
@@ -60,6 +66,7 @@ class RunObserver {
  private:
   void on_trace(sim::Micros when, std::string_view source, std::string_view kind,
                 protocol::Bytes bytes);
+  void index_identities();
   void sample_truth(sim::Micros when, protocol::Bytes reply);
   void write_result(const CheckResult& r);
   void report_check(std::size_t planned, const CheckResult& r, bool final);
@@ -77,7 +84,7 @@ class RunObserver {
   Timeline* timeline_ = nullptr;
   // An M-Bus meter's identity as its RSP_UD header carries it (ID, manufacturer, version,
   // medium; little-endian, 8 bytes) -> meter index.
-  std::map<std::uint64_t, std::size_t> by_identity_;
+  std::map<std::uint64_t, std::size_t> by_identity_;            // see index_identities()
   std::map<std::string, std::size_t> by_cjt188_address_;        // 14 digits -> meter index
   std::vector<std::int64_t> database_id_;                       // meter index -> database id
   std::map<std::string, std::pair<bool, std::uint64_t>> dtus_;  // online, registrations

@@ -58,9 +58,9 @@ struct RunRecord {
   std::map<std::string, std::string> station_of;         // concentrator name -> its station's
   std::map<std::string, std::int64_t> concentrator_ids;  // name -> database id
   std::map<std::string, std::string> dtu_of;             // concentrator name -> its DTU's ID
-  bool has_truth = false;      // the meters' registers when they answered (ground_truth)
-  bool has_midnights = false;  // ... and at each midnight (settlement_matches, consumption)
-  std::map<std::int64_t, std::vector<TruthSample>> truth;  // by database meter id
+  bool has_midnights = false;  // the meters' registers at each midnight (settlement, consumption)
+  // The meters' registers when they answered (ground_truth), by database meter id.
+  std::map<std::int64_t, std::vector<TruthSample>> truth;
   // The simulated valve of a meter now (null when the meter has none).
   std::function<std::optional<bool>(std::size_t index)> valve_open;
   // The meters' energy registers at a time the run passed (settlements): by database id.

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "heatlink/harness/scenario.h"
@@ -63,10 +64,10 @@ std::optional<Seconds> parse_duration(std::string_view text) {
 
 namespace {
 
-constexpr std::array<std::string_view, 12> kActions = {
-    "link_fault",  "meter_fault", "short_circuit",  "set_value",
-    "manual_read", "valve",       "restart_master", "kill_master",
-    "dtu_power",   "heal_all",    "secondary_scan", "meter_replace"};
+constexpr std::array<std::string_view, 14> kActions = {
+    "link_fault",     "meter_fault",    "short_circuit",      "set_value", "manual_read",
+    "valve",          "restart_master", "kill_master",        "dtu_power", "heal_all",
+    "secondary_scan", "meter_replace",  "concentrator_power", "master_api"};
 constexpr std::array<std::string_view, 19> kChecks = {
     "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
     "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
@@ -108,6 +109,9 @@ class Reader : public sim::YamlReader {
       for (const auto& c : station.concentrators) {
         if (what == "concentrator") names.push_back(c.config.name);
         if (what == "dtu" && c.dtu) names.push_back(c.dtu->config.profile.id);
+        if (what == "community" && !c.community.empty() &&
+            std::find(names.begin(), names.end(), c.community) == names.end())
+          names.push_back(c.community);
       }
     }
     if (std::find(names.begin(), names.end(), v) == names.end()) {
@@ -217,7 +221,8 @@ class Reader : public sim::YamlReader {
                {"at",       "every",         "until",           "when",       "do",      "name",
                 "dtu",      "meter",         "concentrator",    "community",  "channel", "fault",
                 "physical", "leak_m3_per_h", "clock_drift_ppm", "energy_kwh", "open",    "primary",
-                "power",    "for",           "down_for",        "new_id"},
+                "power",    "for",           "down_for",        "new_id",     "filed",   "method",
+                "path",     "body",          "status"},
                "timeline");
     TimelineEntry out;
     out.line = e.Mark().line + 1;
@@ -246,7 +251,7 @@ class Reader : public sim::YamlReader {
     a.dtu = name(e, "dtu", "dtu");
     a.meter = name(e, "meter", "meter");
     a.concentrator = name(e, "concentrator", "concentrator");
-    a.community = text(e, "community");
+    a.community = name(e, "community", "community");
     a.channel = static_cast<unsigned>(number(e, "channel", 1, 1, 8));
     a.lasting = optional_duration(e, "for");
     if (const auto down = optional_duration(e, "down_for")) a.down_for = *down;
@@ -277,6 +282,11 @@ class Reader : public sim::YamlReader {
       if (a.power != "cycle" && a.power != "off" && a.power != "on" && a.power != "reboot")
         fail(p, "power", "expected cycle, off, on or reboot");
     }
+    if (const YAML::Node f = e["filed"]) a.filed = value<bool>(f, "filed", "true or false");
+    a.method = text(e, "method");
+    a.path = text(e, "path");
+    a.body = text(e, "body");
+    if (e["status"]) a.status = static_cast<int>(number(e, "status", 200, 100, 599));
     const auto need = [&](const std::string& v, const char* key) {
       if (v.empty()) fail(e, key, std::string(action_name(a.kind)) + " needs `" + key + "`");
     };
@@ -308,12 +318,37 @@ class Reader : public sim::YamlReader {
       case ActionKind::dtu_power:
         need(a.dtu, "dtu");
         break;
+      case ActionKind::concentrator_power:
+        if (a.concentrator.empty() == a.community.empty())
+          fail(e, "concentrator", "concentrator_power needs `concentrator` or `community`");
+        if (a.power == "reboot") fail(e["power"], "power", "expected cycle, off or on");
+        break;
+      case ActionKind::master_api:
+        master_call(e, a);
+        break;
       case ActionKind::restart_master:
       case ActionKind::kill_master:
       case ActionKind::heal_all:
         break;
     }
     return out;
+  }
+
+  // A master_api entry: a method, a path of the API (with {meter} only beside `meter`), and a
+  // body that is a JSON object.
+  void master_call(const YAML::Node& e, const Action& a) const {
+    static constexpr std::array<std::string_view, 5> methods = {"GET", "POST", "PUT", "PATCH",
+                                                                "DELETE"};
+    if (!e["method"]) fail(e, "method", "master_api needs `method`");
+    choice(e["method"], "method", methods);
+    if (!a.path.starts_with("/api/v1/"))
+      fail(e["path"] ? e["path"] : e, "path", "master_api needs a `path` under /api/v1/");
+    if (a.path.find("{meter}") != std::string::npos && a.meter.empty())
+      fail(e["path"], "path", "{meter} in the path needs `meter`");
+    if (!a.body.empty()) {
+      const auto parsed = nlohmann::json::parse(a.body, nullptr, false);
+      if (!parsed.is_object()) fail(e["body"], "body", "expected a JSON object, as text");
+    }
   }
 
   Check check(const YAML::Node& c) const {

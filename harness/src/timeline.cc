@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "heatlink/master/api/api.h"
+#include "heatlink/sim/vendor_telegrams.h"
+
 namespace heatlink::harness {
 
 namespace {
@@ -18,6 +21,7 @@ bool is_fault(const Action& a) {
     case ActionKind::restart_master:
       return true;
     case ActionKind::dtu_power:
+    case ActionKind::concentrator_power:
       return a.power != "on";
     default:
       return false;
@@ -47,6 +51,12 @@ std::variant<std::int64_t, std::string> queue_read_job(const std::string& url,
   return std::get<std::int64_t>(queued);
 }
 
+master::StorageResult<std::string> bench_token(master::Storage& storage, master::EpochSeconds now) {
+  const auto admin = master::api::ensure_administrator(storage, now);
+  if (const auto* e = std::get_if<master::StorageError>(&admin)) return *e;
+  return master::api::issue_token(storage, "admin", "bench", now);
+}
+
 Timeline::Timeline(const Scenario& scenario, DistrictIndex index, SimCall sim,
                    MasterControl& master, Log log)
     : scenario_(scenario),
@@ -66,15 +76,15 @@ Timeline::Timeline(const Scenario& scenario, DistrictIndex index, SimCall sim,
     }
     const Seconds at = e.trigger.at.value_or(0);
     if (!first_fault_ || at < *first_fault_) first_fault_ = at;
-    const Seconds lasting = e.action.kind == ActionKind::kill_master ||
-                                    e.action.kind == ActionKind::restart_master ||
-                                    e.action.kind == ActionKind::dtu_power
-                                ? e.action.down_for
-                                : e.action.lasting.value_or(0);
+    // Down for `down_for`; switched off without `cycle`, until switched on or healed.
+    const bool power =
+        e.action.kind == ActionKind::dtu_power || e.action.kind == ActionKind::concentrator_power;
+    const bool downtime = e.action.kind == ActionKind::kill_master ||
+                          e.action.kind == ActionKind::restart_master ||
+                          (power && e.action.power != "off");
+    const Seconds lasting = downtime ? e.action.down_for : e.action.lasting.value_or(0);
     const Seconds until = e.trigger.every ? e.trigger.until.value_or(duration) : at;
-    if (!e.action.lasting && e.action.kind != ActionKind::kill_master &&
-        e.action.kind != ActionKind::restart_master && e.action.kind != ActionKind::dtu_power)
-      open_ended = true;
+    if (!e.action.lasting && !downtime) open_ended = true;
     last_end = std::max(last_end.value_or(0), until + lasting);
   }
   heal_at_ = scenario.meta.heal_at.value_or(
@@ -126,9 +136,9 @@ sim::ApiResponse Timeline::call(const std::string& method, const std::string& ta
                                 const std::string& body, Seconds t, int line) {
   sim::ApiResponse response = sim_({method, target, body});
   if (response.status >= 300) {
-    errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": at " + std::to_string(t) +
-                      " s: " + method + " " + target + " answered " +
-                      std::to_string(response.status) + " " + response.body);
+    fail(t, line,
+         method + " " + target + " answered " + std::to_string(response.status) + " " +
+             response.body);
   }
   return response;
 }
@@ -138,8 +148,7 @@ std::optional<std::size_t> Timeline::find(const std::map<std::string, std::size_
                                           int line) {
   const auto it = in.find(key);
   if (it != in.end()) return it->second;
-  errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": at " + std::to_string(t) +
-                    " s: no " + what + " '" + key + "' in the district");
+  fail(t, line, std::string("no ") + what + " '" + key + "' in the district");
   return std::nullopt;
 }
 
@@ -198,13 +207,15 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
       call("PUT", "/api/v1/meters/" + std::to_string(*i) + "/values", body.dump(), t, line);
       return;
     }
-    case ActionKind::meter_replace: {
-      const auto i = find(index_.meters, a.meter, "meter", t, line);
-      if (!i) return;
-      const Json body{{"id", a.new_id}, {"energy_kwh", a.energy_kwh.value_or(0)}};
-      call("POST", "/api/v1/meters/" + std::to_string(*i) + "/replace", body.dump(), t, line);
+    case ActionKind::meter_replace:
+      replace_meter(a, t, line);
       return;
-    }
+    case ActionKind::concentrator_power:
+      power(a, t, line);
+      return;
+    case ActionKind::master_api:
+      call_master(a, t, line);
+      return;
     case ActionKind::dtu_power: {
       const auto i = find(index_.dtus, a.dtu, "DTU", t, line);
       if (!i) return;
@@ -248,7 +259,7 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
       }
       const auto queued = master_.manual_read(job);
       if (const auto* e2 = std::get_if<std::string>(&queued)) {
-        errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": " + *e2);
+        fail(t, line, *e2);
         return;
       }
       jobs_[a.name.empty() ? "line " + std::to_string(line) : a.name] =
@@ -269,7 +280,7 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
       job.target = a.concentrator;
       const auto queued = master_.manual_read(job);
       if (const auto* e2 = std::get_if<std::string>(&queued)) {
-        errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": " + *e2);
+        fail(t, line, *e2);
         return;
       }
       jobs_[a.name.empty() ? "line " + std::to_string(line) : a.name] =
@@ -279,10 +290,99 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
   }
 }
 
+// Mains power of a concentrator (the HM-660 alone: its DTU has its own supply), or of every
+// cabinet of a community (a mains failure there: the concentrators and their DTUs).
+void Timeline::power(const Action& a, Seconds t, int line) {
+  std::vector<std::size_t> concentrators;
+  if (!a.concentrator.empty()) {
+    const auto i = find(index_.concentrators, a.concentrator, "concentrator", t, line);
+    if (!i) return;
+    concentrators.push_back(*i);
+  } else if (const auto it = index_.communities.find(a.community); it != index_.communities.end()) {
+    concentrators = it->second;
+  } else {
+    fail(t, line, "no community '" + a.community + "' in the district");
+    return;
+  }
+  const bool cabinets = a.concentrator.empty();
+  const auto set = [this, concentrators, cabinets, line](bool on, Seconds at) {
+    const std::string verb = on ? "/power-on" : "/power-off";
+    for (const std::size_t i : concentrators) {
+      call("POST", "/api/v1/concentrators/" + std::to_string(i) + verb, "", at, line);
+      if (cabinets && index_.dtu_of.at(i))
+        call("POST", "/api/v1/dtus/" + std::to_string(*index_.dtu_of.at(i)) + verb, "", at, line);
+    }
+  };
+  set(a.power == "on", t);
+  if (a.power == "cycle")
+    later_.emplace(t + a.down_for, [set, t, down = a.down_for] { set(true, t + down); });
+}
+
+// 换表 in the field: the meter swapped for a new one. Filed, the heat company enters it in the
+// master's base information as its fitter wrote it down: the old meter's final register (the
+// simulator's just before), the new identity and first register, the moment.
+void Timeline::replace_meter(const Action& a, Seconds t, int line) {
+  const auto i = find(index_.meters, a.meter, "meter", t, line);
+  if (!i) return;
+  const std::string target = "/api/v1/meters/" + std::to_string(*i);
+  const Json before = Json::parse(call("GET", target, "", t, line).body, nullptr, false);
+  const Json body{{"id", a.new_id}, {"energy_kwh", a.energy_kwh.value_or(0)}};
+  if (call("POST", target + "/replace", body.dump(), t, line).status != 200 || !a.filed) return;
+  const std::string meter = std::to_string(index_.meter_ids.at(a.meter));
+  const auto not_filed = [&](const std::string& why) {
+    fail(t, line, "filing the replacement of meter " + a.meter + ": " + why);
+  };
+  const auto old = master_.master_api({"GET", "/api/v1/meters/" + meter, ""});
+  const Json record = Json::parse(old.body, nullptr, false);
+  if (old.status != 200 || !record.is_object() || !before.is_object())
+    return not_filed("GET answered " + std::to_string(old.status) + " " + old.body);
+  std::string identity = record.value("secondary_address", "");
+  if (identity.size() == 16) {  // M-Bus: the new ID, the same maker, version and medium
+    identity = a.new_id + identity.substr(8);
+  } else {  // CJ/T 188: the address the new meter's number gives
+    const auto id = static_cast<std::uint32_t>(std::stoul(a.new_id, nullptr, 16));
+    identity = sim::MeterIdentity{id, 0, {}, {}}.cjt188_address().to_string();
+  }
+  const Json filing{{"new_identity", identity},
+                    {"replaced_at", master_.master_now()},
+                    {"old_final_kwh", before.value("energy_kwh", 0.0)},
+                    {"new_start_kwh", a.energy_kwh.value_or(0)}};
+  const auto filed =
+      master_.master_api({"POST", "/api/v1/meters/" + meter + "/replacements", filing.dump()});
+  if (filed.status != 201) not_filed(std::to_string(filed.status) + " " + filed.body);
+}
+
+// A call on the master's API; an answer other than the one expected is an error of the run.
+void Timeline::call_master(const Action& a, Seconds t, int line) {
+  std::string path = a.path;
+  if (const auto at = path.find("{meter}"); at != std::string::npos) {
+    const auto it = index_.meter_ids.find(a.meter);
+    if (it == index_.meter_ids.end()) {
+      find(index_.meters, a.meter, "meter", t, line);
+      return;
+    }
+    path.replace(at, 7, std::to_string(it->second));
+  }
+  const auto answer = master_.master_api({a.method, path, a.body});
+  const bool expected =
+      a.status ? answer.status == *a.status : answer.status >= 200 && answer.status < 300;
+  log_(t, a.method + " " + path + " answered " + std::to_string(answer.status));
+  if (!expected)
+    fail(t, line,
+         a.method + " " + path + " answered " + std::to_string(answer.status) + " " + answer.body);
+}
+
+void Timeline::fail(Seconds t, int line, const std::string& what) {
+  errors_.push_back(scenario_.file + ":" + std::to_string(line) + ": at " + std::to_string(t) +
+                    " s: " + what);
+}
+
 void Timeline::heal(Seconds t) {
   healed_ = true;
   log_(t, "final heal");
   call("POST", "/api/v1/heal", "", t, 0);
+  for (const auto& [name, i] : index_.concentrators)
+    call("POST", "/api/v1/concentrators/" + std::to_string(i) + "/power-on", "", t, 0);
   for (const auto& [id, i] : index_.dtus) {
     call("POST", "/api/v1/dtus/" + std::to_string(i) + "/power-on", "", t, 0);
   }

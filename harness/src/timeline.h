@@ -28,8 +28,11 @@ class MasterControl {
   virtual std::variant<std::int64_t, std::string> manual_read(const master::ReadJob& job) = 0;
   // Takes the master down (kill -9 or a stop) and brings it back after `down_for`.
   virtual void take_down(bool kill, Seconds down_for) = 0;
-  // Runs a wildcard secondary scan over the line behind `dtu`; `done` gets the secondary
-  // addresses found, or why the scan could not run.
+  // A call on the master's web API (docs/api.md) as its administrator: the answer, status 0
+  // when the master is down or cannot be reached.
+  virtual sim::ApiResponse master_api(const sim::ApiRequest& request) = 0;
+  // The master's clock, epoch seconds.
+  virtual master::EpochSeconds master_now() const = 0;
 };
 
 // Queues `job` in the master's database at `url`, as `heatlink manual-read` does: its id, or
@@ -37,12 +40,18 @@ class MasterControl {
 std::variant<std::int64_t, std::string> queue_read_job(const std::string& url,
                                                        const master::ReadJob& job);
 
+// A token of the master's administrator (made first if the database has none yet) for the
+// timeline's master_api calls: the token, or what the database said.
+master::StorageResult<std::string> bench_token(master::Storage& storage, master::EpochSeconds now);
+
 // The names the timeline refers to, resolved against the district.
 struct DistrictIndex {
-  std::map<std::string, std::size_t> dtus;           // DTU ID -> index
-  std::map<std::string, std::size_t> concentrators;  // name -> index
-  std::map<std::string, std::size_t> meters;         // topology ID -> index
-  std::map<std::string, std::int64_t> meter_ids;     // topology ID -> database id
+  std::map<std::string, std::size_t> dtus;                      // DTU ID -> index
+  std::map<std::string, std::size_t> concentrators;             // name -> index
+  std::map<std::string, std::size_t> meters;                    // topology ID -> index
+  std::map<std::string, std::int64_t> meter_ids;                // topology ID -> database id
+  std::map<std::string, std::vector<std::size_t>> communities;  // name -> concentrators
+  std::vector<std::optional<std::size_t>> dtu_of;               // by concentrator: its DTU's index
 };
 
 class Timeline {
@@ -66,6 +75,11 @@ class Timeline {
 
  private:
   void act(const TimelineEntry& entry, Seconds t);
+  void power(const Action& a, Seconds t, int line);
+  void replace_meter(const Action& a, Seconds t, int line);
+  void call_master(const Action& a, Seconds t, int line);
+  // A problem of the entry at `line`, met at second `t`: the run reports it.
+  void fail(Seconds t, int line, const std::string& what);
   void heal(Seconds t);
   sim::ApiResponse call(const std::string& method, const std::string& target,
                         const std::string& body, Seconds t, int line);

@@ -180,6 +180,44 @@ TEST(ScenarioLoader, NamesAndDuplicateKeysAreCheckedWhenTheFileLoads) {
   EXPECT_EQ(e.line, 18);
 }
 
+// Power cuts name a concentrator or a community the topology has; API calls stay in the API.
+TEST(ScenarioLoader, PowerAndMasterApiEntriesAreCheckedWhenTheFileLoads) {
+  const std::string community =
+      with("        - name: c\n", "        - name: c\n          community: east\n");
+  const auto entry = [&](const std::string& line) {
+    std::string text = community;
+    return text.replace(text.find("  - {when:"), 0, line + "\n");
+  };
+  const auto loaded =
+      harness::parse_scenario(entry("  - {at: 5m, do: concentrator_power, community: east, "
+                                    "power: cycle, down_for: 10m}"),
+                              "s.yaml");
+  ASSERT_TRUE(std::holds_alternative<harness::Scenario>(loaded));
+  const harness::Action& power = std::get<harness::Scenario>(loaded).timeline[2].action;
+  EXPECT_EQ(power.kind, harness::ActionKind::concentrator_power);
+  EXPECT_EQ(power.community, "east");
+  EXPECT_EQ(power.down_for, 600);
+
+  auto e = error_of(entry("  - {at: 5m, do: concentrator_power, community: west}"));
+  EXPECT_EQ(e.key, "community");
+  EXPECT_NE(e.message.find("no community 'west' in the topology"), std::string::npos) << e.message;
+  e = error_of(entry("  - {at: 5m, do: concentrator_power, power: \"off\"}"));
+  EXPECT_NE(e.message.find("needs `concentrator` or `community`"), std::string::npos) << e.message;
+  e = error_of(entry("  - {at: 5m, do: concentrator_power, concentrator: c, power: reboot}"));
+  EXPECT_EQ(e.key, "power");
+  e = error_of(entry("  - {at: 5m, do: master_api, method: POST, path: /metrics}"));
+  EXPECT_EQ(e.key, "path");
+  e = error_of(
+      entry("  - {at: 5m, do: master_api, method: PUT, path: \"/api/v1/meters/{meter}\"}"));
+  EXPECT_NE(e.message.find("{meter} in the path needs `meter`"), std::string::npos) << e.message;
+  e =
+      error_of(entry("  - {at: 5m, do: master_api, method: PUT, path: \"/api/v1/meters/{meter}\", "
+                     "meter: \"10000001\", body: '[1, 2]'}"));
+  EXPECT_EQ(e.key, "body");
+  e = error_of(entry("  - {at: 5m, do: master_api, method: FETCH, path: /api/v1/meters}"));
+  EXPECT_EQ(e.key, "method");
+}
+
 TEST(ScenarioLoader, TopologyAndMasterErrorsKeepTheScenarioFilesLines) {
   auto e = error_of(with("kind: multical403, count: 2", "kind: multical403, cout: 2"));
   EXPECT_EQ(e.file, "s.yaml");

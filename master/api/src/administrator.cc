@@ -33,4 +33,20 @@ StorageResult<std::optional<std::string>> ensure_administrator(Storage& storage,
   return password;
 }
 
+StorageResult<std::string> issue_token(Storage& storage, const std::string& user,
+                                       const std::string& token_name, EpochSeconds now) {
+  if (sodium_init_once() < 0) return StorageError{"libsodium cannot start"};
+  SqlDatabase& db = storage.database();
+  auto found = db.query("SELECT id FROM app_user WHERE name = ? AND enabled = 1", {user});
+  if (auto* failed = std::get_if<StorageError>(&found)) return *failed;
+  const auto& rows = std::get<SqlResult>(found).rows;
+  if (rows.empty()) return StorageError{"no enabled user '" + user + "'"};
+  const std::string token = kTokenPrefix + random_token(32);
+  auto made = db.insert_id(
+      "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)",
+      {as_integer(rows[0][0]), token_name, token_digest(token), now});
+  if (auto* failed = std::get_if<StorageError>(&made)) return *failed;
+  return token;
+}
+
 }  // namespace heatlink::master::api

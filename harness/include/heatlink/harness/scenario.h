@@ -41,7 +41,12 @@ enum class ActionKind : std::uint8_t {
   dtu_power,    // `power`: cycle, off, on, reboot
   heal_all,
   secondary_scan,  // a wildcard secondary scan over `concentrator`'s line, as a technician's
-  meter_replace,   // 换表: `meter` swapped for a new one (`new_id`, registers from `energy_kwh`)
+  meter_replace,   // 换表: `meter` swapped for a new one (`new_id`, registers from `energy_kwh`);
+                   // `filed`: the heat company files it in the master's base information too
+  concentrator_power,  // `power` off/on/cycle of `concentrator` (the HM-660 alone) or of every
+                       // cabinet of `community` (its concentrators and their DTUs)
+  master_api,          // a call on the master's web API as its administrator (`method`, `path`
+                       // with {meter} for `meter`'s id, `body`), answered with `status`
 };
 const char* action_name(ActionKind kind) noexcept;
 
@@ -72,6 +77,9 @@ struct Action {
   std::optional<bool> open;         // set_value / valve
   std::optional<unsigned> primary;  // set_value: the M-Bus meter's new primary address
   std::string new_id;               // meter_replace: the new meter's 8-digit identification
+  bool filed = false;               // meter_replace: filed in the base information at once
+  std::string method, path, body;   // master_api
+  std::optional<int> status;        // master_api: the answer's status (default: any 2xx)
   std::string power = "cycle";      // dtu_power
   std::optional<Seconds> lasting;   // `for`: stopped (healed) after this long
   Seconds down_for = 5;             // kill_master / restart_master / power cycle

@@ -91,4 +91,9 @@ class Api {
 // a generated password, returned to be shown once. Empty when users exist.
 StorageResult<std::optional<std::string>> ensure_administrator(Storage& storage, EpochSeconds now);
 
+// An API token of the user `user` named `token_name`, for a tool on the master's machine
+// that acts through the API as that user (the bench's timeline): the token, shown this once.
+StorageResult<std::string> issue_token(Storage& storage, const std::string& user,
+                                       const std::string& token_name, EpochSeconds now);
+
 }  // namespace heatlink::master::api
