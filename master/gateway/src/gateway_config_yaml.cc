@@ -126,7 +126,7 @@ GatewayConfig read_config(const Reader& r, const YAML::Node& root) {
 
 std::variant<GatewayConfig, std::string> load_gateway_config(const std::string& path) {
   const Reader reader(path);
-  return load_guarded(path, [&] { return read_config(reader, YAML::LoadFile(path)); });
+  return load_guarded(path, [&] { return read_config(reader, load_yaml_file(path)); });
 }
 
 // ---- GatewayConfig

@@ -12,7 +12,7 @@ namespace heatlink::master {
 std::variant<std::size_t, std::string> import_base_information(const std::string& path,
                                                                Storage& storage) {
   return load_guarded(path, [&]() -> std::size_t {
-    const YAML::Node root = YAML::LoadFile(path);
+    const YAML::Node root = load_yaml_file(path);
     check_keys(path, root, {"stations"}, "the top level");
     auto ok = [&](auto result, const YAML::Node& node, const char* what) {
       if (auto* e = std::get_if<StorageError>(&result)) fail(path, node, what, e->message);

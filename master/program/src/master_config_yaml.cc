@@ -137,7 +137,7 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
 
 std::variant<MasterConfig, std::string> load_master_config(const std::string& path) {
   return load_guarded(path, [&] {
-    const YAML::Node root = YAML::LoadFile(path);
+    const YAML::Node root = load_yaml_file(path);
     check_keys(path, root,
                {"name", "database", "gateway", "base_information", "log_level", "schedules",
                 "reading", "faults", "claims", "api"},
@@ -179,6 +179,7 @@ std::variant<MasterConfig, std::string> parse_master_settings(const std::string&
                                                               const std::string& under) {
   return load_guarded(file, [&] {
     const YAML::Node root = YAML::Load(text);
+    check_unique_keys(file, root);
     MasterConfig c;
     const YAML::Node node = root[under];
     if (!node) return c;

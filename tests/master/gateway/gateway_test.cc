@@ -309,6 +309,12 @@ TEST(GatewayConfig, ErrorsNameTheFileLineAndKey) {
   std::ofstream(path) << "modles: []\n";
   loaded = master::load_gateway_config(path);
   EXPECT_NE(std::get<std::string>(loaded).find("modles: unknown key"), std::string::npos);
+  std::ofstream(path) << "models:\n  - {name: A}\ndtus:\n  - {id: '1', model: A, id: '2'}\n";
+  loaded = master::load_gateway_config(path);
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_NE(std::get<std::string>(loaded).find(":4:25: id: given twice in one mapping"),
+            std::string::npos)
+      << std::get<std::string>(loaded);
 }
 
 }  // namespace

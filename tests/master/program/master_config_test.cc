@@ -70,6 +70,46 @@ TEST(MasterConfig, ErrorsNameTheLineAndKey) {
   }
 }
 
+// A key given twice is an error where it stands the second time: read silently, either value
+// would be a guess (a database, a DTU's model, a meter's address).
+TEST(MasterConfig, AKeyGivenTwiceIsAnError) {
+  auto loaded = master::load_master_config(
+      write("twice.yaml", "database: sqlite:a.db\ngateway: g.yaml\ndatabase: sqlite:b.db\n"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_NE(std::get<std::string>(loaded).find(
+                "twice.yaml:3:1: database: given twice in one mapping (first at line 1)"),
+            std::string::npos)
+      << std::get<std::string>(loaded);
+  loaded = master::load_master_config(
+      write("twice-flow.yaml",
+            "gateway: g.yaml\nschedules:\n  - {name: h, every_s: 900, every_s: 60}\n"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_NE(std::get<std::string>(loaded).find("every_s: given twice"), std::string::npos)
+      << std::get<std::string>(loaded);
+
+  const std::string db =
+      ::testing::TempDir() + "heatlink-twice-" + std::to_string(::getpid()) + ".db";
+  std::filesystem::remove(db);
+  auto storage =
+      std::move(std::get<std::unique_ptr<master::Storage>>(master::open_storage("sqlite:" + db)));
+  storage->migrate();
+  auto imported = master::import_base_information(write("base-twice.yaml", R"(stations:
+  - name: s
+    concentrators:
+      - name: c
+        meters:
+          - {channel: 0, primary: 1, primary: 2, vendor: KAM}
+)"),
+                                                  *storage);
+  ASSERT_TRUE(std::holds_alternative<std::string>(imported));
+  EXPECT_NE(std::get<std::string>(imported).find(
+                ":6:38: primary: given twice in one mapping (first at line 6)"),
+            std::string::npos)
+      << std::get<std::string>(imported);
+  EXPECT_TRUE(std::get<std::vector<master::ConcentratorRecord>>(storage->concentrators()).empty())
+      << "nothing imported";
+}
+
 TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
   const std::string db =
       ::testing::TempDir() + "heatlink-base-" + std::to_string(::getpid()) + ".db";

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <variant>
@@ -21,6 +22,34 @@ struct ConfigError {
   const YAML::Mark mark = node.Mark();
   throw ConfigError{file + ":" + std::to_string(mark.line + 1) + ":" +
                     std::to_string(mark.column + 1) + ": " + key + ": " + what};
+}
+
+// No mapping under `node` gives a key twice: yaml-cpp keeps both, and a reader would take
+// one of them silently.
+inline void check_unique_keys(const std::string& file, const YAML::Node& node, int depth = 0) {
+  if (depth > 64) fail(file, node, "", "nested deeper than 64 levels");
+  if (node.IsSequence()) {
+    for (const YAML::Node& item : node) check_unique_keys(file, item, depth + 1);
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, int> seen;  // key -> its line
+  for (const auto& kv : node) {
+    if (kv.first.IsScalar()) {
+      const auto [first, fresh] = seen.try_emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+      if (!fresh)
+        fail(file, kv.first, kv.first.Scalar(),
+             "given twice in one mapping (first at line " + std::to_string(first->second) + ")");
+    }
+    check_unique_keys(file, kv.second, depth + 1);
+  }
+}
+
+// A YAML file read whole, every mapping in it with each key once.
+inline YAML::Node load_yaml_file(const std::string& path) {
+  YAML::Node root = YAML::LoadFile(path);
+  check_unique_keys(path, root);
+  return root;
 }
 
 // Every key of the mapping `map` (at `where`) is one of `keys`.
