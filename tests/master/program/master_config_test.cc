@@ -22,6 +22,17 @@ std::string write(const std::string& name, const std::string& text) {
   return path;
 }
 
+// A new, migrated SQLite database of this test run.
+std::unique_ptr<master::Storage> fresh_storage(const std::string& name) {
+  const std::string db =
+      ::testing::TempDir() + "heatlink-" + name + "-" + std::to_string(::getpid()) + ".db";
+  std::filesystem::remove(db);
+  auto storage =
+      std::move(std::get<std::unique_ptr<master::Storage>>(master::open_storage("sqlite:" + db)));
+  storage->migrate();
+  return storage;
+}
+
 TEST(MasterConfig, ReadsPathsBesideTheFile) {
   const auto path = write("master.yaml", R"(database: sqlite:x.db
 gateway: gw.yaml
@@ -87,12 +98,7 @@ TEST(MasterConfig, AKeyGivenTwiceIsAnError) {
   EXPECT_NE(std::get<std::string>(loaded).find("every_s: given twice"), std::string::npos)
       << std::get<std::string>(loaded);
 
-  const std::string db =
-      ::testing::TempDir() + "heatlink-twice-" + std::to_string(::getpid()) + ".db";
-  std::filesystem::remove(db);
-  auto storage =
-      std::move(std::get<std::unique_ptr<master::Storage>>(master::open_storage("sqlite:" + db)));
-  storage->migrate();
+  auto storage = fresh_storage("twice");
   auto imported = master::import_base_information(write("base-twice.yaml", R"(stations:
   - name: s
     concentrators:
@@ -111,12 +117,7 @@ TEST(MasterConfig, AKeyGivenTwiceIsAnError) {
 }
 
 TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
-  const std::string db =
-      ::testing::TempDir() + "heatlink-base-" + std::to_string(::getpid()) + ".db";
-  std::filesystem::remove(db);
-  auto storage =
-      std::move(std::get<std::unique_ptr<master::Storage>>(master::open_storage("sqlite:" + db)));
-  storage->migrate();
+  auto storage = fresh_storage("base");
   const auto path = write("base.yaml", R"(stations:
   - name: station-1
     concentrators:
