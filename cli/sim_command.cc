@@ -122,6 +122,7 @@ int run_sim(const SimArgs& args) {
   sim::SteadyWallClock wall;
   sim::PacedRunner runner(district.queue(), wall, *pace);
   sim::ControlApi api(district, &runner);
+  api.follow_runner(true);
   if (args.paused) api.handle({"POST", "/api/v1/pause", ""});
   std::optional<sim::ControlServer> control_server;
   if (control) {

@@ -467,9 +467,8 @@ ControlApi::ControlApi(District& district, PacedRunner* runner)
 ApiResponse ControlApi::handle(const ApiRequest& request) {
   if (request.target.size() > kMaxTarget)
     return error(414, "the target is longer than " + std::to_string(kMaxTarget) + " bytes");
-  // A paced district may be waiting for its next event: what a call reads or changes is the
-  // district as of now, not as of the last event.
-  if (runner_ != nullptr && !paused_) district_.queue().run_until(runner_->virtual_now());
+  if (follow_runner_ && runner_ != nullptr && !paused_)
+    district_.queue().run_until(runner_->virtual_now());
   const auto q = request.target.find('?');
   const std::string path = request.target.substr(0, q);
   const std::string_view query =

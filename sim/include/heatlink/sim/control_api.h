@@ -31,12 +31,17 @@ class ControlApi {
 
   ApiResponse handle(const ApiRequest& request);
   bool paused() const noexcept { return paused_; }
+  // `heatlink sim`: each call first brings the district up to the runner's virtual now (its
+  // loop may be waiting for the next event), so that it reads and acts on the district as of
+  // now. A harness that steps the time itself leaves it off: its run stays deterministic.
+  void follow_runner(bool on) noexcept { follow_runner_ = on; }
 
  private:
   District& district_;
   PacedRunner* runner_;
   Pace pace_before_pause_;
   bool paused_ = false;
+  bool follow_runner_ = false;
 
   friend struct ControlRoutes;
 };
