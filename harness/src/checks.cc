@@ -342,33 +342,53 @@ CheckResult manual_read_latency(const Check& c, CheckResult r, const Window& /*w
   return r;
 }
 
-// Meters a secondary scan found.
-CheckResult scan_found(const Check& c, CheckResult r, const Window& /*w*/, const RunRecord& record,
-                       master::Storage& storage, const Meters& /*meters*/) {
-  const auto j = named_job(c, r, record, storage, "no secondary scan named", "the scan");
+// Meters a secondary scan found, or an archive read listed: how many, and each a meter of the
+// topology (its ID, any manufacturer) - none invented. An archive entry by primary address
+// names no identity to hold against the topology.
+CheckResult listed_meters(const Check& c, CheckResult r, const Window& /*w*/,
+                          const RunRecord& record, master::Storage& storage,
+                          const Meters& /*meters*/) {
+  const bool scan = c.kind == CheckKind::scan_found;
+  const std::string what = scan ? "the scan" : "the archive read";
+  const auto j = named_job(c, r, record, storage,
+                           scan ? "no secondary scan named" : "no archive read named", what);
   if (!j) return r;
   if (j->status != "done") {
-    r.message = "the scan '" + c.action + "' did not finish" +
+    r.message = what + " '" + c.action + "' did not finish" +
                 (j->status == "failed" ? ": " + j->detail : std::string());
     return r;
   }
-  // Each address found is a meter of the topology (its ID, any manufacturer); none invented.
-  std::set<std::string> found;
+  std::set<std::string> listed;
   std::size_t invented = 0;
   std::string first;
+  const auto add = [&](const std::string& entry, const std::string& id) {
+    if (!listed.insert(entry).second || id.empty() || record.meters.count(id) > 0) return;
+    ++invented;
+    if (first.empty()) first = entry;
+  };
   const auto detail = nlohmann::json::parse(j->detail, nullptr, false);
-  if (detail.is_object() && detail.contains("found") && detail["found"].is_array()) {
-    for (const auto& a : detail["found"]) {
-      if (!a.is_string() || !found.insert(a.get<std::string>()).second) continue;
-      const std::string id = a.get<std::string>().substr(0, 8);
-      if (record.meters.count(id) == 0) {
-        ++invented;
-        if (first.empty()) first = a.get<std::string>();
+  const auto list = detail.is_object()
+                        ? detail.value(scan ? "found" : "archive", nlohmann::json::array())
+                        : nlohmann::json::array();
+  for (const auto& a : list) {
+    if (a.is_string()) {  // a scan's secondary address
+      add(a.get<std::string>(), a.get<std::string>().substr(0, 8));
+    } else if (a.is_object()) {  // an archive entry
+      const std::string protocol = a.value("protocol", "");
+      const std::string address = a.value("address", "");
+      if (protocol == "cjt188" && address.size() >= 8) {
+        add(address, address.substr(address.size() - 8));
+      } else if (protocol == "mbus_secondary") {
+        add(address, address.substr(0, 8));
+      } else {
+        add("primary " + std::to_string(a.value("primary", 0)) + " on channel " +
+                std::to_string(a.value("channel", 0)),
+            "");
       }
     }
   }
-  r = bounded(r, c, static_cast<double>(found.size()), 1.0, std::nullopt,
-              "meters the scan '" + c.action + "' found in " +
+  r = bounded(r, c, static_cast<double>(listed.size()), 1.0, std::nullopt,
+              "meters " + what + " '" + c.action + "' " + (scan ? "found" : "listed") + " in " +
                   std::to_string(*j->finished_at - j->requested_at) + " s");
   if (invented > 0) {
     r.passed = false;
@@ -486,7 +506,8 @@ CheckResult evaluate(const Check& c, Seconds from, Seconds to, const RunRecord& 
     case CheckKind::manual_read_latency:
       return manual_read_latency(c, std::move(r), w, record, storage, meters);
     case CheckKind::scan_found:
-      return scan_found(c, std::move(r), w, record, storage, meters);
+    case CheckKind::archive_found:
+      return listed_meters(c, std::move(r), w, record, storage, meters);
     case CheckKind::valve_state:
       return valve_state(c, std::move(r), w, record, storage, meters);
     case CheckKind::settlement_matches:

@@ -64,16 +64,16 @@ std::optional<Seconds> parse_duration(std::string_view text) {
 
 namespace {
 
-constexpr std::array<std::string_view, 14> kActions = {
-    "link_fault",     "meter_fault",    "short_circuit",      "set_value", "manual_read",
-    "valve",          "restart_master", "kill_master",        "dtu_power", "heal_all",
-    "secondary_scan", "meter_replace",  "concentrator_power", "master_api"};
-constexpr std::array<std::string_view, 19> kChecks = {
+constexpr std::array<std::string_view, 15> kActions = {
+    "link_fault",     "meter_fault",    "short_circuit",      "set_value",  "manual_read",
+    "valve",          "restart_master", "kill_master",        "dtu_power",  "heal_all",
+    "secondary_scan", "meter_replace",  "concentrator_power", "master_api", "archive_read"};
+constexpr std::array<std::string_view, 20> kChecks = {
     "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
     "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
     "dtu_sessions",      "dtu_offline",        "failed_reads",     "manual_read_latency",
     "valve_state",       "settlement_matches", "open_faults",      "scan_found",
-    "consumption",       "missed_slots",       "slot_overrun"};
+    "consumption",       "missed_slots",       "slot_overrun",     "archive_found"};
 constexpr std::array<std::string_view, 4> kEvents = {"dtu_offline", "dtu_online", "fault_raised",
                                                      "cycle_failed"};
 
@@ -309,6 +309,7 @@ class Reader : public sim::YamlReader {
         break;
       case ActionKind::short_circuit:
       case ActionKind::secondary_scan:
+      case ActionKind::archive_read:
         need(a.concentrator, "concentrator");
         break;
       case ActionKind::manual_read:
@@ -387,6 +388,7 @@ class Reader : public sim::YamlReader {
         need(out.dtu, "dtu");
         break;
       case CheckKind::scan_found:
+      case CheckKind::archive_found:
         need(out.action, "action");
         break;
       case CheckKind::manual_read_latency:

@@ -273,10 +273,12 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
     case ActionKind::heal_all:
       heal(t);
       return;
-    case ActionKind::secondary_scan: {
-      // Commissioning through the master: a scan job that leaves the schedule its slots.
+    case ActionKind::secondary_scan:
+    case ActionKind::archive_read: {
+      // Commissioning through the master: a scan job that leaves the schedule its slots, or
+      // the read of the archive the HM-660 works from.
       master::ReadJob job;
-      job.kind = "scan";
+      job.kind = a.kind == ActionKind::secondary_scan ? "scan" : "archive";
       job.target = a.concentrator;
       const auto queued = master_.manual_read(job);
       if (const auto* e2 = std::get_if<std::string>(&queued)) {

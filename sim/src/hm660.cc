@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "heatlink/protocol/mbus_request.h"
+#include "heatlink/sim/vendor_telegrams.h"
 #include "heatlink/sim/wire.h"
 
 namespace heatlink::sim {
@@ -22,8 +23,22 @@ MbusSegment& Hm660::add_channel(const SegmentConfig& config, std::uint64_t seed)
 
 void Hm660::attach(std::size_t index, SimulatedMeter& meter, const LinkFaults& faults) {
   channels_.at(index).attach(meter, faults);
-  routes_.push_back(
-      RouteEntry{meter.identity().primary, meter.identity().id, static_cast<std::uint16_t>(index)});
+  const MeterIdentity& id = meter.identity();
+  routes_.push_back(RouteEntry{id.primary, id.id, static_cast<std::uint16_t>(index)});
+  if (!config_.archive_meters) return;
+  const auto channel = static_cast<std::uint8_t>(index);
+  if (!speaks_mbus(meter.kind())) {
+    archive_.push_back(protocol::hm660::cjt188_entry(channel, id.cjt188_address(),
+                                                     protocol::cjt188::kHeatHeating));
+    return;
+  }
+  ArchiveEntry e;
+  e.channel = channel;
+  e.protocol = id.primary != 0 ? ArchiveEntry::mbus_primary : ArchiveEntry::mbus_secondary;
+  e.primary = id.primary;
+  e.secondary = mbus::SecondaryAddress{id.id, id.manufacturer(meter.kind()),
+                                       id.version(meter.kind()), id.medium(meter.kind())};
+  archive_.push_back(e);
 }
 
 std::vector<std::size_t> Hm660::channels_for(const protocol::AnyScanResult& frame) const {

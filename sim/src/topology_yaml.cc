@@ -393,7 +393,7 @@ class Reader : public YamlReader {
     for (const YAML::Node& c : list) {
       expect_map(c, "concentrators");
       check_keys(c, {"name", "rs232_baud", "rs232_format", "reply_timeout_ms", "forward_garbage",
-                     "channels", "dtu", "community"});
+                     "archive", "channels", "dtu", "community"});
       ConcentratorSpec spec;
       spec.config.name = c["name"] ? value<std::string>(c["name"], "name", "a name") : "hm660";
       if (const YAML::Node n = c["community"])
@@ -407,6 +407,7 @@ class Reader : public YamlReader {
       spec.config.reply_timeout =
           milliseconds(static_cast<std::int64_t>(number(c, "reply_timeout_ms", 2000, 10, 600000)));
       optional(c, "forward_garbage", spec.config.forward_garbage, "true or false");
+      optional(c, "archive", spec.config.archive_meters, "true or false");
       if (const YAML::Node d = c["dtu"]) spec.dtu = dtu(d, spec.config);
       const YAML::Node channels = c["channels"];
       if (!channels || !channels.IsSequence())

@@ -47,6 +47,7 @@ enum class ActionKind : std::uint8_t {
                        // cabinet of `community` (its concentrators and their DTUs)
   master_api,          // a call on the master's web API as its administrator (`method`, `path`
                        // with {meter} for `meter`'s id, `body`), answered with `status`
+  archive_read,        // the HM-660's meter archive read through the master (`concentrator`)
 };
 const char* action_name(ActionKind kind) noexcept;
 
@@ -112,6 +113,7 @@ enum class CheckKind : std::uint8_t {
   consumption,          // day figures never negative, equal to the heat used (suspect: at most)
   missed_slots,         // slots owed by the schedule that ended without their cycle
   slot_overrun,         // the longest overrun of a slot by its cycle, in seconds
+  archive_found,        // meters the `action`'s archive read listed
 };
 const char* check_name(CheckKind kind) noexcept;
 

@@ -39,6 +39,7 @@ struct Hm660Config {
   int rs232_bits_per_character = 11;  // 8E1 by default, as the M-Bus side
   Micros reply_timeout = seconds(2);  // a channel's answer later than this is dropped
   bool forward_garbage = false;       // forward noise and broken frames from the channels
+  bool archive_meters = false;  // its meter archive written at commissioning: every meter attached
 };
 
 class Hm660 {
