@@ -231,24 +231,30 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
       }
       return;
     }
+    case ActionKind::kill_master:
+    case ActionKind::restart_master:
+      master_.take_down(a.kind == ActionKind::kill_master, a.down_for);
+      return;
+    case ActionKind::heal_all:
+      heal(t);
+      return;
     case ActionKind::manual_read:
-    case ActionKind::valve: {
+    case ActionKind::valve:
+    case ActionKind::secondary_scan:
+    case ActionKind::archive_read: {
+      // A job through the master's database, as the API and CLI queue it. A scan (it leaves
+      // the schedule its slots) and the archive read are commissioning's.
       master::ReadJob job;
-      if (a.kind == ActionKind::valve) {
+      if (a.kind == ActionKind::secondary_scan || a.kind == ActionKind::archive_read) {
+        job.kind = a.kind == ActionKind::secondary_scan ? "scan" : "archive";
+        job.target = a.concentrator;
+      } else if (a.kind == ActionKind::valve || !a.meter.empty()) {
         const auto it = index_.meter_ids.find(a.meter);
         if (it == index_.meter_ids.end()) {
           find(index_.meters, a.meter, "meter", t, line);
           return;
         }
-        job.kind = *a.open ? "valve_open" : "valve_close";
-        job.target = std::to_string(it->second);
-      } else if (!a.meter.empty()) {
-        const auto it = index_.meter_ids.find(a.meter);
-        if (it == index_.meter_ids.end()) {
-          find(index_.meters, a.meter, "meter", t, line);
-          return;
-        }
-        job.kind = "meter";
+        job.kind = a.kind != ActionKind::valve ? "meter" : *a.open ? "valve_open" : "valve_close";
         job.target = std::to_string(it->second);
       } else if (!a.concentrator.empty()) {
         job.kind = "concentrator";
@@ -257,29 +263,6 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
         job.kind = "community";
         job.target = a.community;
       }
-      const auto queued = master_.manual_read(job);
-      if (const auto* e2 = std::get_if<std::string>(&queued)) {
-        fail(t, line, *e2);
-        return;
-      }
-      jobs_[a.name.empty() ? "line " + std::to_string(line) : a.name] =
-          std::get<std::int64_t>(queued);
-      return;
-    }
-    case ActionKind::kill_master:
-    case ActionKind::restart_master:
-      master_.take_down(a.kind == ActionKind::kill_master, a.down_for);
-      return;
-    case ActionKind::heal_all:
-      heal(t);
-      return;
-    case ActionKind::secondary_scan:
-    case ActionKind::archive_read: {
-      // Commissioning through the master: a scan job that leaves the schedule its slots, or
-      // the read of the archive the HM-660 works from.
-      master::ReadJob job;
-      job.kind = a.kind == ActionKind::secondary_scan ? "scan" : "archive";
-      job.target = a.concentrator;
       const auto queued = master_.manual_read(job);
       if (const auto* e2 = std::get_if<std::string>(&queued)) {
         fail(t, line, *e2);
