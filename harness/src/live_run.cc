@@ -28,8 +28,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The answers each simulated meter keeps for the run's ground truth (`--keep-answers`).
+// The answers each simulated meter keeps for the run's ground truth (`--keep-answers`), and
+// how often (simulated seconds) the run takes them at most.
 constexpr int kKeptAnswers = 16;
+constexpr Seconds kAnswersEvery = 300;
 // How long after its start the master's clock begins, time for the simulator to build its
 // district (paused) before both go.
 constexpr std::int64_t kFirstStartLeadMs = 1500;
@@ -129,6 +131,8 @@ class LiveRun final : public MasterControl {
   unsigned short gateway_port_ = 0, control_port_ = 0, api_port_ = 0;
   std::string token_;                 // the bench's, for master_api
   std::int64_t first_anchor_ms_ = 0;  // when the master's clock began (Unix ms)
+  bool answers_due_ = false;          // a cycle ended since the meters' answers were taken
+  Seconds answers_taken_at_ = -kAnswersEvery;
   std::string control_host_ = "127.0.0.1";
   sim::Trace trace_;  // unused in live runs: the simulator traces in its own process
   std::unique_ptr<sim::District> district_;  // the district's identities and base information
@@ -417,8 +421,14 @@ void LiveRun::execute() {
       observer_->watch(t_ + 1);
     }
     t_ = done;
-    if (follow_master()) {
+    // The answers after cycles ended, every few simulated minutes at most: a district's
+    // cycles end one concentrator at a time, and each meter keeps far more answers than it
+    // gives in that time.
+    if (follow_master()) answers_due_ = true;
+    if (answers_due_ && t_ - answers_taken_at_ >= kAnswersEvery) {
       if (auto e = take_answers(); !e.empty()) report_.error = e;
+      answers_due_ = false;
+      answers_taken_at_ = t_;
     }
     for (Seconds t = from + 1; t <= done; ++t) observer_->close_windows(t);
   }
