@@ -1,5 +1,6 @@
 #include "heatlink/protocol/hm660_procedures.h"
 
+#include <algorithm>
 #include <string>
 
 namespace heatlink::protocol::hm660 {
@@ -206,6 +207,104 @@ void EntryListRead::on_outcome(const link::Request& request, const link::Outcome
   entries_.insert(entries_.end(), page->entries.begin(), page->entries.end());
   if (page->entries.empty() || entries_.size() >= page->total) return succeed();
   finished_ = false;
+}
+
+// ---- ArchiveWrite
+
+ArchiveWrite::ArchiveWrite(std::vector<ArchiveEntry> entries, std::size_t written, unsigned retries)
+    : entries_(std::move(entries)),
+      written_(std::min(written, entries_.size())),
+      retries_(retries),
+      stage_(written_ > 0 ? Stage::check : Stage::clear) {}
+
+std::size_t ArchiveWrite::frame_size() const noexcept {
+  return std::min(kEntriesPerAdd, entries_.size() - written_);
+}
+
+std::optional<link::Request> ArchiveWrite::next() {
+  if (paused_ || finished()) return std::nullopt;
+  switch (stage_) {
+    case Stage::check:
+      return command_request(kInfo, {}, retries_);
+    case Stage::clear:
+      return command_request(kArchiveClear, {}, retries_);
+    case Stage::add: {
+      std::vector<std::uint8_t> data;
+      for (std::size_t i = written_; i < written_ + frame_size(); ++i)
+        encode_entry(entries_[i], data);
+      // Sent once: whether a silent add took, the archive's size tells (Stage::check).
+      return command_request(kArchiveAdd, data, 0);
+    }
+    case Stage::done:
+      break;
+  }
+  return std::nullopt;
+}
+
+void ArchiveWrite::start_over(const link::Request& request, std::size_t found) {
+  if (restarts_ >= retries_) {
+    return fail(link::Verdict::refused, request.what + ": the archive holds " +
+                                            std::to_string(found) + " entries, not the " +
+                                            std::to_string(written_ + unsure_) +
+                                            " written; something else is changing it");
+  }
+  ++restarts_;
+  written_ = 0;
+  unsure_ = 0;
+  stage_ = Stage::clear;
+}
+
+void ArchiveWrite::on_outcome(const link::Request& request, const link::Outcome& outcome) {
+  const std::uint8_t ci = stage_ == Stage::check   ? kInfo
+                          : stage_ == Stage::clear ? kArchiveClear
+                                                   : kArchiveAdd;
+  if (outcome.kind != link::OutcomeKind::answered) {
+    if (stage_ != Stage::add || ++failures_ > retries_) return fail_on(request, outcome);
+    unsure_ = frame_size();  // did it take? The archive's size will say.
+    stage_ = Stage::check;
+    return;
+  }
+  const Answer answer = read_answer(ci, request, outcome);
+  if (answer.failure != link::Verdict::ok) return fail(answer.failure, answer.problem);
+  switch (stage_) {
+    case Stage::check: {
+      auto info = decode_info(answer.data);
+      if (!info) return fail(link::Verdict::garbled, request.what + ": " + info.error().message());
+      if (info->archive_size == written_ + unsure_) {
+        written_ += unsure_;
+      } else if (info->archive_size != written_) {
+        return start_over(request, info->archive_size);
+      }
+      unsure_ = 0;
+      stage_ = Stage::add;
+      break;
+    }
+    case Stage::clear:
+      stage_ = Stage::add;
+      break;
+    case Stage::add:
+      failures_ = 0;
+      written_ += frame_size();
+      if (frames_left_ > 0 && --frames_left_ == 0 && written_ < entries_.size()) {
+        paused_ = true;  // resume() looks at the archive's size before it carries on
+        stage_ = Stage::check;
+        return succeed();
+      }
+      break;
+    case Stage::done:
+      return;
+  }
+  if (stage_ == Stage::add && written_ >= entries_.size()) {
+    stage_ = Stage::done;
+    succeed();
+  }
+}
+
+void ArchiveWrite::resume(std::size_t frames) {
+  if (!paused_) return;
+  paused_ = false;
+  rerun();
+  pause_after(frames);
 }
 
 // ---- ReadingsCollect

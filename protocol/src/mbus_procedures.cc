@@ -288,6 +288,22 @@ void SecondaryScan::resume(std::size_t probes) {
   pause_after(probes);
 }
 
+SecondaryScan::Checkpoint SecondaryScan::checkpoint() const {
+  Checkpoint c{search_.cursor(), search_.probes(), {}};
+  for (const ScanHit& h : hits_) c.found.push_back(h.secondary);
+  return c;
+}
+
+bool SecondaryScan::restore(const Checkpoint& checkpoint) {
+  if (!search_.restore(checkpoint.cursor, checkpoint.probes, checkpoint.found)) return false;
+  hits_.clear();
+  for (const SecondaryAddress& a : checkpoint.found) add_hit(ScanHit{0, a, true, false, {}});
+  paused_ = true;  // resume() carries on, after a reset of the bus
+  stage_ = Stage::reset;
+  rechecking_ = false;
+  return true;
+}
+
 void SecondaryScan::add_hit(ScanHit hit) {
   const bool known = std::any_of(hits_.begin(), hits_.end(),
                                  [&](const ScanHit& h) { return h.secondary == hit.secondary; });

@@ -71,6 +71,49 @@ int SecondarySearch::wildcard_branches() const noexcept {
       std::count_if(stack_.begin(), stack_.end(), [](const Level& l) { return l.digit == 0xF; }));
 }
 
+std::string SecondarySearch::cursor() const {
+  if (done_) return "done";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const Level& l : stack_) {
+    out += kHex[l.position];
+    out += kHex[l.digit];
+  }
+  return out;  // empty: not started (a started search has a level until it is done)
+}
+
+bool SecondarySearch::restore(std::string_view cursor, std::size_t probes,
+                              std::vector<SecondaryAddress> found) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::vector<Level> stack;
+  bool started = !cursor.empty(), done = cursor == "done";
+  if (started && !done) {
+    if (cursor.size() % 2 != 0) return false;
+    std::uint64_t mask = start_;
+    int position = -1;
+    for (std::size_t i = 0; i < cursor.size(); i += 2) {
+      const int p = hex(cursor[i]), digit = hex(cursor[i + 1]);
+      // Levels refine the open positions in order, each with a digit it may try.
+      if (p < 0 || digit < 0 || p != next_wildcard(mask, position) || digit > max_digit(p))
+        return false;
+      stack.push_back(Level{mask, p, digit});
+      const int s = shift_of(p);
+      mask = (mask & ~(std::uint64_t{0xF} << s)) | std::uint64_t(digit) << s;
+      position = p;
+    }
+  }
+  stack_ = std::move(stack);
+  started_ = started;
+  done_ = done;
+  probes_ = probes;
+  found_ = std::move(found);
+  return true;
+}
+
 void SecondarySearch::answer(Answer a) {
   if (done_) return;
   ++probes_;

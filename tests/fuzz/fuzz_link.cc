@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "heatlink/protocol/cjt188_procedures.h"
@@ -20,7 +21,7 @@ namespace hm660 = heatlink::protocol::hm660;
 std::unique_ptr<link::ProcedureBase> procedure_for(std::uint8_t choice) {
   cjt188::MeterId meter;
   meter.address = *cjt188::Address::parse("00000012345678");
-  switch (choice % 13) {
+  switch (choice % 14) {
     case 0:
       return std::make_unique<mbus::MeterRead>(*mbus::Target::parse("5"));
     case 1: {
@@ -49,6 +50,14 @@ std::unique_ptr<link::ProcedureBase> procedure_for(std::uint8_t choice) {
       return std::make_unique<hm660::Command>(hm660::kInfo);
     case 11:
       return std::make_unique<hm660::EntryListRead>(hm660::kArchiveRead);
+    case 12: {
+      std::vector<hm660::ArchiveEntry> entries(20);
+      for (std::size_t i = 0; i < entries.size(); ++i)
+        entries[i].primary = static_cast<std::uint8_t>(i + 1);
+      auto write = std::make_unique<hm660::ArchiveWrite>(entries, choice % 3 == 0 ? 15 : 0);
+      write->pause_after(choice % 4);
+      return write;
+    }
     default:
       return std::make_unique<hm660::ReadingsCollect>(8);
   }
@@ -64,6 +73,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)hm660::decode_page(all);
   (void)hm660::decode_comparison(all);
   (void)hm660::decode_readings(all);
+  // A scan's cursor as a restarted master reads it back from the database.
+  mbus::SecondarySearch search(*mbus::SecondaryAddress::parse("12FFFFFFFFFFFFFF"));
+  if (search.restore(std::string(all.begin(), all.end()), size, {})) {
+    for (int probes = 0; search.next() && probes < 64; ++probes)
+      search.answer(static_cast<mbus::SecondarySearch::Answer>(probes % 3));
+  }
 
   auto procedure = procedure_for(data[0]);
   link::Exchange exchange(*procedure, link::Timing::serial(2400));

@@ -31,7 +31,9 @@ struct FakeConcentrator {
   std::vector<hm660::ArchiveEntry> archive;
   std::deque<Bytes> readings;  // each a meter's reply frame
   bool busy = false;
-  unsigned lose_acks = 0;  // acknowledgements that never arrive
+  unsigned lose_acks = 0;      // acknowledgements that never arrive
+  unsigned lose_add_acks = 0;  // archive adds that take but whose E5 never arrives
+  unsigned drop_adds = 0;      // archive adds lost on the way (they never take)
 
   FakeBus::Answer answer() {
     return [this](const Bytes& bytes) -> std::optional<Bytes> {
@@ -59,6 +61,21 @@ struct FakeConcentrator {
           for (std::size_t i = 0; i < count; ++i) hm660::encode_entry(archive[first + i], out);
           return answer_frame(f->ci, out);
         }
+        case hm660::kArchiveClear:
+          archive.clear();
+          return Bytes{0xE5};
+        case hm660::kArchiveAdd:
+          if (drop_adds > 0) {
+            --drop_adds;
+            return std::nullopt;
+          }
+          for (std::size_t i = 0; i + hm660::kEntrySize <= d.size(); i += hm660::kEntrySize)
+            archive.push_back(hm660::decode_entry(d.subspan(i, hm660::kEntrySize)));
+          if (lose_add_acks > 0) {
+            --lose_add_acks;
+            return std::nullopt;
+          }
+          return Bytes{0xE5};
         case hm660::kScanStart:
           if (busy) return answer_frame(hm660::kError, {5});
           return Bytes{0xE5};
@@ -154,6 +171,82 @@ TEST(Hm660Procedures, CollectsEveryReadingAndFetchesAgainWhenAnAcknowledgementIs
   EXPECT_TRUE(hm.readings.empty());
   EXPECT_EQ(mbus::identity_of(again.readings()[8].frame)->id, 0x20000008u);
   EXPECT_EQ(again.readings()[0].time.hour, 9);
+}
+
+std::vector<hm660::ArchiveEntry> entries(std::size_t n) {
+  std::vector<hm660::ArchiveEntry> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    hm660::ArchiveEntry e;
+    e.channel = static_cast<std::uint8_t>(i % 2);
+    e.protocol = hm660::ArchiveEntry::mbus_secondary;
+    e.secondary = {static_cast<std::uint32_t>(0x30000000 + i), 0x2C2D, 1, 4};
+    out.push_back(e);
+  }
+  return out;
+}
+
+void expect_archive(const FakeConcentrator& hm, const std::vector<hm660::ArchiveEntry>& want) {
+  ASSERT_EQ(hm.archive.size(), want.size());
+  for (std::size_t i = 0; i < want.size(); ++i)
+    EXPECT_TRUE(hm.archive[i].same_meter(want[i])) << "entry " << i;
+}
+
+TEST(Hm660Procedures, WritesTheArchiveInSlicesAndCarriesOnWhereItPaused) {
+  FakeConcentrator hm;
+  hm.archive = entries(3);  // what a technician left: cleared first
+  const auto want = entries(40);
+  FakeBus bus(hm.answer());
+  hm660::ArchiveWrite write(want);
+  write.pause_after(2);
+  link::Exchange first(write, link::Timing::serial(9600));
+  bus.run(first);
+  ASSERT_EQ(write.verdict(), link::Verdict::ok) << write.problem();
+  EXPECT_TRUE(write.paused());
+  EXPECT_EQ(write.written(), 30u);
+  EXPECT_EQ(hm.archive.size(), 30u);
+  write.resume(2);
+  link::Exchange second(write, link::Timing::serial(9600));
+  bus.run(second);
+  ASSERT_EQ(write.verdict(), link::Verdict::ok) << write.problem();
+  EXPECT_FALSE(write.paused());
+  EXPECT_EQ(write.written(), 40u);
+  expect_archive(hm, want);
+}
+
+TEST(Hm660Procedures, AnArchiveAddWhoseAcknowledgementIsLostIsNotWrittenTwice) {
+  FakeConcentrator hm;
+  hm.lose_add_acks = 1;  // took, but the master heard nothing
+  hm.drop_adds = 1;      // later one never arrived: sent again
+  const auto want = entries(50);
+  FakeBus bus(hm.answer());
+  hm660::ArchiveWrite write(want);
+  link::Exchange exchange(write, link::Timing::serial(9600));
+  bus.run(exchange);
+  ASSERT_EQ(write.verdict(), link::Verdict::ok) << write.problem();
+  expect_archive(hm, want);
+  EXPECT_EQ(write.restarts(), 0u);
+}
+
+TEST(Hm660Procedures, AnArchiveWriteCarriesOnFromWhatARestartedMasterWrote) {
+  FakeConcentrator hm;
+  const auto want = entries(40);
+  hm.archive.assign(want.begin(), want.begin() + 15);
+  FakeBus bus(hm.answer());
+  hm660::ArchiveWrite resumed(want, 15);
+  link::Exchange exchange(resumed, link::Timing::serial(9600));
+  bus.run(exchange);
+  ASSERT_EQ(resumed.verdict(), link::Verdict::ok) << resumed.problem();
+  expect_archive(hm, want);
+  EXPECT_EQ(bus.requests.size(), 3u) << "info, then two adds: nothing cleared or sent twice";
+
+  // An archive changed meanwhile (a technician's handheld): written again from the start.
+  hm.archive.resize(7);
+  hm660::ArchiveWrite again(want, 30);
+  link::Exchange second(again, link::Timing::serial(9600));
+  bus.run(second);
+  ASSERT_EQ(again.verdict(), link::Verdict::ok) << again.problem();
+  EXPECT_EQ(again.restarts(), 1u);
+  expect_archive(hm, want);
 }
 
 TEST(Hm660Procedures, AnErrorAnswerNamesTheCode) {

@@ -103,5 +103,46 @@ TEST(SecondarySearch, SearchesOnlyBelowAGivenMask) {
   EXPECT_EQ(s.next()->to_string(), "12340FFFFFFFFFFF");
 }
 
+SecondarySearch::Answer answer_of(const std::vector<SecondaryAddress>& devices,
+                                  const SecondaryAddress& mask) {
+  const auto n = std::count_if(devices.begin(), devices.end(),
+                               [&](const SecondaryAddress& d) { return mask.matches(d); });
+  return n == 0   ? SecondarySearch::Answer::none
+         : n == 1 ? SecondarySearch::Answer::single
+                  : SecondarySearch::Answer::collision;
+}
+
+TEST(SecondarySearch, CarriesOnFromItsCursorInAnotherProcess) {
+  std::mt19937_64 rng(5);
+  std::vector<SecondaryAddress> devices;
+  for (int i = 0; i < 25; ++i)
+    devices.push_back({static_cast<std::uint32_t>(0x10000000 + rng() % 0x2000), 0x2C2D,
+                       static_cast<std::uint8_t>(rng() % 3), 0x04});
+  std::size_t whole_probes = 0;
+  const auto whole = search(devices, &whole_probes);
+  // Stopped after every number of selections and carried on by a new search from the text.
+  for (std::size_t stop = 0; stop < whole_probes; stop += 7) {
+    SecondarySearch first;
+    for (std::size_t i = 0; i < stop; ++i) first.answer(answer_of(devices, *first.next()));
+    SecondarySearch second;
+    ASSERT_TRUE(second.restore(first.cursor(), first.probes(), first.found())) << first.cursor();
+    EXPECT_EQ(second.next(), first.next());
+    while (const auto mask = second.next()) second.answer(answer_of(devices, *mask));
+    EXPECT_EQ(second.found(), whole) << "stopped after " << stop;
+    EXPECT_EQ(second.probes(), whole_probes);
+  }
+}
+
+TEST(SecondarySearch, RefusesACursorThatIsNotOne) {
+  SecondarySearch s(*SecondaryAddress::parse("1234FFFFFFFFFFFF"));
+  for (const char* bad : {"0", "05", "4A", "40415", "4G", "4x", "4060", "done!"})
+    EXPECT_FALSE(s.restore(bad, 3, {})) << bad;
+  EXPECT_EQ(s.next()->to_string(), "1234FFFFFFFFFFFF") << "unchanged";
+  ASSERT_TRUE(s.restore("4051", 3, {}));
+  EXPECT_EQ(s.next()->to_string(), "123401FFFFFFFFFF");
+  ASSERT_TRUE(s.restore("done", 9, {}));
+  EXPECT_FALSE(s.next().has_value());
+}
+
 }  // namespace
 }  // namespace heatlink::protocol::mbus

@@ -27,7 +27,8 @@ inline constexpr std::uint8_t kClockSet = 0xAA;
 inline constexpr std::uint8_t kError = 0xAF;
 
 inline constexpr std::size_t kEntrySize = 16;
-inline constexpr std::size_t kEntriesPerFrame = 14;
+inline constexpr std::size_t kEntriesPerFrame = 14;  // in an answer
+inline constexpr std::size_t kEntriesPerAdd = 15;    // in an archive add
 
 struct ArchiveEntry {
   enum Protocol : std::uint8_t { mbus_primary = 0, mbus_secondary = 1, cjt188 = 2 };

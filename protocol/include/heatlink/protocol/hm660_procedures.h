@@ -88,6 +88,43 @@ class EntryListRead : public link::ProcedureBase {
   std::vector<ArchiveEntry> entries_;
 };
 
+// Writes a list of meters into the concentrator's archive (commissioning): archive clear (A1),
+// then archive add (A2), kEntriesPerAdd entries a frame. An add is not idempotent, so one
+// whose acknowledgement is lost is not simply sent again: the archive's size (info, A0) says
+// whether it took. Like a scan it shares the bus with scheduled reads: it stops (succeeding,
+// paused()) after a number of frames, and resume() carries on - and a write begun with some
+// entries already written (a master restarted in the middle of it) carries on from there -
+// once the archive's size confirms that nobody else changed it; otherwise it starts over.
+class ArchiveWrite : public link::ProcedureBase {
+ public:
+  explicit ArchiveWrite(std::vector<ArchiveEntry> entries, std::size_t written = 0,
+                        unsigned retries = 2);
+  std::optional<link::Request> next() override;
+  void on_outcome(const link::Request& request, const link::Outcome& outcome) override;
+
+  const std::vector<ArchiveEntry>& entries() const noexcept { return entries_; }
+  std::size_t written() const noexcept { return written_; }
+  unsigned restarts() const noexcept { return restarts_; }  // archives found changed: cleared
+  void pause_after(std::size_t frames) noexcept { frames_left_ = frames; }
+  bool paused() const noexcept { return paused_; }
+  void resume(std::size_t frames);
+
+ private:
+  enum class Stage : std::uint8_t { check, clear, add, done };
+  std::size_t frame_size() const noexcept;
+  void start_over(const link::Request& request, std::size_t found);
+
+  std::vector<ArchiveEntry> entries_;
+  std::size_t written_;
+  unsigned retries_;
+  Stage stage_;
+  std::size_t unsure_ = 0;  // entries of an add whose acknowledgement was lost
+  unsigned failures_ = 0;   // in a row
+  unsigned restarts_ = 0;
+  std::size_t frames_left_ = 0;  // 0: no pause
+  bool paused_ = false;
+};
+
 // Empties the reading buffer: fetch (A8) a batch, acknowledge (A9) it, until a fetch brings
 // none. A batch whose acknowledgement is lost is fetched again: the caller stores readings
 // idempotently.

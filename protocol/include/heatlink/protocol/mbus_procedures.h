@@ -109,6 +109,17 @@ class SecondaryScan : public link::ProcedureBase {
   bool paused() const noexcept { return paused_; }
   void resume(std::size_t probes);
 
+  // A paused scan carried into another process (a master restarted in the middle of it): the
+  // search's cursor (SecondarySearch::cursor), its selections and the addresses found.
+  // restore() makes a new scan carry on from there, paused; false when the cursor is not one.
+  struct Checkpoint {
+    std::string cursor;
+    std::size_t probes = 0;
+    std::vector<SecondaryAddress> found;
+  };
+  Checkpoint checkpoint() const;
+  bool restore(const Checkpoint& checkpoint);
+
  private:
   enum class Stage : std::uint8_t { reset, select, confirm };
   std::size_t pause_at_ = 0;

@@ -12,6 +12,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "heatlink/protocol/mbus_request.h"
@@ -33,6 +35,14 @@ class SecondarySearch {
   bool done() const noexcept { return done_; }
   const std::vector<SecondaryAddress>& found() const noexcept { return found_; }
   std::size_t probes() const noexcept { return probes_; }
+
+  // Where the search stands, as text to carry it into another process (a master restarted
+  // in the middle of a scan): "" before the first selection, "done" after the last, else a
+  // position and a digit, one hex character each, per refined level. restore() takes it back,
+  // with the selections counted and the finds so far; false (the search unchanged) when the
+  // text is not a cursor of a search from this start.
+  std::string cursor() const;
+  bool restore(std::string_view cursor, std::size_t probes, std::vector<SecondaryAddress> found);
 
  private:
   struct Level {
