@@ -342,17 +342,19 @@ CheckResult manual_read_latency(const Check& c, CheckResult r, const Window& /*w
   return r;
 }
 
-// Meters a secondary scan found, or an archive read listed: how many, and each a meter of the
-// topology (its ID, any manufacturer) - none invented. An archive entry by primary address
-// names no identity to hold against the topology.
+// Meters a secondary scan found, or an archive read listed (or an archive write read back once
+// written): how many, and each a meter of the topology (its ID, any manufacturer) - none
+// invented. An archive entry by primary address names no identity to hold against the topology.
 CheckResult listed_meters(const Check& c, CheckResult r, const Window& /*w*/,
                           const RunRecord& record, master::Storage& storage,
                           const Meters& /*meters*/) {
   const bool scan = c.kind == CheckKind::scan_found;
-  const std::string what = scan ? "the scan" : "the archive read";
-  const auto j = named_job(c, r, record, storage,
-                           scan ? "no secondary scan named" : "no archive read named", what);
+  std::string what = scan ? "the scan" : "the archive read";
+  const auto j =
+      named_job(c, r, record, storage,
+                scan ? "no secondary scan named" : "no archive read or write named", what);
   if (!j) return r;
+  if (j->kind == "archive_write") what = "the archive write (read back)";
   if (j->status != "done") {
     r.message = what + " '" + c.action + "' did not finish" +
                 (j->status == "failed" ? ": " + j->detail : std::string());

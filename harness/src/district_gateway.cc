@@ -87,7 +87,8 @@ std::string master_yaml(const master::MasterConfig& c, const std::string& databa
       << ", flat_min_kwh: " << l.flat_min_kwh << "}\n";
   const master::DispatcherOptions& d = c.dispatcher;
   out << "claims: {lease_s: " << d.lease_s << ", resume_after_s: " << d.resume_after_s
-      << ", job_timeout_s: " << d.job_timeout_s << "}\n";
+      << ", job_timeout_s: " << d.job_timeout_s << ", scan_slice_probes: " << d.scan_slice_probes
+      << ", archive_slice_frames: " << d.archive_slice_frames << "}\n";
   return out.str();
 }
 

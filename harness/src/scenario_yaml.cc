@@ -64,10 +64,11 @@ std::optional<Seconds> parse_duration(std::string_view text) {
 
 namespace {
 
-constexpr std::array<std::string_view, 15> kActions = {
-    "link_fault",     "meter_fault",    "short_circuit",      "set_value",  "manual_read",
-    "valve",          "restart_master", "kill_master",        "dtu_power",  "heal_all",
-    "secondary_scan", "meter_replace",  "concentrator_power", "master_api", "archive_read"};
+constexpr std::array<std::string_view, 16> kActions = {
+    "link_fault",         "meter_fault", "short_circuit",  "set_value",
+    "manual_read",        "valve",       "restart_master", "kill_master",
+    "dtu_power",          "heal_all",    "secondary_scan", "meter_replace",
+    "concentrator_power", "master_api",  "archive_read",   "archive_write"};
 constexpr std::array<std::string_view, 20> kChecks = {
     "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
     "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
@@ -310,6 +311,7 @@ class Reader : public sim::YamlReader {
       case ActionKind::short_circuit:
       case ActionKind::secondary_scan:
       case ActionKind::archive_read:
+      case ActionKind::archive_write:
         need(a.concentrator, "concentrator");
         break;
       case ActionKind::manual_read:

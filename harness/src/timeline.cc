@@ -241,12 +241,17 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
     case ActionKind::manual_read:
     case ActionKind::valve:
     case ActionKind::secondary_scan:
-    case ActionKind::archive_read: {
-      // A job through the master's database, as the API and CLI queue it. A scan (it leaves
-      // the schedule its slots) and the archive read are commissioning's.
+    case ActionKind::archive_read:
+    case ActionKind::archive_write: {
+      // A job through the master's database, as the API and CLI queue it. A scan and an
+      // archive write (they leave the schedule its slots) and the archive read are
+      // commissioning's.
       master::ReadJob job;
-      if (a.kind == ActionKind::secondary_scan || a.kind == ActionKind::archive_read) {
-        job.kind = a.kind == ActionKind::secondary_scan ? "scan" : "archive";
+      if (a.kind == ActionKind::secondary_scan || a.kind == ActionKind::archive_read ||
+          a.kind == ActionKind::archive_write) {
+        job.kind = a.kind == ActionKind::secondary_scan ? "scan"
+                   : a.kind == ActionKind::archive_read ? "archive"
+                                                        : "archive_write";
         job.target = a.concentrator;
       } else if (a.kind == ActionKind::valve || !a.meter.empty()) {
         const auto it = index_.meter_ids.find(a.meter);

@@ -301,8 +301,15 @@ void ArchiveWrite::on_outcome(const link::Request& request, const link::Outcome&
 }
 
 void ArchiveWrite::resume(std::size_t frames) {
-  if (!paused_) return;
+  if (stage_ == Stage::done) return;
+  // Paused, or stopped by a lost line - perhaps with an add on its way: the archive's size
+  // says where to carry on.
+  if (stage_ == Stage::add) {
+    unsure_ = frame_size();
+    stage_ = Stage::check;
+  }
   paused_ = false;
+  failures_ = 0;
   rerun();
   pause_after(frames);
 }

@@ -418,6 +418,24 @@ TEST(MasterApiEndToEnd, AManualReadAndAValveCommandThroughTheApiReachTheSimulate
   EXPECT_EQ(compared["comparison"]["archived"], 0) << compared;
   EXPECT_EQ(compared["comparison"]["missing_from_archive"].size(), kMeters) << compared;
 
+  // Commissioned from the base information through the DTU: written in slices, read back.
+  const Json write =
+      api_json("POST", "/api/v1/reconciliation/archive/write", R"({"concentrator_id":1})");
+  const Json written = finished(write["id"]);
+  EXPECT_EQ(written["status"], "done") << written;
+  EXPECT_EQ(written["detail"]["archive_write"]["written"], kMeters) << written;
+  EXPECT_EQ(written["detail"]["archive_write"]["verified"], true) << written;
+  const Json checked = api_json(
+      "GET", "/api/v1/reconciliation/archive/write/" + std::to_string(write["id"].get<int>()));
+  EXPECT_EQ(checked["comparison"]["matched"], kMeters) << checked;
+  EXPECT_EQ(checked["comparison"]["missing_from_archive"].size(), 0u) << checked;
+  const Json reread =
+      api_json("POST", "/api/v1/reconciliation/archive", R"({"concentrator_id":1})");
+  EXPECT_EQ(finished(reread["id"])["status"], "done");
+  EXPECT_EQ(api_json("GET", "/api/v1/reconciliation/archive/" +
+                                std::to_string(reread["id"].get<int>()))["comparison"]["matched"],
+            kMeters);
+
   int status = 0;
   EXPECT_TRUE(test::terminate(master_pid, status));
   EXPECT_TRUE(test::terminate(sim, status));

@@ -227,6 +227,25 @@ TEST(Hm660Procedures, AnArchiveAddWhoseAcknowledgementIsLostIsNotWrittenTwice) {
   EXPECT_EQ(write.restarts(), 0u);
 }
 
+TEST(Hm660Procedures, AnArchiveWriteStoppedByALostLineCarriesOnWithoutWritingTwice) {
+  for (const bool took : {false, true}) {
+    FakeConcentrator hm;
+    (took ? hm.lose_add_acks : hm.drop_adds) = 1;
+    const auto want = entries(33);
+    FakeBus bus(hm.answer());
+    hm660::ArchiveWrite write(want, 0, 0);  // no second try: the add's loss stops it
+    link::Exchange first(write, link::Timing::serial(9600));
+    bus.run(first);
+    ASSERT_EQ(write.verdict(), link::Verdict::no_answer);
+    write.resume(0);
+    link::Exchange second(write, link::Timing::serial(9600));
+    bus.run(second);
+    ASSERT_EQ(write.verdict(), link::Verdict::ok) << write.problem();
+    expect_archive(hm, want);
+    EXPECT_EQ(write.restarts(), 0u);
+  }
+}
+
 TEST(Hm660Procedures, AnArchiveWriteCarriesOnFromWhatARestartedMasterWrote) {
   FakeConcentrator hm;
   const auto want = entries(40);

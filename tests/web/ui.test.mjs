@@ -313,6 +313,26 @@ test('a second device claiming the live DTU ID is shown as a conflict and resolv
   assert.ok(after.online)
 })
 
+test('档案核对 writes the base information into the concentrator archive and shows it read back', async () => {
+  const concentrator = (await admin('GET', '/concentrators')).body.items[0]
+  const meters = (await admin('GET', `/meters?concentrator_id=${concentrator.id}&page_size=1`)).body.total
+  await page.goto(`${district.url}/reading`)
+  await page.click('.el-tabs__item:has-text("档案核对")')
+  await page.click('[data-test=archive-concentrator]')
+  await page.locator('.el-select-dropdown__item:visible', { hasText: concentrator.name }).click()
+  await page.click('[data-test=archive-write]')
+  await page.locator('.el-message-box .el-button--primary').click()
+  await page.waitForSelector('[data-test=archive-status-done]', { timeout: 180000 })
+  assert.equal((await page.textContent('[data-test=archive-matched]')).trim(), `${meters} / ${meters}`)
+  assert.match(await page.textContent('[data-test=archive-progress]'), new RegExp(`已写入 ${meters} / ${meters}`))
+  await shot(page, 'reading-archive-written')
+  // What the concentrator holds now, read on its own.
+  await page.click('[data-test=archive-read]')
+  await page.locator('[data-test=archive-progress]').waitFor({ state: 'detached' })  // the write's
+  await page.waitForSelector('[data-test=archive-status-done]', { timeout: 120000 })
+  assert.equal((await page.textContent('[data-test=archive-matched]')).trim(), `${meters} / ${meters}`)
+})
+
 test('every page opens, with a screenshot kept', async () => {
   for (const [route, ready] of [
     ['faults', '[data-test=faults-table]'],

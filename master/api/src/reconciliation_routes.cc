@@ -153,6 +153,13 @@ Response read_archive(Call& call) {
   return concentrator_job(call, "archive");
 }
 
+// Asks a master to write the concentrator's meters of the base information into its HM-660
+// archive (commissioning, before collect mode): a background job in slices that leave the
+// schedule its slots, read back and compared once written.
+Response write_archive(Call& call) {
+  return concentrator_job(call, "archive_write");
+}
+
 // Asks a master for a wildcard secondary scan of a concentrator's bus (commissioning): a
 // background job in slices that leave the schedule its slots.
 Response scan_bus(Call& call) {
@@ -268,11 +275,20 @@ Response archive_result(Call& call) {
   return job_result(call, "archive", "archive read", "archive", compare_archive);
 }
 
+// An archive write: its progress while it runs; once done, the archive it read back held
+// against the base information as an archive read's is.
+Response archive_write_result(Call& call) {
+  return job_result(call, "archive_write", "archive write", "archive", compare_archive);
+}
+
 }  // namespace
 
 void add_reconciliation_routes(Router& router) {
   router.add("POST", "/api/v1/reconciliation/archive", "reading.reconcile", read_archive);
   router.add("GET", "/api/v1/reconciliation/archive/{id}", "reading.reconcile", archive_result);
+  router.add("POST", "/api/v1/reconciliation/archive/write", "base.edit", write_archive);
+  router.add("GET", "/api/v1/reconciliation/archive/write/{id}", "reading.reconcile",
+             archive_write_result);
   router.add("POST", "/api/v1/reconciliation/scan", "reading.reconcile", scan_bus);
   router.add("GET", "/api/v1/reconciliation/scan/{id}", "reading.reconcile", scan_result);
   router.add("GET", "/api/v1/reconciliation/gaps", "reading.reconcile", gaps);

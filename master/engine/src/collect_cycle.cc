@@ -88,6 +88,19 @@ void ReadingEngine::read_archive(const std::shared_ptr<Cycle>& cycle) {
   });
 }
 
+void ReadingEngine::write_archive(const std::shared_ptr<Cycle>& cycle) {
+  const auto write = cycle->request.archive_write;
+  run_(cycle->concentrator().dtu_id, write, [this, cycle, write](const IoStatus& io) {
+    if (!io.ok()) return line_failed(cycle, io, false);
+    if (write->verdict() != protocol::link::Verdict::ok) {
+      cycle->stats.error = "archive write: " + write->problem();
+      return finish(cycle);
+    }
+    if (write->paused()) return finish(cycle);
+    read_archive(cycle);  // written: what does the concentrator hold now?
+  });
+}
+
 void ReadingEngine::scan(const std::shared_ptr<Cycle>& cycle) {
   const auto scan = cycle->request.scan;
   run_(cycle->concentrator().dtu_id, scan, [this, cycle, scan](const IoStatus& io) {

@@ -3,6 +3,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "cycle_json.h"
 #include "heatlink/master/analysis/settlement.h"
 #include "heatlink/master/engine/archived_meter.h"
 
@@ -14,7 +15,9 @@ using Json = nlohmann::ordered_json;
 
 constexpr EpochSeconds kNever = std::numeric_limits<EpochSeconds>::max();
 
-Json to_json(const CycleStats& s) {
+}  // namespace
+
+Json cycle_json(const CycleStats& s) {
   Json j{{"cycle", s.concentrator},
          {"slot", s.slot},
          {"started_at", s.started_at},
@@ -60,10 +63,8 @@ Json to_json(const CycleStats& s) {
   return j;
 }
 
-}  // namespace
-
 std::string stats_json(const CycleStats& stats) {
-  return to_json(stats).dump();
+  return cycle_json(stats).dump();
 }
 
 Dispatcher::Dispatcher(Storage& storage, ReadingEngine& engine, Online online,
@@ -217,99 +218,6 @@ std::optional<StorageError> Dispatcher::miss_unless_run(const ConcentratorRecord
   return std::nullopt;
 }
 
-std::optional<StorageError> Dispatcher::poll_jobs(EpochSeconds now) {
-  if (now < next_job_poll_) return std::nullopt;
-  next_job_poll_ = now + 1;
-  auto queued = storage_.queued_read_jobs();
-  if (auto* e = std::get_if<StorageError>(&queued)) return *e;
-  for (const ReadJob& job : std::get<std::vector<ReadJob>>(queued)) {
-    if (auto e = take_job(job, now)) return e;
-  }
-  return std::nullopt;
-}
-
-std::optional<StorageError> Dispatcher::take_job(const ReadJob& job, EpochSeconds now) {
-  // The concentrators the job reads, and for a meter which one.
-  std::vector<ConcentratorRecord> targets;
-  std::vector<std::int64_t> only;
-  std::string unknown;
-  std::optional<bool> valve;
-  if (job.kind == "valve_open" || job.kind == "valve_close") valve = job.kind == "valve_open";
-  if (job.kind == "meter" || valve) {
-    std::int64_t id = 0;
-    try {
-      id = std::stoll(job.target);
-    } catch (const std::exception&) {
-      unknown = "no meter '" + job.target + "'";
-    }
-    if (unknown.empty()) {
-      auto meter = storage_.meter(id);
-      if (auto* e = std::get_if<StorageError>(&meter)) return *e;
-      const auto& m = std::get<std::optional<MeterRecord>>(meter);
-      if (!m) unknown = "no meter " + job.target;
-      for (const ConcentratorRecord& c : concentrators_) {
-        if (m && c.id == m->concentrator_id) targets.push_back(c);
-      }
-      only.push_back(id);
-    }
-  } else if (job.kind == "concentrator" || job.kind == "community" || job.kind == "archive" ||
-             job.kind == "scan") {
-    for (const ConcentratorRecord& c : concentrators_) {
-      const bool match = job.kind != "community"
-                             ? c.name == job.target
-                             : (c.community_id && community_names_[*c.community_id] == job.target);
-      if (match) targets.push_back(c);
-    }
-    if (targets.empty()) unknown = "no " + job.kind + " '" + job.target + "'";
-  } else {
-    unknown = "unknown kind '" + job.kind +
-              "' (meter, concentrator, community, valve_open, valve_close, archive or scan)";
-  }
-  bool reachable = false;
-  for (const ConcentratorRecord& c : targets) reachable = reachable || online_(c.dtu_id);
-  const bool expired = now - job.requested_at > options_.job_timeout_s;
-  if (unknown.empty() && !reachable && !expired) return std::nullopt;  // another master's
-  auto claimed = storage_.claim_read_job(job.id, options_.master, now);
-  if (auto* e = std::get_if<StorageError>(&claimed)) return *e;
-  if (!std::get<bool>(claimed)) return std::nullopt;
-  if (!unknown.empty() || !reachable) {
-    const std::string why =
-        !unknown.empty() ? unknown : "no master has the DTUs of " + job.kind + " " + job.target;
-    auto done = storage_.finish_read_job(job.id, "failed", Json{{"error", why}}.dump(), now);
-    if (auto* e = std::get_if<StorageError>(&done)) return *e;
-    ++jobs_done_;
-    return std::nullopt;
-  }
-  JobProgress& progress = jobs_[job.id];
-  progress.archive = job.kind == "archive";
-  if (job.kind == "scan") {
-    progress.scan = std::make_shared<protocol::mbus::SecondaryScan>();
-    progress.scan->pause_after(options_.scan_slice_probes);
-  }
-  progress.total.concentrator = job.kind + " " + job.target;
-  progress.total.started_at = now;
-  for (const ConcentratorRecord& c : targets) {
-    if (!online_(c.dtu_id)) {
-      progress.offline.push_back(c.name);
-      continue;
-    }
-    Work work;
-    work.job = job.id;
-    work.deadline = job.requested_at + options_.job_timeout_s;
-    work.request.concentrator = c;
-    work.request.slot = now;
-    work.request.only_meters = only;
-    work.request.valve = valve;
-    work.request.archive = progress.archive;
-    work.request.scan = progress.scan;
-    pending_[c.id].push_front(std::move(work));  // ahead of the schedule
-    ++progress.remaining;
-  }
-  log_("read job " + std::to_string(job.id) + ": " + job.kind + " " + job.target + ", " +
-       std::to_string(progress.remaining) + " concentrator(s)");
-  return std::nullopt;
-}
-
 bool Dispatcher::conflicted(const std::string& dtu_id) const {
   return conflicted_ && !dtu_id.empty() && conflicted_(dtu_id);
 }
@@ -319,7 +227,7 @@ void Dispatcher::start_pending() {
   for (auto& [id, queue] : pending_) {
     // A manual read waits for no cycle: it runs between two of the cycle's meters.
     while (!queue.empty() && !queue.front().scheduled && !queue.front().request.scan &&
-           engine_.busy(id)) {
+           !queue.front().request.archive_write && engine_.busy(id)) {
       Work work = queue.front();
       work.request.require_identity = conflicted(work.request.concentrator.dtu_id);
       if (!engine_.interject(work.request, [this, work](const CycleStats& stats) {
@@ -374,7 +282,7 @@ void Dispatcher::finished(const Work& work, const CycleStats& stats) {
   }
   const EpochSeconds now = now_();
   if (!work.scheduled) {
-    if (scan_slice_done(work, stats)) return;
+    if (background_slice_done(work, stats)) return;
     if (const auto job = jobs_.find(work.job); job != jobs_.end()) ++job->second.attempts;
     if (!stats.error.empty() && now < work.deadline) {
       // The line was lost under the job (a reconnect, a session replaced by the DTU's new
@@ -382,6 +290,8 @@ void Dispatcher::finished(const Work& work, const CycleStats& stats) {
       log_("read job " + std::to_string(work.job) + ": " + stats.concentrator + ": " + stats.error +
            "; trying again on the DTU's next session");
       if (work.request.scan) work.request.scan->resume(options_.scan_slice_probes);
+      if (work.request.archive_write)
+        work.request.archive_write->resume(options_.archive_slice_frames);
       interrupted_.push_back(work);  // not at once: a line that fails at once would spin
       return;
     }
@@ -415,71 +325,6 @@ void Dispatcher::settle_day(const CycleStats& stats, EpochSeconds midnight, Epoc
   log_("settled " + stats.concentrator + " at " + std::to_string(midnight) + ": " +
        std::to_string(s.snapshots) + " snapshots, " + std::to_string(s.aggregates) +
        " aggregates, " + std::to_string(s.rollups) + " roll-ups");
-}
-
-// A scan's slice that paused: its progress goes into the job, and the rest waits behind
-// whatever the concentrator has queued - the schedule's cycles first.
-bool Dispatcher::scan_slice_done(const Work& work, const CycleStats& stats) {
-  const auto& scan = work.request.scan;
-  const auto job = jobs_.find(work.job);
-  if (!scan || job == jobs_.end() || !stats.error.empty()) return false;
-  ++job->second.slices;
-  if (!scan->paused()) return false;
-  const Json progress{{"scan",
-                       {{"probes", scan->probes()},
-                        {"found", stats.found.size()},
-                        {"slices", job->second.slices},
-                        {"done", false}}},
-                      {"found", stats.found}};
-  auto reported = storage_.report_read_job(work.job, progress.dump());
-  if (auto* e = std::get_if<StorageError>(&reported)) log_(e->message);
-  scan->resume(options_.scan_slice_probes);
-  Work rest = work;
-  rest.deadline = now_() + options_.job_timeout_s;  // a slice's time, not the whole scan's
-  yielded_.push_back(std::move(rest));  // queued at the next tick, after what it schedules
-  return true;
-}
-
-void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator,
-                               const CycleStats* stats) {
-  const auto it = jobs_.find(job);
-  if (it == jobs_.end()) return;
-  JobProgress& p = it->second;
-  if (stats == nullptr) {
-    p.offline.push_back(concentrator);
-  } else {
-    p.total.meters += stats->meters;
-    p.total.read += stats->read;
-    p.total.failed += stats->failed;
-    p.total.stored += stats->stored;
-    p.total.failed_meters.insert(p.total.failed_meters.end(), stats->failed_meters.begin(),
-                                 stats->failed_meters.end());
-    p.total.valves_set += stats->valves_set;
-    p.total.archive.insert(p.total.archive.end(), stats->archive.begin(), stats->archive.end());
-    p.total.found.insert(p.total.found.end(), stats->found.begin(), stats->found.end());
-    if (!stats->error.empty()) p.errors.push_back(concentrator + ": " + stats->error);
-    if (!stats->valve_error.empty()) p.errors.push_back(concentrator + ": " + stats->valve_error);
-  }
-  if (--p.remaining > 0) return;
-  const EpochSeconds now = now_();
-  p.total.finished_at = now;
-  Json detail = to_json(p.total);
-  detail.erase("segments");
-  if (!p.offline.empty()) detail["offline"] = p.offline;
-  if (!p.errors.empty()) detail["errors"] = p.errors;
-  detail["attempts"] = p.attempts;
-  if (p.scan) {
-    detail["scan"] = {{"probes", p.scan->probes()},
-                      {"found", p.total.found.size()},
-                      {"slices", p.slices},
-                      {"done", p.errors.empty() && p.offline.empty()}};
-  }
-  const bool ok =
-      p.errors.empty() && p.offline.empty() && (p.total.read > 0 || p.archive || p.scan);
-  auto done = storage_.finish_read_job(job, ok ? "done" : "failed", detail.dump(), now);
-  if (auto* e = std::get_if<StorageError>(&done)) log_(e->message);
-  jobs_.erase(it);
-  ++jobs_done_;
 }
 
 }  // namespace heatlink::master

@@ -132,12 +132,14 @@ bool ReadingEngine::start(const CycleRequest& request, std::function<void(const 
     if (auto e = monitor_->begin_cycle(concentrator.id)) return fail(*e);
   }
   cycles_[concentrator.id] = cycle;
-  if (request.archive || request.scan) {
+  if (request.archive || request.scan || request.archive_write) {
     cycle->meters.clear();
     cycle->stats.meters = 0;
     cycle->stats.segments.clear();
     if (request.scan) {
       scan(cycle);
+    } else if (request.archive_write) {
+      write_archive(cycle);
     } else {
       read_archive(cycle);
     }

@@ -120,8 +120,10 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
     l.flat_min_kwh = value<double>(path, f, "flat_min_kwh", l.flat_min_kwh, "kWh");
   }
   if (const YAML::Node k = root["claims"]) {
-    check_keys(path, k, {"lease_s", "resume_after_s", "job_timeout_s", "scan_slice_probes"},
-               "claims");
+    check_keys(
+        path, k,
+        {"lease_s", "resume_after_s", "job_timeout_s", "scan_slice_probes", "archive_slice_frames"},
+        "claims");
     DispatcherOptions& d = c.dispatcher;
     d.lease_s = value<EpochSeconds>(path, k, "lease_s", d.lease_s, "seconds");
     d.resume_after_s = value<EpochSeconds>(path, k, "resume_after_s", d.resume_after_s, "seconds");
@@ -130,6 +132,10 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
                                              "a number of selections");
     if (d.scan_slice_probes < 1 || d.scan_slice_probes > 100000)
       fail(path, k["scan_slice_probes"], "scan_slice_probes", "1 to 100000 selections");
+    d.archive_slice_frames = value<std::size_t>(path, k, "archive_slice_frames",
+                                                d.archive_slice_frames, "a number of adds");
+    if (d.archive_slice_frames < 1 || d.archive_slice_frames > 300)
+      fail(path, k["archive_slice_frames"], "archive_slice_frames", "1 to 300 adds");
   }
 }
 

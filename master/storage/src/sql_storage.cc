@@ -324,6 +324,14 @@ StorageResult<std::vector<ReadJob>> SqlStorage::queued_read_jobs() {
                           job_of);
 }
 
+StorageResult<std::vector<ReadJob>> SqlStorage::running_read_jobs(const std::string& master) {
+  return rows_of<ReadJob>(
+      sql(std::string("SELECT ") + kJobColumns +
+              " FROM read_job WHERE status = 'running' AND claimed_by = ? ORDER BY id",
+          {master}),
+      job_of);
+}
+
 StorageResult<bool> SqlStorage::claim_read_job(std::int64_t id, const std::string& master,
                                                EpochSeconds now) {
   return changed(

@@ -386,6 +386,40 @@ TEST_P(ApiTest, AScanShowsItsProgressAndThenWhatItFound) {
       << "a scan is no archive read";
 }
 
+// Commissioning the HM-660's archive from the base information through the API: the job, its
+// progress while it runs, and the archive read back against the base information once done.
+TEST_P(ApiTest, AnArchiveWriteShowsItsProgressAndThenTheArchiveItLeft) {
+  const Answer job = admin("POST", "/api/v1/reconciliation/archive/write",
+                           Json{{"concentrator_id", concentrator_}});
+  ASSERT_EQ(job.status, 202) << job.raw.body;
+  EXPECT_EQ(job.body["kind"], "archive_write");
+  const std::int64_t id = job.body["id"];
+  const std::string path = "/api/v1/reconciliation/archive/write/" + std::to_string(id);
+  ok(storage_->claim_read_job(id, "master-a", kNow));
+  const Json progress{
+      {"archive_write", {{"entries", 3}, {"written", 2}, {"slices", 1}, {"done", false}}}};
+  EXPECT_TRUE(ok(storage_->report_read_job(id, progress.dump())));
+  const Answer running = admin("GET", path);
+  ASSERT_EQ(running.status, 200) << running.raw.body;
+  EXPECT_EQ(running.body["detail"]["archive_write"]["written"], 2);
+  EXPECT_FALSE(running.body.contains("comparison")) << "not done yet";
+
+  const Json archive = Json::array({Json{{"channel", 0},
+                                         {"protocol", "mbus_secondary"},
+                                         {"primary", 0},
+                                         {"address", "10000001ffff0104"}}});
+  ok(storage_->finish_read_job(id, "done", Json{{"archive", archive}}.dump(), kNow + 60));
+  const Json c = admin("GET", path).body["comparison"];
+  EXPECT_EQ(c["archived"], 1);
+  EXPECT_EQ(c["matched"], 1);
+  EXPECT_EQ(c["missing_from_archive"].size(), 2u);
+  EXPECT_EQ(admin("GET", "/api/v1/reconciliation/archive/" + std::to_string(id)).status, 404)
+      << "a write is no archive read";
+  EXPECT_EQ(admin("POST", "/api/v1/reconciliation/archive/write", Json{{"concentrator_id", 4242}})
+                .body["error"]["field"],
+            "concentrator_id");
+}
+
 TEST_P(ApiTest, FaultRulesUsersAndRolesAreManagedAndAudited) {
   const Answer rule = admin("POST", "/api/v1/fault-rules",
                             Json{{"name", "cold-return"},

@@ -10,12 +10,15 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "heatlink/master/analysis/fault_monitor.h"
+#include "heatlink/master/engine/archived_meter.h"
 #include "heatlink/master/program/base_information.h"
 #include "heatlink/master/program/master_config.h"
 #include "heatlink/master/storage/sql_database.h"
@@ -112,6 +115,7 @@ class DispatcherTest : public ::testing::Test {
                  const std::function<void(master::EpochSeconds)>& before_tick = nullptr) {
     while (now() < until) {
       if (before_tick) before_tick(now());
+      if (masters_.empty()) return;  // every master stopped
       for (auto& m : masters_) EXPECT_FALSE(m->dispatcher->tick().has_value());
       district_->queue().run_until(district_->queue().now() + 1'000'000);
     }
@@ -375,6 +379,119 @@ TEST_F(DispatcherTest, AScanYieldsToTheScheduleAndFindsEveryMeter) {
   EXPECT_LT(hour->started_at, *done->finished_at) << "the 01:00 cycle ran while the scan was on";
   EXPECT_LT(hour->started_at - hour->slot, 300) << "within a slice of its slot";
   EXPECT_GT(mbus, 250u);
+}
+
+// A job's detail as JSON.
+nlohmann::json detail_of(const master::ReadJob& job) {
+  return nlohmann::json::parse(job.detail, nullptr, false);
+}
+
+// The background job cycles (slices) a master ran.
+std::size_t job_cycles(const Master& m) {
+  return static_cast<std::size_t>(
+      std::count_if(m.cycles.begin(), m.cycles.end(), [](const auto& c) { return c.job != 0; }));
+}
+
+TEST_F(DispatcherTest, AScanStoppedByARestartCarriesOnWhereItWas) {
+  masters_.clear();
+  district(HEATLINK_SOURCE_DIR "/scenarios/segment-300-secondary-scan.yaml", "topology");
+  master::DispatcherOptions options;
+  options.scan_slice_probes = 20;
+  Master* m = &add_master("master-a", options);
+  run_until(kStart + 3000);
+  master::ReadJob job;
+  job.kind = "scan";
+  job.target = concentrator_.name;
+  job.requested_at = now();
+  const auto id = ok(m->storage->queue_read_job(job));
+  // The master dies (kill -9) after a few slices, the job running in the database.
+  std::size_t slices_before = 0, probes_before = 0;
+  run_until(kStart + 4 * 3600, [&](master::EpochSeconds) {
+    if (slices_before > 0) return;
+    const auto j = ok(m->storage->read_job(id));
+    const auto d = detail_of(*j);
+    if (d.is_object() && d.contains("scan") && d["scan"]["slices"].get<std::size_t>() >= 5) {
+      slices_before = d["scan"]["slices"];
+      probes_before = d["scan"]["probes"];
+      masters_.clear();
+    }
+  });
+  ASSERT_GE(slices_before, 5u);
+  EXPECT_EQ(ok(ok(master::open_storage(url_))->read_job(id))->status, "running");
+  m = &add_master("master-a", options);  // the same master, started again
+  run_until(now() + 4 * 3600);
+  const auto done = ok(m->storage->read_job(id));
+  ASSERT_EQ(done->status, "done") << done->detail;
+  const auto d = detail_of(*done);
+  for (const auto& meter : meters_) {
+    if (meter.protocol != master::MeterProtocol::mbus) continue;
+    EXPECT_NE(done->detail.find(meter.secondary_address.substr(0, 8)), std::string::npos)
+        << meter.secondary_address;
+  }
+  const std::size_t slices = d["scan"]["slices"];
+  EXPECT_EQ(job_cycles(*m), slices - slices_before) << "only the slices still to do ran again";
+  EXPECT_GT(d["scan"]["probes"].get<std::size_t>(), probes_before);
+}
+
+// The HM-660's archive as the line reads it.
+std::vector<heatlink::protocol::hm660::ArchiveEntry> archive_of(heatlink::test::SimLine& line) {
+  auto read = std::make_shared<heatlink::protocol::hm660::EntryListRead>(
+      heatlink::protocol::hm660::kArchiveRead);
+  line.run(read, [](const master::IoStatus&) {});
+  EXPECT_EQ(read->verdict(), heatlink::protocol::link::Verdict::ok) << read->problem();
+  return read->entries();
+}
+
+TEST_F(DispatcherTest, AnArchiveWriteYieldsToTheScheduleAndSurvivesARestart) {
+  master::DispatcherOptions options;
+  options.archive_slice_frames = 2;
+  Master* m = &add_master("master-a", options);
+  run_until(kStart + 3000);
+  master::ReadJob job;
+  job.kind = "archive_write";
+  job.target = concentrator_.name;
+  job.requested_at = now();
+  const auto id = ok(m->storage->queue_read_job(job));
+  std::size_t written_before = 0, slices_before = 0;
+  run_until(kStart + 3 * 3600, [&](master::EpochSeconds) {
+    if (written_before > 0) return;
+    const auto d = detail_of(*ok(m->storage->read_job(id)));
+    if (d.is_object() && d.contains("archive_write") && d["archive_write"]["slices"] >= 4) {
+      written_before = d["archive_write"]["written"];
+      slices_before = d["archive_write"]["slices"];
+      masters_.clear();  // killed in the middle of the write
+    }
+  });
+  ASSERT_GT(written_before, 0u);
+  ASSERT_LT(written_before, meters_.size());
+  m = &add_master("master-a", options);
+  run_until(kStart + 3 * 3600);
+  const auto done = ok(m->storage->read_job(id));
+  ASSERT_EQ(done->status, "done") << done->detail;
+  const auto d = detail_of(*done);
+  EXPECT_EQ(d["archive_write"]["entries"], meters_.size());
+  EXPECT_EQ(d["archive_write"]["written"], meters_.size());
+  EXPECT_EQ(d["archive_write"]["verified"], true);
+  EXPECT_EQ(d["archive_write"]["restarts"], 0) << "carried on, nothing cleared or written twice";
+  const std::size_t slices = d["archive_write"]["slices"];
+  EXPECT_EQ(job_cycles(*m), slices - slices_before);
+  // The concentrator's archive is the base information, meter by meter.
+  const auto archive = archive_of(*line_);
+  ASSERT_EQ(archive.size(), meters_.size());
+  for (std::size_t i = 0; i < meters_.size(); ++i) {
+    const auto entry = master::archive_entry(meters_[i]);
+    ASSERT_TRUE(std::holds_alternative<heatlink::protocol::hm660::ArchiveEntry>(entry));
+    EXPECT_TRUE(std::get<heatlink::protocol::hm660::ArchiveEntry>(entry).same_meter(archive[i]))
+        << "entry " << i;
+  }
+  // The slots after the restart were read in full, the write between the cycles.
+  std::size_t hourly = 0;
+  for (const auto& c : m->cycles) {
+    if (c.job != 0) continue;
+    ++hourly;
+    EXPECT_FALSE(c.missed) << c.slot - kStart;
+  }
+  EXPECT_GE(hourly, 1u);
 }
 
 TEST_F(DispatcherTest, AManualReadGoesAheadOfTheSchedule) {

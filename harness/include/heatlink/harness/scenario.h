@@ -48,6 +48,7 @@ enum class ActionKind : std::uint8_t {
   master_api,          // a call on the master's web API as its administrator (`method`, `path`
                        // with {meter} for `meter`'s id, `body`), answered with `status`
   archive_read,        // the HM-660's meter archive read through the master (`concentrator`)
+  archive_write,       // the base information written into the HM-660's archive (`concentrator`)
 };
 const char* action_name(ActionKind kind) noexcept;
 

@@ -37,6 +37,8 @@ export default {
     queued: 'Queued', running: 'Running', done: 'Done', failed: 'Failed', jobId: 'Job', kind: 'Kind', created: 'Created', detail: 'Result',
     everyS: 'Every (s)', slots: 'Slots', slotsRead: 'Read', slotsMissing: 'Missing', reread: 'Re-read selected', rereadQueued: '{n} re-reads queued',
     buildingKwh: 'Building meter', householdsKwh: 'Households', difference: 'Difference', readArchive: 'Read the concentrator archive',
+    writeArchive: 'Write the base information into the archive', confirmWriteArchive: 'The concentrator\'s archive is cleared and written with its meters of the base information, in slices between the scheduled reads. Go on?',
+    scanBus: 'Scan the bus', notFound: 'Not found', writeProgress: '{written} of {entries} entries written, {slices} slices', scanProgress: '{probes} selections, {found} meters found, {slices} slices',
     matched: 'Matched', missingFromArchive: 'Missing from archive', unknownToBase: 'Unknown to base information', channelDiffers: 'Channel differs',
     entryTime: 'Read at', entryEnergy: 'Energy (kWh)', entryVolume: 'Volume (m³)', entrySaved: 'Manual reading saved',
     schedule: 'Schedule', every: 'every {n} s', dailyAt: 'daily at {t}', settlement: 'Settlement', retries: 'Retries', source: 'Source',

@@ -37,6 +37,8 @@ export default {
     queued: '排队中', running: '抄表中', done: '完成', failed: '失败', jobId: '任务', kind: '类型', created: '创建时间', detail: '结果',
     everyS: '间隔 (秒)', slots: '应抄次数', slotsRead: '已抄', slotsMissing: '缺失', reread: '补抄所选', rereadQueued: '已安排 {n} 个补抄任务',
     buildingKwh: '楼栋总表', householdsKwh: '户表合计', difference: '差异', readArchive: '读取集中器档案',
+    writeArchive: '按基础信息写入档案', confirmWriteArchive: '将清空集中器档案，并按基础信息写入其表计，在定时抄表之间分片进行。继续吗？',
+    scanBus: '二次地址搜索', notFound: '未找到', writeProgress: '已写入 {written} / {entries} 条，{slices} 片', scanProgress: '已选址 {probes} 次，找到 {found} 块表，{slices} 片',
     matched: '一致', missingFromArchive: '档案缺少', unknownToBase: '基础信息缺少', channelDiffers: '通道不符',
     entryTime: '抄表时间', entryEnergy: '热量 (kWh)', entryVolume: '流量 (m³)', entrySaved: '人工读数已保存',
     schedule: '计划', every: '每 {n} 秒', dailyAt: '每天 {t}', settlement: '结算', retries: '重试次数', source: '来源',

@@ -92,9 +92,10 @@ class EntryListRead : public link::ProcedureBase {
 // then archive add (A2), kEntriesPerAdd entries a frame. An add is not idempotent, so one
 // whose acknowledgement is lost is not simply sent again: the archive's size (info, A0) says
 // whether it took. Like a scan it shares the bus with scheduled reads: it stops (succeeding,
-// paused()) after a number of frames, and resume() carries on - and a write begun with some
-// entries already written (a master restarted in the middle of it) carries on from there -
-// once the archive's size confirms that nobody else changed it; otherwise it starts over.
+// paused()) after a number of frames, and resume() carries on - after a pause, or after the
+// line was lost under it - as does a write begun with some entries already written (a master
+// restarted in the middle of it), once the archive's size confirms that nobody else changed
+// it; otherwise it starts over.
 class ArchiveWrite : public link::ProcedureBase {
  public:
   explicit ArchiveWrite(std::vector<ArchiveEntry> entries, std::size_t written = 0,

@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <string>
+#include <variant>
 
+#include "heatlink/master/storage/storage.h"
 #include "heatlink/protocol/hm660.h"
 
 namespace heatlink::master {
@@ -17,5 +19,10 @@ struct ArchivedMeter {
 };
 
 ArchivedMeter archived_meter(const protocol::hm660::ArchiveEntry& entry);
+
+// The entry that archives a meter of the base information as the collecting cycle reads it
+// (ReadingEngine::collect): an M-Bus meter by its primary address when it has one, else by
+// its secondary address; a CJ/T 188 meter by its address. Why not, when its address is none.
+std::variant<protocol::hm660::ArchiveEntry, std::string> archive_entry(const MeterRecord& meter);
 
 }  // namespace heatlink::master

@@ -9,6 +9,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,9 +33,12 @@ struct DispatcherOptions {
   // then.
   EpochSeconds job_timeout_s = 600;
   EpochSeconds refresh_s = 60;  // the base information is reloaded this often
-  // A secondary scan (a read job of kind scan) runs in slices of this many selections; between
-  // them the concentrator's scheduled cycles go first, so a scan of hours misses no slot.
+  // The background jobs of commissioning run in slices, between which the concentrator's
+  // scheduled cycles go first, so a scan of hours misses no slot: a secondary scan (a read job
+  // of kind scan) in slices of this many selections, an archive write (archive_write) of this
+  // many frames of 15 entries.
   std::size_t scan_slice_probes = 40;
+  std::size_t archive_slice_frames = 8;
   ConsumptionOptions consumption;
 };
 
@@ -76,13 +80,21 @@ class Dispatcher {
     std::vector<std::string> errors;
     unsigned attempts = 0;  // cycles run for the job, a lost line's tried again included
     bool archive = false;   // an archive read: done without reading a meter
-    std::shared_ptr<protocol::mbus::SecondaryScan> scan;  // a scan job's, across its slices
+    // The background jobs' procedures, across their slices.
+    std::shared_ptr<protocol::mbus::SecondaryScan> scan;
+    std::shared_ptr<protocol::hm660::ArchiveWrite> write;
+    std::string fingerprint;  // of the entries written: a resumed write checks it
     unsigned slices = 0;
   };
 
   std::optional<StorageError> refresh(EpochSeconds now);
   std::optional<StorageError> poll_jobs(EpochSeconds now);
-  std::optional<StorageError> take_job(const ReadJob& job, EpochSeconds now);
+  // A queued job; or, `resumed`, one this master was running when it stopped (a restart):
+  // taken again without a claim, a background job from the progress it stored.
+  std::optional<StorageError> take_job(const ReadJob& job, EpochSeconds now, bool resumed);
+  std::optional<std::string> prepare_background(const ReadJob& job, JobProgress& progress,
+                                                const std::vector<ConcentratorRecord>& targets,
+                                                bool resumed);
   std::optional<StorageError> schedule(EpochSeconds now);
   std::optional<StorageError> miss_unless_run(const ConcentratorRecord& c, EpochSeconds slot,
                                               bool settlement, EpochSeconds now);
@@ -91,7 +103,8 @@ class Dispatcher {
   void start_pending();
   void finished(const Work& work, const CycleStats& stats);
   void job_part_done(std::int64_t job, const std::string& concentrator, const CycleStats* stats);
-  bool scan_slice_done(const Work& work, const CycleStats& stats);
+  bool background_slice_done(const Work& work, const CycleStats& stats);
+  void add_progress(const JobProgress& progress, bool done, nlohmann::ordered_json& detail) const;
 
   Storage& storage_;
   ReadingEngine& engine_;
@@ -116,7 +129,7 @@ class Dispatcher {
   std::map<std::int64_t, std::vector<EpochSeconds>> unsettled_;
   std::map<std::int64_t, std::deque<Work>> pending_;  // by concentrator
   std::vector<Work> interrupted_;  // jobs whose line was lost: queued again at the next tick
-  std::vector<Work> yielded_;      // scans between two slices: queued at the next tick, last
+  std::vector<Work> yielded_;  // background jobs between two slices: queued at the next tick, last
   std::size_t running_ = 0;
   std::map<std::int64_t, JobProgress> jobs_;
   std::size_t cycles_done_ = 0;

@@ -50,6 +50,10 @@ struct CycleRequest {
   // Run (a slice of) this wildcard secondary scan of the concentrator's bus instead of reading
   // its meters: commissioning, yielding to the schedule between slices (Dispatcher).
   std::shared_ptr<protocol::mbus::SecondaryScan> scan;
+  // Run (a slice of) this write of the concentrator's HM-660 archive instead of reading its
+  // meters: commissioning, yielding to the schedule like a scan. Once every entry is written
+  // the archive is read back into CycleStats::archive, the proof of what it holds.
+  std::shared_ptr<protocol::hm660::ArchiveWrite> archive_write;
   // File nothing whose identity cannot be checked: the DTU's ID is claimed by two devices, so
   // an answer may come from another district. A meter whose identity is not on file, or a
   // telegram that carries none, is kept aside like a mismatch.
@@ -82,7 +86,8 @@ struct CycleStats {
   std::size_t clock_set = 0;   // meter clocks set because they drifted
   std::size_t valves_set = 0;  // valve commands the meters confirmed
   std::string valve_error;     // a valve command refused or not confirmed
-  std::vector<protocol::hm660::ArchiveEntry> archive;  // read by an archive request
+  // Read by an archive request, or read back after an archive write.
+  std::vector<protocol::hm660::ArchiveEntry> archive;
   std::vector<std::string> found;  // a scan's: every secondary address found so far
   std::vector<std::int64_t> failed_meters;
   std::map<std::uint8_t, SegmentStats> segments;  // by channel
@@ -156,6 +161,7 @@ class ReadingEngine {
   void collect(const std::shared_ptr<Cycle>& cycle);
   void read_archive(const std::shared_ptr<Cycle>& cycle);
   void scan(const std::shared_ptr<Cycle>& cycle);
+  void write_archive(const std::shared_ptr<Cycle>& cycle);
   void collected(const std::shared_ptr<Cycle>& cycle,
                  const std::vector<protocol::hm660::ArchiveEntry>& archive,
                  const std::vector<protocol::hm660::BufferedReading>& readings);

@@ -313,6 +313,8 @@ class Storage {
   // Manual reads. claim_read_job() is true for the one master that takes the job.
   virtual StorageResult<std::int64_t> queue_read_job(const ReadJob& job) = 0;
   virtual StorageResult<std::vector<ReadJob>> queued_read_jobs() = 0;
+  // The jobs `master` claimed and has not finished: after a restart, what it was doing.
+  virtual StorageResult<std::vector<ReadJob>> running_read_jobs(const std::string& master) = 0;
   virtual StorageResult<bool> claim_read_job(std::int64_t id, const std::string& master,
                                              EpochSeconds now) = 0;
   virtual StorageResult<bool> finish_read_job(std::int64_t id, const std::string& status,
