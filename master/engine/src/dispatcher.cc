@@ -141,6 +141,9 @@ std::optional<StorageError> Dispatcher::schedule(EpochSeconds now) {
         settlement = settlement || s.settlement;
       }
     }
+    if (backfilled_.insert(c.id).second) {
+      if (auto e = backfill(c, scope, due, now)) return e;
+    }
     // The slot due before is over (a new one began, or its window closed): missed unless its
     // cycle ran.
     auto& [last, last_settlement] = last_slot_[c.id];
@@ -194,10 +197,47 @@ std::optional<StorageError> Dispatcher::miss_unless_run(const ConcentratorRecord
   }
   const auto attempt = attempts_.find(key);
   if (!queued && attempt != attempts_.end() && attempt->second == kNever) return std::nullopt;
+  attempts_[key] = kNever;
+  return record_missed(c, slot, settlement, now,
+                       queued ? "its cycle waited behind one that overran"
+                              : "its cycle did not run in it (the DTU away, or cut off)");
+}
+
+// Slots of the concentrator that ended while this master did not run (it was restarted, or
+// down for hours): each is missed unless a cycle ran in it - another master's, or this one's
+// before it stopped (one it left unfinished is missed) - and a midnight among them is settled
+// after the next cycle. Looked at once, from the newest slot the database holds for the
+// concentrator, a day back at most.
+std::optional<StorageError> Dispatcher::backfill(const ConcentratorRecord& c,
+                                                 const std::vector<const Schedule*>& scope,
+                                                 std::optional<EpochSeconds> due,
+                                                 EpochSeconds now) {
+  auto latest = storage_.latest_cycle_slot(c.id);
+  if (auto* e = std::get_if<StorageError>(&latest)) return *e;
+  const auto& newest = std::get<std::optional<EpochSeconds>>(latest);
+  if (!newest) return std::nullopt;  // never read: nothing was owed before this master
+  const EpochSeconds from = std::max(*newest, now - 86400);
+  const EpochSeconds until = due.value_or(now);  // the slot due now is not over
+  std::map<EpochSeconds, bool> over;             // slot -> settlement
+  for (const Schedule* s : scope) {
+    EpochSeconds slot = current_slot(*s, from, options_.utc_offset_s);
+    if (slot < from) slot = next_slot(*s, slot);
+    for (; slot < until; slot = next_slot(*s, slot)) over[slot] = over[slot] || s->settlement;
+  }
+  for (const auto& [slot, settlement] : over) {
+    attempts_[{c.id, slot}] = kNever;
+    if (auto e = record_missed(c, slot, settlement, now, "no master ran in it")) return e;
+  }
+  return std::nullopt;
+}
+
+// Keeps a slot missed, unless another master holds it or its cycle ran; reports it so.
+std::optional<StorageError> Dispatcher::record_missed(const ConcentratorRecord& c,
+                                                      EpochSeconds slot, bool settlement,
+                                                      EpochSeconds now, const std::string& why) {
   auto marked = storage_.miss_cycle({c.id, slot, settlement, options_.master}, now);
   if (auto* e = std::get_if<StorageError>(&marked)) return *e;
   if (!std::get<bool>(marked)) return std::nullopt;  // another master's, or read in time
-  attempts_[key] = kNever;
   auto meters = storage_.meters_of(c.id);
   if (auto* e = std::get_if<StorageError>(&meters)) return *e;
   CycleStats s;
@@ -210,9 +250,7 @@ std::optional<StorageError> Dispatcher::miss_unless_run(const ConcentratorRecord
   s.missed = true;
   ++cycles_missed_;
   report_(s);
-  log_("the slot " + std::to_string(slot) + " of " + c.name + " was missed: " +
-       (queued ? "its cycle waited behind one that overran"
-               : "its cycle did not run in it (the DTU away, or cut off)"));
+  log_("the slot " + std::to_string(slot) + " of " + c.name + " was missed: " + why);
   // The day is still settled, from the readings around its midnight, once there are some.
   if (settlement) unsettled_[c.id].push_back(slot);
   return std::nullopt;

@@ -298,6 +298,16 @@ StorageResult<bool> SqlStorage::miss_cycle(const CycleClaim& claim, EpochSeconds
           {claim.concentrator_id, claim.slot, claim.settlement, claim.master, at, at}));
 }
 
+StorageResult<std::optional<EpochSeconds>> SqlStorage::latest_cycle_slot(
+    std::int64_t concentrator_id) {
+  auto r = sql("SELECT max(slot) FROM cycle_claim WHERE concentrator_id = ?", {concentrator_id});
+  if (auto* e = std::get_if<StorageError>(&r)) return *e;
+  const auto& rows = std::get<SqlResult>(r).rows;
+  if (rows.empty() || std::holds_alternative<std::monostate>(rows[0][0]))
+    return std::optional<EpochSeconds>();
+  return std::optional<EpochSeconds>(as_integer(rows[0][0]));
+}
+
 StorageResult<std::vector<std::int64_t>> SqlStorage::read_since(std::int64_t concentrator_id,
                                                                 EpochSeconds since) {
   // A range of the reading key per meter: read_at is the meter's clock, which may run a

@@ -97,6 +97,8 @@ class SqlStorage : public Storage, public SqlDatabase {
   StorageResult<bool> finish_cycle(const CycleClaim& claim, EpochSeconds now, std::size_t read,
                                    std::size_t failed) override;
   StorageResult<bool> miss_cycle(const CycleClaim& claim, EpochSeconds at) override;
+  StorageResult<std::optional<EpochSeconds>> latest_cycle_slot(
+      std::int64_t concentrator_id) override;
   StorageResult<std::vector<std::int64_t>> read_since(std::int64_t concentrator_id,
                                                       EpochSeconds since) override;
 

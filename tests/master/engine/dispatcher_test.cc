@@ -329,6 +329,39 @@ TEST_F(DispatcherTest, AMissedMidnightIsStillSettledWhenTheDtuReturns) {
   }
 }
 
+// The master itself down from 22:30 to 02:30 (kill -9 in the middle of the 22:00 cycle's slot,
+// started again hours later): the slots that ended meanwhile are kept missed - the 23:00,
+// 00:00 and 01:00 ones - not left without a word, and the night's midnight is settled from
+// the readings around it once the 02:00 cycle has run.
+TEST_F(DispatcherTest, SlotsThatEndedWhileTheMasterWasDownAreMissedAndTheMidnightSettled) {
+  add_master("master-a");
+  run_until(kStart + 2 * kDay - 5400);  // the 22:00 cycle done
+  masters_.clear();
+  district_->queue().run_until(district_->queue().now() +
+                               std::int64_t{4 * 3600} * 1'000'000);  // nobody reads
+  Master& m = add_master("master-a");
+  run_until(kStart + 2 * kDay + 3 * 3600 + 1800);
+  std::vector<master::EpochSeconds> missed, read;
+  for (const auto& c : m.cycles) (c.missed ? missed : read).push_back(c.slot - kStart);
+  EXPECT_EQ(missed,
+            (std::vector<master::EpochSeconds>{2 * kDay - 3600, 2 * kDay, 2 * kDay + 3600}));
+  EXPECT_EQ(read, (std::vector<master::EpochSeconds>{2 * kDay + 7200, 2 * kDay + 10800}));
+  EXPECT_TRUE(m.cycles[1].settlement) << "the midnight missed";
+  for (std::size_t i = 0; i < meters_.size(); i += 31) {
+    const auto day = ok(m.storage->aggregates(meters_[i].id, "day"));
+    ASSERT_EQ(day.size(), 3u) << i;
+    EXPECT_EQ(day[2].period_start, kStart + kDay);
+    EXPECT_TRUE(day[2].energy_kwh.has_value()) << i;
+    EXPECT_TRUE(day[2].interpolated) << "00:00 lies between two readings";
+  }
+  // A restart inside a slot leaves it to be read, not missed.
+  masters_.clear();
+  Master& again = add_master("master-a");
+  run_until(kStart + 2 * kDay + 4 * 3600 + 600);
+  ASSERT_FALSE(again.cycles.empty());
+  for (const auto& c : again.cycles) EXPECT_FALSE(c.missed) << c.slot - kStart;
+}
+
 // A commissioning scan of the concentrator's buses (a job of kind scan) is a background job:
 // it runs in slices, its progress is in the job while it runs, every hourly slot's cycle goes
 // first when its slot begins (none missed, each read in its slot), and it ends with every

@@ -11,6 +11,7 @@
 #include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -98,6 +99,12 @@ class Dispatcher {
   std::optional<StorageError> schedule(EpochSeconds now);
   std::optional<StorageError> miss_unless_run(const ConcentratorRecord& c, EpochSeconds slot,
                                               bool settlement, EpochSeconds now);
+  std::optional<StorageError> backfill(const ConcentratorRecord& c,
+                                       const std::vector<const Schedule*>& scope,
+                                       std::optional<EpochSeconds> due, EpochSeconds now);
+  std::optional<StorageError> record_missed(const ConcentratorRecord& c, EpochSeconds slot,
+                                            bool settlement, EpochSeconds now,
+                                            const std::string& why);
   void settle_day(const CycleStats& stats, EpochSeconds midnight, EpochSeconds now);
   bool conflicted(const std::string& dtu_id) const;
   void start_pending();
@@ -125,6 +132,7 @@ class Dispatcher {
   // The slot each concentrator was last due for (and whether it settles): when the next one
   // begins, it is missed unless its cycle ran.
   std::map<std::int64_t, std::pair<EpochSeconds, bool>> last_slot_;
+  std::set<std::int64_t> backfilled_;  // concentrators whose slots before this run were looked at
   // Midnights whose settlement cycle was missed: settled after the next cycle that runs.
   std::map<std::int64_t, std::vector<EpochSeconds>> unsettled_;
   std::map<std::int64_t, std::deque<Work>> pending_;  // by concentrator

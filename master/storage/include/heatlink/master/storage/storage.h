@@ -306,6 +306,10 @@ class Storage {
   // and not resumed). It is kept finished at `at` and missed; a slot another master holds or
   // finished is left alone. True when this call marked it.
   virtual StorageResult<bool> miss_cycle(const CycleClaim& claim, EpochSeconds at) = 0;
+  // The newest slot of a concentrator with a cycle claimed, finished or missed; none when it
+  // was never read.
+  virtual StorageResult<std::optional<EpochSeconds>> latest_cycle_slot(
+      std::int64_t concentrator_id) = 0;
   // The meters of a concentrator with a reading received at or after `since`.
   virtual StorageResult<std::vector<std::int64_t>> read_since(std::int64_t concentrator_id,
                                                               EpochSeconds since) = 0;
