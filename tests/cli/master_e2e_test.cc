@@ -322,6 +322,68 @@ TEST(TwoMasters, DivideTheDtusOfOnePostgresqlDatabaseAndReadEachMeterOnce) {
 
 // Through the web API, with `heatlink sim` feeding the master: a manual read returns the
 // simulated meter's registers, and a valve command closes the simulated valve.
+// A master on a simulated district's clock (a live scenario run: `--clock-start`,
+// `--time-scale`) stamps its DTUs' sessions with that clock, as it stamps its readings - the
+// 设备状态 page and a dtu_id_conflict's detail do not show the wall clock beside them.
+TEST(MasterApiEndToEnd, AMasterOnASimulatedClockStampsItsDtuSessionsWithIt) {
+  const std::string dir = scratch("master-clock");
+  const std::string url = database("sqlite", dir);
+  const std::uint16_t port = free_port(), control = free_port(), api = free_port();
+  write_master(dir, "master-clock", url, port, {kE2eTopology});
+  std::ofstream(dir + "/master.yaml") << "name: master-clock\ndatabase: " << url
+                                      << "\ngateway: gateway.yaml\nbase_information: base.yaml\n"
+                                      << "api: {listen: \"127.0.0.1:" << api << "\"}\n"
+                                      << "schedules:\n  - {name: daily, every_s: 86400}\n";
+  std::string password;
+  {
+    auto storage = open(url);
+    ASSERT_TRUE(storage);
+    ASSERT_TRUE(std::holds_alternative<int>(storage->migrate()));
+    auto made = master::api::ensure_administrator(*storage, std::time(nullptr));
+    ASSERT_TRUE(std::holds_alternative<std::optional<std::string>>(made));
+    password = *std::get<std::optional<std::string>>(made);
+  }
+  // A week ahead of the wall clock, ten times as fast.
+  const std::int64_t start = std::time(nullptr) + 7 * 86400;
+  const pid_t master_pid =
+      test::spawn({HEATLINK_BIN, "master", "--config", dir + "/master.yaml", "--clock-start",
+                   std::to_string(start), "--time-scale", "10"});
+  ASSERT_GT(master_pid, 0);
+  const pid_t sim = start_sim(kE2eTopology, port, control);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  auto until = [&deadline](const std::function<bool()>& done) {
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  };
+  ASSERT_TRUE(until([&] { return test::http(api, "GET", "/api/v1/health").status == 200; }));
+  const test::HttpReply login = test::http(api, "POST", "/api/v1/auth/login",
+                                           Json{{"name", "admin"}, {"password", password}}.dump());
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string cookie = login.header("Set-Cookie");
+  cookie = cookie.substr(0, cookie.find(';'));
+  const std::vector<std::pair<std::string, std::string>> as_admin = {
+      {"Cookie", cookie}, {"X-CSRF-Token", Json::parse(login.body)["csrf_token"]}};
+  Json dtu;
+  ASSERT_TRUE(until([&] {
+    const test::HttpReply r = test::http(api, "GET", "/api/v1/system/dtus", "", as_admin);
+    const Json body = Json::parse(r.body, nullptr, false);
+    if (!body.is_object() || body["items"].empty() || body["items"][0]["online"] != true)
+      return false;
+    dtu = body["items"][0];
+    return true;
+  }));
+  const std::int64_t connected = dtu["connected_at"], seen = dtu["last_seen"];
+  EXPECT_GE(connected, start) << dtu;
+  EXPECT_LT(connected, start + 3600) << "the master's clock, not the wall's: " << dtu;
+  EXPECT_GE(seen, connected) << dtu;
+  int status = 0;
+  EXPECT_TRUE(test::terminate(master_pid, status));
+  EXPECT_TRUE(test::terminate(sim, status));
+}
+
 TEST(MasterApiEndToEnd, AManualReadAndAValveCommandThroughTheApiReachTheSimulatedMeter) {
   const std::string dir = scratch("master-api");
   const std::string url = database("sqlite", dir);

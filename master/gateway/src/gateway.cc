@@ -19,10 +19,10 @@ struct Gateway::Acceptor {
   tcp::acceptor acceptor;
 };
 
-Gateway::Gateway(asio::io_context& io, GatewayConfig config, Log log)
+Gateway::Gateway(asio::io_context& io, GatewayConfig config, Log log, DtuRegistry::WallClock clock)
     : io_(io),
       problem_(config.problem()),
-      registry_(std::move(config), std::move(log)),
+      registry_(std::move(config), std::move(log), std::move(clock)),
       acceptor_(std::make_unique<Acceptor>(io)) {}
 
 Gateway::~Gateway() = default;

@@ -77,22 +77,29 @@ std::variant<Opened, int> open_master(const std::string& command, const std::str
 }
 
 // The master's time: the wall clock, or a simulated district's (see MasterArgs).
-master::ReadingEngine::Now master_clock(const MasterArgs& args) {
-  if (!args.clock_start && args.time_scale == 1) return wall_now;
-  const master::EpochSeconds start = args.clock_start.value_or(wall_now());
+master::DtuRegistry::WallClock master_time(const MasterArgs& args) {
+  using Clock = std::chrono::system_clock;
+  if (!args.clock_start && args.time_scale == 1) return &Clock::now;
+  const Clock::time_point start =
+      args.clock_start ? Clock::time_point{std::chrono::seconds(*args.clock_start)} : Clock::now();
   const double scale = args.time_scale;
+  const auto scaled = [start, scale](std::chrono::duration<double> passed) {
+    return start + std::chrono::duration_cast<Clock::duration>(
+                       std::max(passed, std::chrono::duration<double>::zero()) * scale);
+  };
   if (args.clock_anchor_ms) {
-    const std::chrono::system_clock::time_point anchor{
-        std::chrono::milliseconds(*args.clock_anchor_ms)};
-    return [start, anchor, scale] {
-      const std::chrono::duration<double> passed = std::chrono::system_clock::now() - anchor;
-      return start + static_cast<master::EpochSeconds>(std::max(0.0, passed.count()) * scale);
-    };
+    const Clock::time_point anchor{std::chrono::milliseconds(*args.clock_anchor_ms)};
+    return [scaled, anchor] { return scaled(Clock::now() - anchor); };
   }
   const auto began = std::chrono::steady_clock::now();
-  return [start, began, scale] {
-    const std::chrono::duration<double> passed = std::chrono::steady_clock::now() - began;
-    return start + static_cast<master::EpochSeconds>(passed.count() * scale);
+  return [scaled, began] { return scaled(std::chrono::steady_clock::now() - began); };
+}
+
+// The same in whole seconds, as the engine and the API count.
+master::ReadingEngine::Now master_clock(const MasterArgs& args) {
+  if (!args.clock_start && args.time_scale == 1) return wall_now;
+  return [time = master_time(args)] {
+    return std::chrono::duration_cast<std::chrono::seconds>(time().time_since_epoch()).count();
   };
 }
 
@@ -200,7 +207,8 @@ int run_master(const MasterArgs& args) {
   raise_descriptor_limit();
   asio::io_context io;
   std::get<master::GatewayConfig>(gateway_config).time_scale = args.time_scale;
-  master::Gateway gateway(io, std::get<master::GatewayConfig>(std::move(gateway_config)), log);
+  master::Gateway gateway(io, std::get<master::GatewayConfig>(std::move(gateway_config)), log,
+                          master_time(args));
   if (const auto started = gateway.start(); !started.ok())
     return complain("master", started.error, 3);
   std::cerr << "heatlink master: " << config.dispatcher.master << ": DTUs connect to port "

@@ -33,8 +33,11 @@ class Gateway {
   using Log = DtuRegistry::Log;
   using Done = ProcedureDone;
 
-  // `io` must outlive the gateway and be run by the caller (on one or more threads).
-  Gateway(boost::asio::io_context& io, GatewayConfig config, Log log = {});
+  // `io` must outlive the gateway and be run by the caller (on one or more threads). `clock`
+  // stamps the DTUs' sessions and says whether a holder of an ID is still alive: the master's
+  // clock (a simulated district's in live scenario runs).
+  Gateway(boost::asio::io_context& io, GatewayConfig config, Log log = {},
+          DtuRegistry::WallClock clock = &std::chrono::system_clock::now);
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
