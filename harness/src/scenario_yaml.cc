@@ -64,11 +64,11 @@ std::optional<Seconds> parse_duration(std::string_view text) {
 
 namespace {
 
-constexpr std::array<std::string_view, 16> kActions = {
-    "link_fault",         "meter_fault", "short_circuit",  "set_value",
-    "manual_read",        "valve",       "restart_master", "kill_master",
-    "dtu_power",          "heal_all",    "secondary_scan", "meter_replace",
-    "concentrator_power", "master_api",  "archive_read",   "archive_write"};
+constexpr std::array<std::string_view, 17> kActions = {
+    "link_fault",     "meter_fault",    "short_circuit",      "set_value",  "manual_read",
+    "valve",          "restart_master", "kill_master",        "dtu_power",  "heal_all",
+    "secondary_scan", "meter_replace",  "concentrator_power", "master_api", "archive_read",
+    "archive_write",  "dtu_clone"};
 constexpr std::array<std::string_view, 20> kChecks = {
     "read_success_rate", "stored_readings",    "no_duplicates",    "no_lost_readings",
     "ground_truth",      "fault_raised",       "fault_not_raised", "fault_cleared",
@@ -223,7 +223,7 @@ class Reader : public sim::YamlReader {
                 "dtu",      "meter",         "concentrator",    "community",  "channel", "fault",
                 "physical", "leak_m3_per_h", "clock_drift_ppm", "energy_kwh", "open",    "primary",
                 "power",    "for",           "down_for",        "new_id",     "filed",   "method",
-                "path",     "body",          "status"},
+                "path",     "body",          "status",          "clone_of"},
                "timeline");
     TimelineEntry out;
     out.line = e.Mark().line + 1;
@@ -250,6 +250,7 @@ class Reader : public sim::YamlReader {
     a.kind = static_cast<ActionKind>(choice(d, "do", kActions));
     a.name = text(e, "name");
     a.dtu = name(e, "dtu", "dtu");
+    a.clone_of = name(e, "clone_of", "dtu");
     a.meter = name(e, "meter", "meter");
     a.concentrator = name(e, "concentrator", "concentrator");
     a.community = name(e, "community", "community");
@@ -320,6 +321,11 @@ class Reader : public sim::YamlReader {
         break;
       case ActionKind::dtu_power:
         need(a.dtu, "dtu");
+        break;
+      case ActionKind::dtu_clone:
+        need(a.dtu, "dtu");
+        need(a.clone_of, "clone_of");
+        if (a.clone_of == a.dtu) fail(e["clone_of"], "clone_of", "another DTU's ID than its own");
         break;
       case ActionKind::concentrator_power:
         if (a.concentrator.empty() == a.community.empty())

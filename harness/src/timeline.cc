@@ -19,6 +19,7 @@ bool is_fault(const Action& a) {
     case ActionKind::short_circuit:
     case ActionKind::kill_master:
     case ActionKind::restart_master:
+    case ActionKind::dtu_clone:
       return true;
     case ActionKind::dtu_power:
     case ActionKind::concentrator_power:
@@ -216,6 +217,15 @@ void Timeline::act(const TimelineEntry& e, Seconds t) {
     case ActionKind::master_api:
       call_master(a, t, line);
       return;
+    case ActionKind::dtu_clone: {
+      const auto i = find(index_.dtus, a.dtu, "DTU", t, line);
+      if (!i) return;
+      const std::string target = "/api/v1/dtus/" + std::to_string(*i) + "/identity";
+      call("POST", target, Json{{"id", a.clone_of}}.dump(), t, line);
+      cloned_[*i] = a.dtu;
+      stop_after([this, i = *i, t, line] { give_back_id(i, t, line); });
+      return;
+    }
     case ActionKind::dtu_power: {
       const auto i = find(index_.dtus, a.dtu, "DTU", t, line);
       if (!i) return;
@@ -376,6 +386,16 @@ void Timeline::heal(Seconds t) {
   for (const auto& [id, i] : index_.dtus) {
     call("POST", "/api/v1/dtus/" + std::to_string(i) + "/power-on", "", t, 0);
   }
+  while (!cloned_.empty()) give_back_id(cloned_.begin()->first, t, 0);
+}
+
+// A DTU that claimed another's ID registers with its own again.
+void Timeline::give_back_id(std::size_t dtu, Seconds t, int line) {
+  const auto it = cloned_.find(dtu);
+  if (it == cloned_.end()) return;
+  call("POST", "/api/v1/dtus/" + std::to_string(dtu) + "/identity", Json{{"id", it->second}}.dump(),
+       t, line);
+  cloned_.erase(it);
 }
 
 }  // namespace heatlink::harness

@@ -85,6 +85,7 @@ class Timeline {
                         const std::string& body, Seconds t, int line);
   std::optional<std::size_t> find(const std::map<std::string, std::size_t>& in,
                                   const std::string& key, const char* what, Seconds t, int line);
+  void give_back_id(std::size_t dtu, Seconds t, int line);
 
   const Scenario& scenario_;
   DistrictIndex index_;
@@ -96,7 +97,8 @@ class Timeline {
   bool has_faults_ = false;
   bool healed_ = false;
   std::multimap<Seconds, std::function<void()>> later_;  // stops and power-ons
-  std::vector<std::size_t> pending_when_;                // `when` entries whose event was seen
+  std::map<std::size_t, std::string> cloned_;  // DTUs claiming another's ID: their own, by index
+  std::vector<std::size_t> pending_when_;      // `when` entries whose event was seen
   std::map<std::string, std::int64_t> jobs_;
   std::vector<std::string> errors_;
 };

@@ -328,6 +328,20 @@ struct ControlRoutes {
              d.power_off();
            return reply(200, dtu_json(api, *i));
          }},
+        {"POST", std::regex("/api/v1/dtus/([0-9]+)/identity"),
+         [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
+           const auto i = index(m, api.district_.dtu_count());
+           if (!i) return error(404, "no DTU with that index");
+           if (!body.is_object() || !body.contains("id") || !body["id"].is_string())
+             return error(400, "expected {\"id\": \"the DTU ID to register with\"}");
+           Md109g& d = api.district_.dtu(*i);
+           protocol::dtu::Profile profile = d.config().profile;
+           profile.id = body["id"].get<std::string>();
+           if (const std::string problem = profile.problem(); !problem.empty())
+             return error(400, "id: " + problem);
+           d.configure_id(profile.id);
+           return reply(200, dtu_json(api, *i));
+         }},
         {"GET", std::regex("/api/v1/dtus/([0-9]+)/faults"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
            const auto i = index(m, api.district_.dtu_count());

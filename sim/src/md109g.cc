@@ -79,6 +79,13 @@ void Md109g::reboot() {
   schedule(kBootTime, &Md109g::start_attach);
 }
 
+void Md109g::configure_id(std::string id) {
+  // Traced under the ID it had, with the one it takes.
+  record("configure_id", {reinterpret_cast<const std::uint8_t*>(id.data()), id.size()});
+  config_.profile.id = std::move(id);
+  if (state_ != BearerState::off) reboot();
+}
+
 void Md109g::start_attach() {
   enter(BearerState::attaching);
   schedule(random_.uniform_int(config_.attach_min, config_.attach_max), &Md109g::attach_done);

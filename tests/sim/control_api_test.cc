@@ -148,6 +148,24 @@ TEST_F(ControlApiTest, ListsDtusAndRebootsThem) {
   EXPECT_EQ(call("POST", "/api/v1/dtus/0/power-off").first, 200);
 }
 
+// A DTU given another ID (a cloned SIM profile) restarts and registers with it; an ID its
+// convention cannot carry is refused, and the DTU keeps its own.
+TEST_F(ControlApiTest, ADtuTakesAnotherIdAndRestartsWithIt) {
+  ASSERT_EQ(call("POST", "/api/v1/dtus/0/power-on").first, 200);
+  district.queue().run_until(district.queue().now() + minutes(2));
+  auto [status, body] = call("POST", "/api/v1/dtus/0/identity", R"({"id": "13800000099"})");
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_EQ(body["id"], "13800000099");
+  EXPECT_EQ(body["state"], "off") << "restarting";
+  EXPECT_EQ(district.dtu(0).config().profile.id, "13800000099");
+  std::tie(status, body) = call("POST", "/api/v1/dtus/0/identity", R"({"id": ""})");
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body["error"].get<std::string>().find("id"), std::string::npos) << body;
+  EXPECT_EQ(call("POST", "/api/v1/dtus/0/identity", R"({"name": "x"})").first, 400);
+  EXPECT_EQ(call("POST", "/api/v1/dtus/7/identity", R"({"id": "13800000001"})").first, 404);
+  EXPECT_EQ(district.dtu(0).config().profile.id, "13800000099") << "unchanged by the refusals";
+}
+
 TEST_F(ControlApiTest, StartsListsAndStopsLinkFaults) {
   auto [status, body] = call("POST", "/api/v1/dtus/0/faults",
                              R"({"kind": "latency", "direction": "up", "delay_ms": 1500})");

@@ -49,6 +49,8 @@ enum class ActionKind : std::uint8_t {
                        // with {meter} for `meter`'s id, `body`), answered with `status`
   archive_read,        // the HM-660's meter archive read through the master (`concentrator`)
   archive_write,       // the base information written into the HM-660's archive (`concentrator`)
+  dtu_clone,           // `dtu` reconfigured to claim `clone_of`'s ID (a cloned SIM profile, a
+                       // fitter's copy-paste); `for`: given its own ID back after that long
 };
 const char* action_name(ActionKind kind) noexcept;
 
@@ -79,6 +81,7 @@ struct Action {
   std::optional<bool> open;         // set_value / valve
   std::optional<unsigned> primary;  // set_value: the M-Bus meter's new primary address
   std::string new_id;               // meter_replace: the new meter's 8-digit identification
+  std::string clone_of;             // dtu_clone: the DTU ID it claims
   bool filed = false;               // meter_replace: filed in the base information at once
   std::string method, path, body;   // master_api
   std::optional<int> status;        // master_api: the answer's status (default: any 2xx)

@@ -81,6 +81,9 @@ class Md109g {
   void power_on();
   void power_off();
   void reboot();
+  // Configured with another DTU ID (a fitter's correction, or a cloned SIM profile claiming
+  // another device's): a DTU that is on restarts and registers with it.
+  void configure_id(std::string id);
 
   // Serial side: bytes from the concentrator's RS-232, and where the server's bytes go.
   void serial_receive(protocol::Bytes bytes);
