@@ -71,9 +71,10 @@ void DtuRegistry::on_registered(const std::shared_ptr<DtuEndpoint>& endpoint, co
     if (holder == endpoint) holder.reset();
     ++s.registrations;
     // A holder heard from within most of a heartbeat interval is alive: a DTU whose NAT
-    // mapping died or that rebooted has missed its beat by the time it registers again.
-    const auto quiet =
-        std::chrono::duration_cast<std::chrono::system_clock::duration>(entry.heartbeat * 0.75);
+    // mapping died or that rebooted has missed its beat by the time it registers again. The
+    // interval is wall time; the clock the master's, time_scale times faster.
+    const auto quiet = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+        entry.heartbeat * 0.75 * config_.time_scale);
     if (holder && s.online && now - s.last_seen < quiet) {
       entry.contenders.push_back({endpoint, now});
       ++s.contested_claims;

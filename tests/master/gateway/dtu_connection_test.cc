@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -143,6 +145,50 @@ TEST(DtuConnectionTimeScale, TheWaitForAnAnswerRunsWithTheMastersClock) {
   EXPECT_LT(scaled, real / 90) << "every part of the wait, the slave's 50 ms too";
   EXPECT_GE(scaled, 15'000);
   EXPECT_GE(wait_for_answer(1e6), 15'000) << "the floor of wall time";
+}
+
+// On a master's clock 100 times faster than the wall (a live scenario run: the gateway's
+// heartbeat interval is wall time, 0.3 s for the DTU's 30 simulated seconds), a holder heard
+// 20 simulated seconds ago is alive: a second device claiming its ID waits as a contender,
+// rather than replacing it. Heard 40 simulated seconds ago, it has missed its beat.
+// A DTU's connection as the registry sees it.
+struct Endpoint final : master::DtuEndpoint {
+  explicit Endpoint(std::string from) : address(std::move(from)) {}
+  const std::string& id() const override { return dtu; }
+  const std::string& remote() const override { return address; }
+  bool registered() const override { return true; }
+  void close(std::string) override { closed = true; }
+  void enqueue(std::shared_ptr<protocol::link::Procedure>, master::ProcedureDone) override {}
+  std::string dtu = "13800000001", address;
+  bool closed = false;
+};
+
+TEST(DtuConnectionTimeScale, AHolderIsAliveByItsHeartbeatOnTheMastersClock) {
+  using Clock = std::chrono::system_clock;
+  for (const int quiet_s : {20, 40}) {
+    Clock::time_point now{std::chrono::seconds(1'797'000'000)};
+    master::GatewayConfig c = config();
+    c.models[0].heartbeat_interval = master::Seconds(0.3);
+    c.time_scale = 100;
+    master::DtuRegistry registry(c, {}, [&now] { return now; });
+    const auto holder = std::make_shared<Endpoint>("10.64.0.2:40000");
+    const auto clone = std::make_shared<Endpoint>("10.64.9.9:40000");
+    ASSERT_TRUE(registry.admit());
+    ASSERT_TRUE(registry.admit());
+    registry.on_registered(holder, c.models[0], false);
+    now += std::chrono::seconds(quiet_s);
+    registry.on_registered(clone, c.models[0], false);
+    const auto state = registry.state("13800000001");
+    ASSERT_TRUE(state.has_value());
+    if (quiet_s == 20) {
+      EXPECT_EQ(state->remote, "10.64.0.2:40000") << "the live holder keeps the ID";
+      EXPECT_EQ(state->contested_claims, 1u);
+      EXPECT_FALSE(holder->closed);
+    } else {
+      EXPECT_EQ(state->remote, "10.64.9.9:40000") << "a holder silent past its beat is stale";
+      EXPECT_TRUE(holder->closed);
+    }
+  }
 }
 
 }  // namespace
