@@ -322,6 +322,39 @@ TEST(TwoMasters, DivideTheDtusOfOnePostgresqlDatabaseAndReadEachMeterOnce) {
 
 // Through the web API, with `heatlink sim` feeding the master: a manual read returns the
 // simulated meter's registers, and a valve command closes the simulated valve.
+// The first administrator, made before the master starts so that the test knows its password
+// ("" when the database failed).
+std::string make_administrator(const std::string& url) {
+  auto storage = open(url);
+  if (!storage || !std::holds_alternative<int>(storage->migrate())) return "";
+  auto made = master::api::ensure_administrator(*storage, std::time(nullptr));
+  const auto* password = std::get_if<std::optional<std::string>>(&made);
+  return password != nullptr && *password ? **password : "";
+}
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// The session cookie and CSRF token of the administrator signed in on the API at `api`
+// (none when the sign-in failed).
+Headers sign_in(std::uint16_t api, const std::string& password) {
+  const test::HttpReply login = test::http(api, "POST", "/api/v1/auth/login",
+                                           Json{{"name", "admin"}, {"password", password}}.dump());
+  EXPECT_EQ(login.status, 200) << login.body;
+  if (login.status != 200) return {};
+  std::string cookie = login.header("Set-Cookie");
+  cookie = cookie.substr(0, cookie.find(';'));
+  return {{"Cookie", cookie}, {"X-CSRF-Token", Json::parse(login.body)["csrf_token"]}};
+}
+
+// Whether `done` comes true before `deadline`, looking every 200 ms.
+bool by(std::chrono::steady_clock::time_point deadline, const std::function<bool()>& done) {
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
 // A master on a simulated district's clock (a live scenario run: `--clock-start`,
 // `--time-scale`) stamps its DTUs' sessions with that clock, as it stamps its readings - the
 // 设备状态 page and a dtu_id_conflict's detail do not show the wall clock beside them.
@@ -334,15 +367,8 @@ TEST(MasterApiEndToEnd, AMasterOnASimulatedClockStampsItsDtuSessionsWithIt) {
                                       << "\ngateway: gateway.yaml\nbase_information: base.yaml\n"
                                       << "api: {listen: \"127.0.0.1:" << api << "\"}\n"
                                       << "schedules:\n  - {name: daily, every_s: 86400}\n";
-  std::string password;
-  {
-    auto storage = open(url);
-    ASSERT_TRUE(storage);
-    ASSERT_TRUE(std::holds_alternative<int>(storage->migrate()));
-    auto made = master::api::ensure_administrator(*storage, std::time(nullptr));
-    ASSERT_TRUE(std::holds_alternative<std::optional<std::string>>(made));
-    password = *std::get<std::optional<std::string>>(made);
-  }
+  const std::string password = make_administrator(url);
+  ASSERT_FALSE(password.empty());
   // A week ahead of the wall clock, ten times as fast.
   const std::int64_t start = std::time(nullptr) + 7 * 86400;
   const pid_t master_pid =
@@ -351,21 +377,10 @@ TEST(MasterApiEndToEnd, AMasterOnASimulatedClockStampsItsDtuSessionsWithIt) {
   ASSERT_GT(master_pid, 0);
   const pid_t sim = start_sim(kE2eTopology, port, control);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  auto until = [&deadline](const std::function<bool()>& done) {
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
-  };
+  auto until = [&deadline](const std::function<bool()>& done) { return by(deadline, done); };
   ASSERT_TRUE(until([&] { return test::http(api, "GET", "/api/v1/health").status == 200; }));
-  const test::HttpReply login = test::http(api, "POST", "/api/v1/auth/login",
-                                           Json{{"name", "admin"}, {"password", password}}.dump());
-  ASSERT_EQ(login.status, 200) << login.body;
-  std::string cookie = login.header("Set-Cookie");
-  cookie = cookie.substr(0, cookie.find(';'));
-  const std::vector<std::pair<std::string, std::string>> as_admin = {
-      {"Cookie", cookie}, {"X-CSRF-Token", Json::parse(login.body)["csrf_token"]}};
+  const Headers as_admin = sign_in(api, password);
+  ASSERT_FALSE(as_admin.empty());
   Json dtu;
   ASSERT_TRUE(until([&] {
     const test::HttpReply r = test::http(api, "GET", "/api/v1/system/dtus", "", as_admin);
@@ -400,35 +415,17 @@ TEST(MasterApiEndToEnd, AManualReadAndAValveCommandThroughTheApiReachTheSimulate
       << "api: {listen: \"127.0.0.1:" << api << "\"}\n"
       << "schedules:\n  - {name: daily, daily_at: \"" << at << "\"}\n";
   // The administrator exists before the master starts: the test knows the password.
-  std::string password;
-  {
-    auto storage = open(url);
-    ASSERT_TRUE(storage);
-    ASSERT_TRUE(std::holds_alternative<int>(storage->migrate()));
-    auto made = master::api::ensure_administrator(*storage, std::time(nullptr));
-    ASSERT_TRUE(std::holds_alternative<std::optional<std::string>>(made));
-    password = *std::get<std::optional<std::string>>(made);
-  }
+  const std::string password = make_administrator(url);
+  ASSERT_FALSE(password.empty());
   const pid_t sim = start_sim(kE2eTopology, port, control);
   const pid_t master_pid = test::spawn({HEATLINK_BIN, "master", "--config", dir + "/master.yaml"});
   ASSERT_GT(master_pid, 0);
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
-  auto until = [&deadline](const std::function<bool()>& done) {
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-    return false;
-  };
+  auto until = [&deadline](const std::function<bool()>& done) { return by(deadline, done); };
   ASSERT_TRUE(until([&] { return test::http(api, "GET", "/api/v1/health").status == 200; }));
-  const test::HttpReply login = test::http(api, "POST", "/api/v1/auth/login",
-                                           Json{{"name", "admin"}, {"password", password}}.dump());
-  ASSERT_EQ(login.status, 200) << login.body;
-  std::string cookie = login.header("Set-Cookie");
-  cookie = cookie.substr(0, cookie.find(';'));
-  const std::vector<std::pair<std::string, std::string>> as_admin = {
-      {"Cookie", cookie}, {"X-CSRF-Token", Json::parse(login.body)["csrf_token"]}};
+  const Headers as_admin = sign_in(api, password);
+  ASSERT_FALSE(as_admin.empty());
   auto api_json = [&](const std::string& method, const std::string& target,
                       const std::string& body = {}) {
     const test::HttpReply r = test::http(api, method, target, body, as_admin);

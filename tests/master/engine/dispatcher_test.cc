@@ -145,6 +145,31 @@ class DispatcherTest : public ::testing::Test {
     return 1.0;
   }
 
+  // Queues a job of `kind` for the district's concentrator, as the API does.
+  std::int64_t queue_job(Master& m, const char* kind) {
+    master::ReadJob job;
+    job.kind = kind;
+    job.target = concentrator_.name;
+    job.requested_at = now();
+    return ok(m.storage->queue_read_job(job));
+  }
+
+  // Runs until background job `id` has stored `slices` slices of its progress under `key`
+  // ("scan", "archive_write"), then kills every master (kill -9: the job stays running in the
+  // database). The progress stored then (null: never that far by `until`).
+  nlohmann::json kill_after_slices(Master& m, std::int64_t id, const char* key, std::size_t slices,
+                                   master::EpochSeconds until) {
+    nlohmann::json at;
+    run_until(until, [&](master::EpochSeconds) {
+      const auto d = nlohmann::json::parse(ok(m.storage->read_job(id))->detail, nullptr, false);
+      if (!d.is_object() || !d.contains(key) || d[key]["slices"].get<std::size_t>() < slices)
+        return;
+      at = d[key];
+      masters_.clear();
+    });
+    return at;
+  }
+
   sim::Topology topology_;
   std::unique_ptr<sim::District> district_;
   std::unique_ptr<heatlink::test::SimLine> line_;
@@ -375,11 +400,7 @@ TEST_F(DispatcherTest, AScanYieldsToTheScheduleAndFindsEveryMeter) {
   options.scan_slice_probes = 20;
   Master& m = add_master("master-a", options);
   run_until(kStart + 3000);
-  master::ReadJob job;
-  job.kind = "scan";
-  job.target = concentrator_.name;
-  job.requested_at = now();
-  const auto id = ok(m.storage->queue_read_job(job));
+  const auto id = queue_job(m, "scan");
   bool progress_seen = false;
   run_until(kStart + 4 * 3600, [&](master::EpochSeconds) {
     const auto j = ok(m.storage->read_job(id));
@@ -432,24 +453,9 @@ TEST_F(DispatcherTest, AScanStoppedByARestartCarriesOnWhereItWas) {
   options.scan_slice_probes = 20;
   Master* m = &add_master("master-a", options);
   run_until(kStart + 3000);
-  master::ReadJob job;
-  job.kind = "scan";
-  job.target = concentrator_.name;
-  job.requested_at = now();
-  const auto id = ok(m->storage->queue_read_job(job));
-  // The master dies (kill -9) after a few slices, the job running in the database.
-  std::size_t slices_before = 0, probes_before = 0;
-  run_until(kStart + 4 * 3600, [&](master::EpochSeconds) {
-    if (slices_before > 0) return;
-    const auto j = ok(m->storage->read_job(id));
-    const auto d = detail_of(*j);
-    if (d.is_object() && d.contains("scan") && d["scan"]["slices"].get<std::size_t>() >= 5) {
-      slices_before = d["scan"]["slices"];
-      probes_before = d["scan"]["probes"];
-      masters_.clear();
-    }
-  });
-  ASSERT_GE(slices_before, 5u);
+  const auto id = queue_job(*m, "scan");
+  const auto before = kill_after_slices(*m, id, "scan", 5, kStart + 4 * 3600);
+  ASSERT_FALSE(before.is_null()) << "five slices in four hours";
   EXPECT_EQ(ok(ok(master::open_storage(url_))->read_job(id))->status, "running");
   m = &add_master("master-a", options);  // the same master, started again
   run_until(now() + 4 * 3600);
@@ -461,9 +467,9 @@ TEST_F(DispatcherTest, AScanStoppedByARestartCarriesOnWhereItWas) {
     EXPECT_NE(done->detail.find(meter.secondary_address.substr(0, 8)), std::string::npos)
         << meter.secondary_address;
   }
-  const std::size_t slices = d["scan"]["slices"];
+  const std::size_t slices = d["scan"]["slices"], slices_before = before["slices"];
   EXPECT_EQ(job_cycles(*m), slices - slices_before) << "only the slices still to do ran again";
-  EXPECT_GT(d["scan"]["probes"].get<std::size_t>(), probes_before);
+  EXPECT_GT(d["scan"]["probes"].get<std::size_t>(), before["probes"].get<std::size_t>());
 }
 
 // The HM-660's archive as the line reads it.
@@ -480,21 +486,10 @@ TEST_F(DispatcherTest, AnArchiveWriteYieldsToTheScheduleAndSurvivesARestart) {
   options.archive_slice_frames = 2;
   Master* m = &add_master("master-a", options);
   run_until(kStart + 3000);
-  master::ReadJob job;
-  job.kind = "archive_write";
-  job.target = concentrator_.name;
-  job.requested_at = now();
-  const auto id = ok(m->storage->queue_read_job(job));
-  std::size_t written_before = 0, slices_before = 0;
-  run_until(kStart + 3 * 3600, [&](master::EpochSeconds) {
-    if (written_before > 0) return;
-    const auto d = detail_of(*ok(m->storage->read_job(id)));
-    if (d.is_object() && d.contains("archive_write") && d["archive_write"]["slices"] >= 4) {
-      written_before = d["archive_write"]["written"];
-      slices_before = d["archive_write"]["slices"];
-      masters_.clear();  // killed in the middle of the write
-    }
-  });
+  const auto id = queue_job(*m, "archive_write");
+  const auto before = kill_after_slices(*m, id, "archive_write", 4, kStart + 3 * 3600);
+  ASSERT_FALSE(before.is_null()) << "four slices in three hours";
+  const std::size_t written_before = before["written"], slices_before = before["slices"];
   ASSERT_GT(written_before, 0u);
   ASSERT_LT(written_before, meters_.size());
   m = &add_master("master-a", options);
