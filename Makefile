@@ -43,7 +43,7 @@ test: deps
 	  status=$$?; scripts/pg-test-cluster.sh stop $(PG_TEST_DIR); exit $$status
 
 # The scenario library live: each scenario with a timeline, master and simulator as processes
-# over TCP at a high pace (tests/harness/live-library.txt; about 45 minutes).
+# over TCP at a high pace (tests/harness/live-library.txt; about an hour).
 test-live: build
 	ctest --test-dir $(BUILD) --output-on-failure -L live_library
 
