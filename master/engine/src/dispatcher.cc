@@ -264,8 +264,8 @@ void Dispatcher::start_pending() {
   std::vector<std::int64_t> ready;
   for (auto& [id, queue] : pending_) {
     // A manual read waits for no cycle: it runs between two of the cycle's meters.
-    while (!queue.empty() && !queue.front().scheduled && !queue.front().request.scan &&
-           !queue.front().request.archive_write && engine_.busy(id)) {
+    while (!queue.empty() && !queue.front().scheduled && !queue.front().background() &&
+           engine_.busy(id)) {
       Work work = queue.front();
       work.request.require_identity = conflicted(work.request.concentrator.dtu_id);
       if (!engine_.interject(work.request, [this, work](const CycleStats& stats) {
@@ -327,9 +327,7 @@ void Dispatcher::finished(const Work& work, const CycleStats& stats) {
       // one): again, on the DTU's next session.
       log_("read job " + std::to_string(work.job) + ": " + stats.concentrator + ": " + stats.error +
            "; trying again on the DTU's next session");
-      if (work.request.scan) work.request.scan->resume(options_.scan_slice_probes);
-      if (work.request.archive_write)
-        work.request.archive_write->resume(options_.archive_slice_frames);
+      resume_background(work);
       interrupted_.push_back(work);  // not at once: a line that fails at once would spin
       return;
     }

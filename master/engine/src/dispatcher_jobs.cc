@@ -244,22 +244,26 @@ void Dispatcher::add_progress(const JobProgress& p, bool done, Json& detail) con
 // A background job's slice that paused: its progress goes into the job, and the rest waits
 // behind whatever the concentrator has queued - the schedule's cycles first.
 bool Dispatcher::background_slice_done(const Work& work, const CycleStats& stats) {
-  const auto& scan = work.request.scan;
-  const auto& write = work.request.archive_write;
   const auto job = jobs_.find(work.job);
-  if ((!scan && !write) || job == jobs_.end() || !stats.error.empty()) return false;
+  if (!work.background() || job == jobs_.end() || !stats.error.empty()) return false;
   ++job->second.slices;
-  if (!(scan ? scan->paused() : write->paused())) return false;
+  const auto& scan = work.request.scan;
+  if (!(scan ? scan->paused() : work.request.archive_write->paused())) return false;
   Json progress = Json::object();
   add_progress(job->second, false, progress);
   auto reported = storage_.report_read_job(work.job, progress.dump());
   if (auto* e = std::get_if<StorageError>(&reported)) log_(e->message);
-  if (scan) scan->resume(options_.scan_slice_probes);
-  if (write) write->resume(options_.archive_slice_frames);
+  resume_background(work);
   Work rest = work;
   rest.deadline = now_() + options_.job_timeout_s;  // a slice's time, not the whole job's
   yielded_.push_back(std::move(rest));  // queued at the next tick, after what it schedules
   return true;
+}
+
+// A background job's procedure carries on where it paused or its line was lost.
+void Dispatcher::resume_background(const Work& work) const {
+  if (work.request.scan) work.request.scan->resume(options_.scan_slice_probes);
+  if (work.request.archive_write) work.request.archive_write->resume(options_.archive_slice_frames);
 }
 
 void Dispatcher::job_part_done(std::int64_t job, const std::string& concentrator,

@@ -73,6 +73,8 @@ class Dispatcher {
     bool scheduled = false;
     EpochSeconds deadline = 0;  // a job's: tried again after a lost line until then
     std::int64_t job = 0;
+    // A scan or an archive write: run in slices between the schedule's cycles.
+    bool background() const { return request.scan || request.archive_write; }
   };
   struct JobProgress {
     std::size_t remaining = 0;
@@ -111,6 +113,7 @@ class Dispatcher {
   void finished(const Work& work, const CycleStats& stats);
   void job_part_done(std::int64_t job, const std::string& concentrator, const CycleStats* stats);
   bool background_slice_done(const Work& work, const CycleStats& stats);
+  void resume_background(const Work& work) const;  // for its next slice
   void add_progress(const JobProgress& progress, bool done, nlohmann::ordered_json& detail) const;
 
   Storage& storage_;
