@@ -1,6 +1,7 @@
 #include "heatlink/protocol/link.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace heatlink::protocol::link {
 
@@ -107,7 +108,7 @@ Exchange::Step Exchange::send_current(Micros now) {
   const std::size_t size = request_.bytes.size();
   deadline_ = now + (request_.expect == Expect::nothing
                          ? timing_.wire_time(size) + timing_.completion_time(0)
-                         : timing_.response_timeout(size));
+                         : timing_.response_timeout(size) * std::max(request_.patience, 1u));
   Step step = current_step();
   step.send = request_.bytes;
   return step;
@@ -121,7 +122,10 @@ Exchange::Step Exchange::current_step() const {
 }
 
 Exchange::Step Exchange::on_bytes(Bytes bytes, Micros now) {
-  if (phase_ != Phase::waiting) return current_step();  // late bytes of a finished request
+  if (phase_ != Phase::waiting) {  // late bytes of a finished request
+    late_ = true;
+    return current_step();
+  }
   std::vector<std::uint8_t> fresh;
   fresh.reserve(bytes.size());
   for (const std::uint8_t b : bytes) {
@@ -141,6 +145,7 @@ Exchange::Step Exchange::on_bytes(Bytes bytes, Micros now) {
   }
   if (fresh.empty()) return current_step();
   outcome_.received.insert(outcome_.received.end(), fresh.begin(), fresh.end());
+  if (answered_) return current_step();  // lingering: whatever else comes is only noted
   if (request_.expect == Expect::nothing) {
     outcome_.detail = "an answer came where none was due";
     return current_step();
@@ -149,7 +154,8 @@ Exchange::Step Exchange::on_bytes(Bytes bytes, Micros now) {
   while (offered < fresh.size()) {
     offered += stream_.feed(Bytes(fresh).subspan(offered));
     drain(now);
-    if (answered_) return finish_attempt(OutcomeKind::answered, now);
+    if (answered_)
+      return request_.linger ? current_step() : finish_attempt(OutcomeKind::answered, now);
   }
   return current_step();
 }
@@ -169,12 +175,14 @@ void Exchange::drain(Micros now) {
         r.protocol == Protocol::mbus && r.mbus.type == mbus::FrameType::ack) {
       continue;
     }
-    if (r.status == mbus::ScanStatus::complete && matches(r) &&
-        (!request_.accept || request_.accept(r))) {
-      outcome_.frame.assign(r.bytes.begin(), r.bytes.end());
-      outcome_.protocol = r.protocol;
-      answered_ = true;
-      return;
+    if (r.status == mbus::ScanStatus::complete && matches(r)) {
+      if (!request_.accept || request_.accept(r)) {
+        outcome_.frame.assign(r.bytes.begin(), r.bytes.end());
+        outcome_.protocol = r.protocol;
+        answered_ = true;
+        return;
+      }
+      late_ = true;  // the frame a request before asked for
     }
     outcome_.noise = true;
     if (outcome_.detail.empty()) {
@@ -208,6 +216,7 @@ Exchange::Step Exchange::on_deadline(Micros now) {
   if (phase_ == Phase::pausing) return send_current(now);
   if (phase_ != Phase::waiting) return current_step();
   if (now < deadline_) return current_step();
+  if (answered_) return finish_attempt(OutcomeKind::answered, now);  // lingered
   if (request_.expect == Expect::nothing) {
     return finish_attempt(outcome_.received.empty() ? OutcomeKind::silent : OutcomeKind::garbled,
                           now);
@@ -224,6 +233,7 @@ Exchange::Step Exchange::finish_attempt(OutcomeKind kind, Micros now) {
   if (failed && attempt_ <= request_.retries) return send_current(now);
   outcome_.kind = kind;
   outcome_.attempts = attempt_;
+  outcome_.late = std::exchange(late_, false);
   if (observer_) observer_(request_, outcome_);
   procedure_.on_outcome(request_, outcome_);
   return advance(now);

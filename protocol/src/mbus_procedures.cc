@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include "heatlink/protocol/mbus_telegram.h"
 
@@ -9,12 +10,26 @@ namespace heatlink::protocol::mbus {
 
 namespace {
 
+std::uint64_t nibbles(const SecondaryAddress& a) {
+  return std::uint64_t{a.id} << 32 | std::uint64_t{a.manufacturer} << 16 |
+         std::uint64_t{a.version} << 8 | a.medium;
+}
+
 // Whether a selection mask names one address: no nibble is F, the wildcard.
 bool fully_specified(const SecondaryAddress& mask) {
-  const std::uint64_t bits = std::uint64_t{mask.id} << 32 | std::uint64_t{mask.manufacturer} << 16 |
-                             std::uint64_t{mask.version} << 8 | mask.medium;
+  const std::uint64_t bits = nibbles(mask);
   for (int shift = 0; shift < 64; shift += 4) {
     if (((bits >> shift) & 0xF) == 0xF) return false;
+  }
+  return true;
+}
+
+// Whether a meter at `address` is one a selection of `mask` selects.
+bool under(const SecondaryAddress& address, const SecondaryAddress& mask) {
+  const std::uint64_t a = nibbles(address), m = nibbles(mask);
+  for (int shift = 0; shift < 64; shift += 4) {
+    const std::uint64_t digit = (m >> shift) & 0xF;
+    if (digit != 0xF && digit != ((a >> shift) & 0xF)) return false;
   }
   return true;
 }
@@ -195,89 +210,226 @@ void PrimaryScan::on_outcome(const link::Request&, const link::Outcome& outcome)
 
 // ---- SecondaryScan
 
-SecondaryScan::SecondaryScan(const SecondaryAddress& start) : search_(start) {}
+SecondaryScan::SecondaryScan(const SecondaryAddress& start)
+    : start_(start), search_(start), proven_(start) {}
 
 std::optional<link::Request> SecondaryScan::next() {
+  if (finished()) return std::nullopt;
+  auto r = ask();
+  if (r) r->patience = patience_;
+  return r;
+}
+
+std::optional<link::Request> SecondaryScan::ask() {
   switch (stage_) {
     case Stage::reset:
       // SND_NKE to FF: every meter forgets its selection and FCB state; nobody answers.
       return request(snd_nke(kAddressBroadcast), link::Expect::nothing, kAddressBroadcast, 0,
                      "SND_NKE to all");
     case Stage::select: {
+      if ((unproven_ || doubtful_) && has_witness() && !rechecking_) {
+        stage_ = Stage::witness;
+        return witness_request();
+      }
       const auto mask = search_.next();
       if (!mask) {
-        if (!finished()) succeed();
+        succeed();
         return std::nullopt;
       }
-      if (pause_at_ != 0 && search_.probes() >= pause_at_ && !rechecking_) {
+      if (pause_at_ != 0 && search_.probes() >= pause_at_ && !rechecking_ && !second_look_) {
         paused_ = true;
         succeed();
         return std::nullopt;
       }
       mask_ = *mask;
-      // One retry, as libmbus does: a lost or late E5 would hide a whole subtree. Garble is
-      // a collision: an answer, not a reason to ask again.
-      link::Request r = request(select_secondary(mask_), link::Expect::ack, kAddressSelected, 1,
-                                "select " + mask_.to_string());
+      // A silent mask is selected twice, as libmbus does - a lost or late E5 would hide a
+      // whole subtree - with the witness asked in between. Garble is a collision: an answer,
+      // not a reason to ask again.
+      // Before anything answered a silence cannot be told from an empty bus: the first mask
+      // is asked four times.
+      link::Request r =
+          request(select_secondary(mask_), link::Expect::ack, kAddressSelected,
+                  answered_ || search_.probes() > 0 ? 0 : 3, "select " + mask_.to_string());
       r.retry_garbled = false;
       return r;
     }
     case Stage::confirm:
       return request(req_ud2(kAddressSelected, true), link::Expect::mbus_reply, kAddressSelected, 1,
                      "REQ_UD2 to " + mask_.to_string());
+    case Stage::witness:
+      return witness_request();
+    case Stage::witness_read: {
+      const SecondaryAddress w = *witness();
+      link::Request r = request(req_ud2(kAddressSelected, true), link::Expect::mbus_reply,
+                                kAddressSelected, 0, "REQ_UD2 to witness " + w.to_string());
+      r.accept = [w](const AnyScanResult& frame) { return identity_of(frame.bytes) == w; };
+      return r;
+    }
   }
   return std::nullopt;
 }
 
+// Does the line answer? The witness meter selected (then read), or - before any meter was
+// identified - the first mask again.
+std::optional<link::Request> SecondaryScan::witness_request() {
+  const SecondaryAddress w = witness().value_or(start_);
+  link::Request r = request(select_secondary(w), link::Expect::ack, kAddressSelected, 0,
+                            "select witness " + w.to_string());
+  r.retry_garbled = false;
+  r.linger = !witness();  // every meter's E5: none must stray into the next selection
+  return r;
+}
+
+std::optional<SecondaryAddress> SecondaryScan::witness() const {
+  std::vector<const ScanHit*> identified;
+  for (const ScanHit& h : hits_) {
+    if (h.identified) identified.push_back(&h);
+  }
+  if (identified.empty()) return std::nullopt;
+  return identified[witness_ % identified.size()]->secondary;
+}
+
+void SecondaryScan::doubt(const char* why) {
+  doubtful_ = true;
+  why_ = why;
+  // An answer that came late was still on its way when the wait ended: wait longer now - and,
+  // when it had waited less too soon, stay patient longer before waiting less again.
+  if (why_ == kLate) {
+    patience_ = std::min(patience_ * 2, kMaxPatience);
+    if (std::exchange(relented_, false)) calm_needed_ = std::min(calm_needed_ * 2, 1024u);
+    calm_ = 0;
+  }
+}
+
 void SecondaryScan::on_outcome(const link::Request&, const link::Outcome& outcome) {
-  using Answer = SecondarySearch::Answer;
+  if (outcome.late) doubt(kLate);
   switch (stage_) {
     case Stage::reset:
       stage_ = Stage::select;
       return;
     case Stage::select:
-      if (outcome.kind == link::OutcomeKind::silent) {
-        rechecking_ = false;
-        search_.answer(Answer::none);
-      } else if (outcome.kind == link::OutcomeKind::garbled || outcome.noise) {
-        rechecking_ = false;
-        search_.answer(Answer::collision);
-      } else {
-        stage_ = Stage::confirm;  // one E5: is it one meter? Its telegram will say.
-      }
-      return;
-    case Stage::confirm: {
-      stage_ = Stage::select;
-      if (outcome.kind == link::OutcomeKind::garbled || outcome.noise) {
-        rechecking_ = false;
-        search_.answer(Answer::collision);  // two selected meters answered at once
-        return;
-      }
-      if (outcome.kind == link::OutcomeKind::silent && !rechecking_) {
-        rechecking_ = true;  // select the same mask again: next() still offers it
-        return;
-      }
-      rechecking_ = false;
-      if (outcome.kind == link::OutcomeKind::silent && !fully_specified(mask_)) {
-        // Selected, twice, and no telegram: several meters whose telegrams collided where
-        // nothing passes a broken frame on (a concentrator forwarding complete frames only).
-        // A mask with wildcards is no meter's address.
-        search_.answer(Answer::collision);
-        return;
-      }
-      ScanHit hit;
-      hit.secondary = mask_;
-      if (outcome.kind == link::OutcomeKind::answered) {
-        hit.telegram = outcome.frame;
-        if (const auto id = identity_of(outcome.frame)) {
-          hit.secondary = *id;
-          hit.identified = true;
-        }
-      }
-      search_.answer(Answer::single);
-      add_hit(std::move(hit));
-      return;
+      return on_selected(outcome);
+    case Stage::confirm:
+      return on_confirmed(outcome);
+    case Stage::witness:
+    case Stage::witness_read:
+      return on_witness(outcome);
+  }
+}
+
+void SecondaryScan::on_selected(const link::Outcome& outcome) {
+  using Answer = SecondarySearch::Answer;
+  if (outcome.kind == link::OutcomeKind::silent) {
+    unproven_ = true;
+    if (!std::exchange(second_look_, true)) return;  // the same mask again, after the witness
+    second_look_ = false;
+    // Silent where an E5 came just before: that E5 answered an earlier selection, late.
+    if (std::exchange(rechecking_, false)) doubt(kLate);
+    search_.answer(Answer::none);
+    return;
+  }
+  second_look_ = false;
+  answered_ = true;
+  if (outcome.kind == link::OutcomeKind::garbled || outcome.noise) {
+    rechecking_ = false;
+    search_.answer(Answer::collision);
+  } else {
+    stage_ = Stage::confirm;  // one E5: is it one meter? Its telegram will say.
+  }
+}
+
+void SecondaryScan::on_confirmed(const link::Outcome& outcome) {
+  using Answer = SecondarySearch::Answer;
+  stage_ = Stage::select;
+  if (outcome.kind == link::OutcomeKind::garbled || outcome.noise) {
+    rechecking_ = false;
+    search_.answer(Answer::collision);  // two selected meters answered at once
+    return;
+  }
+  if (outcome.kind == link::OutcomeKind::silent && !rechecking_) {
+    rechecking_ = true;  // select the same mask again: next() still offers it
+    return;
+  }
+  if (outcome.kind == link::OutcomeKind::silent && !fully_specified(mask_)) {
+    // Selected, twice, and no telegram: several meters whose telegrams collided where
+    // nothing passes a broken frame on (a concentrator forwarding complete frames only).
+    // A mask with wildcards is no meter's address.
+    rechecking_ = false;
+    search_.answer(Answer::collision);
+    return;
+  }
+  ScanHit hit;
+  hit.secondary = mask_;
+  if (outcome.kind == link::OutcomeKind::answered) {
+    hit.telegram = outcome.frame;
+    if (const auto id = identity_of(outcome.frame)) {
+      hit.secondary = *id;
+      hit.identified = true;
     }
+  }
+  const bool selected = under(hit.secondary, mask_);
+  add_hit(std::move(hit));  // a meter on this bus either way
+  if (selected) {
+    rechecking_ = false;
+    search_.answer(Answer::single);
+    return;
+  }
+  // The telegram of a meter this mask does not select: the answer to an earlier selection,
+  // come late. Who is under the mask is unknown - the E5 may have been late as well: it is
+  // selected again, and then searched below.
+  doubt(kLate);
+  if (!std::exchange(rechecking_, true)) return;
+  rechecking_ = false;
+  search_.answer(fully_specified(mask_) ? Answer::none : Answer::collision);
+}
+
+// The witness answered (its E5, then its telegram alone), or did not.
+void SecondaryScan::on_witness(const link::Outcome& outcome) {
+  const bool read = stage_ == Stage::witness_read;
+  // Before a meter was identified any answer to the first mask will do (a collision too).
+  const bool clean = read ? outcome.kind == link::OutcomeKind::answered && !outcome.noise &&
+                                outcome.received.size() == outcome.frame.size()
+                     : witness() ? outcome.kind == link::OutcomeKind::answered && !outcome.noise
+                                 : outcome.kind != link::OutcomeKind::silent;
+  if (clean && !read && witness()) {
+    stage_ = Stage::witness_read;
+    return;
+  }
+  if (!clean) {
+    // Silent: the line is dark (or the witness gone: ask another). Bytes besides the
+    // witness's own: answers of earlier selections still arriving.
+    doubt(outcome.kind == link::OutcomeKind::silent ? "the line stopped answering" : kLate);
+    ++witness_;
+    stage_ = Stage::witness;
+    if (++witness_tries_ >= kWitnessTries) {
+      fail(link::Verdict::no_answer,
+           why_ + " (" + std::to_string(kWitnessTries) + " attempts to read a meter found): " +
+               std::to_string(hits_.size()) + " meter(s) found, there may be more");
+    }
+    return;
+  }
+  // Answered only after failing: the line was dark, or slower than the wait - wait longer.
+  if (std::exchange(witness_tries_, 0) > 0) doubt(kLate);
+  stage_ = Stage::select;
+  unproven_ = false;
+  if (!std::exchange(doubtful_, false)) {
+    proven_ = search_;
+    // A line calm for a while again gets back some of the patience it cost.
+    if (patience_ > 1 && ++calm_ >= calm_needed_) {
+      patience_ /= 2;
+      calm_ = 0;
+      relented_ = true;
+    }
+    return;
+  }
+  // The silences since the witness last answered may not be true: searched again.
+  search_ = proven_;
+  rechecking_ = second_look_ = false;
+  if (++rewinds_ > kMaxRewinds) {
+    fail(link::Verdict::no_answer,
+         why_ + " again and again (" + std::to_string(kMaxRewinds) +
+             " times the search went back): " + std::to_string(hits_.size()) +
+             " meter(s) found, there may be more");
   }
 }
 
@@ -289,18 +441,21 @@ void SecondaryScan::resume(std::size_t probes) {
 }
 
 SecondaryScan::Checkpoint SecondaryScan::checkpoint() const {
-  Checkpoint c{search_.cursor(), search_.probes(), {}};
+  // Where the witness last answered: a silence after it may not be true.
+  const SecondarySearch& at = unproven_ || doubtful_ ? proven_ : search_;
+  Checkpoint c{at.cursor(), at.probes(), {}};
   for (const ScanHit& h : hits_) c.found.push_back(h.secondary);
   return c;
 }
 
 bool SecondaryScan::restore(const Checkpoint& checkpoint) {
   if (!search_.restore(checkpoint.cursor, checkpoint.probes, checkpoint.found)) return false;
+  proven_ = search_;
   hits_.clear();
   for (const SecondaryAddress& a : checkpoint.found) add_hit(ScanHit{0, a, true, false, {}});
   paused_ = true;  // resume() carries on, after a reset of the bus
   stage_ = Stage::reset;
-  rechecking_ = false;
+  rechecking_ = second_look_ = unproven_ = doubtful_ = false;
   return true;
 }
 

@@ -1,13 +1,16 @@
 // A bus on a virtual clock for the link procedures' tests: it answers each request through a
 // function of the request's bytes, after a delay, in chunks of a chosen size (as GPRS and
 // USB converters cut them), optionally echoing the request first. Late answers arrive late:
-// they are delivered whatever the master is doing by then.
+// they are delivered whatever the master is doing by then. The line can go dark for a while:
+// requests sent then are lost (a black hole), or held and delivered when it comes back (a
+// cell outage).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "heatlink/protocol/link.h"
@@ -29,6 +32,11 @@ class FakeBus {
   link::Micros chunk_gap = 2'000;
   bool echo = false;
   std::vector<std::vector<std::uint8_t>> requests;  // every request, in order
+  struct Dark {
+    link::Micros from = 0, to = 0;
+    bool held = false;  // delivered at `to` (else lost)
+  };
+  std::optional<Dark> dark;
 
   // Runs `exchange` to the end; returns the virtual time it took.
   link::Micros run(link::Exchange& exchange) {
@@ -36,6 +44,9 @@ class FakeBus {
     auto step = exchange.start(now);
     for (int guard = 0; !step.done && guard < 1'000'000; ++guard) {
       if (!step.send.empty()) on_request(step.send, now);
+      if (dark && now >= dark->to) {
+        for (const auto& request : std::exchange(held_, {})) answer(request, now);
+      }
       pending_.erase(std::remove_if(pending_.begin(), pending_.end(),
                                     [](const Delivery& d) { return d.bytes.empty(); }),
                      pending_.end());
@@ -63,6 +74,14 @@ class FakeBus {
 
   void on_request(const std::vector<std::uint8_t>& request, link::Micros now) {
     requests.push_back(request);
+    if (dark && now >= dark->from && now < dark->to) {
+      if (dark->held) held_.push_back(request);
+      return;
+    }
+    answer(request, now);
+  }
+
+  void answer(const std::vector<std::uint8_t>& request, link::Micros now) {
     std::vector<std::uint8_t> out;
     if (echo) out = request;
     if (auto answer = answer_(request)) out.insert(out.end(), answer->begin(), answer->end());
@@ -76,6 +95,7 @@ class FakeBus {
 
   Answer answer_;
   std::vector<Delivery> pending_;
+  std::vector<std::vector<std::uint8_t>> held_;
 };
 
 }  // namespace heatlink::test

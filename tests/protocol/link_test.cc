@@ -145,6 +145,73 @@ TEST(Exchange, ALateReplyIsSilenceAndDoesNotAnswerTheNextRequest) {
   EXPECT_TRUE(procedure.outcomes[1].noise) << "the late telegram was heard, and set aside";
 }
 
+// Scripted requests, one after another, and what each brought.
+struct Script : link::ProcedureBase {
+  std::vector<link::Request> requests;
+  std::vector<link::Outcome> outcomes;
+  std::optional<link::Request> next() override {
+    if (outcomes.size() == requests.size()) return std::nullopt;
+    return requests[outcomes.size()];
+  }
+  void on_outcome(const link::Request&, const link::Outcome& o) override { outcomes.push_back(o); }
+};
+
+link::Request req_ud2_to_5(unsigned patience = 1) {
+  link::Request r;
+  r.bytes = mbus::req_ud2(5, true).to_vector();
+  r.mbus_address = 5;
+  r.patience = patience;
+  return r;
+}
+
+TEST(Exchange, APatientRequestWaitsLongerAndBytesBetweenRequestsMarkTheNextOutcomeLate) {
+  // The telegram comes 0.4 s after each REQ_UD2, beyond the 0.3 s a 2400 Bd serial line
+  // allows: the first request gives up on it; it lands while the second waits out a delay
+  // (late, the second's outcome says); the second, twice as patient, gets its own.
+  FakeBus bus([](const Bytes&) -> std::optional<Bytes> { return kLongReply; });
+  bus.delay = 400'000;
+  Script script;
+  script.requests = {req_ud2_to_5(), req_ud2_to_5(2)};
+  script.requests[1].delay = 500'000;
+  link::Exchange exchange(script, link::Timing::serial(2400));
+  bus.run(exchange);
+  ASSERT_EQ(script.outcomes.size(), 2u);
+  EXPECT_EQ(script.outcomes[0].kind, link::OutcomeKind::silent);
+  EXPECT_FALSE(script.outcomes[0].late);
+  EXPECT_EQ(script.outcomes[1].kind, link::OutcomeKind::answered);
+  EXPECT_TRUE(script.outcomes[1].late) << "the first telegram came after its wait";
+}
+
+TEST(Exchange, ALingeringRequestHearsEverySlaveAndLeavesNothingToStray) {
+  // Two meters acknowledge one selection 20 ms apart: a lingering request keeps both; one
+  // that does not ends at the first, and the second strays into the request after it.
+  for (const bool linger : {false, true}) {
+    FakeBus bus([](const Bytes& request) -> std::optional<Bytes> {
+      if (request == mbus::snd_nke(6).to_vector()) return std::nullopt;
+      return Bytes{0xE5, 0xE5};
+    });
+    bus.chunk_gap = 20'000;
+    Script script;
+    link::Request select;
+    select.bytes =
+        mbus::select_secondary(*mbus::SecondaryAddress::parse("FFFFFFFFFFFFFFFF")).to_vector();
+    select.expect = link::Expect::ack;
+    select.linger = linger;
+    link::Request ping;
+    ping.bytes = mbus::snd_nke(6).to_vector();
+    ping.expect = link::Expect::ack;
+    script.requests = {select, ping};
+    link::Exchange exchange(script, link::Timing::serial(2400));
+    bus.run(exchange);
+    ASSERT_EQ(script.outcomes.size(), 2u);
+    EXPECT_EQ(script.outcomes[0].kind, link::OutcomeKind::answered);
+    EXPECT_EQ(script.outcomes[0].received.size(), linger ? 2u : 1u);
+    EXPECT_EQ(script.outcomes[1].kind,
+              linger ? link::OutcomeKind::silent : link::OutcomeKind::answered)
+        << "linger " << linger;
+  }
+}
+
 TEST(Exchange, GarbageIsGarbledAndNamed) {
   FakeBus bus([](const Bytes&) { return Bytes{0x68, 0x05, 0x07, 0x68, 0x00, 0x16, 0x33}; });
   mbus::RawExchange raw(mbus::req_ud2(5, true).to_vector());

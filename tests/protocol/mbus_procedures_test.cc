@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <set>
 
 #include "fake_bus.h"
@@ -365,6 +366,78 @@ TEST(SecondaryScan, LateAcknowledgementsNeitherInventNorHideMeters) {
   std::set<std::string> expected;
   for (const auto& m : bus_meters.meters) expected.insert(m.secondary.to_string());
   EXPECT_EQ(found, expected);
+}
+
+// The line goes dark for a while somewhere in the scan - requests lost, or held and answered
+// when it comes back, as a cell outage does - at each twentieth of an undisturbed scan's
+// time after the first answer: no silence of the dark is taken for an empty subtree (before, a scan that met the
+// dark at the top of the search found nothing, and reported so as a success).
+struct DarkLine {
+  double at;  // of the undisturbed scan's time
+  link::Micros lasting;
+  bool held;
+};
+
+class SecondaryScanDarkLine : public ::testing::TestWithParam<DarkLine> {};
+
+TEST_P(SecondaryScanDarkLine, FindsEveryMeterOnceTheLineAnswersAgain) {
+  Population undisturbed;
+  undisturbed.meters = crowded_segment();
+  FakeBus reference(undisturbed.answer());
+  mbus::SecondaryScan whole;
+  link::Exchange uninterrupted(whole, link::Timing::serial(2400));
+  const link::Micros duration = reference.run(uninterrupted);
+
+  Population bus_meters;
+  bus_meters.meters = crowded_segment();
+  FakeBus bus(bus_meters.answer());
+  const DarkLine d = GetParam();
+  const auto from = static_cast<link::Micros>(d.at * static_cast<double>(duration));
+  bus.dark = FakeBus::Dark{from, from + d.lasting, d.held};
+  mbus::SecondaryScan scan;
+  link::Exchange exchange(scan, link::Timing::serial(2400));
+  bus.run(exchange);
+  ASSERT_EQ(scan.verdict(), link::Verdict::ok) << scan.problem();
+  std::set<std::string> found, expected;
+  for (const auto& hit : scan.hits()) found.insert(hit.secondary.to_string());
+  for (const auto& m : bus_meters.meters) expected.insert(m.secondary.to_string());
+  EXPECT_EQ(found, expected);
+  EXPECT_EQ(scan.hits().size(), bus_meters.meters.size()) << "each meter once";
+}
+
+std::vector<DarkLine> dark_lines() {
+  std::vector<DarkLine> lines;
+  // Not at the very start: before anything answered, a dark line and an empty bus look alike.
+  for (int k = 1; k < 20; ++k) {
+    for (const link::Micros lasting : {link::Micros{800'000}, link::Micros{5'000'000}}) {
+      for (const bool held : {false, true}) lines.push_back({k / 20.0, lasting, held});
+    }
+  }
+  return lines;
+}
+
+INSTANTIATE_TEST_SUITE_P(Everywhere, SecondaryScanDarkLine, ::testing::ValuesIn(dark_lines()));
+
+TEST(SecondaryScan, ALineThatStaysDarkFailsTheScanSayingSoWithTheMetersFound) {
+  Population bus_meters;
+  bus_meters.meters = crowded_segment();
+  FakeBus reference(bus_meters.answer());
+  mbus::SecondaryScan whole;
+  link::Exchange uninterrupted(whole, link::Timing::serial(2400));
+  const link::Micros duration = reference.run(uninterrupted);
+
+  FakeBus bus(bus_meters.answer());
+  bus.dark = FakeBus::Dark{duration / 2, std::numeric_limits<link::Micros>::max(), false};
+  mbus::SecondaryScan scan;
+  link::Exchange exchange(scan, link::Timing::serial(2400));
+  bus.run(exchange);
+  EXPECT_EQ(scan.verdict(), link::Verdict::no_answer);
+  EXPECT_NE(scan.problem().find("the line stopped answering"), std::string::npos) << scan.problem();
+  EXPECT_NE(scan.problem().find(std::to_string(scan.hits().size()) + " meter(s) found"),
+            std::string::npos)
+      << scan.problem();
+  EXPECT_GT(scan.hits().size(), 0u);
+  EXPECT_LT(scan.hits().size(), bus_meters.meters.size());
 }
 
 TEST(SecondaryScan, KeepsItsFixedDigits) {

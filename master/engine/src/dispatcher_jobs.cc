@@ -224,11 +224,9 @@ void Dispatcher::add_progress(const JobProgress& p, bool done, Json& detail) con
     const auto checkpoint = p.scan->checkpoint();
     Json found = Json::array();
     for (const auto& a : checkpoint.found) found.push_back(a.to_string());
-    detail["scan"] = {{"probes", checkpoint.probes},
-                      {"found", found.size()},
-                      {"slices", p.slices},
-                      {"cursor", checkpoint.cursor},
-                      {"done", done}};
+    detail["scan"] = {{"probes", checkpoint.probes}, {"rewinds", p.scan->rewinds()},
+                      {"found", found.size()},       {"slices", p.slices},
+                      {"cursor", checkpoint.cursor}, {"done", done}};
     detail["found"] = found;
   }
   if (p.write) {

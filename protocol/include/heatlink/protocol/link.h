@@ -69,6 +69,8 @@ struct Request {
   unsigned retries = 0;       // repeats of the same bytes after silence or garble
   bool retry_garbled = true;  // false: garble is an answer too (a collision while searching)
   Micros delay = 0;           // wait this long before sending (a valve moving)
+  bool linger = false;        // wait out the timeout even once answered: several slaves answer
+  unsigned patience = 1;      // times the computed response timeout (a line found to be slow)
   std::string what;           // for progress reports: "REQ_UD2 to 5"
   // When set, a frame that matches `expect` is the answer only if this also holds (a
   // telegram from the meter that was selected, not a late one from the meter before).
@@ -90,6 +92,12 @@ struct Outcome {
   std::vector<std::uint8_t> received;  // everything received for the last attempt, echo removed
   unsigned attempts = 0;
   std::string detail;  // garbled: what was wrong with the bytes
+  // Since the outcome before, bytes came that answered an earlier request: outside any wait,
+  // or a frame `accept` refused (a telegram from the meter selected before). A lone E5 in a
+  // reply's wait is not counted: several slaves' E5s to one selection come a little apart.
+  // The line answers late - held in an outage, slowed by a stall - so a silence before this
+  // may have been an answer still on its way.
+  bool late = false;
 };
 
 // One master task on the bus: a primary read, a scan, a valve command... next() gives each
@@ -179,6 +187,7 @@ class Exchange {
   FrameStream stream_;
   Outcome outcome_;
   bool answered_ = false;
+  bool late_ = false;  // Outcome::late, for the next outcome
   Micros deadline_ = 0;
 };
 

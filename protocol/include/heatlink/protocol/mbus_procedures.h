@@ -86,18 +86,35 @@ class PrimaryScan : public link::ProcedureBase {
 
 // The wildcard search for secondary addresses under `start` (SecondarySearch): every mask is
 // selected (a silent selection once more, as libmbus does: a lost or late E5 would hide every
-// meter below the mask); a lone E5 is confirmed by reading the selected meter at FD, whose telegram
-// header gives the exact address; garble, or a garbled confirmation, is a collision and the search
-// descends. An E5 whose meter then stays silent is selected once more before it counts (a
-// late E5 of an earlier selection looks the same). Meters found under several masks are
-// reported once.
+// meter below the mask - here after the witness below has answered); a lone E5 is confirmed by
+// reading the selected meter at FD, whose telegram header gives the exact address; garble, or a
+// garbled confirmation, is a collision and the search descends. An E5 whose meter then stays silent
+// is selected once more before it counts (a late E5 of an earlier selection looks the same). Meters
+// found under several masks are reported once.
+//
+// A silence prunes every address below its mask, and over a mobile line a silence may be an
+// outage: traffic dropped, or held and delivered late. So a silence counts only once the line
+// has answered after it: a witness - the first meter found, selected and read, its telegram
+// alone and its own - is asked before the search goes on. Until it answers the search waits;
+// once it answers, the search goes back to where the last witness answered if anything since
+// says the line was not sound: the witness silent, or an answer come late (Outcome::late, a
+// telegram of a meter the mask does not select, an E5 whose meter is gone when selected
+// again). A line that stays dark through kWitnessTries witness attempts, or that answers late
+// again and again (kMaxRewinds), fails the scan, saying so, with the meters found so far.
+// Answers that come late make the scan wait longer for every answer after them (up to
+// kMaxPatience times), until the line has been calm for a while.
 class SecondaryScan : public link::ProcedureBase {
  public:
+  static constexpr unsigned kWitnessTries = 30;
+  static constexpr unsigned kMaxRewinds = 40;
+
   explicit SecondaryScan(const SecondaryAddress& start = {});
   std::optional<link::Request> next() override;
   void on_outcome(const link::Request& request, const link::Outcome& outcome) override;
   const std::vector<ScanHit>& hits() const noexcept { return hits_; }
   std::size_t probes() const noexcept { return search_.probes(); }
+  // How often the search went back because the line had not been sound.
+  unsigned rewinds() const noexcept { return rewinds_; }
 
   // A scan that shares its bus with scheduled reads: it stops (succeeding, paused()) before
   // the next mask once `probes` more selections were made (0: never). resume() carries on
@@ -110,8 +127,9 @@ class SecondaryScan : public link::ProcedureBase {
   void resume(std::size_t probes);
 
   // A paused scan carried into another process (a master restarted in the middle of it): the
-  // search's cursor (SecondarySearch::cursor), its selections and the addresses found.
-  // restore() makes a new scan carry on from there, paused; false when the cursor is not one.
+  // search's cursor (SecondarySearch::cursor) where the witness last answered, its selections
+  // and the addresses found. restore() makes a new scan carry on from there, paused; false
+  // when the cursor is not one.
   struct Checkpoint {
     std::string cursor;
     std::size_t probes = 0;
@@ -121,15 +139,40 @@ class SecondaryScan : public link::ProcedureBase {
   bool restore(const Checkpoint& checkpoint);
 
  private:
-  enum class Stage : std::uint8_t { reset, select, confirm };
+  enum class Stage : std::uint8_t { reset, select, confirm, witness, witness_read };
+  static constexpr const char* kLate = "answers came late";
+  static constexpr unsigned kMaxPatience = 8;
+  std::optional<link::Request> ask();
+  std::optional<link::Request> witness_request();
+  void on_selected(const link::Outcome& outcome);
+  void on_confirmed(const link::Outcome& outcome);
+  void on_witness(const link::Outcome& outcome);
+  void doubt(const char* why);
+  std::optional<SecondaryAddress> witness() const;
+  bool has_witness() const noexcept { return witness().has_value() || answered_; }
+  void add_hit(ScanHit hit);
+
+  SecondaryAddress start_;
+  SecondarySearch search_;
+  SecondarySearch proven_;  // the search where the witness last answered
+  Stage stage_ = Stage::reset;
   std::size_t pause_at_ = 0;
   bool paused_ = false;
-  void add_hit(ScanHit hit);
-  SecondarySearch search_;
-  Stage stage_ = Stage::reset;
-  bool rechecking_ = false;  // the mask is being selected a second time
+  bool rechecking_ = false;   // an E5 whose meter was silent: the mask is selected again
+  bool second_look_ = false;  // a silent mask: selected again, after the witness
   SecondaryAddress mask_;
   std::vector<ScanHit> hits_;
+  std::size_t witness_ = 0;  // which identified find is asked (the next one when it fails)
+  bool answered_ = false;    // a selection was answered (before a witness: the line's proof)
+  bool unproven_ = false;    // a silence since the witness last answered
+  bool doubtful_ = false;    // since then, a sign that the line was not sound
+  std::string why_;          // the last such sign, in words
+  unsigned witness_tries_ = 0;
+  unsigned rewinds_ = 0;
+  unsigned patience_ = 1;     // Request::patience: doubled whenever answers come late
+  unsigned calm_ = 0;         // witness answers in a row with no sign of trouble
+  unsigned calm_needed_ = 8;  // ... before the patience is halved
+  bool relented_ = false;     // it was halved, and no answer came late since
 };
 
 // Gives a meter a new primary address: checks that nobody answers at the new one, selects
