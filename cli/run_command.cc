@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "heatlink/harness/run.h"
+#include "heatlink/sim/pace.h"
 #include "host_port.h"
 
 namespace heatlink::cli {
@@ -143,7 +144,8 @@ void add_run_command(CLI::App& app, int& status) {
               "run `heatlink master` and `heatlink sim` as processes over real TCP");
   r->add_option("--pace", args->pace,
                 "live runs and runs with --control: simulated seconds per second (default: the "
-                "scenario's)");
+                "scenario's)")
+      ->check(CLI::Range(1e-6, sim::Pace::kMaxFactor));
   r->add_option("--control", args->control,
                 "serve the simulator's control API on HOST:PORT while the run goes (the panel "
                 "attaches there); a deterministic run is then paced");

@@ -14,6 +14,7 @@
 
 #include "heatlink/harness/scenario.h"
 #include "heatlink/master/analysis/fault_rules.h"
+#include "heatlink/sim/pace.h"
 #include "heatlink/sim/yaml_reader.h"
 
 namespace heatlink::harness {
@@ -23,6 +24,14 @@ namespace {
 // No run or window is longer than a hundred years: beyond it a number is a typo (or an
 // attack), and the sums of times stay far from overflowing.
 constexpr Seconds kLongestDuration = Seconds{100} * 366 * 86400;
+
+bool safe_id(std::string_view id) {
+  return !id.empty() && id.size() <= 80 && id.front() != '.' &&
+         std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c == '.';
+         });
+}
 
 }  // namespace
 
@@ -161,6 +170,12 @@ class Reader : public sim::YamlReader {
     Meta out;
     out.id = text(m, "id");
     if (out.id.empty()) fail(m, "id", "a scenario needs an id");
+    // The id names the run's directory under --work-dir: a name, never a path.
+    if (!safe_id(out.id))
+      fail(m["id"], "id",
+           "expected a name of letters, digits, '-', '_' and '.' (1 to 80, not starting with "
+           "'.'), found '" +
+               out.id + "'");
     out.title = text(m, "title");
     if (const YAML::Node t = m["tags"])
       out.tags = value<std::vector<std::string>>(t, "tags", "a list");
@@ -171,9 +186,12 @@ class Reader : public sim::YamlReader {
       if (pace == "realtime") {
         out.pace = 1;
       } else if (pace.size() < 2 || pace[0] != 'x' ||
-                 std::sscanf(pace.c_str() + 1, "%lf", &out.pace) != 1 || out.pace <= 0) {
+                 std::sscanf(pace.c_str() + 1, "%lf", &out.pace) != 1 || !(out.pace > 0) ||
+                 out.pace > sim::Pace::kMaxFactor) {
         fail(p, "pace",
-             "expected realtime or xN (N simulated seconds per second), found '" + pace + "'");
+             "expected realtime or xN (N simulated seconds per second, 0 < N <= 100000), "
+             "found '" +
+                 pace + "'");
       }
     }
     if (const YAML::Node d = m["duration"]) out.duration = duration(d, "duration");

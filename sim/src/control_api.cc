@@ -74,6 +74,7 @@ struct ControlRoutes {
     std::string method;
     std::regex path;
     Handler handler;
+    std::vector<std::string_view> fields = {};  // what a body may give
   };
 
   static Json meter_json(ControlApi& api, std::size_t i) {
@@ -203,7 +204,8 @@ struct ControlRoutes {
                200, Json{{"protocol", meter.kind() == MeterKind::cjt188_heat ? "cjt188" : "mbus"},
                          {"hex", protocol::to_hex(frame.view())}});
          }},
-        {"PUT", std::regex("/api/v1/meters/([0-9]+)/faults"),
+        {"PUT",
+         std::regex("/api/v1/meters/([0-9]+)/faults"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
            const auto i = index(m, api.district_.meter_count());
            if (!i) return error(404, "no meter with that index");
@@ -235,8 +237,10 @@ struct ControlRoutes {
            api.district_.meter(*i).model_now();
            api.district_.meter(*i).model().set_faults(faults);
            return reply(200, meter_json(api, *i));
-         }},
-        {"PUT", std::regex("/api/v1/meters/([0-9]+)/values"),
+         },
+         {"physical", "leak_m3_per_h", "clock_drift_ppm"}},
+        {"PUT",
+         std::regex("/api/v1/meters/([0-9]+)/values"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
            const auto i = index(m, api.district_.meter_count());
            if (!i) return error(404, "no meter with that index");
@@ -262,8 +266,10 @@ struct ControlRoutes {
              meter.mbus().set_primary(
                  static_cast<std::uint8_t>(body["primary_address"].get<unsigned>()));
            return reply(200, meter_json(api, *i));
-         }},
-        {"POST", std::regex("/api/v1/meters/([0-9]+)/replace"),
+         },
+         {"energy_kwh", "valve_open", "primary_address"}},
+        {"POST",
+         std::regex("/api/v1/meters/([0-9]+)/replace"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
            const auto i = index(m, api.district_.meter_count());
            if (!i) return error(404, "no meter with that index");
@@ -280,7 +286,8 @@ struct ControlRoutes {
                static_cast<std::uint32_t>(std::stoul(digits->get<std::string>(), nullptr, 16));
            api.district_.meter(*i).replace(id, energy);
            return reply(200, meter_json(api, *i));
-         }},
+         },
+         {"id", "energy_kwh"}},
         {"GET", std::regex("/api/v1/concentrators"),
          [](ControlApi& api, const std::smatch&, std::string_view, const Json&) {
            Json list = Json::array();
@@ -288,7 +295,8 @@ struct ControlRoutes {
              list.push_back(concentrator_json(api, i));
            return reply(200, Json{{"concentrators", list}});
          }},
-        {"PUT", std::regex("/api/v1/concentrators/([0-9]+)/channels/([0-9]+)/short_circuit"),
+        {"PUT",
+         std::regex("/api/v1/concentrators/([0-9]+)/channels/([0-9]+)/short_circuit"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
            const auto i = index(m, api.district_.concentrator_count());
            if (!i) return error(404, "no concentrator with that index");
@@ -299,7 +307,8 @@ struct ControlRoutes {
            api.district_.concentrator(*i).channel(*k).set_short_circuit(
                body["shorted"].get<bool>());
            return reply(200, concentrator_json(api, *i));
-         }},
+         },
+         {"shorted"}},
         {"POST", std::regex("/api/v1/concentrators/([0-9]+)/(power-on|power-off)"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
            const auto i = index(m, api.district_.concentrator_count());
@@ -328,7 +337,8 @@ struct ControlRoutes {
              d.power_off();
            return reply(200, dtu_json(api, *i));
          }},
-        {"POST", std::regex("/api/v1/dtus/([0-9]+)/identity"),
+        {"POST",
+         std::regex("/api/v1/dtus/([0-9]+)/identity"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
            const auto i = index(m, api.district_.dtu_count());
            if (!i) return error(404, "no DTU with that index");
@@ -341,7 +351,8 @@ struct ControlRoutes {
              return error(400, "id: " + problem);
            d.configure_id(profile.id);
            return reply(200, dtu_json(api, *i));
-         }},
+         },
+         {"id"}},
         {"GET", std::regex("/api/v1/dtus/([0-9]+)/faults"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
            const auto i = index(m, api.district_.dtu_count());
@@ -351,7 +362,8 @@ struct ControlRoutes {
              list.push_back(fault_json(id, f, api.district_.queue().now()));
            return reply(200, Json{{"faults", list}});
          }},
-        {"POST", std::regex("/api/v1/dtus/([0-9]+)/faults"),
+        {"POST",
+         std::regex("/api/v1/dtus/([0-9]+)/faults"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json& body) {
            const auto i = index(m, api.district_.dtu_count());
            if (!i) return error(404, "no DTU with that index");
@@ -387,7 +399,9 @@ struct ControlRoutes {
            const Micros now = api.district_.queue().now();
            if (f.lasting > 0) f.ends_at = now + f.lasting;
            return reply(201, fault_json(id, f, now));
-         }},
+         },
+         {"kind", "direction", "delay_ms", "jitter_ms", "period_s", "probability", "amount",
+          "duration_s"}},
         {"DELETE", std::regex("/api/v1/dtus/([0-9]+)/faults/([0-9]+)"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
            const auto i = index(m, api.district_.dtu_count());
@@ -424,7 +438,8 @@ struct ControlRoutes {
                              {"outdoor_now_c", w.outdoor_temperature(api.district_.queue().now(),
                                                                      api.district_.calendar())}});
          }},
-        {"PUT", std::regex("/api/v1/weather"),
+        {"PUT",
+         std::regex("/api/v1/weather"),
          [](ControlApi& api, const std::smatch&, std::string_view, const Json& body) {
            if (!body.is_object()) return error(400, "expected a JSON object");
            WeatherProfile& w = api.district_.weather();
@@ -443,7 +458,8 @@ struct ControlRoutes {
            return reply(200, Json{{"annual_mean", w.annual_mean},
                                   {"annual_amplitude", w.annual_amplitude},
                                   {"daily_amplitude", w.daily_amplitude}});
-         }},
+         },
+         {"annual_mean", "annual_amplitude", "daily_amplitude"}},
         {"POST", std::regex("/api/v1/(pause|resume)"),
          [](ControlApi& api, const std::smatch& m, std::string_view, const Json&) {
            const bool pause = m[1].str() == "pause";
@@ -457,23 +473,45 @@ struct ControlRoutes {
            }
            return reply(200, Json{{"paused", api.paused_}});
          }},
-        {"PUT", std::regex("/api/v1/pace"),
+        {"PUT",
+         std::regex("/api/v1/pace"),
          [](ControlApi& api, const std::smatch&, std::string_view, const Json& body) {
            if (!body.is_object() || !body.contains("pace") || !body["pace"].is_string()) {
              return error(400, "expected {\"pace\": \"realtime\" or \"xN\"}");
            }
            const auto pace = Pace::parse(body["pace"].get<std::string>());
            if (!pace || pace->mode == Pace::Mode::fastest)
-             return error(400, "pace: expected realtime or xN (N > 0)");
+             return error(400, "pace: expected realtime or xN (0 < N <= 100000)");
            if (api.runner_ == nullptr)
              return error(409, "this simulation has no wall clock to pace against");
            api.runner_->set_pace(*pace);
            return reply(200, Json{{"pace", body["pace"]}});
-         }},
+         },
+         {"pace"}},
     };
     return routes;
   }
 };
+
+namespace {
+
+// A field this call does not take: an error, never ignored (a typo would otherwise do
+// something else than asked - clear a meter's faults instead of setting them).
+std::optional<std::string> unknown_field(const Json& body,
+                                         const std::vector<std::string_view>& fields) {
+  if (!body.is_object()) return std::nullopt;
+  for (const auto& [key, value] : body.items()) {
+    if (std::find(fields.begin(), fields.end(), key) != fields.end()) continue;
+    std::string known;
+    for (const std::string_view f : fields) known += (known.empty() ? "" : ", ") + std::string(f);
+    return "unknown field '" + key + "' (" +
+           (known.empty() ? std::string("this call takes no fields") : "this call takes " + known) +
+           ")";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 ControlApi::ControlApi(District& district, PacedRunner* runner)
     : district_(district), runner_(runner) {}
@@ -498,6 +536,7 @@ ApiResponse ControlApi::handle(const ApiRequest& request) {
     if (!std::regex_match(path, m, route.path)) continue;
     path_known = true;
     if (route.method != request.method) continue;
+    if (auto unknown = unknown_field(body, route.fields)) return error(400, *unknown);
     try {
       return route.handler(*this, m, query, body);
     } catch (const nlohmann::json::exception& e) {  // a field of the wrong type the checks missed

@@ -13,10 +13,11 @@ protocol::Result<Pace> Pace::parse(std::string_view text) {
   if (text.size() > 1 && text[0] == 'x') {
     double factor = 0;
     const auto [end, ec] = std::from_chars(text.data() + 1, text.data() + text.size(), factor);
-    if (ec == std::errc{} && end == text.data() + text.size() && factor > 0) return times(factor);
+    if (ec == std::errc{} && end == text.data() + text.size() && factor > 0 && factor <= kMaxFactor)
+      return times(factor);
   }
   return protocol::Error{protocol::Errc::bad_field, 0, "pace",
-                         "expected fast, realtime or xN (N times real time, N > 0)"};
+                         "expected fast, realtime or xN (N times real time, 0 < N <= 100000)"};
 }
 
 Micros SteadyWallClock::now() {

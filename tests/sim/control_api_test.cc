@@ -274,5 +274,34 @@ TEST_F(ControlApiTest, AnswersBadRequestsClearly) {
             400);
 }
 
+// A field a call does not take is refused and changes nothing: before, a misspelt field of
+// PUT .../faults answered 200 and cleared the meter's faults.
+TEST_F(ControlApiTest, AFieldACallDoesNotTakeIsRefusedAndChangesNothing) {
+  ASSERT_EQ(call("PUT", "/api/v1/meters/0/faults", R"({"physical": ["low_battery"]})").first, 200);
+  auto [status, body] = call("PUT", "/api/v1/meters/0/faults", R"({"physicl": ["leak"]})");
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body["error"].get<std::string>().find("unknown field 'physicl'"), std::string::npos)
+      << body;
+  EXPECT_NE(body["error"].get<std::string>().find("physical"), std::string::npos) << body;
+  EXPECT_TRUE(district.meter(0).model().faults().has(MeterFaults::low_battery));
+  const auto faults = call("GET", "/api/v1/dtus/0/faults").second["faults"];
+  EXPECT_EQ(call("POST", "/api/v1/dtus/0/faults", R"({"kind": "latency", "dealy_ms": 500})").first,
+            400);
+  EXPECT_EQ(call("GET", "/api/v1/dtus/0/faults").second["faults"], faults);
+  EXPECT_EQ(call("PUT", "/api/v1/pace", R"({"pace": "x2", "also": 1})").first, 400);
+  EXPECT_EQ(call("POST", "/api/v1/heal", R"({"everything": true})").first, 400);
+  EXPECT_EQ(call("POST", "/api/v1/heal", "{}").first, 200);
+}
+
+// A pace no machine can keep is refused (x1e9 grew the simulator's memory until the kernel
+// killed it); the fastest allowed is taken.
+TEST_F(ControlApiTest, RefusesAPaceBeyondWhatTheMachineCanSimulate) {
+  auto [status, body] = call("PUT", "/api/v1/pace", R"({"pace": "x1e9"})");
+  EXPECT_EQ(status, 400);
+  EXPECT_NE(body["error"].get<std::string>().find("100000"), std::string::npos) << body;
+  EXPECT_EQ(runner.pace().factor, 1.0);
+  EXPECT_EQ(call("PUT", "/api/v1/pace", R"({"pace": "x100000"})").first, 200);
+}
+
 }  // namespace
 }  // namespace heatlink::sim

@@ -377,7 +377,7 @@ void add_master_command(CLI::App& app, int& status) {
                 "simulations: the wall-clock moment (Unix ms) the clock shows --clock-start");
   m->add_option("--time-scale", args->time_scale,
                 "simulations: run the master's clock this many times faster than real time")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1e-6, 100'000.0));
   m->callback([args, &status] { status = run_master(*args); });
 
   auto read = std::make_shared<ManualReadArgs>();

@@ -10,6 +10,10 @@
 namespace heatlink::sim {
 
 struct Pace {
+  // The fastest scaled pace: a district simulated live at more than this many times real
+  // time outruns one machine (its timers pile up faster than they run, and memory with them).
+  static constexpr double kMaxFactor = 100'000;
+
   enum class Mode { fastest, scaled };
   Mode mode = Mode::fastest;
   double factor = 1.0;  // scaled: virtual seconds per wall second (1 = real time)
@@ -17,7 +21,7 @@ struct Pace {
   static Pace fastest() noexcept { return {}; }
   static Pace real_time() noexcept { return {Mode::scaled, 1.0}; }
   static Pace times(double factor) noexcept { return {Mode::scaled, factor}; }
-  // "fast", "realtime", or "x10" (ten times real time).
+  // "fast", "realtime", or "x10" (ten times real time), at most x100000.
   static protocol::Result<Pace> parse(std::string_view text);
 };
 
