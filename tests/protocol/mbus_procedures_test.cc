@@ -370,8 +370,8 @@ TEST(SecondaryScan, LateAcknowledgementsNeitherInventNorHideMeters) {
 
 // The line goes dark for a while somewhere in the scan - requests lost, or held and answered
 // when it comes back, as a cell outage does - at each twentieth of an undisturbed scan's
-// time after the first answer: no silence of the dark is taken for an empty subtree (before, a scan that met the
-// dark at the top of the search found nothing, and reported so as a success).
+// time after the first answer: no silence of the dark is taken for an empty subtree (before, a scan
+// that met the dark at the top of the search found nothing, and reported so as a success).
 struct DarkLine {
   double at;  // of the undisturbed scan's time
   link::Micros lasting;
