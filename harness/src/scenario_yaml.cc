@@ -492,8 +492,7 @@ std::variant<Scenario, ScenarioError> parse_scenario(std::string_view text, std:
   Scenario s;
   s.file = file;
   try {
-    const YAML::Node root = YAML::Load(std::string(text));
-    r.check_unique_keys(root);
+    const YAML::Node root = r.load(text);
     if (!root.IsMap())
       r.fail(root, "", "a scenario is a mapping with meta, topology, timeline and expectations");
     r.check_keys(root, {"meta", "topology", "master", "weather", "timeline", "expectations"},

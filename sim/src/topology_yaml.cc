@@ -1,5 +1,6 @@
 // Reading a topology from YAML (yaml-cpp). Exceptions stay in this file: parse_topology()
 // returns a Topology or a TopologyError.
+#include <utf8cpp/utf8.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "heatlink/protocol/text_position.h"
 #include "heatlink/sim/topology.h"
 #include "heatlink/sim/yaml_reader.h"
 
@@ -105,6 +107,20 @@ void unique_keys(const YamlReader& reader, const YAML::Node& node, int depth) {
 
 void YamlReader::check_unique_keys(const YAML::Node& node) const {
   unique_keys(*this, node, 0);
+}
+
+YAML::Node YamlReader::load(std::string_view text) const {
+  const auto bad = utf8::find_invalid(text.begin(), text.end());
+  if (bad != text.end()) {
+    const auto at = protocol::position_of(text, static_cast<std::size_t>(bad - text.begin()));
+    char byte[40];
+    std::snprintf(byte, sizeof byte, "not UTF-8 (byte 0x%02X)",
+                  static_cast<unsigned>(static_cast<unsigned char>(*bad)));
+    throw YamlError{file_, static_cast<int>(at.line), static_cast<int>(at.column), "", byte};
+  }
+  YAML::Node root = YAML::Load(std::string(text));
+  check_unique_keys(root);
+  return root;
 }
 
 double YamlReader::number(const YAML::Node& map, const char* key, double fallback, double lo,
@@ -337,13 +353,36 @@ class Reader : public YamlReader {
       fail(stations ? stations : root, "stations", "expected a list of at least one station");
     }
     for (const YAML::Node& s : stations) t.stations.push_back(station(s, templates));
+    check_dtu_ids(stations);
     return t;
+  }
+
+  // Each DTU has its own ID: a second DTU with an ID is a typo, unless it says `cloned: true`
+  // (a fitter's copy-paste, simulated on purpose).
+  void check_dtu_ids(const YAML::Node& stations) const {
+    std::map<std::string, int> first_line;
+    for (const YAML::Node& s : stations) {
+      const YAML::Node concentrators = s["concentrators"];
+      if (!concentrators || !concentrators.IsSequence()) continue;
+      for (const YAML::Node& c : concentrators) {
+        const YAML::Node d = c["dtu"];
+        if (!d || !d.IsMap() || !d["id"]) continue;
+        const auto id = d["id"].as<std::string>();
+        const auto [first, fresh] = first_line.try_emplace(id, d["id"].Mark().line + 1);
+        const bool cloned = d["cloned"] && value<bool>(d["cloned"], "cloned", "true or false");
+        if (!fresh && !cloned)
+          fail(d["id"], "id",
+               "DTU ID " + id + " is given to another DTU too (line " +
+                   std::to_string(first->second) +
+                   "); a DTU that claims it on purpose says cloned: true");
+      }
+    }
   }
 
   DtuSpec dtu(const YAML::Node& map, const Hm660Config& concentrator) const {
     expect_map(map, "dtu");
-    check_keys(
-        map, {"id", "convention", "heartbeat", "heartbeat_s", "packing_ms", "max_packet", "link"});
+    check_keys(map, {"id", "convention", "heartbeat", "heartbeat_s", "packing_ms", "max_packet",
+                     "link", "cloned"});
     DtuSpec spec;
     DtuConfig& c = spec.config;
     const YAML::Node id = map["id"];
@@ -445,8 +484,7 @@ std::variant<Topology, TopologyError> parse_topology(std::string_view text, std:
                                                      std::string_view under) {
   Reader reader{std::string(file)};
   try {
-    const YAML::Node root = YAML::Load(std::string(text));
-    reader.check_unique_keys(root);
+    const YAML::Node root = reader.load(text);
     if (under.empty()) return reader.topology(root);
     const YAML::Node node = root[std::string(under)];
     if (!node) reader.fail(root, under, "missing");

@@ -116,6 +116,46 @@ TEST(Topology, RefusesBadValuesWithTheirPlace) {
   EXPECT_EQ(error_of("start: yesterday\nstations: []").key, "start");
 }
 
+// Numbers are finite: .nan and .inf took the meters' energy before (and a scan then found
+// nonsense addresses in their telegrams).
+TEST(Topology, RefusesANumberThatIsNotFinite) {
+  const std::string channel = "stations:\n- concentrators:\n  - channels:\n    - ";
+  const TopologyError e = error_of(channel + "meters:\n      - {energy_kwh: [.nan, .inf]}\n");
+  EXPECT_EQ(e.key, "energy_kwh");
+  EXPECT_EQ(e.line, 5);
+  EXPECT_NE(e.message.find("finite"), std::string::npos) << e.to_string();
+  EXPECT_EQ(error_of("weather: {annual_mean: .inf}\nstations: []").key, "annual_mean");
+}
+
+// Two DTUs with one ID is a typo (the master would take one for the other), unless the second
+// says it claims the ID on purpose.
+TEST(Topology, TwoDtusWithOneIdAreRefusedUnlessTheSecondSaysItIsACloneOnPurpose) {
+  const std::string two = R"(stations:
+  - concentrators:
+      - name: a
+        channels: [{meters: [{count: 1, id: 10000001, primary: 1}]}]
+        dtu: {id: "13800000001"}
+      - name: b
+        channels: [{meters: [{count: 1, id: 10000002, primary: 1}]}]
+        dtu: {id: "13800000001")";
+  const TopologyError e = error_of(two + "}\n");
+  EXPECT_EQ(e.key, "id");
+  EXPECT_EQ(e.line, 8);
+  EXPECT_NE(e.message.find("line 5"), std::string::npos) << e.to_string();
+  EXPECT_NE(e.message.find("cloned: true"), std::string::npos) << e.to_string();
+  EXPECT_EQ(parse(two + ", cloned: true}\n").stations[0].concentrators.size(), 2u);
+}
+
+// Text that is not UTF-8 is refused where it stands (the master crashed serving it before).
+TEST(Topology, RefusesTextThatIsNotUtf8AtItsPlace) {
+  const TopologyError e = error_of("stations:\n  - name: s\xE4\xFF\n    concentrators: []\n");
+  EXPECT_EQ(e.line, 2);
+  EXPECT_EQ(e.column, 12);
+  EXPECT_NE(e.message.find("not UTF-8 (byte 0xE4)"), std::string::npos) << e.to_string();
+  EXPECT_EQ(error_of("stations:\n  - name: \xE5\x8C\x97\xFF\n").column, 12)
+      << "the column counts characters: 北 is one";
+}
+
 TEST(Topology, ReportsYamlSyntaxErrorsByLine) {
   const TopologyError e = error_of("stations:\n  - name: [unclosed\n");
   EXPECT_GE(e.line, 2);

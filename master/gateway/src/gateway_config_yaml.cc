@@ -2,7 +2,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <charconv>
+#include <cmath>
 #include <set>
+#include <type_traits>
 
 #include "heatlink/master/config/yaml_config.h"
 #include "heatlink/master/gateway/gateway_config.h"
@@ -33,6 +35,9 @@ class Reader {
       out = node.as<T>();
     } catch (const YAML::Exception&) {
       fail(node, key, std::string("expected ") + expected);
+    }
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(out)) fail(node, key, std::string("expected ") + expected + ", finite");
     }
   }
 

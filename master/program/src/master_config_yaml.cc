@@ -184,8 +184,7 @@ std::variant<MasterConfig, std::string> parse_master_settings(const std::string&
                                                               const std::string& file,
                                                               const std::string& under) {
   return load_guarded(file, [&] {
-    const YAML::Node root = YAML::Load(text);
-    check_unique_keys(file, root);
+    const YAML::Node root = load_yaml_text(file, text);
     MasterConfig c;
     const YAML::Node node = root[under];
     if (!node) return c;

@@ -138,7 +138,8 @@ class SqlStorage : public Storage, public SqlDatabase {
   // Runs one statement; inside transaction() it joins that transaction, else it commits.
   virtual StorageResult<SqlResult> sql(const std::string& text,
                                        const std::vector<SqlValue>& params) = 0;
-  // Runs `body` in one transaction: committed when it returns no error, else rolled back.
+  // Runs `body` in one transaction: committed when it returns no error, else rolled back;
+  // inside another transaction it joins that one (whose end decides).
   virtual std::optional<StorageError> transaction(
       const std::function<std::optional<StorageError>()>& body) = 0;
   // An INSERT's new id: SQLite's last rowid, PostgreSQL's RETURNING.

@@ -274,16 +274,21 @@ class SqliteStorage : public SqlStorage {
 
   std::optional<StorageError> transaction(
       const std::function<std::optional<StorageError>()>& body) override {
-    if (auto e = exec("BEGIN IMMEDIATE")) return e;
-    if (auto e = body()) {
+    if (in_transaction_) return body();  // joins the transaction around it (an import)
+    if (auto begun = exec("BEGIN IMMEDIATE")) return begun;
+    in_transaction_ = true;
+    std::optional<StorageError> e;
+    try {
+      e = body();
+    } catch (...) {
+      in_transaction_ = false;
       exec("ROLLBACK");
-      return e;
+      throw;
     }
-    if (auto e = exec("COMMIT")) {
-      exec("ROLLBACK");
-      return e;
-    }
-    return std::nullopt;
+    in_transaction_ = false;
+    if (!e) e = exec("COMMIT");
+    if (e) exec("ROLLBACK");
+    return e;
   }
 
   StorageResult<std::int64_t> insert_returning_id(const std::string& text,
@@ -294,6 +299,7 @@ class SqliteStorage : public SqlStorage {
   }
 
  private:
+  bool in_transaction_ = false;
   bool prepare_writes() {
     const std::string insert = std::string("INSERT INTO reading (") + kReadingColumns +
                                ", raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

@@ -116,6 +116,67 @@ TEST(MasterConfig, AKeyGivenTwiceIsAnError) {
       << "nothing imported";
 }
 
+// What the master serves as JSON must be UTF-8: a name that is not is refused at its place
+// (the master crashed after the import before, exit 3 with a JSON library's words).
+TEST(MasterConfig, TextThatIsNotUtf8IsRefusedAtItsPlace) {
+  auto loaded =
+      master::load_master_config(write("latin1.yaml", "gateway: g.yaml\nname: W\xE4rme\n"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_NE(std::get<std::string>(loaded).find("latin1.yaml:2:8: not UTF-8 (byte 0xE4)"),
+            std::string::npos)
+      << std::get<std::string>(loaded);
+}
+
+TEST(MasterConfig, ADirectoryIsNamedAsNoFile) {
+  const std::string dir =
+      ::testing::TempDir() + "heatlink-config-dir-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  auto loaded = master::load_master_config(dir);
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_EQ(std::get<std::string>(loaded), dir + ": a directory, not a file");
+}
+
+TEST(MasterConfig, ANumberThatIsNotFiniteIsRefused) {
+  auto loaded = master::load_master_config(
+      write("nan.yaml", "gateway: g.yaml\nfaults: {bus_failure_rate: .nan}\n"));
+  ASSERT_TRUE(std::holds_alternative<std::string>(loaded));
+  EXPECT_NE(
+      std::get<std::string>(loaded).find("nan.yaml:2:28: bus_failure_rate: expected 0-1, finite"),
+      std::string::npos)
+      << std::get<std::string>(loaded);
+}
+
+// A file with an error imports nothing and names the place; once fixed it imports. Before, a
+// first start with an error left a station and a concentrator without meters, the master ran
+// on, and the fixed file was never imported (the database was no longer empty).
+TEST(BaseInformation, AFileWithAnErrorImportsNothingAndImportsOnceFixed) {
+  auto storage = fresh_storage("all-or-nothing");
+  const std::string head = R"(stations:
+  - name: north
+    concentrators:
+      - name: c1
+        dtu: "13800000001"
+        meters:
+          - {channel: 0, primary: 1, vendor: KAM}
+      - name: c2
+        dtu: "13800000002"
+        meters:
+          - {channel: 0, primary: )";
+  auto imported =
+      master::import_base_information(write("base-bad.yaml", head + "one}\n"), *storage);
+  ASSERT_TRUE(std::holds_alternative<std::string>(imported));
+  EXPECT_NE(std::get<std::string>(imported).find("base-bad.yaml:11:35: primary: expected"),
+            std::string::npos)
+      << std::get<std::string>(imported);
+  EXPECT_TRUE(std::get<std::vector<master::ConcentratorRecord>>(storage->concentrators()).empty());
+  EXPECT_EQ(std::get<std::int64_t>(storage->count_meters()), 0);
+
+  imported = master::import_base_information(write("base-fixed.yaml", head + "2}\n"), *storage);
+  ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
+  EXPECT_EQ(std::get<std::size_t>(imported), 2u);
+  EXPECT_EQ(std::get<std::vector<master::ConcentratorRecord>>(storage->concentrators()).size(), 2u);
+}
+
 TEST(BaseInformation, ImportsStationsConcentratorsAndMeters) {
   auto storage = fresh_storage("base");
   const auto path = write("base.yaml", R"(stations:

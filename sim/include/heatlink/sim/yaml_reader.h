@@ -5,9 +5,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include "heatlink/sim/yaml_error.h"
 
@@ -35,13 +37,23 @@ class YamlReader {
   // (yaml-cpp keeps both and reads the first: a silent surprise for whoever wrote the second).
   void check_unique_keys(const YAML::Node& node) const;
 
+  // The text of the file parsed, after checking that it is UTF-8 (else an error at the first
+  // byte that is not) and that no mapping gives a key twice.
+  YAML::Node load(std::string_view text) const;
+
+  // A number is finite: .nan and .inf are no meter's energy, no fault's delay.
   template <class T>
   T value(const YAML::Node& node, std::string_view key, const char* expected) const {
+    T out{};
     try {
-      return node.as<T>();
+      out = node.as<T>();
     } catch (const YAML::Exception&) {
       fail(node, key, std::string("expected ") + expected);
     }
+    if constexpr (std::is_floating_point_v<T>) {
+      if (!std::isfinite(out)) fail(node, key, std::string("expected ") + expected + ", finite");
+    }
+    return out;
   }
 
   template <class T>

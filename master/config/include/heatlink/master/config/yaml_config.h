@@ -3,12 +3,22 @@
 // turns it - and yaml-cpp's own - into "file:line:column: key: what".
 #pragma once
 
+#include <utf8cpp/utf8.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <variant>
+
+#include "heatlink/protocol/text_position.h"
 
 namespace heatlink::master {
 
@@ -45,11 +55,37 @@ inline void check_unique_keys(const std::string& file, const YAML::Node& node, i
   }
 }
 
-// A YAML file read whole, every mapping in it with each key once.
-inline YAML::Node load_yaml_file(const std::string& path) {
-  YAML::Node root = YAML::LoadFile(path);
-  check_unique_keys(path, root);
+// The text of `file` is UTF-8, else "file:line:column: not UTF-8 (byte 0xC3)" at the first
+// byte that is not (the column counts characters; the JSON the master serves could not carry it).
+inline void check_utf8(const std::string& file, std::string_view text) {
+  const auto bad = utf8::find_invalid(text.begin(), text.end());
+  if (bad == text.end()) return;
+  const auto at = protocol::position_of(text, static_cast<std::size_t>(bad - text.begin()));
+  char byte[8];
+  std::snprintf(byte, sizeof byte, "0x%02X",
+                static_cast<unsigned>(static_cast<unsigned char>(*bad)));
+  throw ConfigError{file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
+                    ": not UTF-8 (byte " + byte + ")"};
+}
+
+// YAML text of `file`: UTF-8, every mapping in it with each key once.
+inline YAML::Node load_yaml_text(const std::string& file, const std::string& text) {
+  check_utf8(file, text);
+  YAML::Node root = YAML::Load(text);
+  check_unique_keys(file, root);
   return root;
+}
+
+// A YAML file read whole, as load_yaml_text; a directory or an unreadable file named.
+inline YAML::Node load_yaml_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError{path + ": a directory, not a file"};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError{path + ": cannot read the file"};
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_yaml_text(path, text.str());
 }
 
 // Every key of the mapping `map` (at `where`) is one of `keys`.
@@ -68,11 +104,17 @@ T value(const std::string& file, const YAML::Node& map, const char* key, T fallb
         const char* expected) {
   const YAML::Node node = map[key];
   if (!node) return fallback;
+  T out{};
   try {
-    return node.as<T>();
+    out = node.as<T>();
   } catch (const YAML::Exception&) {
     fail(file, node, key, std::string("expected ") + expected);
   }
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(out))
+      fail(file, node, key, std::string("expected ") + expected + ", finite");
+  }
+  return out;
 }
 
 // Runs `body` (which reads `path`), returning its value or the error in words.

@@ -41,7 +41,8 @@ class SqlDatabase {
   // Runs one statement; inside in_transaction() it joins that transaction, else it commits.
   virtual StorageResult<SqlResult> query(const std::string& text,
                                          const std::vector<SqlValue>& params) = 0;
-  // Runs `body` in one transaction: committed when it returns no error, else rolled back.
+  // Runs `body` in one transaction: committed when it returns no error, else rolled back;
+  // inside another transaction it joins that one (whose end decides).
   virtual std::optional<StorageError> in_transaction(
       const std::function<std::optional<StorageError>()>& body) = 0;
   // An INSERT's new id (the table's `id` column).
