@@ -193,6 +193,7 @@ Response update_user(Call& call) {
         if (hash) {
           checked(call.db.query("UPDATE app_user SET password_hash = ? WHERE id = ?", {*hash, id}));
           checked(call.db.query("DELETE FROM api_session WHERE user_id = ?", {id}));
+          checked(call.db.query("DELETE FROM api_token WHERE user_id = ?", {id}));
         }
         if (!enabled) checked(call.db.query("DELETE FROM api_session WHERE user_id = ?", {id}));
         if (new_roles) set_roles(call, id, roles);

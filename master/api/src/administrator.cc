@@ -43,8 +43,9 @@ StorageResult<std::string> issue_token(Storage& storage, const std::string& user
   if (rows.empty()) return StorageError{"no enabled user '" + user + "'"};
   const std::string token = kTokenPrefix + random_token(32);
   auto made = db.insert_id(
-      "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)",
-      {as_integer(rows[0][0]), token_name, token_digest(token), now});
+      "INSERT INTO api_token (user_id, name, token_hash, created_at, expires_at) "
+      "VALUES (?, ?, ?, ?, ?)",
+      {as_integer(rows[0][0]), token_name, token_digest(token), now, now + kTokenDays * 86400});
   if (auto* failed = std::get_if<StorageError>(&made)) return *failed;
   return token;
 }

@@ -1,5 +1,6 @@
 #include "heatlink/master/api/api.h"
 
+#include <iostream>
 #include <mutex>
 
 #include "auth.h"
@@ -77,11 +78,30 @@ void add_security_headers(Response& r) {
   r.headers.emplace_back("Cache-Control", "no-store");
 }
 
+// Up and storing: the database answers, and the readings the meters gave were stored since
+// the last time the database refused them (a full disk answers reads and refuses writes).
+Response health(Call& call) {
+  checked(call.storage.schema_version());
+  Json body{{"status", "ok"}, {"version", call.env.version}};
+  if (const MasterCounters* c = call.env.counters) {
+    const EpochSeconds stored = c->last_stored_at, failed = c->last_store_failed_at;
+    body["storage"] = {{"last_stored_at", stored == 0 ? Json() : Json(stored)},
+                       {"last_store_failed_at", failed == 0 ? Json() : Json(failed)},
+                       {"readings_unstored", c->readings_unstored.load()}};
+    if (failed != 0 && failed >= stored) {
+      body["status"] = "storage_failing";
+      return json_response(body, 503);
+    }
+  }
+  return json_response(body);
+}
+
 }  // namespace
 
 struct Api::Impl {
   explicit Impl(Environment e)
-      : env(std::move(e)), throttle(env.login_failures_allowed, env.login_window_s) {
+      : env(std::move(e)),
+        throttle(env.login_failures_allowed, env.login_window_s, env.login_concurrency) {
     add_auth_routes(router, throttle);
     add_monitoring_routes(router);
     add_statistics_routes(router);
@@ -94,10 +114,7 @@ struct Api::Impl {
     add_access_routes(router);
     router.add("GET", "/api/openapi.json", kPublic,
                [](Call&) { return json_response(openapi_document()); });
-    router.add("GET", "/api/v1/health", kPublic, [](Call& call) {
-      checked(call.storage.schema_version());
-      return json_response(Json{{"status", "ok"}, {"version", call.env.version}});
-    });
+    router.add("GET", "/api/v1/health", kPublic, [](Call& call) { return health(call); });
     router.add("GET", "/metrics", kPublic, [](Call& call) {
       Response r;
       r.content_type = "text/plain; version=0.0.4";
@@ -162,7 +179,10 @@ Response Api::handle(const Request& request, Storage& storage) {
   } catch (const Problem& p) {
     response = problem_response(p);
   } catch (const std::exception& e) {
-    response = problem_response({500, "internal", e.what(), ""});
+    std::cerr << "heatlink master: API: " << request.method << ' ' << request.target.substr(0, 200)
+              << ": " << e.what() << '\n';
+    response =
+        problem_response({500, "internal", "an internal error; the master's log says why", ""});
   }
   add_security_headers(response);
   return response;

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 
@@ -118,8 +119,9 @@ bool changes_something(const std::string& method) {
 std::optional<Caller> by_token(const std::string& token, SqlDatabase& db, EpochSeconds now) {
   const auto rows = checked(
       db.query("SELECT t.id, u.id, u.name FROM api_token t JOIN app_user u ON u.id = t.user_id "
-               "WHERE t.token_hash = ? AND u.enabled = 1",
-               {token_digest(token)}));
+               "WHERE t.token_hash = ? AND u.enabled = 1 AND (t.expires_at IS NULL OR "
+               "t.expires_at > ?)",
+               {token_digest(token), now}));
   if (rows.rows.empty()) return std::nullopt;
   const auto& row = rows.rows.front();
   checked(
@@ -167,36 +169,64 @@ std::optional<Caller> authenticate(const Request& request, SqlDatabase& db, Epoc
   return caller;
 }
 
-EpochSeconds LoginThrottle::wait_for(const std::string& key, EpochSeconds now) {
-  auto found = failures_.find(key);
+std::size_t LoginThrottle::recent(const std::string& key, EpochSeconds now) {
+  const auto found = failures_.find(key);
   if (found == failures_.end()) return 0;
-  auto& times = found->second;
+  Failures& times = found->second;
   while (!times.empty() && times.front() + window_s_ <= now) times.pop_front();
   if (times.empty()) {
     failures_.erase(found);
     return 0;
   }
-  if (times.size() < allowed_) return 0;
-  return times.front() + window_s_ - now;
+  return times.size();
 }
 
 EpochSeconds LoginThrottle::wait(const std::string& name, const std::string& peer,
                                  EpochSeconds now) {
   std::lock_guard lock(mutex_);
-  return std::max(wait_for("user:" + name, now), wait_for("peer:" + peer, now));
+  EpochSeconds wait = 0;
+  if (recent("peer:" + peer, now) >= allowed_)
+    wait = failures_["peer:" + peer].front() + window_s_ - now;
+  if (const auto trusted = trusted_.find(name);
+      trusted != trusted_.end() &&
+      std::find(trusted->second.begin(), trusted->second.end(), peer) != trusted->second.end())
+    return std::max<EpochSeconds>(wait, 0);
+  if (const std::size_t n = recent("user:" + name, now); n >= allowed_) {
+    const std::size_t beyond = std::min<std::size_t>(n - allowed_, 20);
+    const EpochSeconds backoff = std::min<EpochSeconds>(EpochSeconds{1} << beyond, window_s_);
+    wait = std::max(wait, failures_["user:" + name].back() + backoff - now);
+  }
+  return std::max<EpochSeconds>(wait, 0);
+}
+
+bool LoginThrottle::begin_check() {
+  unsigned busy = checking_.load();
+  do {
+    if (busy >= concurrent_) return false;
+  } while (!checking_.compare_exchange_weak(busy, busy + 1));
+  return true;
+}
+
+void LoginThrottle::end_check() {
+  --checking_;
 }
 
 void LoginThrottle::failed(const std::string& name, const std::string& peer, EpochSeconds now) {
   std::lock_guard lock(mutex_);
-  // Bounded: an attacker cycling names fills at most this many entries.
+  // Bounded: an attacker cycling names or addresses fills at most this many entries.
   if (failures_.size() > 100'000) failures_.clear();
   failures_["user:" + name].push_back(now);
   failures_["peer:" + peer].push_back(now);
 }
 
-void LoginThrottle::succeeded(const std::string& name) {
+void LoginThrottle::succeeded(const std::string& name, const std::string& peer) {
   std::lock_guard lock(mutex_);
-  failures_.erase("user:" + name);
+  // The name's failures stay: they may be a spray that goes on (they age out of the window).
+  if (trusted_.size() > 100'000) trusted_.clear();
+  auto& trusted = trusted_[name];
+  if (std::find(trusted.begin(), trusted.end(), peer) != trusted.end()) return;
+  trusted.push_back(peer);
+  if (trusted.size() > 16) trusted.pop_front();  // the addresses of late
 }
 
 }  // namespace heatlink::master::api

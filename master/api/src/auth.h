@@ -2,6 +2,8 @@
 // tokens for scripts, login throttling, and the closed set of permissions.
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -39,6 +41,9 @@ inline constexpr const char* kSessionCookie = "heatlink_session";
 inline constexpr const char* kCsrfCookie = "heatlink_csrf";
 inline constexpr const char* kCsrfHeader = "x-csrf-token";
 inline constexpr const char* kTokenPrefix = "hl_";
+// An API token lasts this many days unless made for fewer (or more, up to the longest).
+inline constexpr std::int64_t kTokenDays = 90;
+inline constexpr std::int64_t kLongestTokenDays = 365;
 
 // The caller of a request: from `Authorization: Bearer hl_...` or the session cookie. A
 // cookie-authenticated request that changes something must carry the session's CSRF token in
@@ -57,18 +62,33 @@ std::optional<std::string> cookie(const Request& request, const std::string& nam
 // Failed logins per user name and per client address in a sliding window.
 class LoginThrottle {
  public:
-  LoginThrottle(unsigned allowed, EpochSeconds window_s) : allowed_(allowed), window_s_(window_s) {}
-  // Seconds to wait before trying again; 0: go ahead.
+  LoginThrottle(unsigned allowed, EpochSeconds window_s, unsigned concurrent = 2)
+      : allowed_(allowed), window_s_(window_s), concurrent_(std::max(1u, concurrent)) {}
+  // Seconds to wait before trying again; 0: go ahead. An address that failed `allowed` times
+  // in the window waits until the window has passed. A user name that failed that often waits
+  // too, but only from addresses it never signed in from - with a backoff that doubles from a
+  // second per failure beyond `allowed`, up to the window - so a spray from many addresses
+  // slows the sprayers and never locks the owner out.
   EpochSeconds wait(const std::string& name, const std::string& peer, EpochSeconds now);
   void failed(const std::string& name, const std::string& peer, EpochSeconds now);
-  void succeeded(const std::string& name);
+  // The owner signed in from `peer`: the address is trusted for the name from now on.
+  void succeeded(const std::string& name, const std::string& peer);
+  // A password check costs tens of milliseconds of a core by design: at most `concurrent` run
+  // at once, so that a flood of logins leaves the API's other threads to everyone else
+  // (/health answered in seconds under a spray before). False: busy, answer 503.
+  bool begin_check();
+  void end_check();
 
  private:
-  EpochSeconds wait_for(const std::string& key, EpochSeconds now);
+  using Failures = std::deque<EpochSeconds>;
+  std::size_t recent(const std::string& key, EpochSeconds now);
   unsigned allowed_;
   EpochSeconds window_s_;
+  unsigned concurrent_;
+  std::atomic<unsigned> checking_{0};
   std::mutex mutex_;
-  std::map<std::string, std::deque<EpochSeconds>> failures_;  // "user:NAME", "peer:ADDR"
+  std::map<std::string, Failures> failures_;                // "user:NAME", "peer:ADDR"
+  std::map<std::string, std::deque<std::string>> trusted_;  // name -> addresses signed in from
 };
 
 }  // namespace heatlink::master::api

@@ -56,6 +56,17 @@ Response login(Call& call, LoginThrottle& throttle) {
     r.headers.emplace_back("Retry-After", std::to_string(wait));
     return r;
   }
+  if (!throttle.begin_check()) {
+    Response r = json_response(
+        Json{{"error", {{"code", "busy"}, {"message", "too many logins at once; try again"}}}},
+        503);
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  struct Checked {
+    LoginThrottle& t;
+    ~Checked() { t.end_check(); }
+  } checking{throttle};
   const auto rows = checked(
       call.db.query("SELECT id, password_hash, enabled FROM app_user WHERE name = ?", {name}));
   const bool known = !rows.rows.empty();
@@ -66,7 +77,7 @@ Response login(Call& call, LoginThrottle& throttle) {
                 !known ? "unknown user" : (!matches ? "wrong password" : "disabled"));
     refuse(401, "login_failed", "wrong user name or password");
   }
-  throttle.succeeded(name);
+  throttle.succeeded(name, call.request.peer);
   Principal who;
   who.user_id = as_integer(rows.rows[0][0]);
   who.name = name;
@@ -109,34 +120,62 @@ Response change_password(Call& call) {
       call.db.query("SELECT password_hash FROM app_user WHERE id = ?", {call.user.user_id}));
   if (rows.rows.empty() || !password_matches(as_text(rows.rows[0][0]), old_password))
     invalid("old_password", "does not match the current password");
-  checked(call.db.query("UPDATE app_user SET password_hash = ? WHERE id = ?",
-                        {hash_password(new_password), call.user.user_id}));
-  return json_response(Json{{"changed", true}});
+  // Whoever knew the old password may hold a session or a token: they end, all but the
+  // session this change came from.
+  const auto current = cookie(call.request, kSessionCookie);
+  const std::string keep = current && !call.user.by_token ? token_digest(*current) : "";
+  std::int64_t sessions = 0, tokens = 0;
+  if (auto e = call.db.in_transaction([&]() -> std::optional<StorageError> {
+        checked(call.db.query("UPDATE app_user SET password_hash = ? WHERE id = ?",
+                              {hash_password(new_password), call.user.user_id}));
+        sessions =
+            checked(call.db.query("DELETE FROM api_session WHERE user_id = ? AND token_hash <> ?",
+                                  {call.user.user_id, keep}))
+                .affected;
+        tokens =
+            checked(call.db.query("DELETE FROM api_token WHERE user_id = ?", {call.user.user_id}))
+                .affected;
+        return std::nullopt;
+      }))
+    storage_failed(*e);
+  call.audit_detail = Json{{"sessions_ended", sessions}, {"tokens_revoked", tokens}};
+  return json_response(
+      Json{{"changed", true}, {"sessions_ended", sessions}, {"tokens_revoked", tokens}});
 }
 
 Response list_tokens(Call& call) {
   const auto rows = checked(call.db.query(
-      "SELECT id, name, created_at, last_used_at FROM api_token WHERE user_id = ? ORDER BY id",
+      "SELECT id, name, created_at, last_used_at, expires_at FROM api_token WHERE user_id = ? "
+      "ORDER BY id",
       {call.user.user_id}));
   Json items = Json::array();
   for (const auto& row : rows.rows) {
     const auto used = as_optional_integer(row[3]);
+    const auto expires = as_optional_integer(row[4]);
     items.push_back(Json{{"id", as_integer(row[0])},
                          {"name", as_text(row[1])},
                          {"created_at", as_integer(row[2])},
-                         {"last_used_at", used ? Json(*used) : Json()}});
+                         {"last_used_at", used ? Json(*used) : Json()},
+                         {"expires_at", expires ? Json(*expires) : Json()},
+                         {"expired", expires && *expires <= call.now()}});
   }
   return json_response(Json{{"items", items}});
 }
 
 Response create_token(Call& call) {
   const std::string name = required_text(call.body(), "name", 100);
+  const auto days = optional_integer(call.body(), "expires_in_days").value_or(kTokenDays);
+  if (days < 1 || days > kLongestTokenDays)
+    invalid("expires_in_days", "expected 1 to " + std::to_string(kLongestTokenDays));
   const std::string token = kTokenPrefix + random_token(32);
-  const std::int64_t id = checked(call.db.insert_id(
-      "INSERT INTO api_token (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?)",
-      {call.user.user_id, name, token_digest(token), call.now()}));
-  call.audit_detail = Json{{"token_id", id}, {"name", name}};
-  return json_response(Json{{"id", id}, {"name", name}, {"token", token}}, 201);
+  const EpochSeconds expires = call.now() + days * 86400;
+  const std::int64_t id = checked(
+      call.db.insert_id("INSERT INTO api_token (user_id, name, token_hash, created_at, expires_at) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        {call.user.user_id, name, token_digest(token), call.now(), expires}));
+  call.audit_detail = Json{{"token_id", id}, {"name", name}, {"expires_at", expires}};
+  return json_response(Json{{"id", id}, {"name", name}, {"token", token}, {"expires_at", expires}},
+                       201);
 }
 
 Response delete_token(Call& call) {

@@ -1,7 +1,11 @@
 #include "call.h"
 
+#include <utf8cpp/utf8.h>
+
 #include <charconv>
 #include <chrono>
+#include <cstdio>
+#include <iostream>
 
 namespace heatlink::master::api {
 
@@ -18,7 +22,9 @@ void not_found(const std::string& what) {
 }
 
 void storage_failed(const StorageError& e) {
-  refuse(500, "storage", e.message);
+  // The database's words name tables, statements and files: the log gets them, not the caller.
+  std::cerr << "heatlink master: API: the database failed: " << e.message << '\n';
+  refuse(500, "storage", "the database could not do this now; the master's log says why");
 }
 
 EpochSeconds Call::now() const {
@@ -118,6 +124,18 @@ Json sql_json(const SqlValue& v) {
   return Json();
 }
 
+void check_text(const std::string& field, std::string_view text) {
+  if (utf8::find_invalid(text.begin(), text.end()) != text.end()) invalid(field, "not UTF-8");
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7F) {
+      char code[8];
+      std::snprintf(code, sizeof code, "U+%04X", c);
+      invalid(field, std::string("a control character (") + code + ") is no text");
+    }
+  }
+}
+
 std::optional<std::string> optional_text(const Json& body, const std::string& field,
                                          std::size_t max_size) {
   const auto found = body.find(field);
@@ -126,6 +144,7 @@ std::optional<std::string> optional_text(const Json& body, const std::string& fi
   const auto& value = found->get_ref<const std::string&>();
   if (value.size() > max_size)
     invalid(field, "longer than " + std::to_string(max_size) + " characters");
+  check_text(field, value);
   return value;
 }
 

@@ -93,6 +93,11 @@ Response json_response(const Json& body, int status = 200);
 // A column value as JSON: numbers, text, null.
 Json sql_json(const SqlValue& v);
 
+// Text a person gave (a name, a note, a cell of an imported table) is UTF-8 without control
+// characters but tab and line breaks: a NUL cut "admin\0evil" to "admin" in SQLite, and the
+// audit log then showed another actor. 400 naming the field otherwise.
+void check_text(const std::string& field, std::string_view text);
+
 // Body fields: required or optional, typed, 400 naming the field.
 std::string required_text(const Json& body, const std::string& field, std::size_t max_size = 200);
 std::optional<std::string> optional_text(const Json& body, const std::string& field,

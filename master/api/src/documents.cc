@@ -202,6 +202,8 @@ std::string metrics_text(Call& call) {
            c->read_failures.load());
     metric("heatlink_readings_stored_total", "counter", "readings committed",
            c->readings_stored.load());
+    metric("heatlink_readings_unstored_total", "counter",
+           "readings meters gave that the database refused to store", c->readings_unstored.load());
     metric("heatlink_cycle_overruns_total", "counter",
            "scheduled cycles that finished after their slot's time was up",
            c->cycle_overruns.load());
@@ -215,13 +217,19 @@ std::string metrics_text(Call& call) {
            "meters a cycle read after its slot ended (counted for the next slot)",
            c->meters_read_late.load());
   }
+  // The database may be down: the scrape still answers, and says so - the counters above are
+  // exactly what is needed then.
   const auto began = std::chrono::steady_clock::now();
-  const auto jobs = checked(call.db.query(
+  const auto jobs = call.db.query(
       "SELECT status, count(*) FROM read_job WHERE status IN ('queued', 'running') GROUP BY status",
-      {}));
+      {});
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - began;
+  const auto* counted = std::get_if<SqlResult>(&jobs);
+  metric("heatlink_storage_up", "gauge", "1 when the database answered this scrape, else 0",
+         counted != nullptr ? 1 : 0);
+  if (counted == nullptr) return out;
   std::int64_t queued = 0, running = 0;
-  for (const auto& row : jobs.rows)
+  for (const auto& row : counted->rows)
     (as_text(row[0]) == "queued" ? queued : running) = as_integer(row[1]);
   metric("heatlink_read_jobs_queued", "gauge", "manual reads waiting for a master", queued);
   metric("heatlink_read_jobs_running", "gauge", "manual reads being read", running);

@@ -148,6 +148,7 @@ SqlValue checked_value(const Field& field, const Json& value) {
       if (field.required && text.empty()) invalid(name, "required");
       if (text.size() > field.max_size)
         invalid(name, "longer than " + std::to_string(field.max_size) + " characters");
+      check_text(name, text);
       if (!field.allowed.empty()) {
         std::string list;
         for (const auto& a : field.allowed) {

@@ -35,6 +35,11 @@ Json cycle_json(const CycleStats& s) {
          {"late", s.late}};
   if (s.settlement) j["settlement"] = true;
   if (s.missed) j["missed"] = true;
+  if (s.storage_failed) {
+    j["storage_failed"] = true;
+    j["unstored"] = s.unstored;
+    j["not_asked"] = s.not_asked;
+  }
   if (s.job != 0) j["job"] = s.job;
   Json segments = Json::object();
   for (const auto& [channel, seg] : s.segments) {

@@ -326,7 +326,13 @@ void ReadingEngine::flush() {
   waiting_of_.clear();
   auto stored = storage_.store_readings(readings);
   if (auto* e = std::get_if<StorageError>(&stored)) {
-    for (const auto& c : cycles) c->stats.error = e->message;
+    // The meters answered; the database did not take their readings (a full disk, the
+    // database down): unstored, and the cycle stops - no meter or bus is blamed for it.
+    for (const auto& c : cycles) {
+      c->stats.error = "storing readings: " + e->message;
+      c->stats.storage_failed = true;
+      ++c->stats.unstored;
+    }
     return;
   }
   // Each cycle's readings, as stored (new, or there already: a re-read of the same values).
@@ -350,10 +356,15 @@ void ReadingEngine::line_failed(const std::shared_ptr<Cycle>& cycle, const IoSta
 void ReadingEngine::finish(const std::shared_ptr<Cycle>& cycle) {
   flush();  // this cycle's readings, and those of others waiting with them
   const EpochSeconds now = now_();
-  // Meters not reached (the line or the storage failed) count as failed, and so do those that
-  // answered with another identity.
-  for (std::size_t i = cycle->index; i < cycle->meters.size(); ++i)
-    cycle->failed.push_back(cycle->meters[i]);
+  // Meters not reached count as failed when the line failed (they could not be read), as not
+  // asked when the database failed (nothing is known of them); those that answered with
+  // another identity count as failed.
+  for (std::size_t i = cycle->index; i < cycle->meters.size(); ++i) {
+    if (cycle->stats.storage_failed)
+      ++cycle->stats.not_asked;
+    else
+      cycle->failed.push_back(cycle->meters[i]);
+  }
   cycle->index = cycle->meters.size();
   cycle->failed.insert(cycle->failed.end(), cycle->mismatched.begin(), cycle->mismatched.end());
   cycle->mismatched.clear();

@@ -114,6 +114,8 @@ master::api::Environment api_environment(const master::MasterConfig& config,
     return gateway.resolve_conflict(id);
   };
   env.counters = &counters;
+  // Half the API's threads may check passwords at once; the others serve everyone else.
+  env.login_concurrency = std::max(1u, config.api_threads / 2);
   env.secure_cookies = config.api_secure_cookies;
   env.consumption = config.dispatcher.consumption;
   env.version = HEATLINK_VERSION;
@@ -272,6 +274,9 @@ int run_master(const MasterArgs& args) {
         counters.meters_read += s.read;
         counters.read_failures += s.failed;
         counters.readings_stored += s.stored;
+        counters.readings_unstored += s.unstored;
+        if (s.stored > 0) counters.last_stored_at = s.finished_at;
+        if (s.storage_failed) counters.last_store_failed_at = s.finished_at;
         if (s.overrun_s > 0) {
           ++counters.cycle_overruns;
           counters.cycle_overrun_seconds += static_cast<std::uint64_t>(s.overrun_s);

@@ -263,6 +263,11 @@ CREATE TABLE dtu_presence (dtu_id TEXT PRIMARY KEY, last_seen_at {int} NOT NULL)
 constexpr const char* kMissedSlots =
     "ALTER TABLE cycle_claim ADD COLUMN missed {int} NOT NULL DEFAULT 0;";
 
+// API tokens end: 90 days after they were made for the tokens made before.
+constexpr const char* kTokenExpiry =
+    "ALTER TABLE api_token ADD COLUMN expires_at {int};\n"
+    "UPDATE api_token SET expires_at = created_at + 7776000;";
+
 // A migration's text in one dialect.
 std::string in_dialect(const char* sql, const char* id, const char* integer, const char* bytes,
                        const char* real) {
@@ -290,6 +295,8 @@ const std::string kSqliteMeterIdentity = sqlite(kMeterIdentity);
 const std::string kPostgresqlMeterIdentity = postgresql(kMeterIdentity);
 const std::string kSqliteMissedSlots = sqlite(kMissedSlots);
 const std::string kPostgresqlMissedSlots = postgresql(kMissedSlots);
+const std::string kSqliteTokenExpiry = sqlite(kTokenExpiry);
+const std::string kPostgresqlTokenExpiry = postgresql(kTokenExpiry);
 
 const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {2, "scheduling", kSqliteScheduling},
@@ -298,7 +305,8 @@ const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {5, "management", kSqliteManagement.c_str()},
                              {6, "suspect consumption", kSqliteSuspect},
                              {7, "meter identity", kSqliteMeterIdentity.c_str()},
-                             {8, "missed slots", kSqliteMissedSlots.c_str()}};
+                             {8, "missed slots", kSqliteMissedSlots.c_str()},
+                             {9, "token expiry", kSqliteTokenExpiry.c_str()}};
 const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                  {2, "scheduling", kPostgresqlScheduling},
                                  {3, "latest values from readings", kDropLatestValue},
@@ -306,7 +314,8 @@ const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                  {5, "management", kPostgresqlManagement.c_str()},
                                  {6, "suspect consumption", kPostgresqlSuspect},
                                  {7, "meter identity", kPostgresqlMeterIdentity.c_str()},
-                                 {8, "missed slots", kPostgresqlMissedSlots.c_str()}};
+                                 {8, "missed slots", kPostgresqlMissedSlots.c_str()},
+                                 {9, "token expiry", kPostgresqlTokenExpiry.c_str()}};
 
 }  // namespace
 

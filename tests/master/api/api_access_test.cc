@@ -103,6 +103,60 @@ TEST_P(ApiAccessTest, ABrowserSessionMustCarryItsCsrfTokenToChangeAnything) {
   EXPECT_EQ(call("GET", "/api/v1/stations", nullptr, session).status, 401);
 }
 
+// Whoever knew the old password is out once it changes: the user's other sessions end and
+// their tokens are revoked (before, both kept working); the session that changed it stays.
+TEST_P(ApiAccessTest, APasswordChangeEndsTheOtherSessionsAndRevokesTheTokens) {
+  const std::string password = "pw-clerk-0123456789";
+  const Answer user =
+      admin("POST", "/api/v1/users", Json{{"name", "clerk"}, {"password", password}});
+  ASSERT_EQ(user.status, 201) << user.raw.body;
+  const Credentials here = sign_in("clerk", password);
+  const Credentials elsewhere = sign_in("clerk", password);
+  Credentials token;
+  token.token = call("POST", "/api/v1/auth/tokens", Json{{"name", "script"}}, here).body["token"];
+  ASSERT_EQ(call("GET", "/api/v1/auth/me", nullptr, token).status, 200);
+
+  const Answer changed =
+      call("POST", "/api/v1/auth/password",
+           Json{{"old_password", password}, {"new_password", "a new password 42"}}, here);
+  ASSERT_EQ(changed.status, 200) << changed.raw.body;
+  EXPECT_EQ(changed.body["sessions_ended"], 1);
+  EXPECT_EQ(changed.body["tokens_revoked"], 1);
+  EXPECT_EQ(call("GET", "/api/v1/auth/me", nullptr, here).status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/auth/me", nullptr, elsewhere).status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/auth/me", nullptr, token).status, 401);
+
+  // An administrator setting the password does the same.
+  Credentials again;
+  again.token = call("POST", "/api/v1/auth/tokens", Json{{"name", "s2"}}, here).body["token"];
+  const std::string id = std::to_string(user.body["id"].get<std::int64_t>());
+  ASSERT_EQ(admin("PUT", "/api/v1/users/" + id, Json{{"password", "set by the admin 7"}}).status,
+            200);
+  EXPECT_EQ(call("GET", "/api/v1/auth/me", nullptr, again).status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/auth/me", nullptr, here).status, 401);
+}
+
+// A token ends: 90 days by default, as asked up to a year, and is then refused.
+TEST_P(ApiAccessTest, AnApiTokenExpires) {
+  const Credentials session = sign_in("admin", admin_password_);
+  const Answer made =
+      call("POST", "/api/v1/auth/tokens", Json{{"name", "week"}, {"expires_in_days", 7}}, session);
+  ASSERT_EQ(made.status, 201) << made.raw.body;
+  EXPECT_EQ(made.body["expires_at"], now_ + 7 * 86400);
+  Credentials week;
+  week.token = made.body["token"];
+  EXPECT_EQ(call("GET", "/api/v1/auth/me", nullptr, week).status, 200);
+  EXPECT_EQ(
+      call("POST", "/api/v1/auth/tokens", Json{{"name", "x"}, {"expires_in_days", 400}}, session)
+          .status,
+      400);
+  now_ += 7 * 86400;
+  EXPECT_EQ(call("GET", "/api/v1/auth/me", nullptr, week).status, 401);
+  EXPECT_EQ(admin("GET", "/api/v1/auth/me").status, 200) << "the fixture's 90-day token";
+  now_ += 83 * 86400;
+  EXPECT_EQ(admin("GET", "/api/v1/auth/me").status, 401);
+}
+
 TEST_P(ApiAccessTest, TheSessionCookieIsHttpOnlyAndStrict) {
   const Answer a =
       call("POST", "/api/v1/auth/login", Json{{"name", "admin"}, {"password", admin_password_}});
@@ -146,6 +200,31 @@ TEST_P(ApiAccessTest, LoginsAreThrottledPerUserAndAudited) {
   }
   EXPECT_EQ(failed, 5u);
   EXPECT_EQ(refused, 2u);
+}
+
+// A spray - the admin's name tried from 400 addresses - slows the sprayers and does not lock
+// the owner out: the right password works from the address the owner signed in from (before,
+// anyone could lock any user out for 15 minutes), and from a new address after a backoff.
+TEST_P(ApiAccessTest, ASprayFromManyAddressesSlowsTheSprayersAndNeverLocksTheOwnerOut) {
+  const Json wrong{{"name", "admin"}, {"password", "wrong password"}};
+  std::size_t refused = 0;
+  for (int i = 0; i < 400; ++i) {
+    const std::string peer = "198.18." + std::to_string(i / 200) + "." + std::to_string(i % 200);
+    const int status = call("POST", "/api/v1/auth/login", wrong, std::nullopt, "", peer).status;
+    EXPECT_TRUE(status == 401 || status == 429) << status;
+    if (status == 429) ++refused;
+  }
+  EXPECT_GT(refused, 390u) << "the account is slowed for strangers";
+  const Json right{{"name", "admin"}, {"password", admin_password_}};
+  // The fixture signed in from 192.0.2.1, the owner's address.
+  EXPECT_EQ(call("POST", "/api/v1/auth/login", right).status, 200);
+  const Answer stranger =
+      call("POST", "/api/v1/auth/login", right, std::nullopt, "", "203.0.113.9");
+  EXPECT_EQ(stranger.status, 429);
+  const int wait = std::stoi(stranger.header("Retry-After"));
+  EXPECT_GT(wait, 0);
+  EXPECT_LE(wait, 900) << "slowed, never longer than the window";
+  EXPECT_EQ(call("GET", "/api/v1/health").status, 200);
 }
 
 TEST_P(ApiAccessTest, HostileTextIsOnlyEverData) {

@@ -68,6 +68,27 @@ TEST_P(ApiTest, InvalidInputIsRefusedNamingTheField) {
   EXPECT_EQ(admin("PATCH", "/api/v1/stations").status, 405);
 }
 
+// Text with a control character is refused, on both backends and from every door: SQLite
+// stored the user name "admin\0evil" and read back "admin", so the audit log named another
+// actor; an imported cell that is not UTF-8 could not be served as JSON.
+TEST_P(ApiTest, TextWithAControlCharacterOrNotUtf8IsRefusedNamingTheField) {
+  const std::string nul("admin\0evil", 10);
+  Answer a = admin("POST", "/api/v1/users", Json{{"name", nul}, {"password", "a long password"}});
+  EXPECT_EQ(a.status, 400) << a.raw.body;
+  EXPECT_EQ(a.body["error"].value("field", ""), "name");
+  EXPECT_NE(a.body["error"].value("message", "").find("U+0000"), std::string::npos) << a.raw.body;
+  a = admin("POST", "/api/v1/stations", Json{{"name", "North\x07station"}});
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(a.body["error"].value("field", ""), "name");
+  EXPECT_EQ(admin("GET", "/api/v1/stations?q=North").body["total"], 1) << "only the one before";
+  const Answer imported =
+      call("POST", "/api/v1/stations/import", nullptr, admin_, "name\nW\xE4rme station\n");
+  EXPECT_EQ(imported.status, 400) << imported.raw.body;
+  EXPECT_EQ(admin("GET", "/api/v1/stations?q=station").body["total"], 1) << "nothing imported";
+  EXPECT_EQ(admin("POST", "/api/v1/stations", Json{{"name", "East\tstation"}}).status, 201)
+      << "a tab is text";
+}
+
 TEST_P(ApiTest, MonitoringShowsLatestValuesWithFiltersPagesAndSummary) {
   const Answer all = admin("GET", "/api/v1/monitoring/meters");
   ASSERT_EQ(all.status, 200) << all.raw.body;
@@ -514,6 +535,46 @@ TEST_P(ApiTest, MetricsSpeakPrometheusText) {
   EXPECT_NE(overruns.raw.body.find("\nheatlink_cycle_overruns_total 2\n"), std::string::npos);
   EXPECT_NE(overruns.raw.body.find("\nheatlink_cycle_overrun_seconds_total 1500\n"),
             std::string::npos);
+}
+
+// The database fails (a table gone stands in for PostgreSQL stopped or a full disk): /metrics
+// still answers, with heatlink_storage_up 0 and the counters (before, a 500 lost every series
+// exactly when it was needed); an answer that fails names no table, statement or file.
+TEST_P(ApiTest, MetricsAnswerWhenTheDatabaseFailsAndNoAnswerShowsItsWords) {
+  EXPECT_NE(call("GET", "/metrics").raw.body.find("\nheatlink_storage_up 1\n"), std::string::npos);
+  counters_.cycles = 3;
+  ASSERT_TRUE(std::holds_alternative<master::SqlResult>(
+      storage_->database().query("DROP TABLE read_job", {})));
+  const Answer m = call("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.raw.body.find("\nheatlink_storage_up 0\n"), std::string::npos) << m.raw.body;
+  EXPECT_NE(m.raw.body.find("\nheatlink_cycles_total 3\n"), std::string::npos) << m.raw.body;
+  const Answer failed = admin("GET", "/api/v1/read-jobs");
+  EXPECT_EQ(failed.status, 500);
+  EXPECT_EQ(failed.body["error"]["code"], "storage");
+  for (const char* word : {"read_job", "SELECT", "relation", "table", ".db"})
+    EXPECT_EQ(failed.raw.body.find(word), std::string::npos) << word << ": " << failed.raw.body;
+}
+
+// /health says when the database stopped taking the readings (a full disk still answers the
+// reads /health made before, so it said "ok"): 503 storage_failing until a store succeeds.
+TEST_P(ApiTest, HealthSaysWhenReadingsCouldNotBeStored) {
+  Answer h = call("GET", "/api/v1/health");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.body["status"], "ok");
+  EXPECT_TRUE(h.body["storage"]["last_stored_at"].is_null());
+  counters_.last_stored_at = kNow - 900;
+  counters_.last_store_failed_at = kNow - 60;
+  counters_.readings_unstored = 47;
+  h = call("GET", "/api/v1/health");
+  EXPECT_EQ(h.status, 503) << h.raw.body;
+  EXPECT_EQ(h.body["status"], "storage_failing");
+  EXPECT_EQ(h.body["storage"]["last_stored_at"], kNow - 900);
+  EXPECT_EQ(h.body["storage"]["readings_unstored"], 47);
+  EXPECT_NE(call("GET", "/metrics").raw.body.find("\nheatlink_readings_unstored_total 47\n"),
+            std::string::npos);
+  counters_.last_stored_at = kNow;
+  EXPECT_EQ(call("GET", "/api/v1/health").status, 200) << "stored again";
 }
 
 TEST_P(ApiTest, StatisticsServeHistoryConsumptionAndFaults) {

@@ -69,7 +69,7 @@ class DispatcherTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     url_ = "sqlite:" + dir_ + "/heatlink.db";
     auto storage = ok(master::open_storage(url_));
-    ASSERT_EQ(ok(storage->migrate()), 8);
+    ASSERT_EQ(ok(storage->migrate()), 9);
     std::ofstream(dir_ + "/base.yaml") << sim::base_information_yaml(topology_, *district_);
     auto imported = master::import_base_information(dir_ + "/base.yaml", *storage);
     ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);

@@ -116,6 +116,31 @@ TEST_F(ReadingEngineTest, ALostLineEndsTheCycleAndSaysWhy) {
   EXPECT_EQ(stats->stored, 3u) << "what was read before the loss is kept";
 }
 
+// The database refuses the readings (a full disk, made here by a trigger that fails every
+// insert the way SQLite does then): the cycle stops and says why; the meters that answered
+// count as read with their readings unstored, and those it did not reach as not asked - none
+// as failed (before, a full disk counted every meter after it as a failed read).
+TEST_F(ReadingEngineTest, ADatabaseThatRefusesTheReadingsFailsNoMeter) {
+  ASSERT_TRUE(std::holds_alternative<master::SqlResult>(
+      storage_->database().query("CREATE TRIGGER disk_full BEFORE INSERT ON reading "
+                                 "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END",
+                                 {})));
+  auto e = engine([this](const std::string&, auto procedure, auto done) {
+    line_->run(std::move(procedure), done);
+  });
+  std::optional<master::CycleStats> stats;
+  e.read_concentrator(concentrator_, [&](const master::CycleStats& s) { stats = s; });
+  ASSERT_TRUE(stats.has_value());
+  EXPECT_NE(stats->error.find("database or disk is full"), std::string::npos) << stats->error;
+  EXPECT_TRUE(stats->storage_failed);
+  EXPECT_EQ(stats->failed, 0u);
+  EXPECT_EQ(stats->stored, 0u);
+  EXPECT_GT(stats->unstored, 0u);
+  EXPECT_EQ(stats->read, stats->unstored) << "every answer given was refused";
+  EXPECT_EQ(stats->read + stats->not_asked, 302u);
+  EXPECT_EQ(std::get<std::int64_t>(storage_->count_readings()), 0);
+}
+
 // Reconciliation: an archive request reads the HM-660's meter archive (A3) and no meter, and
 // each entry comes back in the base information's address form.
 TEST_F(ReadingEngineTest, AnArchiveRequestListsTheConcentratorsArchiveInBaseInformationForm) {

@@ -46,7 +46,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
       url_ = heatlink::test::own_schema(url_, "test_" + std::to_string(::getpid()));
     storage_ = ok(master::open_storage(url_));
     ASSERT_TRUE(storage_);
-    ASSERT_EQ(ok(storage_->migrate()), 8);
+    ASSERT_EQ(ok(storage_->migrate()), 9);
     station_ = ok(storage_->add_station({0, "station-" + std::to_string(::getpid())}));
     concentrator_ = ok(storage_->add_concentrator(
         {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001", std::nullopt}));
@@ -87,8 +87,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
 constexpr master::EpochSeconds kDec1 = 1'796'083'200;  // 2026-12-01T00:00:00Z
 
 TEST_P(StorageTest, MigratesOnceAndKnowsItsVersion) {
-  EXPECT_EQ(ok(storage_->schema_version()), 8);
-  EXPECT_EQ(ok(storage_->migrate()), 8) << "a second migration is a no-op";
+  EXPECT_EQ(ok(storage_->schema_version()), 9);
+  EXPECT_EQ(ok(storage_->migrate()), 9) << "a second migration is a no-op";
   EXPECT_EQ(ok(storage_->meters_of(concentrator_)).size(), 1u);
   const auto concentrators = ok(storage_->concentrators());
   ASSERT_EQ(concentrators.size(), 1u);

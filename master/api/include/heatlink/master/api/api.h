@@ -49,6 +49,10 @@ struct MasterCounters {
   std::atomic<std::uint64_t> meters_read_late{0};       // read after their cycle's slot ended
   std::atomic<std::uint64_t> read_failures{0};
   std::atomic<std::uint64_t> readings_stored{0};
+  // The database refusing the readings meters gave (a full disk): /health says so.
+  std::atomic<std::uint64_t> readings_unstored{0};
+  std::atomic<EpochSeconds> last_stored_at{0};        // 0: nothing stored since the start
+  std::atomic<EpochSeconds> last_store_failed_at{0};  // 0: no store failed since the start
 };
 
 // The running master as the API sees it; members may be left empty (tests, a database-only
@@ -64,6 +68,7 @@ struct Environment {
   EpochSeconds session_lifetime_s = 12 * 3600;
   unsigned login_failures_allowed = 5;    // per user name and per address ...
   EpochSeconds login_window_s = 15 * 60;  // ... in this window, then 429 until it passes
+  unsigned login_concurrency = 2;         // password checks at once (each costs a core a while)
   bool secure_cookies = false;            // add `Secure` (the master is behind HTTPS)
   ConsumptionOptions consumption;         // how figures are settled again after a replacement
 };

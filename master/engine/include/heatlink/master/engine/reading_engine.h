@@ -77,11 +77,17 @@ struct CycleStats {
   EpochSeconds finished_at = 0;
   std::size_t meters = 0;   // to read in this cycle
   std::size_t skipped = 0;  // already read in the slot: not read again
-  std::size_t read = 0;     // answered and stored (or already stored: a re-read)
+  std::size_t read = 0;     // answered (and stored, unless `unstored` says otherwise)
   std::size_t failed = 0;   // no answer, garbled, refused, or an answer without registers
   // Of the failed: answered with another meter's identity (kept aside as unassigned readings).
   std::size_t mismatched = 0;
-  std::size_t stored = 0;      // readings committed (new, or stored before: a re-read)
+  std::size_t stored = 0;  // readings committed (new, or stored before: a re-read)
+  // Readings the database refused to store (a full disk, the database down): their meters
+  // answered (they are in `read`); the cycle then stops, and the meters it did not reach are
+  // `not_asked`, not failed - the storage failed, not the meters.
+  std::size_t unstored = 0;
+  std::size_t not_asked = 0;
+  bool storage_failed = false;
   std::size_t retried = 0;     // failed meters tried again at the end of the cycle
   std::size_t clock_set = 0;   // meter clocks set because they drifted
   std::size_t valves_set = 0;  // valve commands the meters confirmed
