@@ -380,14 +380,18 @@ struct DarkLine {
 
 class SecondaryScanDarkLine : public ::testing::TestWithParam<DarkLine> {};
 
-TEST_P(SecondaryScanDarkLine, FindsEveryMeterOnceTheLineAnswersAgain) {
+// How long a scan of the crowded segment takes on a line that stays sound.
+link::Micros undisturbed_scan_time() {
   Population undisturbed;
   undisturbed.meters = crowded_segment();
   FakeBus reference(undisturbed.answer());
   mbus::SecondaryScan whole;
   link::Exchange uninterrupted(whole, link::Timing::serial(2400));
-  const link::Micros duration = reference.run(uninterrupted);
+  return reference.run(uninterrupted);
+}
 
+TEST_P(SecondaryScanDarkLine, FindsEveryMeterOnceTheLineAnswersAgain) {
+  const link::Micros duration = undisturbed_scan_time();
   Population bus_meters;
   bus_meters.meters = crowded_segment();
   FakeBus bus(bus_meters.answer());
@@ -419,13 +423,9 @@ std::vector<DarkLine> dark_lines() {
 INSTANTIATE_TEST_SUITE_P(Everywhere, SecondaryScanDarkLine, ::testing::ValuesIn(dark_lines()));
 
 TEST(SecondaryScan, ALineThatStaysDarkFailsTheScanSayingSoWithTheMetersFound) {
+  const link::Micros duration = undisturbed_scan_time();
   Population bus_meters;
   bus_meters.meters = crowded_segment();
-  FakeBus reference(bus_meters.answer());
-  mbus::SecondaryScan whole;
-  link::Exchange uninterrupted(whole, link::Timing::serial(2400));
-  const link::Micros duration = reference.run(uninterrupted);
-
   FakeBus bus(bus_meters.answer());
   bus.dark = FakeBus::Dark{duration / 2, std::numeric_limits<link::Micros>::max(), false};
   mbus::SecondaryScan scan;
