@@ -146,10 +146,19 @@ CheckResult stored_readings_checks(const Check& c, CheckResult r, const Window& 
       }
       if (c.kind == CheckKind::ground_truth && reading.energy_kwh) {
         const auto truth = record.truth.find(ref.id);
+        const double limit = ref.resolution_kwh + c.tolerance_kwh + 0.01;
+        // The register must be one the meter sent in the ten minutes before it was received:
+        // the latest such answer, or - a retried request taking the late answer to its first
+        // attempt, stamped when it came - an earlier one. A number no answer holds fails.
         const TruthSample* sample = nullptr;
         if (truth != record.truth.end()) {
           for (const TruthSample& s : truth->second) {
-            if (s.at <= reading.received_at && reading.received_at - s.at <= 600) sample = &s;
+            if (s.at > reading.received_at || reading.received_at - s.at > 600) continue;
+            const bool held = std::fabs(*reading.energy_kwh - s.energy_kwh) <= limit;
+            if (sample == nullptr || held ||
+                std::fabs(*reading.energy_kwh - sample->energy_kwh) > limit)
+              sample = &s;
+            if (held) break;
           }
         }
         ++compared;
@@ -161,7 +170,6 @@ CheckResult stored_readings_checks(const Check& c, CheckResult r, const Window& 
                     " s that no answer of the meter explains";
           continue;
         }
-        const double limit = ref.resolution_kwh + c.tolerance_kwh + 0.01;
         if (std::fabs(*reading.energy_kwh - sample->energy_kwh) > limit) {
           ++mismatched;
           if (first.empty())
