@@ -1,5 +1,6 @@
 #include "heatlink/master/engine/dispatcher.h"
 
+#include <algorithm>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -282,6 +283,11 @@ void Dispatcher::start_pending() {
       queue.pop_front();
     }
     if (!queue.empty() && !engine_.busy(id)) ready.push_back(id);
+    // A background slice under way gives the bus up to a slot's cycle or a job after its
+    // next step; another background job waits for the planned end of the slice.
+    if (engine_.busy(id) &&
+        std::any_of(queue.begin(), queue.end(), [](const Work& w) { return !w.background(); }))
+      engine_.make_way(id);
   }
   std::erase_if(pending_, [](const auto& entry) { return entry.second.empty(); });
   for (const std::int64_t id : ready) {

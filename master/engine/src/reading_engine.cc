@@ -69,11 +69,20 @@ bool ReadingEngine::interject(const CycleRequest& request,
   const auto running = cycles_.find(request.concentrator.id);
   if (running == cycles_.end() || request.only_meters.empty() || request.archive) return false;
   Cycle& cycle = *running->second;
-  if (cycle.nested || cycle.request.archive ||
+  if (cycle.nested || cycle.request.archive || cycle.request.scan || cycle.request.archive_write ||
       cycle.concentrator().mode != ConcentratorMode::transparent)
     return false;
   cycle.interjections.emplace_back(request, std::move(done));
   return true;
+}
+
+bool ReadingEngine::make_way(std::int64_t concentrator_id) {
+  const auto running = cycles_.find(concentrator_id);
+  if (running == cycles_.end()) return false;
+  const CycleRequest& request = running->second->request;
+  if (request.scan) request.scan->pause_soon();
+  if (request.archive_write) request.archive_write->pause_soon();
+  return request.scan || request.archive_write;
 }
 
 // The running cycle steps aside for the first interjection and resumes when it is done.

@@ -90,7 +90,10 @@ class DispatcherTest : public ::testing::Test {
     m->monitor = std::make_unique<master::FaultMonitor>(*m->storage);
     EXPECT_FALSE(m->monitor->load().has_value());
     if (!run) {
-      run = [this](auto procedure, auto done) { line_->run(std::move(procedure), done); };
+      run = [this](auto procedure, auto done) {
+        if (line_ticks_) return line_->start(std::move(procedure), std::move(done));
+        line_->run(std::move(procedure), done);
+      };
     }
     m->engine = std::make_unique<master::ReadingEngine>(
         *m->storage,
@@ -117,7 +120,7 @@ class DispatcherTest : public ::testing::Test {
       if (before_tick) before_tick(now());
       if (masters_.empty()) return;  // every master stopped
       for (auto& m : masters_) EXPECT_FALSE(m->dispatcher->tick().has_value());
-      district_->queue().run_until(district_->queue().now() + 1'000'000);
+      line_->advance(district_->queue().now() + 1'000'000);
     }
   }
 
@@ -177,6 +180,9 @@ class DispatcherTest : public ::testing::Test {
   master::ConcentratorRecord concentrator_;
   std::vector<master::MeterRecord> meters_;
   std::vector<std::unique_ptr<Master>> masters_;
+  // The masters' clocks tick while a procedure runs on the line (SimLine::start), not only
+  // between two procedures.
+  bool line_ticks_ = false;
 };
 
 TEST_F(DispatcherTest, HourlyCyclesReadEveryMeterAndMidnightSettlesTheDay) {
@@ -433,6 +439,47 @@ TEST_F(DispatcherTest, AScanYieldsToTheScheduleAndFindsEveryMeter) {
   EXPECT_LT(hour->started_at, *done->finished_at) << "the 01:00 cycle ran while the scan was on";
   EXPECT_LT(hour->started_at - hour->slot, 300) << "within a slice of its slot";
   EXPECT_GT(mbus, 250u);
+}
+
+// An operator's manual read, or the next slot's cycle, does not wait for a whole slice of a
+// scan (40 selections, many minutes over GPRS): the scan gives the bus up after its next
+// selection and carries on afterwards, still finding every meter.
+TEST_F(DispatcherTest, AManualReadDuringAScanWaitsForOneSelectionNotTheSlice) {
+  masters_.clear();
+  district(HEATLINK_SOURCE_DIR "/scenarios/segment-300-secondary-scan.yaml", "topology");
+  line_ticks_ = true;
+  Master& m = add_master("master-a");  // slices of the default 40 selections
+  run_until(kStart + 3000);
+  const auto scan = queue_job(m, "scan");
+  for (const std::size_t i : {150U, 20U, 270U}) {  // three reads, at three points of the scan
+    run_until(now() + 97);
+    ASSERT_EQ(ok(m.storage->read_job(scan))->status, "running");
+    master::ReadJob job;
+    job.kind = "meter";
+    job.target = std::to_string(meters_[i].id);
+    job.requested_at = now();
+    const auto read = ok(m.storage->queue_read_job(job));
+    run_until(now() + 600);
+    const auto done = ok(m.storage->read_job(read));
+    ASSERT_TRUE(done->finished_at.has_value()) << "not read in ten minutes";
+    EXPECT_EQ(done->status, "done") << done->detail;
+    EXPECT_NE(done->detail.find("\"read\":1"), std::string::npos) << done->detail;
+    EXPECT_LE(*done->finished_at - job.requested_at, 120) << "one selection of the scan, not 40";
+  }
+  EXPECT_EQ(ok(m.storage->read_job(scan))->status, "running") << "the scan goes on after them";
+
+  run_until(kStart + 4 * 3600);
+  const auto scanned = ok(m.storage->read_job(scan));
+  ASSERT_EQ(scanned->status, "done") << scanned->detail;
+  for (const auto& meter : meters_) {
+    if (meter.protocol != master::MeterProtocol::mbus) continue;
+    EXPECT_NE(scanned->detail.find(meter.secondary_address.substr(0, 8)), std::string::npos)
+        << meter.secondary_address;
+  }
+  for (const auto& c : m.cycles) {
+    if (c.job != 0 || c.slot == kStart) continue;
+    EXPECT_LT(c.started_at - c.slot, 120) << "the slot's cycle, one selection after it began";
+  }
 }
 
 // A job's detail as JSON.

@@ -107,6 +107,8 @@ class ArchiveWrite : public link::ProcedureBase {
   std::size_t written() const noexcept { return written_; }
   unsigned restarts() const noexcept { return restarts_; }  // archives found changed: cleared
   void pause_after(std::size_t frames) noexcept { frames_left_ = frames; }
+  // Work waits for the bus: pause once the frame on its way is acknowledged.
+  void pause_soon() noexcept { frames_left_ = 1; }
   bool paused() const noexcept { return paused_; }
   void resume(std::size_t frames);
 

@@ -2,6 +2,7 @@
 // link::Procedure: run it with a link::Exchange over any transport and clock.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -122,6 +123,11 @@ class SecondaryScan : public link::ProcedureBase {
   // meters meanwhile - for another `probes`.
   void pause_after(std::size_t probes) noexcept {
     pause_at_ = probes == 0 ? 0 : search_.probes() + probes;
+  }
+  // Work waits for the bus: pause once the next mask is answered (sooner than planned).
+  void pause_soon() noexcept {
+    const std::size_t soon = search_.probes() + 1;
+    pause_at_ = pause_at_ == 0 ? soon : std::min(pause_at_, soon);
   }
   bool paused() const noexcept { return paused_; }
   void resume(std::size_t probes);

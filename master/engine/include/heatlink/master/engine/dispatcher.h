@@ -37,7 +37,8 @@ struct DispatcherOptions {
   // The background jobs of commissioning run in slices, between which the concentrator's
   // scheduled cycles go first, so a scan of hours misses no slot: a secondary scan (a read job
   // of kind scan) in slices of this many selections, an archive write (archive_write) of this
-  // many frames of 15 entries.
+  // many frames of 15 entries. A slice ends after its next step when a slot's cycle or
+  // another job waits for the concentrator (ReadingEngine::make_way).
   std::size_t scan_slice_probes = 40;
   std::size_t archive_slice_frames = 8;
   ConsumptionOptions consumption;

@@ -146,6 +146,10 @@ class ReadingEngine {
   // is running: served before the cycle's next meter, then the cycle goes on. False when it
   // cannot be (no cycle, or one that collects or reads the archive): start it with read().
   bool interject(const CycleRequest& request, std::function<void(const CycleStats&)> done);
+  // Work waits for a concentrator busy with a background slice (a scan's or an archive
+  // write's): the slice ends after its next step instead of its planned length. False when
+  // the concentrator runs no such slice.
+  bool make_way(std::int64_t concentrator_id);
   // Stores the waiting readings if the oldest has waited long enough.
   void flush_due();
 
