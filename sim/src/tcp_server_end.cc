@@ -63,7 +63,16 @@ void TcpServerEnd::accepted(std::uint64_t connection, std::uint32_t remote_ip, G
 
 void TcpServerEnd::received(std::uint64_t connection, protocol::Bytes bytes) {
   const auto it = connections_.find(connection);
-  if (it == connections_.end()) return;
+  if (it == connections_.end()) {
+    // A segment on a connection the server closed: its kernel answers with a reset (the FIN
+    // may have been lost on the way, in a partition).
+    if (const auto gone = closed_.find(connection); gone != closed_.end()) {
+      GprsLink* link = gone->second;
+      closed_.erase(gone);
+      link->server_close(connection);
+    }
+    return;
+  }
   it->second->out.emplace_back(bytes.begin(), bytes.end());
   do_write(it->second);
 }
@@ -114,6 +123,9 @@ void TcpServerEnd::lost(const std::shared_ptr<Connection>& c) {
   boost::system::error_code ignored;
   c->socket.close(ignored);
   connections_.erase(c->id);
+  // Remembered for the reset a segment on it meets, the newest connections only.
+  closed_[c->id] = c->link;
+  if (closed_.size() > kClosedRemembered) closed_.erase(closed_.begin());
   c->link->server_close(c->id);  // the DTU learns its connection is over
 }
 

@@ -36,6 +36,9 @@ class TcpServerEnd final : public ServerEnd {
   std::string host_;
   std::uint16_t port_;
   std::map<std::uint64_t, std::shared_ptr<Connection>> connections_;
+  // Connections the server ended, by number: a DTU that did not hear of it meets a reset.
+  static constexpr std::size_t kClosedRemembered = 4096;
+  std::map<std::uint64_t, GprsLink*> closed_;
 };
 
 }  // namespace heatlink::sim
