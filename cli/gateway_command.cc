@@ -80,7 +80,8 @@ int run_gateway(const GatewayArgs& args) {
     config.host = listen->first;
     config.port = listen->second;
   }
-  master::raise_descriptor_limit();
+  const auto descriptors = master::raise_descriptor_limit(config.max_connections);
+  std::cerr << "heatlink gateway: " << descriptors.describe(config.max_connections) << '\n';
   asio::io_context io;
   master::Gateway gateway(io, std::move(config), [](const std::string& line) {
     std::cerr << "heatlink gateway: " << line << '\n';

@@ -99,19 +99,19 @@ InProcessGateway::~InProcessGateway() = default;
 
 void InProcessGateway::accepted(std::uint64_t connection, std::uint32_t remote_ip,
                                 sim::GprsLink& link) {
-  if (!registry_.admit()) {
-    link.server_close(connection);
-    return;
-  }
   const std::string remote =
       std::to_string(remote_ip >> 24) + "." + std::to_string((remote_ip >> 16) & 0xFF) + "." +
       std::to_string((remote_ip >> 8) & 0xFF) + "." + std::to_string(remote_ip & 0xFF) + ":" +
       std::to_string(32768 + connection % 28000);  // an ephemeral port
+  auto c = std::make_shared<Connection>(*this, connection, remote, link);
+  c->start();
+  if (!registry_.admit(c)) {
+    link.server_close(connection);
+    return;
+  }
   std::erase_if(connections_, [](const auto& entry) { return entry.second->closed(); });
   links_[connection] = &link;
-  auto c = std::make_shared<Connection>(*this, connection, remote, link);
   connections_[connection] = c;
-  c->start();
 }
 
 void InProcessGateway::received(std::uint64_t connection, protocol::Bytes bytes) {

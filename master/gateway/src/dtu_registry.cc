@@ -27,16 +27,76 @@ bool DtuRegistry::longer_known(std::string_view prefix) const {
   return false;
 }
 
-bool DtuRegistry::admit() {
-  std::lock_guard lock(mutex_);
-  ++stats_.accepted;
-  if (stats_.connections >= config_.max_connections ||
-      stats_.unregistered >= config_.max_unregistered) {
-    ++stats_.refused;
-    return false;
+namespace {
+
+// The host of a remote "10.64.0.2:40312" or "[::1]:40312".
+std::string host_of(const std::string& remote) {
+  const auto colon = remote.rfind(':');
+  return colon == std::string::npos ? remote : remote.substr(0, colon);
+}
+
+}  // namespace
+
+bool DtuRegistry::admit(const std::shared_ptr<DtuEndpoint>& endpoint) {
+  std::vector<std::shared_ptr<DtuEndpoint>> evicted;
+  const std::string address = host_of(endpoint->remote());
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.accepted;
+    auto make_room = [&](const std::string& of) {
+      auto oldest = give_way(of);
+      if (!oldest) return false;
+      evicted.push_back(std::move(oldest));
+      return true;
+    };
+    // The registered connections and those waiting (not those closing to make room).
+    const std::size_t staying = stats_.connections - stats_.unregistered + waiting_.size();
+    if (staying >= config_.max_connections && !make_room("")) {
+      ++stats_.refused;
+      return false;
+    }
+    if (waiting_per_address_[address] >= config_.max_unregistered_per_address) make_room(address);
+    if (waiting_.size() >= config_.max_unregistered) make_room("");
+    stats_.evicted += evicted.size();
+    ++stats_.connections;
+    ++stats_.unregistered;
+    waiting_index_[endpoint.get()] = waiting_.insert(waiting_.end(), {endpoint, address});
+    ++waiting_per_address_[address];
   }
-  ++stats_.connections;
-  ++stats_.unregistered;
+  for (const auto& e : evicted)
+    e->close("gave way to a newer connection: too many connections that have not registered");
+  return true;
+}
+
+void DtuRegistry::stop_waiting(const DtuEndpoint* endpoint) {
+  const auto it = waiting_index_.find(endpoint);
+  if (it == waiting_index_.end()) return;
+  const auto count = waiting_per_address_.find(it->second->address);
+  if (count != waiting_per_address_.end() && --count->second == 0)
+    waiting_per_address_.erase(count);
+  waiting_.erase(it->second);
+  waiting_index_.erase(it);
+}
+
+std::shared_ptr<DtuEndpoint> DtuRegistry::give_way(const std::string& address) {
+  for (auto it = waiting_.begin(); it != waiting_.end(); ++it) {
+    if (!address.empty() && it->address != address) continue;
+    auto endpoint = it->endpoint.lock();
+    if (!endpoint) continue;
+    stop_waiting(endpoint.get());
+    return endpoint;
+  }
+  return nullptr;
+}
+
+bool DtuRegistry::room_to_park(const std::string& id) {
+  if (dtus_.contains(id) || parked_ < config_.max_parked) return true;
+  if (parked_offline_.empty()) return false;
+  const std::string oldest = parked_offline_.begin()->second;
+  parked_offline_.erase(parked_offline_.begin());
+  dtus_.erase(oldest);
+  --parked_;
+  ++stats_.parked_forgotten;
   return true;
 }
 
@@ -61,10 +121,31 @@ void DtuRegistry::on_registered(const std::shared_ptr<DtuEndpoint>& endpoint, co
   std::shared_ptr<DtuEndpoint> stale;
   std::string previous;
   bool contender = false;
+  bool refused_park = false;
   {
     std::lock_guard lock(mutex_);
     --stats_.unregistered;
+    stop_waiting(endpoint.get());
+    if (parked && !room_to_park(endpoint->id())) {
+      refused_park = true;
+    }
+  }
+  if (refused_park) {
+    log("DTU " + endpoint->id() + " from " + endpoint->remote() +
+        " refused: " + std::to_string(config_.max_parked) + " unknown DTUs parked, all online");
+    endpoint->close("refused: every place for an unknown DTU is taken");
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    const bool known = dtus_.contains(endpoint->id());
     Entry& entry = dtus_[endpoint->id()];
+    if (parked && !known) {
+      ++parked_;
+    } else if (entry.offline_order != 0) {
+      parked_offline_.erase({entry.offline_order, endpoint->id()});
+      entry.offline_order = 0;
+    }
     DtuState& s = entry.state;
     const auto now = clock_();
     auto holder = entry.endpoint.lock();
@@ -117,11 +198,15 @@ void DtuRegistry::on_closed(const DtuEndpoint& endpoint, const std::string& reas
   {
     std::lock_guard lock(mutex_);
     --stats_.connections;
-    if (!endpoint.registered()) --stats_.unregistered;
+    if (!endpoint.registered()) {
+      --stats_.unregistered;
+      stop_waiting(&endpoint);
+    }
     if (rejected) ++stats_.rejected;
     if (silent) ++stats_.silent_drops;
-    if (endpoint.registered()) {
-      Entry& entry = dtus_[endpoint.id()];
+    const auto found = endpoint.registered() ? dtus_.find(endpoint.id()) : dtus_.end();
+    if (found != dtus_.end()) {
+      Entry& entry = found->second;
       std::erase_if(entry.contenders,
                     [&](const Contender& c) { return c.endpoint.lock().get() == &endpoint; });
       was_current = entry.endpoint.lock().get() == &endpoint;
@@ -139,6 +224,10 @@ void DtuRegistry::on_closed(const DtuEndpoint& endpoint, const std::string& reas
         } else {
           entry.state.online = false;
           --stats_.online;
+          if (entry.state.parked) {
+            entry.offline_order = ++offline_order_;
+            parked_offline_.insert({entry.offline_order, endpoint.id()});
+          }
         }
         entry.state.last_drop = reason;
       }
@@ -154,7 +243,9 @@ void DtuRegistry::on_closed(const DtuEndpoint& endpoint, const std::string& reas
 void DtuRegistry::on_traffic(const std::string& id, const std::string& remote,
                              const DtuTraffic& traffic) {
   std::lock_guard lock(mutex_);
-  Entry& entry = dtus_[id];
+  const auto found = dtus_.find(id);
+  if (found == dtus_.end()) return;  // refused, or a parked ID forgotten
+  Entry& entry = found->second;
   const auto holder = entry.endpoint.lock();
   // A contender's bytes are its own: they must not make the holder look alive.
   if (!holder || holder->remote() != remote) return;
@@ -226,7 +317,9 @@ std::optional<DtuState> DtuRegistry::state(const std::string& id) const {
 
 GatewayStats DtuRegistry::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  GatewayStats s = stats_;
+  s.parked = parked_;
+  return s;
 }
 
 void DtuRegistry::log(const std::string& line) const {

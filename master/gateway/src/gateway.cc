@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
 #include "dtu_session.h"
@@ -15,8 +16,9 @@ using tcp = asio::ip::tcp;
 // ---- Gateway
 
 struct Gateway::Acceptor {
-  explicit Acceptor(asio::io_context& io) : acceptor(io) {}
+  explicit Acceptor(asio::io_context& io) : acceptor(io), pause(io) {}
   tcp::acceptor acceptor;
+  asio::steady_timer pause;  // after a failed accept (out of descriptors): not in a busy loop
 };
 
 Gateway::Gateway(asio::io_context& io, GatewayConfig config, Log log, DtuRegistry::WallClock clock)
@@ -51,6 +53,7 @@ void Gateway::stop() {
   asio::post(io_, [this] {
     boost::system::error_code ignored;
     acceptor_->acceptor.close(ignored);
+    acceptor_->pause.cancel();
   });
   std::vector<std::shared_ptr<DtuSession>> live;
   {
@@ -66,11 +69,15 @@ void Gateway::do_accept() {
   acceptor_->acceptor.async_accept(
       asio::make_strand(io_), [this](const boost::system::error_code& ec, tcp::socket socket) {
         if (ec == asio::error::operation_aborted || !acceptor_->acceptor.is_open()) return;
-        if (!ec && !registry_.admit()) {
-          boost::system::error_code ignored;
-          socket.close(ignored);
-        } else if (!ec) {
-          auto session = std::make_shared<DtuSession>(registry_, std::move(socket));
+        if (ec) {
+          acceptor_->pause.expires_after(std::chrono::milliseconds(100));
+          acceptor_->pause.async_wait([this](const boost::system::error_code& e) {
+            if (!e && acceptor_->acceptor.is_open()) do_accept();
+          });
+          return;
+        }
+        auto session = std::make_shared<DtuSession>(registry_, std::move(socket));
+        if (registry_.admit(session)) {
           {
             std::lock_guard lock(mutex_);
             if (sessions_.size() > 2 * registry_.stats().connections + 64) {

@@ -79,7 +79,7 @@ GatewayConfig read_config(const Reader& r, const YAML::Node& root) {
   r.check_keys(root,
                {"listen", "models", "dtus", "unknown_dtus", "unknown_model", "unknown_id_length",
                 "missed_heartbeats", "registration_timeout_s", "max_connections",
-                "max_unregistered", "max_buffer"},
+                "max_unregistered", "max_unregistered_per_address", "max_parked", "max_buffer"},
                "the top level");
   GatewayConfig c;
   if (const YAML::Node listen = root["listen"]) {
@@ -121,6 +121,8 @@ GatewayConfig read_config(const Reader& r, const YAML::Node& root) {
   c.registration_timeout = Seconds(r.seconds(root, "registration_timeout_s", 30));
   r.optional(root, "max_connections", c.max_connections, "a count");
   r.optional(root, "max_unregistered", c.max_unregistered, "a count");
+  r.optional(root, "max_unregistered_per_address", c.max_unregistered_per_address, "a count");
+  r.optional(root, "max_parked", c.max_parked, "a count");
   r.optional(root, "max_buffer", c.max_buffer, "a number of bytes");
   if (const std::string problem = c.problem(); !problem.empty())
     r.fail(root, "configuration", problem);
@@ -162,6 +164,10 @@ std::string GatewayConfig::problem() const {
   if (unknown_id_length == 0 || unknown_id_length > protocol::dtu::kMaxIdLength)
     return "unknown_id_length: 1-40";
   if (missed_heartbeats == 0) return "missed_heartbeats: at least 1";
+  if (max_connections == 0 || max_unregistered == 0 || max_unregistered_per_address == 0 ||
+      max_parked == 0)
+    return "max_connections, max_unregistered, max_unregistered_per_address, max_parked: at "
+           "least 1";
   if (max_buffer < protocol::kMaxFrameSize) return "max_buffer: at least 272 bytes (one frame)";
   return {};
 }

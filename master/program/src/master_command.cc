@@ -206,7 +206,13 @@ int run_master(const MasterArgs& args) {
     if (config.log_level != master::LogLevel::warning)
       std::cerr << "heatlink master: " << line << '\n';
   };
-  raise_descriptor_limit();
+  {
+    const std::uint64_t connections =
+        std::get<master::GatewayConfig>(gateway_config).max_connections +
+        (config.api_listen == "off" ? 0 : master::api::ApiServerOptions{}.max_connections);
+    const auto descriptors = raise_descriptor_limit(connections);
+    std::cerr << "heatlink master: " << descriptors.describe(connections) << '\n';
+  }
   asio::io_context io;
   std::get<master::GatewayConfig>(gateway_config).time_scale = args.time_scale;
   master::Gateway gateway(io, std::get<master::GatewayConfig>(std::move(gateway_config)), log,

@@ -153,15 +153,25 @@ TEST(DtuConnectionTimeScale, TheWaitForAnAnswerRunsWithTheMastersClock) {
 // rather than replacing it. Heard 40 simulated seconds ago, it has missed its beat.
 // A DTU's connection as the registry sees it.
 struct Endpoint final : master::DtuEndpoint {
-  explicit Endpoint(std::string from) : address(std::move(from)) {}
+  explicit Endpoint(std::string from, std::string id = "13800000001")
+      : dtu(std::move(id)), address(std::move(from)) {}
   const std::string& id() const override { return dtu; }
   const std::string& remote() const override { return address; }
-  bool registered() const override { return true; }
+  bool registered() const override { return has_registered; }
   void close(std::string) override { closed = true; }
   void enqueue(std::shared_ptr<protocol::link::Procedure>, master::ProcedureDone) override {}
-  std::string dtu = "13800000001", address;
+  std::string dtu, address;
+  bool has_registered = false;
   bool closed = false;
 };
+
+// Admitted, then registered, as a connection that sends its ID.
+void connect_and_register(master::DtuRegistry& registry, const std::shared_ptr<Endpoint>& e,
+                          const master::DtuModel& model, bool parked = false) {
+  ASSERT_TRUE(registry.admit(e));
+  e->has_registered = true;
+  registry.on_registered(e, model, parked);
+}
 
 TEST(DtuConnectionTimeScale, AHolderIsAliveByItsHeartbeatOnTheMastersClock) {
   using Clock = std::chrono::system_clock;
@@ -173,11 +183,9 @@ TEST(DtuConnectionTimeScale, AHolderIsAliveByItsHeartbeatOnTheMastersClock) {
     master::DtuRegistry registry(c, {}, [&now] { return now; });
     const auto holder = std::make_shared<Endpoint>("10.64.0.2:40000");
     const auto clone = std::make_shared<Endpoint>("10.64.9.9:40000");
-    ASSERT_TRUE(registry.admit());
-    ASSERT_TRUE(registry.admit());
-    registry.on_registered(holder, c.models[0], false);
+    connect_and_register(registry, holder, c.models[0]);
     now += std::chrono::seconds(quiet_s);
-    registry.on_registered(clone, c.models[0], false);
+    connect_and_register(registry, clone, c.models[0]);
     const auto state = registry.state("13800000001");
     ASSERT_TRUE(state.has_value());
     if (quiet_s == 20) {
@@ -189,6 +197,79 @@ TEST(DtuConnectionTimeScale, AHolderIsAliveByItsHeartbeatOnTheMastersClock) {
       EXPECT_TRUE(holder->closed);
     }
   }
+}
+
+// Connections that have not registered get a bounded share of the gateway: beyond
+// max_unregistered the oldest of them gives way to a newcomer, beyond
+// max_unregistered_per_address the oldest of the newcomer's address; only when every place is
+// held by a registered DTU is a newcomer refused.
+TEST(DtuRegistryLimits, TheOldestUnregisteredConnectionGivesWayPerGatewayAndPerAddress) {
+  master::GatewayConfig c = config();
+  c.max_connections = 6;
+  c.max_unregistered = 4;
+  c.max_unregistered_per_address = 2;
+  master::DtuRegistry registry(c);
+  auto from = [](const char* address) { return std::make_shared<Endpoint>(address); };
+  const auto a1 = from("10.0.0.9:1"), a2 = from("10.0.0.9:2"), b1 = from("10.0.0.5:1");
+  for (const auto& e : {a1, a2, b1}) ASSERT_TRUE(registry.admit(e));
+  const auto a3 = from("10.0.0.9:3");
+  ASSERT_TRUE(registry.admit(a3));
+  EXPECT_TRUE(a1->closed) << "the oldest of its address gave way";
+  EXPECT_FALSE(a2->closed);
+  EXPECT_FALSE(b1->closed) << "another address keeps its place";
+  const auto c1 = from("10.0.0.7:1"), d1 = from("10.0.0.8:1");
+  ASSERT_TRUE(registry.admit(c1));  // a2, b1, a3, c1 wait: the gateway's share is full
+  ASSERT_TRUE(registry.admit(d1));
+  EXPECT_TRUE(a2->closed) << "the oldest of all gave way";
+  EXPECT_EQ(registry.stats().evicted, 2u);
+  registry.on_closed(*a1, "gave way", false, false);
+  registry.on_closed(*a2, "gave way", false, false);
+
+  // Six registered DTUs hold every place: a newcomer is refused, no DTU gives way.
+  master::DtuRegistry full(c);
+  std::vector<std::shared_ptr<Endpoint>> dtus;
+  for (int i = 0; i < 6; ++i) {
+    dtus.push_back(std::make_shared<Endpoint>("10.0.1." + std::to_string(i) + ":1",
+                                              "1380000010" + std::to_string(i)));
+    connect_and_register(full, dtus.back(), c.models[0]);
+  }
+  EXPECT_FALSE(full.admit(from("10.0.0.9:4")));
+  EXPECT_EQ(full.stats().refused, 1u);
+  for (const auto& d : dtus) EXPECT_FALSE(d->closed);
+}
+
+// Park mode keeps unknown DTUs up to max_parked: the one offline longest is forgotten for a
+// new one; while every parked DTU is online, a new unknown ID is refused.
+TEST(DtuRegistryLimits, ParkedDtusAreBoundedTheOldestOfflineForgotten) {
+  master::GatewayConfig c = config();
+  c.unknown = master::UnknownDtus::park;
+  c.max_parked = 2;
+  master::DtuRegistry registry(c);
+  const auto a = std::make_shared<Endpoint>("10.0.0.1:1", "77700000001");
+  const auto b = std::make_shared<Endpoint>("10.0.0.2:1", "77700000002");
+  connect_and_register(registry, a, c.models[0], true);
+  connect_and_register(registry, b, c.models[0], true);
+  registry.on_closed(*a, "the DTU closed the connection", false, false);
+  const auto n = std::make_shared<Endpoint>("10.0.0.3:1", "77700000003");
+  connect_and_register(registry, n, c.models[0], true);
+  EXPECT_FALSE(registry.state("77700000001").has_value()) << "offline longest: forgotten";
+  EXPECT_TRUE(registry.state("77700000002").has_value());
+  EXPECT_TRUE(registry.state("77700000003").has_value());
+  EXPECT_EQ(registry.stats().parked, 2u);
+  EXPECT_EQ(registry.stats().parked_forgotten, 1u);
+  const auto d = std::make_shared<Endpoint>("10.0.0.4:1", "77700000004");
+  connect_and_register(registry, d, c.models[0], true);
+  EXPECT_TRUE(d->closed) << "every parked DTU is online: no place";
+  registry.on_closed(*d, "refused", false, true);
+  EXPECT_FALSE(registry.state("77700000004").has_value());
+  EXPECT_EQ(registry.stats().parked, 2u);
+  // A known ID comes back: it is no stranger to forget.
+  b->has_registered = true;
+  registry.on_closed(*b, "the DTU closed the connection", false, false);
+  const auto b2 = std::make_shared<Endpoint>("10.0.0.2:2", "77700000002");
+  connect_and_register(registry, b2, c.models[0], true);
+  EXPECT_TRUE(registry.state("77700000002")->online);
+  EXPECT_EQ(registry.stats().parked, 2u);
 }
 
 }  // namespace

@@ -4,11 +4,13 @@
 #include "heatlink/master/gateway/gateway.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <fstream>
 #include <future>
 
 #include "gateway_fixture.h"
+#include "heatlink/master/gateway/descriptor_limit.h"
 #include "heatlink/protocol/dtu.h"
 
 namespace {
@@ -263,6 +265,56 @@ TEST(Gateway, RefusesConnectionsBeyondItsLimits) {
   EXPECT_TRUE(three.closed_by_server(1s));
   EXPECT_EQ(gateway->stats().refused, 1u);
   EXPECT_FALSE(one.closed_by_server(100ms));
+}
+
+// Strangers that connect and never register fill the share of unregistered connections; a
+// real DTU that connects then still gets in - the oldest stranger gives way - and registers
+// at once, instead of waiting out the strangers' registration deadline.
+TEST(Gateway, AFloodOfConnectionsThatNeverRegisterDoesNotKeepARealDtuOut) {
+  auto c = config();
+  c.registration_timeout = master::Seconds(60);
+  c.max_unregistered = 20;
+  RunningGateway gateway(c);
+  std::vector<std::unique_ptr<RawDtu>> strangers;
+  for (int i = 0; i < 20; ++i) strangers.push_back(std::make_unique<RawDtu>(gateway->port()));
+  ASSERT_TRUE(eventually([&] { return gateway->stats().unregistered == 20; }));
+  RawDtu real(gateway->port());
+  real.send("13800000001");
+  EXPECT_TRUE(eventually([&] { return gateway->stats().online == 1; }, 2s))
+      << "refused while strangers held every place";
+  EXPECT_FALSE(real.closed_by_server(100ms));
+  EXPECT_TRUE(strangers.front()->closed_by_server(1s)) << "the oldest stranger gave way";
+  EXPECT_FALSE(strangers.back()->closed_by_server(100ms));
+  EXPECT_EQ(gateway->stats().evicted, 1u);
+  EXPECT_EQ(gateway->stats().refused, 0u);
+}
+
+// The descriptor limit is raised to what the configured connections need (with a margin), and
+// a hard limit below that is reported with what it costs. In a child: the limit is the process's.
+TEST(DescriptorLimit, IsRaisedToWhatTheConnectionsNeedAndAShortfallIsSaid) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    rlimit low{512, 4096};
+    if (::setrlimit(RLIMIT_NOFILE, &low) != 0) ::_exit(10);
+    const auto raised = master::raise_descriptor_limit(2000);
+    rlimit now{};
+    ::getrlimit(RLIMIT_NOFILE, &now);
+    if (raised.needed != 2000 + master::DescriptorLimit::kMargin || !raised.enough()) ::_exit(11);
+    if (now.rlim_cur != raised.needed) ::_exit(12);
+    const auto short_of = master::raise_descriptor_limit(20000);
+    if (short_of.enough() || short_of.limit != 4096) ::_exit(13);
+    const std::string said = short_of.describe(20000);
+    if (said.find("20256 needed for 20000 connections; the limit is 4096") == std::string::npos ||
+        said.find("beyond 3840 are refused") == std::string::npos)
+      ::_exit(14);
+    const auto never_lowered = master::raise_descriptor_limit(10);
+    ::_exit(never_lowered.limit == 4096 ? 0 : 15);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "10: setrlimit, 11-15: the checks in order";
 }
 
 TEST(Gateway, ParksUnknownDtusAsUnassignedWhenConfiguredTo) {

@@ -16,10 +16,12 @@
 
 #include <chrono>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,9 +60,12 @@ struct GatewayStats {
   std::size_t unregistered = 0;
   std::size_t online = 0;
   std::uint64_t accepted = 0;
-  std::uint64_t refused = 0;   // over max_connections or max_unregistered
-  std::uint64_t rejected = 0;  // unknown IDs, bad registrations, timeouts, overflows
-  std::uint64_t replaced = 0;  // stale connections closed for a newer one
+  std::uint64_t refused = 0;  // over max_connections with every connection registered
+  std::uint64_t evicted = 0;  // unregistered connections closed to make room for a newer one
+  std::size_t parked = 0;     // unknown DTUs kept as unassigned
+  std::uint64_t parked_forgotten = 0;  // parked IDs forgotten to make room (max_parked)
+  std::uint64_t rejected = 0;          // unknown IDs, bad registrations, timeouts, overflows
+  std::uint64_t replaced = 0;          // stale connections closed for a newer one
   std::uint64_t silent_drops = 0;
 };
 
@@ -104,8 +109,11 @@ class DtuRegistry {
   bool longer_known(std::string_view prefix) const;
   std::size_t longest_known_id() const noexcept { return longest_id_; }
 
-  // A new connection: false when over max_connections or max_unregistered (refused).
-  bool admit();
+  // A new connection, not registered yet: false when it is refused (max_connections reached,
+  // every connection registered). To make room - within max_connections, max_unregistered
+  // and max_unregistered_per_address - the oldest unregistered connection (of the newcomer's
+  // address, for the last) is closed instead.
+  bool admit(const std::shared_ptr<DtuEndpoint>& endpoint);
   void on_registered(const std::shared_ptr<DtuEndpoint>& endpoint, const DtuModel& model,
                      bool parked);
   void on_closed(const DtuEndpoint& endpoint, const std::string& reason, bool silent,
@@ -132,7 +140,20 @@ class DtuRegistry {
     std::weak_ptr<DtuEndpoint> endpoint;
     Seconds heartbeat{60};
     std::vector<Contender> contenders;
+    std::uint64_t offline_order = 0;  // a parked ID's place in parked_offline_ (0: online)
   };
+  // A connection waiting to register, in the order they came.
+  struct Waiting {
+    std::weak_ptr<DtuEndpoint> endpoint;
+    std::string address;  // the remote's host
+  };
+  using WaitingList = std::list<Waiting>;
+  // Takes a connection off the waiting list (it registered, closed or gave way).
+  void stop_waiting(const DtuEndpoint* endpoint);
+  // The oldest waiting connection (of `address`, unless empty), taken off the list.
+  std::shared_ptr<DtuEndpoint> give_way(const std::string& address);
+  // Room for a newly parked ID; false when every parked DTU is online.
+  bool room_to_park(const std::string& id);
   void contest(Entry& entry, const std::shared_ptr<DtuEndpoint>& endpoint);
   static void list_contenders(Entry& entry);
   void log(const std::string& line) const;
@@ -143,6 +164,13 @@ class DtuRegistry {
   std::size_t longest_id_ = 0;
   mutable std::mutex mutex_;  // guards everything below
   std::map<std::string, Entry> dtus_;
+  WaitingList waiting_;
+  std::map<const DtuEndpoint*, WaitingList::iterator> waiting_index_;
+  std::map<std::string, std::size_t> waiting_per_address_;
+  std::size_t parked_ = 0;
+  // Parked IDs offline, oldest first: (when they went offline, in registry order; ID).
+  std::set<std::pair<std::uint64_t, std::string>> parked_offline_;
+  std::uint64_t offline_order_ = 0;
   GatewayStats stats_;
 };
 

@@ -39,8 +39,15 @@ struct GatewayConfig {
   unsigned missed_heartbeats = 3;      // silent this many intervals: the connection is dead
   Seconds registration_timeout{30};
   std::size_t max_connections = 20000;
-  std::size_t max_unregistered = 1000;  // connections that have not registered yet
-  std::size_t max_buffer = 4096;        // bytes buffered per connection before it is dropped
+  // Connections that have not registered yet, of everyone and of one address: beyond these
+  // the oldest of them gives way to the newcomer (a DTU registers within seconds of its
+  // connect; a stranger holding a socket open must not keep it out).
+  std::size_t max_unregistered = 1000;
+  std::size_t max_unregistered_per_address = 64;
+  // Unknown DTUs kept as unassigned (`unknown: park`): beyond this the one offline longest is
+  // forgotten; while all are online a new unknown ID is refused.
+  std::size_t max_parked = 10000;
+  std::size_t max_buffer = 4096;  // bytes buffered per connection before it is dropped
   // Simulations only (`heatlink master --time-scale`, not in gateway.yaml): the district runs
   // this many times faster than real time, its buses and network with it, and the wait for
   // each answer is that much shorter (the network's part never below 15 ms of wall time, what
