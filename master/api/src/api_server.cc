@@ -9,6 +9,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -66,7 +67,11 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   std::atomic<bool> stopping{false};
   std::mutex sessions_mutex;
   struct Session;
-  std::vector<std::weak_ptr<Session>> sessions;  // to close them when stopping
+  std::vector<std::weak_ptr<Session>> sessions;  // in the order they came; closed when stopping
+  // Open connections by address. Its own mutex: a session may end (and count itself out)
+  // while sessions_mutex is held.
+  std::mutex addresses_mutex;
+  std::map<std::string, std::size_t> per_address;
   std::uint16_t port = 0;
 
   Response answer(const Request& request) {
@@ -78,37 +83,78 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   }
 
   void do_accept() {
-    acceptor.async_accept(asio::make_strand(io), [self = shared_from_this()](beast::error_code ec,
-                                                                             tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || self->stopping) return;
-      if (!ec) {
-        if (self->connections.load() >= self->options.max_connections) {
-          beast::error_code ignored;
-          socket.close(ignored);  // over the limit: refused at once
-        } else {
-          auto session = std::make_shared<Session>(self, std::move(socket));
-          {
-            std::lock_guard lock(self->sessions_mutex);
-            std::erase_if(self->sessions, [](const auto& w) { return w.expired(); });
-            self->sessions.push_back(session);
-          }
-          session->do_read_header();
+    acceptor.async_accept(asio::make_strand(io),
+                          [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                            if (ec == asio::error::operation_aborted || self->stopping) return;
+                            if (!ec) self->admit(std::move(socket));
+                            self->do_accept();
+                          });
+  }
+
+  // A new connection. Over max_connections, or over max_connections_per_address from its
+  // address, the oldest connection waiting for a request (of that address, for the latter)
+  // is closed to make room - idle sockets held open by someone must not keep people out - and
+  // only when none waits is the newcomer refused.
+  void admit(tcp::socket socket) {
+    beast::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    const std::string peer = ec ? std::string() : remote.address().to_string();
+    std::shared_ptr<Session> session;
+    std::shared_ptr<Session> giving_way;
+    {
+      std::lock_guard lock(sessions_mutex);
+      std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+      const bool full = connections.load() >= options.max_connections;
+      const bool crowded = connections_from(peer) >= options.max_connections_per_address;
+      if (full || crowded) {
+        giving_way = oldest_idle(crowded ? peer : std::string());
+        if (!giving_way) {
+          socket.close(ec);  // every place is in use: refused at once
+          return;
         }
+        giving_way->idle = false;  // closing: not chosen twice
       }
-      self->do_accept();
-    });
+      session = std::make_shared<Session>(shared_from_this(), std::move(socket), peer);
+      sessions.push_back(session);
+    }
+    if (giving_way) asio::post(giving_way->stream.get_executor(), [s = giving_way] { s->close(); });
+    session->do_read_header();
+  }
+
+  std::size_t connections_from(const std::string& peer) {
+    std::lock_guard lock(addresses_mutex);
+    const auto it = per_address.find(peer);
+    return it == per_address.end() ? 0 : it->second;
+  }
+
+  // With sessions_mutex held: the session that has waited longest for a request (of `peer`
+  // unless empty), or null.
+  std::shared_ptr<Session> oldest_idle(const std::string& peer) {
+    for (const auto& weak : sessions) {
+      auto s = weak.lock();
+      if (s && s->idle && (peer.empty() || s->peer == peer)) return s;
+    }
+    return nullptr;
   }
 
   // One HTTP connection (paired do_x / on_x); EOF is a normal close.
   struct Session : std::enable_shared_from_this<Session> {
-    Session(std::shared_ptr<Impl> s, tcp::socket socket)
-        : server(std::move(s)), stream(std::move(socket)), timer(stream.get_executor()) {
+    Session(std::shared_ptr<Impl> s, tcp::socket socket, std::string from)
+        : server(std::move(s)),
+          stream(std::move(socket)),
+          timer(stream.get_executor()),
+          peer(std::move(from)) {
       ++server->connections;
-      beast::error_code ec;
-      const auto remote = stream.socket().remote_endpoint(ec);
-      if (!ec) peer = remote.address().to_string();
+      std::lock_guard lock(server->addresses_mutex);
+      ++server->per_address[peer];
     }
-    ~Session() { --server->connections; }
+    ~Session() {
+      --server->connections;
+      std::lock_guard lock(server->addresses_mutex);
+      if (const auto it = server->per_address.find(peer);
+          it != server->per_address.end() && --it->second == 0)
+        server->per_address.erase(it);
+    }
 
     std::shared_ptr<Impl> server;
     beast::tcp_stream stream;
@@ -117,7 +163,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     std::optional<http::request_parser<http::string_body>> parser;
     http::response<http::string_body> response;
     std::string peer;
-    Request stream_request;  // a stream's request, repeated against /changes
+    std::atomic<bool> idle{false};  // waiting for a request to begin: may give way to another
+    Request stream_request;         // a stream's request, repeated against /changes
     EpochSeconds stream_since = 0;
     std::string pending;               // a stream's event being written
     std::array<char, 4096> drained{};  // what linger() reads and drops
@@ -130,6 +177,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       // any route takes here, the route's own in on_read_header().
       parser->body_limit(server->options.import_body_limit);
       stream.expires_after(server->options.request_timeout);
+      idle = true;
       http::async_read_header(stream, buffer, *parser,
                               [self = shared_from_this()](beast::error_code ec, std::size_t) {
                                 self->on_read_header(ec);
@@ -137,6 +185,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     }
 
     void on_read_header(beast::error_code ec) {
+      idle = false;
       if (ec) return on_error(ec);
       const std::string_view target = parser->get().target();
       const bool import = target.find("/import") != std::string_view::npos;

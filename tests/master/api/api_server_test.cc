@@ -208,6 +208,33 @@ TEST_F(ApiServerTest, ASlowClientIsCutOff) {
   EXPECT_EQ(http(port_, "GET", "/api/v1/health").status, 200);
 }
 
+// Sockets opened and left silent fill the connection limit: someone's real request still gets
+// in - the connection that has waited longest for a request gives way - and every such request
+// is answered.
+TEST_F(ApiServerTest, IdleSocketsHeldOpenDoNotKeepRequestsOut) {
+  master::api::ApiServerOptions options;
+  options.port = 0;
+  options.max_connections = 40;
+  options.request_timeout = std::chrono::seconds(60);
+  master::api::ApiServer server(
+      *api_, [this] { return master::open_storage(url_); }, options);
+  ASSERT_EQ(server.start(), "");
+  std::vector<int> idle;
+  for (int i = 0; i < 40; ++i) idle.push_back(connect_to_loopback(server.port()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted
+  int answered = 0;
+  for (int i = 0; i < 20; ++i)
+    answered += http(server.port(), "GET", "/api/v1/health").status == 200;
+  EXPECT_EQ(answered, 20) << "requests refused while idle sockets held every place";
+  // The oldest idle sockets were closed, the newest are still open.
+  EXPECT_EQ(read_until(idle.front(), "x", std::chrono::milliseconds(300)), "");
+  char byte = 0;
+  EXPECT_EQ(::recv(idle.front(), &byte, 1, MSG_DONTWAIT), 0) << "closed by the server";
+  EXPECT_LT(::recv(idle.back(), &byte, 1, MSG_DONTWAIT), 0) << "still open";
+  for (const int fd : idle) ::close(fd);
+  server.stop();
+}
+
 TEST_F(ApiServerTest, AMalformedRequestGets400) {
   const int fd = connect_to_loopback(port_);
   ASSERT_GE(fd, 0);

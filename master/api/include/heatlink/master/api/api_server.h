@@ -26,7 +26,11 @@ struct ApiServerOptions {
   std::size_t body_limit = 1 << 20;
   std::size_t import_body_limit = 32 << 20;
   std::chrono::milliseconds request_timeout{10'000};  // to receive a whole request
+  // Open connections, of everyone and of one address: beyond these the oldest connection
+  // waiting for a request (of that address) is closed for the newcomer; a newcomer is refused
+  // only when every connection is busy.
   std::size_t max_connections = 1000;
+  std::size_t max_connections_per_address = 256;
   std::chrono::milliseconds stream_interval{2'000};  // how often a stream looks for changes
   std::shared_ptr<const WebFiles> web;  // the browser UI, served beside the API; null: none
 };
