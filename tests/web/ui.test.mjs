@@ -293,13 +293,19 @@ test('a second device claiming the live DTU ID is shown as a conflict and resolv
   const beat = setInterval(() => clone.write('13800000077'), 2000)
   try {
     const dtu = await until('the conflict', async () => {
-      const d = (await admin('GET', '/system/dtus')).body.items.find((i) => i.dtu_id === '13800000077')
+      const d = (await admin('GET', '/system/dtus?q=13800000077')).body.items.find((i) => i.dtu_id === '13800000077')
       return d?.conflict ? d : null
     }, 60000)
     assert.equal(dtu.contenders.length, 1)
     assert.ok(dtu.online, 'the live DTU keeps its ID')
     await page.goto(`${district.url}/devices`)
     await page.waitForSelector('[data-test=dtu-conflict]')
+    // Narrowed to the DTUs in conflict: that one alone, counted over all DTUs.
+    await page.click('[data-test=dtus-status]')
+    await page.locator('.el-select-dropdown__item:visible', { hasText: '编号冲突' }).click()
+    await until('the conflict filter', async () => (await page.locator('[data-test=dtus-table] tbody tr').count()) === 1 || null, 10000)
+    assert.match(await page.locator('[data-test=dtus-table] tbody tr').innerText(), /13800000077/)
+    assert.match(await page.locator('[data-test=dtus-pages]').innerText(), /1/)
     await shot(page, 'devices-dtu-conflict')
     await page.click('[data-test=resolve-conflict]')
     await page.locator('.el-message-box .el-button--primary').click()
@@ -308,7 +314,7 @@ test('a second device claiming the live DTU ID is shown as a conflict and resolv
     clearInterval(beat)
     clone.destroy()
   }
-  const after = (await admin('GET', '/system/dtus')).body.items.find((i) => i.dtu_id === '13800000077')
+  const after = (await admin('GET', '/system/dtus?q=13800000077')).body.items.find((i) => i.dtu_id === '13800000077')
   assert.equal(after.conflict, false)
   assert.ok(after.online)
 })

@@ -178,18 +178,37 @@ std::int64_t epoch_of(std::chrono::system_clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
 }
 
+// The DTUs the gateway knows and those the base information names, a page at a time (a city
+// has ten thousand): `q` (the start of the ID), `status` (online, offline, conflict, parked),
+// and the counts of each over all of them.
 Response dtus(Call& call) {
-  Json items = Json::array();
+  const std::string q = call.text("q").value_or("");
+  const std::string status = call.text("status").value_or("");
+  if (!status.empty() && status != "online" && status != "offline" && status != "conflict" &&
+      status != "parked")
+    invalid("status", "expected online, offline, conflict or parked, got '" + status + "'");
+  const Page page = page_of(call);
   std::map<std::string, DtuState> live;
   if (call.env.dtus)
-    for (auto& d : call.env.dtus()) live[d.id] = d;
+    for (auto& d : call.env.dtus()) live[d.id] = std::move(d);
   const auto concentrators = checked(call.db.query(
       "SELECT dtu_id, count(*) FROM concentrator WHERE dtu_id <> '' GROUP BY dtu_id", {}));
   std::map<std::string, std::int64_t> served;
   for (const auto& row : concentrators.rows) served[as_text(row[0])] = as_integer(row[1]);
   for (const auto& [id, count] : served)
     if (!live.contains(id)) live[id].id = id;
+  std::int64_t online = 0, conflict = 0, parked = 0;
+  Json items = Json::array();
+  std::int64_t total = 0;
   for (const auto& [id, d] : live) {
+    online += d.online;
+    conflict += d.conflict;
+    parked += d.parked;
+    const bool wanted = status.empty() || (status == "online" && d.online) ||
+                        (status == "offline" && !d.online) ||
+                        (status == "conflict" && d.conflict) || (status == "parked" && d.parked);
+    if (!wanted || !id.starts_with(q)) continue;
+    if (total++ < page.offset() || total > page.offset() + page.size) continue;
     items.push_back(
         Json{{"dtu_id", id},
              {"model", d.model},
@@ -210,7 +229,12 @@ Response dtus(Call& call) {
              {"contenders", d.contenders},
              {"concentrators", served.contains(id) ? served[id] : 0}});
   }
-  return json_response(Json{{"items", items}});
+  Json answer = paged(std::move(items), page, total);
+  answer["counts"] = {{"online", online},
+                      {"offline", static_cast<std::int64_t>(live.size()) - online},
+                      {"conflict", conflict},
+                      {"parked", parked}};
+  return json_response(answer);
 }
 
 // Two devices claim a DTU ID: the session holding it keeps it, the others are closed

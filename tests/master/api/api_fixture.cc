@@ -19,6 +19,7 @@ void ApiTest::SetUp() {
   master::api::Environment env;
   env.now = [this] { return now_; };
   env.counters = &counters_;
+  env.dtus = [this] { return dtus_; };
   env.login_failures_allowed = 5;
   env.login_window_s = 900;
   api_ = std::make_unique<master::api::Api>(env);

@@ -61,6 +61,7 @@ class ApiTest : public ::testing::TestWithParam<std::string> {
   std::unique_ptr<master::api::Api> api_;
   master::EpochSeconds now_ = kNow;
   master::api::MasterCounters counters_;  // what the running master would count
+  std::vector<master::DtuState> dtus_;    // what the gateway would know
   std::string admin_password_;
   Credentials admin_;
   std::int64_t station_ = 0, community_ = 0, building_ = 0, concentrator_ = 0;

@@ -627,6 +627,38 @@ TEST_P(ApiTest, StatisticsServeHistoryConsumptionAndFaults) {
   EXPECT_EQ(last.body["items"][0]["last_cycle"]["missed"], true) << last.body.dump();
 }
 
+// The gateway's DTUs a page at a time, narrowed by the start of the ID and by status, with
+// the counts of each status over all of them (a city has ten thousand DTUs: one answer of all
+// of them was 27 MB).
+TEST_P(ApiTest, TheDtusComeAPageAtATimeWithCountsOfEachStatus) {
+  for (int i = 0; i < 230; ++i) {
+    master::DtuState d;
+    d.id = (i < 200 ? "1390000" : "7770000") + std::to_string(1000 + i);
+    d.online = i % 2 == 0;
+    d.parked = i >= 200;
+    d.conflict = i == 7;
+    dtus_.push_back(d);
+  }
+  const Answer first = admin("GET", "/api/v1/system/dtus");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.body["items"].size(), 50u);
+  EXPECT_EQ(first.body["total"], 231) << "and the concentrator's DTU of the base information";
+  EXPECT_EQ(first.body["counts"]["online"], 115);
+  EXPECT_EQ(first.body["counts"]["offline"], 116);
+  EXPECT_EQ(first.body["counts"]["parked"], 30);
+  EXPECT_EQ(first.body["counts"]["conflict"], 1);
+  const Answer last = admin("GET", "/api/v1/system/dtus?page=5&page_size=50");
+  EXPECT_EQ(last.body["items"].size(), 31u);
+  const Answer parked = admin("GET", "/api/v1/system/dtus?status=parked&q=777&page_size=500");
+  EXPECT_EQ(parked.body["total"], 30);
+  for (const auto& d : parked.body["items"]) EXPECT_TRUE(d["parked"].get<bool>()) << d;
+  const Answer one = admin("GET", "/api/v1/system/dtus?q=13900001007");
+  ASSERT_EQ(one.body["items"].size(), 1u);
+  EXPECT_TRUE(one.body["items"][0]["conflict"].get<bool>());
+  EXPECT_EQ(admin("GET", "/api/v1/system/dtus?status=conflict").body["total"], 1);
+  EXPECT_EQ(admin("GET", "/api/v1/system/dtus?status=lost").status, 400);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ApiTest, ::testing::Values("sqlite", "postgresql"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param; });
 
