@@ -121,6 +121,32 @@ std::optional<StorageError> FaultMonitor::observe(std::int64_t concentrator_id,
   return write(concentrator_id, events);
 }
 
+std::optional<std::string> FaultMonitor::implausible(std::int64_t concentrator_id,
+                                                     const Reading& r) const {
+  const double limit = options_.limits.implausible_power_kw;
+  const auto previous = previous_.find(r.meter_id);
+  if (limit <= 0 || previous == previous_.end()) return std::nullopt;
+  const Reading& before = previous->second;
+  if (!r.energy_kwh || !before.energy_kwh || r.read_at <= before.read_at) return std::nullopt;
+  if (swapped(concentrator_id, r.meter_id, before.read_at, r.read_at)) return std::nullopt;
+  const double rise = *r.energy_kwh - *before.energy_kwh;
+  const auto elapsed = static_cast<double>(r.read_at - before.read_at);
+  if (rise <= limit * elapsed / 3600.0) return std::nullopt;
+  return "energy rose from " + std::to_string(static_cast<long long>(*before.energy_kwh)) + " to " +
+         std::to_string(static_cast<long long>(*r.energy_kwh)) + " kWh in " +
+         std::to_string(r.read_at - before.read_at) + " s, faster than " +
+         std::to_string(static_cast<long long>(limit)) +
+         " kW: not the meter's register, kept out of its readings";
+}
+
+std::optional<StorageError> FaultMonitor::observe_implausible(std::int64_t concentrator_id,
+                                                              std::int64_t meter_id,
+                                                              EpochSeconds at,
+                                                              const std::string& why) {
+  const Finding finding{"register_jump", Severity::alarm, why};
+  return write(concentrator_id, tracker_.observe_code(meter_id, at, "register_jump", finding));
+}
+
 bool FaultMonitor::swapped(std::int64_t concentrator_id, std::int64_t meter_id, EpochSeconds after,
                            EpochSeconds by) const {
   const auto on = swaps_.find(concentrator_id);

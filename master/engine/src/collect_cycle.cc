@@ -116,7 +116,8 @@ void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
                               const std::vector<hm660::ArchiveEntry>& archive,
                               const std::vector<hm660::BufferedReading>& readings) {
   std::set<std::int64_t> answered;
-  std::set<std::int64_t> mismatched;  // answered with another identity only
+  std::set<std::int64_t> mismatched;   // answered with another identity only
+  std::set<std::int64_t> implausible;  // answers kept out (FaultMonitor::implausible)
   for (const hm660::BufferedReading& b : readings) {
     if (b.archive_index >= archive.size()) continue;
     const hm660::ArchiveEntry& entry = archive[b.archive_index];
@@ -142,6 +143,11 @@ void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
       keep_aside(cycle, *meter, identity, r);
       continue;
     }
+    if (kept_out(cycle, *meter, *r)) {
+      ++cycle->stats.implausible;
+      implausible.insert(meter->id);
+      continue;
+    }
     mismatched.erase(meter->id);
     keep(cycle, std::move(*r));
     if (answered.insert(meter->id).second) {
@@ -154,6 +160,8 @@ void ReadingEngine::collected(const std::shared_ptr<Cycle>& cycle,
     if (mismatched.count(m.id) > 0) {
       ++cycle->stats.mismatched;
       cycle->mismatched.push_back(m);
+    } else if (implausible.count(m.id) > 0 && answered.count(m.id) == 0) {
+      cycle->mismatched.push_back(m);  // failed, not tried again
     } else if (answered.count(m.id) == 0) {
       cycle->failed.push_back(m);
     }

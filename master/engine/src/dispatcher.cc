@@ -36,6 +36,8 @@ Json cycle_json(const CycleStats& s) {
          {"late", s.late}};
   if (s.settlement) j["settlement"] = true;
   if (s.missed) j["missed"] = true;
+  if (s.mismatched > 0) j["mismatched"] = s.mismatched;
+  if (s.implausible > 0) j["implausible"] = s.implausible;
   if (s.storage_failed) {
     j["storage_failed"] = true;
     j["unstored"] = s.unstored;

@@ -231,6 +231,11 @@ void ReadingEngine::record(const std::shared_ptr<Cycle>& cycle, const MeterRecor
     cycle->failed.push_back(meter);
     return next(cycle);
   }
+  if (kept_out(cycle, meter, *r)) {
+    ++cycle->stats.implausible;
+    cycle->mismatched.push_back(meter);  // failed, not tried again
+    return next(cycle);
+  }
   const bool drifted = options_.clock_sync_threshold_s > 0 && r->meter_time &&
                        std::abs(*r->meter_time - r->received_at) > options_.clock_sync_threshold_s;
   const EpochSeconds slot_end = cycle->request.slot_end;
@@ -272,6 +277,27 @@ void ReadingEngine::keep_aside(const std::shared_ptr<Cycle>& cycle, const MeterR
   if (auto e = monitor_->observe_mismatch(cycle->concentrator().id, meter.id, now,
                                           meter.secondary_address, answered))
     cycle->stats.error = e->message;
+}
+
+bool ReadingEngine::kept_out(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
+                             const Reading& reading) {
+  if (monitor_ == nullptr) return false;
+  const auto why = monitor_->implausible(cycle->concentrator().id, reading);
+  if (!why) return false;
+  UnassignedReading u;
+  u.concentrator_id = cycle->concentrator().id;
+  u.channel = meter.channel;
+  u.primary_address = meter.primary_address;
+  u.identity = meter.secondary_address;
+  u.meter_id = meter.id;
+  u.expected_identity = meter.secondary_address;
+  u.reading = reading;
+  u.reading.meter_id = 0;
+  auto stored = storage_.store_unassigned(std::span(&u, 1));
+  if (auto* e = std::get_if<StorageError>(&stored)) cycle->stats.error = e->message;
+  if (auto e = monitor_->observe_implausible(cycle->concentrator().id, meter.id, now_(), *why))
+    cycle->stats.error = e->message;
+  return true;
 }
 
 // The valve first; the meter's reading after it shows where the valve is.

@@ -91,11 +91,12 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
         value<EpochSeconds>(path, r, "clock_sync_threshold_s", e.clock_sync_threshold_s, "seconds");
   }
   if (const YAML::Node f = root["faults"]) {
-    check_keys(path, f,
-               {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s", "flowing_m3h",
-                "min_delta_t_k", "max_flow_m3h", "max_power_kw", "flat_after_s", "flat_min_kwh",
-                "overrun_after_s", "dtu_offline_after_s", "watch_every_s"},
-               "faults");
+    check_keys(
+        path, f,
+        {"no_data_after_s", "bus_failure_rate", "max_clock_drift_s", "flowing_m3h", "min_delta_t_k",
+         "max_flow_m3h", "max_power_kw", "implausible_power_kw", "flat_after_s", "flat_min_kwh",
+         "overrun_after_s", "dtu_offline_after_s", "watch_every_s"},
+        "faults");
     FaultMonitorOptions& o = c.faults;
     RuleLimits& l = o.limits;
     o.no_data_after_s =
@@ -116,6 +117,10 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
     l.min_delta_t_k = value<double>(path, f, "min_delta_t_k", l.min_delta_t_k, "K");
     l.max_flow_m3h = value<double>(path, f, "max_flow_m3h", l.max_flow_m3h, "m3/h");
     l.max_power_kw = value<double>(path, f, "max_power_kw", l.max_power_kw, "kW");
+    l.implausible_power_kw =
+        value<double>(path, f, "implausible_power_kw", l.implausible_power_kw, "kW");
+    if (l.implausible_power_kw < 0)
+      fail(path, f["implausible_power_kw"], "implausible_power_kw", "not negative");
     l.flat_after_s = value<EpochSeconds>(path, f, "flat_after_s", l.flat_after_s, "seconds");
     l.flat_min_kwh = value<double>(path, f, "flat_min_kwh", l.flat_min_kwh, "kWh");
   }

@@ -281,3 +281,60 @@ TEST_F(ReadingEngineTest, AnotherMetersAnswerIsKeptAsideUntilTheReplacementIsFil
 }
 
 }  // namespace
+
+// A register no heat meter could reach - a forged answer on a taken-over line, or one corrupted
+// on its way - is not filed as the meter's: the reading is kept aside as unassigned and
+// register_jump raised; the meter's next plausible answer is filed and clears it.
+TEST_F(ReadingEngineTest, ARegisterNoMeterCouldReachIsKeptOutOfTheMetersReadings) {
+  master::FaultMonitor monitor(*storage_);
+  ASSERT_FALSE(monitor.load());
+  master::ReadingEngine e(
+      *storage_,
+      [this](const std::string&, auto procedure, auto done) {
+        line_->run(std::move(procedure), done);
+      },
+      [this] { return kStart + district_->queue().now() / 1'000'000; }, {}, &monitor);
+  sim::SimulatedMeter& m = district_->meter(3);
+  const std::int64_t meter = meter_ids_[3];
+  master::CycleRequest request;
+  request.concentrator = concentrator_;
+  request.only_meters = {meter};
+  auto cycle = [&] {
+    std::optional<master::CycleStats> stats;
+    request.slot = kStart + district_->queue().now() / 1'000'000;
+    EXPECT_TRUE(e.read(request, [&](const master::CycleStats& s) { stats = s; }));
+    return stats.value_or(master::CycleStats{});
+  };
+  auto latest = [&] { return *std::get<std::optional<master::Reading>>(storage_->latest(meter)); };
+
+  district_->queue().run_until(3'600'000'000);
+  ASSERT_EQ(cycle().read, 1u);
+  const double before = *latest().energy_kwh;
+
+  m.model().step_energy(77'777'777);  // an hour later the register says 77.8 GWh more
+  district_->queue().run_until(7'200'000'000);
+  auto stats = cycle();
+  EXPECT_EQ(stats.read, 0u);
+  EXPECT_EQ(stats.implausible, 1u);
+  EXPECT_EQ(stats.failed, 1u);
+  EXPECT_EQ(*latest().energy_kwh, before) << "nothing of it filed under the meter";
+  const auto aside =
+      std::get<std::vector<master::UnassignedReading>>(storage_->unassigned_of(meter));
+  ASSERT_EQ(aside.size(), 1u);
+  EXPECT_GT(*aside[0].reading.energy_kwh, 77'777'777);
+  auto faults = std::get<std::vector<master::FaultRecord>>(storage_->faults_of(meter));
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].code, "register_jump");
+  EXPECT_NE(faults[0].detail.find("kept out"), std::string::npos) << faults[0].detail;
+
+  m.model().step_energy(-77'777'777);  // the meter's own register again
+  district_->queue().run_until(10'800'000'000);
+  stats = cycle();
+  EXPECT_EQ(stats.read, 1u);
+  EXPECT_EQ(stats.implausible, 0u);
+  EXPECT_GE(*latest().energy_kwh, before);
+  EXPECT_LT(*latest().energy_kwh, before + 1000);
+  faults = std::get<std::vector<master::FaultRecord>>(storage_->faults_of(meter));
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_TRUE(faults[0].cleared_at.has_value()) << "cleared by a plausible answer";
+}

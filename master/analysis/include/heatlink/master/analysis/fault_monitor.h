@@ -54,6 +54,14 @@ class FaultMonitor {
   // raised through later readings until the replacement is filed (watch() sees it).
   std::optional<StorageError> observe(std::int64_t concentrator_id,
                                       std::span<const Reading> readings);
+  // Why a reading of the concentrator's cycle cannot be its meter's: a register that rose
+  // faster than implausible_power_kw since the meter's previous reading (no replacement filed
+  // between). Nothing when plausible.
+  std::optional<std::string> implausible(std::int64_t concentrator_id, const Reading& r) const;
+  // Such a reading, kept out: register_jump raised on the meter (cleared by a plausible one).
+  std::optional<StorageError> observe_implausible(std::int64_t concentrator_id,
+                                                  std::int64_t meter_id, EpochSeconds at,
+                                                  const std::string& why);
   // A meter that did not answer at `at`.
   std::optional<StorageError> observe_failure(std::int64_t concentrator_id, std::int64_t meter_id,
                                               EpochSeconds at);

@@ -56,6 +56,10 @@ struct RuleLimits {
   double min_delta_t_k = 1.0;
   double max_flow_m3h = 0;  // 0: no limit
   double max_power_kw = 0;  // 0: no jump check
+  // A register rising faster than this is no meter's (a forged or corrupted answer): the
+  // reading is kept out of the meter's readings and register_jump raised (0: off). Far above
+  // any heat meter's power; max_power_kw is the heat company's own, tighter alarm.
+  double implausible_power_kw = 100'000;
   EpochSeconds max_clock_drift_s = 300;
   // Energy flat between two readings while flow and dT say at least flat_min_kwh went
   // through, and at least two steps of the meter's register; a fault once it has lasted

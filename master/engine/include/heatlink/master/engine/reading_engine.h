@@ -81,6 +81,9 @@ struct CycleStats {
   std::size_t failed = 0;   // no answer, garbled, refused, or an answer without registers
   // Of the failed: answered with another meter's identity (kept aside as unassigned readings).
   std::size_t mismatched = 0;
+  // Of the failed: answers whose register rose faster than any heat meter's could (forged or
+  // corrupted), kept aside as unassigned readings, register_jump raised.
+  std::size_t implausible = 0;
   std::size_t stored = 0;  // readings committed (new, or stored before: a re-read)
   // Readings the database refused to store (a full disk, the database down): their meters
   // answered (they are in `read`); the cycle then stops, and the meters it did not reach are
@@ -165,6 +168,10 @@ class ReadingEngine {
                 const std::string& answered, std::variant<Reading, std::string> reading);
   void keep_aside(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
                   const std::string& answered, const Reading* reading);
+  // A reading that cannot be the meter's (FaultMonitor::implausible): kept aside, the fault
+  // raised; true when it was.
+  bool kept_out(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter,
+                const Reading& reading);
   void sync_clock(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
   void command_valve(const std::shared_ptr<Cycle>& cycle, const MeterRecord& meter);
   // Concentrator mode: the archive, then the buffered readings, matched to the meters.
