@@ -23,6 +23,7 @@ master::GatewayConfig gateway_config(const sim::Topology& topology) {
                    std::to_string(model.bus_baud);
       if (config.model(model.name) == nullptr) config.models.push_back(model);
       config.dtus[dtu.profile.id] = model.name;
+      if (!dtu.profile.key.empty()) config.keys.try_emplace(dtu.profile.id, dtu.profile.key);
     }
   }
   return config;
@@ -40,8 +41,12 @@ std::string gateway_yaml(const master::GatewayConfig& config, double time_scale)
     out << "}\n";
   }
   out << "dtus:\n";
-  for (const auto& [id, model] : config.dtus)
-    out << "  - {id: \"" << id << "\", model: \"" << model << "\"}\n";
+  for (const auto& [id, model] : config.dtus) {
+    out << "  - {id: \"" << id << "\", model: \"" << model << "\"";
+    if (const auto key = config.keys.find(id); key != config.keys.end())
+      out << ", key: \"" << key->second << "\"";
+    out << "}\n";
+  }
   return out.str();
 }
 

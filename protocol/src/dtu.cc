@@ -45,6 +45,11 @@ std::string Profile::problem() const {
   if (id.empty() || id.size() > kMaxIdLength) return "the ID must have 1 to 40 bytes";
   if (convention == Convention::ddp && id.size() != kDdpIdLength)
     return "a DDP ID has exactly 11 bytes";
+  if (!key.empty() && convention != Convention::id_on_connect)
+    return "a registration key is sent by id_on_connect DTUs only";
+  if (key.size() > kMaxKeyLength) return "a registration key has at most 64 bytes";
+  if (id.find(kKeySeparator) != std::string::npos || key.find(kKeySeparator) != std::string::npos)
+    return "'#' separates the ID from the key: neither may contain it";
   return {};
 }
 
@@ -74,6 +79,8 @@ std::vector<std::uint8_t> ddp_packet(std::uint8_t type, std::string_view id, Byt
 
 std::vector<std::uint8_t> registration(const Profile& profile, std::uint32_t ip,
                                        std::uint16_t port) {
+  if (profile.convention == Convention::id_on_connect && !profile.key.empty())
+    return bytes_of(profile.id + kKeySeparator + profile.key);
   if (profile.convention != Convention::ddp) return bytes_of(profile.id);
   const std::uint8_t address[6] = {
       static_cast<std::uint8_t>(ip >> 24),  static_cast<std::uint8_t>(ip >> 16),

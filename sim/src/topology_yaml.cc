@@ -382,7 +382,7 @@ class Reader : public YamlReader {
   DtuSpec dtu(const YAML::Node& map, const Hm660Config& concentrator) const {
     expect_map(map, "dtu");
     check_keys(map, {"id", "convention", "heartbeat", "heartbeat_s", "packing_ms", "max_packet",
-                     "link", "cloned"});
+                     "link", "cloned", "key"});
     DtuSpec spec;
     DtuConfig& c = spec.config;
     const YAML::Node id = map["id"];
@@ -395,7 +395,10 @@ class Reader : public YamlReader {
       c.profile.convention = *parsed;
     }
     optional(map, "heartbeat", c.profile.heartbeat, "a string");
-    if (const std::string problem = c.profile.problem(); !problem.empty()) fail(id, "id", problem);
+    optional(map, "key", c.profile.key, "a string");
+    if (const std::string problem = c.profile.problem(); !problem.empty())
+      fail(map["key"] && problem.find("key") != std::string::npos ? map["key"] : id,
+           map["key"] && problem.find("key") != std::string::npos ? "key" : "id", problem);
     c.heartbeat_interval =
         seconds(static_cast<std::int64_t>(number(map, "heartbeat_s", 60, 1, 86400)));
     c.packing_interval =

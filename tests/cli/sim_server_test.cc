@@ -120,7 +120,7 @@ class SimServer : public ::testing::Test {
       if (e.kind == dtu::EventKind::registered) {
         registrations.push_back({e.id, s.address});
         if (s.convention == dtu::Convention::ddp)
-          send(fd, dtu::registration_ack({dtu::Convention::ddp, e.id, ""}));
+          send(fd, dtu::registration_ack({dtu::Convention::ddp, e.id, "", ""}));
       } else if (e.kind == dtu::EventKind::heartbeat) {
         ++s.heartbeats;
       } else if (e.kind == dtu::EventKind::data) {
@@ -155,8 +155,8 @@ TEST_F(SimServer, DtusRegisterHeartbeatAnswerAndComeBackAfterAReset) {
   Session* a = session_of("13800000001");
   Session* b = session_of("13800000002");
   send(a->fd, mbus::req_ud2(2, true).to_vector());
-  send(b->fd,
-       dtu::server_data({dtu::Convention::ddp, "13800000002", ""}, mbus::req_ud2(5, true).view()));
+  send(b->fd, dtu::server_data({dtu::Convention::ddp, "13800000002", "", ""},
+                               mbus::req_ud2(5, true).view()));
   ASSERT_TRUE(serve([&] {
     return mbus::decode_frame(a->serial).ok() && mbus::decode_frame(b->serial).ok();
   })) << heatlink::protocol::to_hex(a->serial)

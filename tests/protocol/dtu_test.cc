@@ -11,9 +11,9 @@ namespace {
 
 using testing::hex;
 
-const Profile kDdp{Convention::ddp, "13800138000", ""};
-const Profile kOnConnect{Convention::id_on_connect, "13800138000", "HB"};
-const Profile kPrefixed{Convention::id_prefixed, "860000000000001", ""};
+const Profile kDdp{Convention::ddp, "13800138000", "", ""};
+const Profile kOnConnect{Convention::id_on_connect, "13800138000", "HB", ""};
+const Profile kPrefixed{Convention::id_prefixed, "860000000000001", "", ""};
 
 TEST(Dtu, DdpPacketsHaveTheirWireForm) {
   EXPECT_EQ(to_hex(registration(kDdp, 0x0A000001, 5000)),
@@ -51,11 +51,29 @@ TEST(Dtu, TransparentConventionsWrapLittle) {
   EXPECT_EQ(server_data(kPrefixed, hex("E5")), hex("E5"));
 }
 
+// The MD-109G's custom registration packet with a key: "ID#key", and the same packet as its
+// heartbeat unless it has its own.
+TEST(Dtu, ARegistrationCarriesTheKeyAfterTheId) {
+  const Profile keyed{Convention::id_on_connect, "13800138000", "", "k3Y9"};
+  EXPECT_EQ(registration(keyed),
+            (std::vector<std::uint8_t>{'1', '3', '8', '0', '0', '1', '3', '8', '0', '0', '0', '#',
+                                       'k', '3', 'Y', '9'}));
+  EXPECT_EQ(heartbeat(keyed), registration(keyed));
+  EXPECT_TRUE(keyed.problem().empty());
+  EXPECT_FALSE((Profile{Convention::ddp, "13800138000", "", "k"}).problem().empty());
+  EXPECT_FALSE((Profile{Convention::id_on_connect, "1380#138000", "", ""}).problem().empty());
+  EXPECT_FALSE((Profile{Convention::id_on_connect, "13800138000", "", "a#b"}).problem().empty());
+  EXPECT_FALSE((Profile{Convention::id_on_connect, "13800138000", "", std::string(65, 'k')})
+                   .problem()
+                   .empty());
+}
+
 TEST(Dtu, ProfilesCheckTheirIds) {
   EXPECT_TRUE(kDdp.problem().empty());
-  EXPECT_FALSE((Profile{Convention::ddp, "123", ""}).problem().empty());
-  EXPECT_FALSE((Profile{Convention::id_on_connect, "", ""}).problem().empty());
-  EXPECT_FALSE((Profile{Convention::id_on_connect, std::string(41, '1'), ""}).problem().empty());
+  EXPECT_FALSE((Profile{Convention::ddp, "123", "", ""}).problem().empty());
+  EXPECT_FALSE((Profile{Convention::id_on_connect, "", "", ""}).problem().empty());
+  EXPECT_FALSE(
+      (Profile{Convention::id_on_connect, std::string(41, '1'), "", ""}).problem().empty());
   EXPECT_EQ(*parse_convention("ddp"), Convention::ddp);
   EXPECT_FALSE(parse_convention("prot").ok());
 }

@@ -50,7 +50,7 @@ struct Gateway final : ServerEnd {
       if (e.kind == dtu::EventKind::registered) {
         ids[e.id] = c;
         if (bytes[0] == dtu::kDdpMark)
-          s.link->server_send(c, dtu::registration_ack({dtu::Convention::ddp, e.id, ""}));
+          s.link->server_send(c, dtu::registration_ack({dtu::Convention::ddp, e.id, "", ""}));
       } else if (e.kind == dtu::EventKind::heartbeat) {
         ++s.heartbeats;
       } else if (e.kind == dtu::EventKind::data) {
@@ -80,8 +80,8 @@ TEST(DistrictChain, AServerReadsMetersThroughDtusAndConcentrators) {
   EXPECT_NE(a, b);  // connection ids are unique across the district's links
   gateway.sessions.at(a).link->server_send(a, mbus::req_ud2(2, true).view());
   gateway.sessions.at(b).link->server_send(
-      b,
-      dtu::server_data({dtu::Convention::ddp, "13800000002", ""}, mbus::req_ud2(5, true).view()));
+      b, dtu::server_data({dtu::Convention::ddp, "13800000002", "", ""},
+                          mbus::req_ud2(5, true).view()));
   d.queue().run_until(minutes(2) + seconds(20));
   for (const auto& [connection, id] :
        std::map<std::uint64_t, std::uint32_t>{{a, 0x10000002u}, {b, 0x20000001u}}) {

@@ -37,7 +37,7 @@ struct RecordingServer final : ServerEnd {
 
 DtuConfig fast_dtu() {
   DtuConfig c;
-  c.profile = dtu::Profile{dtu::Convention::id_on_connect, "13800138000", ""};
+  c.profile = dtu::Profile{dtu::Convention::id_on_connect, "13800138000", "", ""};
   c.heartbeat_interval = seconds(60);
   c.attach_min = c.attach_max = seconds(5);
   c.pdp_min = c.pdp_max = seconds(1);

@@ -57,7 +57,7 @@ class TestServer final : public Uplink {
 
 DtuConfig config_for(dtu::Convention convention) {
   DtuConfig c;
-  c.profile = dtu::Profile{convention, "13800138000", ""};
+  c.profile = dtu::Profile{convention, "13800138000", "", ""};
   c.heartbeat_interval = seconds(30);
   return c;
 }

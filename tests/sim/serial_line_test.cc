@@ -59,7 +59,7 @@ TEST(SerialLine, AGapLongerThanThePackingIntervalSplitsAFrame) {
   NullUplink uplink;
   DtuConfig config;
   config.profile =
-      protocol::dtu::Profile{protocol::dtu::Convention::id_on_connect, "13800138000", ""};
+      protocol::dtu::Profile{protocol::dtu::Convention::id_on_connect, "13800138000", "", ""};
   Md109g dtu(q, config, 1, uplink);
   dtu.power_on();
   while (dtu.state() != BearerState::connecting && q.step()) {

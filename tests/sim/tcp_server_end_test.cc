@@ -19,7 +19,8 @@ using asio::ip::tcp;
 
 DtuConfig fast_dtu() {
   DtuConfig c;
-  c.profile = protocol::dtu::Profile{protocol::dtu::Convention::id_on_connect, "13800138000", ""};
+  c.profile =
+      protocol::dtu::Profile{protocol::dtu::Convention::id_on_connect, "13800138000", "", ""};
   c.heartbeat_interval = seconds(60);
   c.attach_min = c.attach_max = seconds(5);
   c.pdp_min = c.pdp_max = seconds(1);

@@ -68,7 +68,10 @@ void DtuConnection::identify() {
     if (known == config.dtus.end()) continue;
     const DtuModel* model = config.model(known->second);
     if (model == nullptr || model->convention == dtu::Convention::ddp) continue;
-    attach_decoder(model->convention, length, model->heartbeat);
+    // A key the registration carries after the ID: "ID#key".
+    const auto key = config.keys.find(known->first);
+    const std::size_t key_length = key == config.keys.end() ? 0 : 1 + key->second.size();
+    attach_decoder(model->convention, length + key_length, model->heartbeat);
     return;
   }
   if (config.unknown == UnknownDtus::reject) {
@@ -90,7 +93,8 @@ void DtuConnection::attach_decoder(dtu::Convention convention, std::size_t id_le
 void DtuConnection::decode(protocol::Bytes bytes, Micros now) {
   for (dtu::Event& e : decoder_->feed(bytes)) {
     if (closed_) return;
-    if (!e.id.empty() && registered_ && e.id != id_ && e.kind != dtu::EventKind::invalid) {
+    if (!e.id.empty() && registered_ && e.id != decoder_->id() &&
+        e.kind != dtu::EventKind::invalid) {
       ++traffic_.garbage;  // a DDP packet naming another DTU
       continue;
     }
@@ -130,7 +134,14 @@ void DtuConnection::decode(protocol::Bytes bytes, Micros now) {
   }
 }
 
-void DtuConnection::on_registration(const std::string& id) {
+void DtuConnection::on_registration(const std::string& registration) {
+  // "ID#key" from a DTU whose registration carries a key.
+  const auto separator = registration.find(dtu::kKeySeparator);
+  const std::string id = registration.substr(0, separator);
+  const std::string key =
+      separator == std::string::npos ? std::string() : registration.substr(separator + 1);
+  if (const auto why = registry_.distrust(id, key, remote_); !why.empty())
+    return shut("DTU " + printable({id.begin(), id.end()}) + " refused: " + why, false, true);
   bool parked = false;
   const DtuModel* model = registry_.model_for_id(id, parked);
   if (model == nullptr) {

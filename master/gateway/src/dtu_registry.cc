@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "heatlink/master/gateway/network.h"
+
 namespace heatlink::master {
 
 DtuRegistry::DtuRegistry(GatewayConfig config, Log log, WallClock clock)
@@ -36,6 +38,44 @@ std::string host_of(const std::string& remote) {
 }
 
 }  // namespace
+
+namespace {
+
+// Compares in time independent of where the texts differ: a key is not guessed byte by byte.
+bool same_key(const std::string& a, const std::string& b) {
+  unsigned char differ = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < b.size(); ++i)
+    differ |= static_cast<unsigned char>(i < a.size() ? a[i] ^ b[i] : 1);
+  return differ == 0;
+}
+
+}  // namespace
+
+std::string DtuRegistry::distrust(const std::string& id, const std::string& key,
+                                  const std::string& remote) {
+  std::string why;
+  if (const auto expected = config_.keys.find(id); expected != config_.keys.end()) {
+    if (key.empty())
+      why = "its registration carries no key";
+    else if (!same_key(key, expected->second))
+      why = "the key of its registration is wrong";
+  } else if (!key.empty()) {
+    why = "a key where none is configured";
+  }
+  if (const auto nets = config_.networks.find(id); why.empty() && nets != config_.networks.end()) {
+    const std::string host = host_of(remote);
+    const bool inside = std::any_of(nets->second.begin(), nets->second.end(),
+                                    [&](const auto& n) { return Network{n}.contains(host); });
+    if (!inside) why = "connected from " + host + ", outside its networks";
+  }
+  if (why.empty()) return why;
+  std::lock_guard lock(mutex_);
+  if (const auto entry = dtus_.find(id); entry != dtus_.end()) {
+    ++entry->second.state.refused_claims;
+    entry->second.state.last_refused = remote + ": " + why;
+  }
+  return why;
+}
 
 bool DtuRegistry::admit(const std::shared_ptr<DtuEndpoint>& endpoint) {
   std::vector<std::shared_ptr<DtuEndpoint>> evicted;

@@ -8,6 +8,7 @@
 
 #include "heatlink/master/config/yaml_config.h"
 #include "heatlink/master/gateway/gateway_config.h"
+#include "heatlink/master/gateway/network.h"
 
 namespace heatlink::master {
 
@@ -101,13 +102,28 @@ GatewayConfig read_config(const Reader& r, const YAML::Node& root) {
   if (const YAML::Node dtus = root["dtus"]) {
     if (!dtus.IsSequence()) r.fail(dtus, "dtus", "expected a list of {id, model}");
     for (const auto& d : dtus) {
-      r.check_keys(d, {"id", "model"}, "dtus");
+      r.check_keys(d, {"id", "model", "key", "networks"}, "dtus");
       std::string id;
       std::string model;
       r.optional(d, "id", id, "the DTU's ID");
       r.optional(d, "model", model, "a model name");
       if (c.model(model) == nullptr) r.fail(d, "model", "no model '" + model + "'");
       if (!c.dtus.emplace(id, model).second) r.fail(d, "id", "'" + id + "' is listed twice");
+      if (const YAML::Node key = d["key"]) {
+        std::string k;
+        r.optional(d, "key", k, "the key of its registration packet");
+        if (k.empty()) r.fail(key, "key", "an empty key: leave it out");
+        c.keys[id] = k;
+      }
+      if (const YAML::Node nets = d["networks"]) {
+        if (!nets.IsSequence() || nets.size() == 0)
+          r.fail(nets, "networks", "expected a list of networks (CIDR, e.g. 10.64.0.0/10)");
+        for (const auto& n : nets) {
+          const std::string text = n.as<std::string>();
+          if (!parse_network(text)) r.fail(n, "networks", "'" + text + "' is no network (CIDR)");
+          c.networks[id].push_back(text);
+        }
+      }
     }
   }
   std::string unknown = "reject";
@@ -156,8 +172,24 @@ std::string GatewayConfig::problem() const {
     if (m == nullptr) return "dtus: " + id + ": no model '" + model_name + "'";
     if (id.empty() || id.size() > protocol::dtu::kMaxIdLength)
       return "dtus: " + id + ": an ID has 1-40 bytes";
+    if (id.find(protocol::dtu::kKeySeparator) != std::string::npos)
+      return "dtus: " + id + ": '#' separates an ID from its key: no ID contains it";
     if (m->convention == protocol::dtu::Convention::ddp && id.size() != protocol::dtu::kDdpIdLength)
       return "dtus: " + id + ": a DDP ID has exactly 11 bytes";
+  }
+  for (const auto& [id, key] : keys) {
+    const auto dtu = dtus.find(id);
+    if (dtu == dtus.end()) return "dtus: " + id + ": a key for a DTU not listed";
+    if (model(dtu->second)->convention != protocol::dtu::Convention::id_on_connect)
+      return "dtus: " + id + ": a registration key is sent by id_on_connect DTUs only";
+    if (key.empty() || key.size() > protocol::dtu::kMaxKeyLength ||
+        key.find(protocol::dtu::kKeySeparator) != std::string::npos)
+      return "dtus: " + id + ": a key has 1-64 bytes and no '#'";
+  }
+  for (const auto& [id, nets] : networks) {
+    if (!dtus.contains(id)) return "dtus: " + id + ": networks for a DTU not listed";
+    for (const std::string& n : nets)
+      if (!parse_network(n)) return "dtus: " + id + ": '" + n + "' is no network (CIDR)";
   }
   if (unknown == UnknownDtus::park && model(unknown_model) == nullptr)
     return "unknown_model: no model '" + unknown_model + "'";

@@ -11,6 +11,7 @@
 
 #include "gateway_fixture.h"
 #include "heatlink/master/gateway/descriptor_limit.h"
+#include "heatlink/master/gateway/network.h"
 #include "heatlink/protocol/dtu.h"
 
 namespace {
@@ -49,7 +50,7 @@ TEST(Gateway, RegistersEveryConventionAndFiltersHeartbeats) {
   RawDtu b(port);  // id_prefixed: every packet starts with the ID
   b.send("IMEI860000000000002");
   b.send("IMEI860000000000002");
-  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", ""};
+  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", "", ""};
   RawDtu c(port);
   c.send(dtu::registration(ddp, 0x0A000001, 5000));
   std::vector<std::uint8_t> ack;
@@ -198,7 +199,7 @@ TEST(Gateway, RejectsUnknownIdsGarbageAndSilentNewcomers) {
 
 TEST(Gateway, CountsGarbageInsideDdpAndStaysConnected) {
   RunningGateway gateway(config());
-  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", ""};
+  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", "", ""};
   RawDtu c(gateway->port());
   c.send(dtu::registration(ddp));
   c.send(std::vector<std::uint8_t>{0x7B, 0x77, 0x00, 0x05, 0x7B, 0x00, 0x13});
@@ -212,8 +213,8 @@ TEST(Gateway, CountsGarbageInsideDdpAndStaysConnected) {
 
 TEST(Gateway, APacketNamingAnotherDtuDoesNotMoveTheConnection) {
   RunningGateway gateway(config());
-  dtu::Profile mine{dtu::Convention::ddp, "13800000003", ""};
-  dtu::Profile other{dtu::Convention::ddp, "13800000004", ""};
+  dtu::Profile mine{dtu::Convention::ddp, "13800000003", "", ""};
+  dtu::Profile other{dtu::Convention::ddp, "13800000004", "", ""};
   RawDtu c(gateway->port());
   c.send(dtu::registration(mine));
   c.send(dtu::registration(other));
@@ -235,7 +236,7 @@ TEST(Gateway, APacketNamingAnotherDtuDoesNotMoveTheConnection) {
 
 TEST(Gateway, DiscardsAFloodOfGarbageAsItComes) {
   RunningGateway gateway(config());
-  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", ""};
+  dtu::Profile ddp{dtu::Convention::ddp, "13800000003", "", ""};
   RawDtu flood(gateway->port());
   flood.send(dtu::registration(ddp));
   // A header announcing an over-long packet, then 256 KiB that never make a packet: nothing of
@@ -315,6 +316,70 @@ TEST(DescriptorLimit, IsRaisedToWhatTheConnectionsNeedAndAShortfallIsSaid) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "10: setrlimit, 11-15: the checks in order";
+}
+
+// Knowing a DTU's ID is not enough to speak for it: a DTU with a key registers with
+// "ID#key", and a connection with no key or a wrong one is rejected - also while the DTU is
+// away - and counted on the DTU; a DTU pinned to its carrier's networks is rejected from
+// anywhere else.
+TEST(Gateway, AClaimWithoutTheDtusKeyOrFromOutsideItsNetworksIsRejected) {
+  auto c = config();
+  c.keys["13800000001"] = "k3Y9-s3cret";
+  c.networks["IMEI860000000000002"] = {"10.64.0.0/10"};
+  c.networks["13800000001"] = {"10.64.0.0/10", "127.0.0.0/8"};  // the carrier's, and the test's
+  RunningGateway gateway(c);
+  {
+    RawDtu bare(gateway->port());
+    bare.send("13800000001");  // the ID alone
+    EXPECT_TRUE(bare.closed_by_server(2s)) << "no key, no registration";
+  }
+  {
+    RawDtu guess(gateway->port());
+    guess.send("13800000001#k3Y9-s3creT");
+    EXPECT_TRUE(guess.closed_by_server(1s));
+  }
+  EXPECT_FALSE(gateway->state("13800000001").has_value()) << "no session for the ID";
+  RawDtu real(gateway->port());
+  real.send("13800000001#k3Y9-s3cret");
+  ASSERT_TRUE(eventually([&] {
+    const auto s = gateway->state("13800000001");
+    return s && s->online;
+  }));
+  {
+    RawDtu hijack(gateway->port());
+    hijack.send("13800000001#00000000000");
+    real.send("HB");
+    EXPECT_TRUE(hijack.closed_by_server(400ms));
+  }
+  real.send("HB");
+  const auto s = gateway->state("13800000001");
+  EXPECT_EQ(s->refused_claims, 1u);
+  EXPECT_NE(s->last_refused.find("the key of its registration is wrong"), std::string::npos)
+      << s->last_refused;
+  EXPECT_EQ(s->contested_claims, 0u) << "never a contender";
+  EXPECT_FALSE(real.closed_by_server(100ms));
+
+  RawDtu outside(gateway->port());  // from 127.0.0.1, not the carrier's 10.64.0.0/10
+  outside.send("IMEI860000000000002");
+  EXPECT_TRUE(outside.closed_by_server(1s));
+  EXPECT_FALSE(gateway->state("IMEI860000000000002").has_value());
+}
+
+TEST(GatewayConfigProblems, KeysAndNetworksAreChecked) {
+  auto c = config();
+  c.keys["13800000003"] = "k";  // a DDP DTU
+  EXPECT_NE(c.problem().find("id_on_connect DTUs only"), std::string::npos) << c.problem();
+  c = config();
+  c.keys["13800000001"] = "a#b";
+  EXPECT_NE(c.problem().find("no '#'"), std::string::npos) << c.problem();
+  c = config();
+  c.networks["13800000001"] = {"10.64.0.0/33"};
+  EXPECT_NE(c.problem().find("no network"), std::string::npos) << c.problem();
+  EXPECT_TRUE(master::Network{"10.64.0.0/10"}.contains("10.127.255.1"));
+  EXPECT_FALSE(master::Network{"10.64.0.0/10"}.contains("10.128.0.1"));
+  EXPECT_TRUE(master::Network{"2001:db8::/32"}.contains("2001:db8:1::7"));
+  EXPECT_TRUE(master::Network{"127.0.0.0/8"}.contains("::ffff:127.3.4.5"));
+  EXPECT_FALSE(master::Network{"10.0.0.1"}.contains("10.0.0.2"));
 }
 
 TEST(Gateway, ParksUnknownDtusAsUnassignedWhenConfiguredTo) {

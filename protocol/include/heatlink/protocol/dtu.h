@@ -34,17 +34,29 @@ inline constexpr std::uint8_t kDdpServerData = 0x89;
 inline constexpr std::uint8_t kDdpLogout = 0x82;
 inline constexpr std::size_t kDdpMaxPacket = 1024;
 
+// The MD-109G's custom registration packet carries a key after its ID (id_on_connect):
+// "13800000001#k3Y9...". The server checks it, so knowing a DTU's ID is not enough to speak
+// for it.
+inline constexpr char kKeySeparator = '#';
+inline constexpr std::size_t kMaxKeyLength = 64;
+
 struct Profile {
   Convention convention = Convention::id_on_connect;
   std::string id;         // 1-40 bytes (DDP: exactly 11, e.g. an 11-digit number)
-  std::string heartbeat;  // id_on_connect: the heartbeat packet (empty: the ID again)
+  std::string heartbeat;  // id_on_connect: the heartbeat packet (empty: the registration)
+  std::string key;        // id_on_connect: sent after the ID in the registration (empty: none)
 
   // Empty when usable; otherwise what is wrong.
   std::string problem() const;
-  std::string heartbeat_bytes() const { return heartbeat.empty() ? id : heartbeat; }
+  // The heartbeat packet: its own, or the registration packet again.
+  std::string heartbeat_bytes() const {
+    if (!heartbeat.empty()) return heartbeat;
+    return key.empty() ? id : id + kKeySeparator + key;
+  }
 };
 
 // DTU -> server.
+// The registration packet: the ID (and #key, when the profile has one), or DDP's.
 std::vector<std::uint8_t> registration(const Profile& profile, std::uint32_t ip = 0,
                                        std::uint16_t port = 0);
 std::vector<std::uint8_t> heartbeat(const Profile& profile);

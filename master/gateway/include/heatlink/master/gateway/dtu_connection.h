@@ -72,7 +72,7 @@ class DtuConnection {
   void attach_decoder(protocol::dtu::Convention convention, std::size_t id_length,
                       const std::string& heartbeat);
   void decode(protocol::Bytes bytes, Micros now);
-  void on_registration(const std::string& id);
+  void on_registration(const std::string& registration);
   void send(std::vector<std::uint8_t> bytes);
   Micros liveness_limit() const;
   void start_next_job(Micros now);

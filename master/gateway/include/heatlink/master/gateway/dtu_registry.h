@@ -53,6 +53,9 @@ struct DtuState {
   bool conflict = false;
   std::string conflict_detail;          // the addresses, when, how often
   std::vector<std::string> contenders;  // remotes of the waiting connections
+  // Connections that claimed the ID without its key or from outside its networks, and the last.
+  std::uint64_t refused_claims = 0;
+  std::string last_refused;
 };
 
 struct GatewayStats {
@@ -109,6 +112,10 @@ class DtuRegistry {
   bool longer_known(std::string_view prefix) const;
   std::size_t longest_known_id() const noexcept { return longest_id_; }
 
+  // Why a connection from `remote` may not speak for `id` with the `key` its registration
+  // carried (GatewayConfig::keys, networks); empty when it may. A refusal is counted on the
+  // DTU (DtuState::refused_claims).
+  std::string distrust(const std::string& id, const std::string& key, const std::string& remote);
   // A new connection, not registered yet: false when it is refused (max_connections reached,
   // every connection registered). To make room - within max_connections, max_unregistered
   // and max_unregistered_per_address - the oldest unregistered connection (of the newcomer's

@@ -33,6 +33,13 @@ struct GatewayConfig {
   std::uint16_t port = 0;  // 0: any free port (see Gateway::port())
   std::vector<DtuModel> models;
   std::map<std::string, std::string> dtus;  // known DTU ID -> model name
+  // Known DTU ID -> the key its registration packet carries after the ID ("ID#key",
+  // id_on_connect): a connection claiming the ID without it is rejected. DTUs not listed
+  // register with their ID alone.
+  std::map<std::string, std::string> keys;
+  // Known DTU ID -> the networks it may connect from (CIDR: its carrier's APN pool): a
+  // connection claiming the ID from elsewhere is rejected. Not listed: from anywhere.
+  std::map<std::string, std::vector<std::string>> networks;
   UnknownDtus unknown = UnknownDtus::reject;
   std::string unknown_model;           // how parked DTUs are read (default: the first model)
   std::size_t unknown_id_length = 11;  // id_on_connect / id_prefixed IDs of unknown DTUs
