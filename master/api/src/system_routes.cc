@@ -227,6 +227,8 @@ Response dtus(Call& call) {
              {"conflict", d.conflict},
              {"conflict_detail", d.conflict_detail},
              {"contenders", d.contenders},
+             {"refused_claims", d.refused_claims},
+             {"last_refused", d.last_refused},
              {"concentrators", served.contains(id) ? served[id] : 0}});
   }
   Json answer = paged(std::move(items), page, total);

@@ -637,6 +637,10 @@ TEST_P(ApiTest, TheDtusComeAPageAtATimeWithCountsOfEachStatus) {
     d.online = i % 2 == 0;
     d.parked = i >= 200;
     d.conflict = i == 7;
+    if (i == 7) {
+      d.refused_claims = 3;
+      d.last_refused = "10.9.9.9:4000: the key of its registration is wrong";
+    }
     dtus_.push_back(d);
   }
   const Answer first = admin("GET", "/api/v1/system/dtus");
@@ -655,6 +659,9 @@ TEST_P(ApiTest, TheDtusComeAPageAtATimeWithCountsOfEachStatus) {
   const Answer one = admin("GET", "/api/v1/system/dtus?q=13900001007");
   ASSERT_EQ(one.body["items"].size(), 1u);
   EXPECT_TRUE(one.body["items"][0]["conflict"].get<bool>());
+  EXPECT_EQ(one.body["items"][0]["refused_claims"], 3);
+  EXPECT_EQ(one.body["items"][0]["last_refused"],
+            "10.9.9.9:4000: the key of its registration is wrong");
   EXPECT_EQ(admin("GET", "/api/v1/system/dtus?status=conflict").body["total"], 1);
   EXPECT_EQ(admin("GET", "/api/v1/system/dtus?status=lost").status, 400);
 }

@@ -71,6 +71,7 @@ export default {
     primary_address: 'Primary address', secondary_address: 'Secondary address', kind: 'Kind', meter_id: 'Meter', state: 'State', changed_at: 'Changed at',
   },
   devices: {
+    refusedClaims: 'Refused claims',
     parked: 'Unassigned', searchId: 'DTU ID starts with', status: 'Status',
     dtus: 'DTUs', concentrators: 'Concentrators', online: 'Online', offline: 'Offline', remote: 'Remote address', connectedAt: 'Connected',
     lastSeen: 'Last seen', heartbeats: 'Heartbeats', registrations: 'Registrations', lastDrop: 'Last drop', bytes: 'Bytes in/out',

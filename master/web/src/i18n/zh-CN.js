@@ -71,6 +71,7 @@ export default {
     primary_address: '一次地址', secondary_address: '二次地址', kind: '类型', meter_id: '表号', state: '状态', changed_at: '变更时间',
   },
   devices: {
+    refusedClaims: '拒绝注册',
     parked: '未登记', searchId: 'DTU 编号开头', status: '状态',
     dtus: 'DTU', concentrators: '集中器', online: '在线', offline: '离线', remote: '远端地址', connectedAt: '连接时间',
     lastSeen: '最后通信', heartbeats: '心跳', registrations: '注册次数', lastDrop: '最近断开原因', bytes: '收/发字节',
