@@ -2,17 +2,22 @@
 # One `heatlink gateway` process holding N simulated DTU connections (default 10,000) on
 # loopback, with heartbeats flowing: resident memory per connection and CPU at idle
 # (docs/BENCHMARKS.md). The DTUs are `heatlink sim` MD-109Gs, a third of each convention.
-# Usage: scripts/bench-gateway.sh [N] ; env: PORT (47998), IDLE_SECONDS (60), HEARTBEAT_S (60)
+# With STRANGERS=M, M connections that never register are held open (each one the gateway
+# closes is opened again) from before the DTUs connect to the end: the DTUs must still all
+# register.
+# Usage: scripts/bench-gateway.sh [N] ; env: PORT (47998), IDLE_SECONDS (60), HEARTBEAT_S (60),
+# STRANGERS (0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-10000}
 PORT=${PORT:-47998}
 IDLE_SECONDS=${IDLE_SECONDS:-60}
 HEARTBEAT_S=${HEARTBEAT_S:-60}
+STRANGERS=${STRANGERS:-0}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 ulimit -n "$(ulimit -Hn)"
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $(( N + 100 )) ]; then
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $(( N + STRANGERS + 100 )) ]; then
   echo "open-file limit $(ulimit -n) is too low for $N DTUs" >&2
   exit 1
 fi
@@ -44,6 +49,27 @@ sleep 2
 rss() { awk '/VmRSS/ {print $2}' "/proc/$gateway/status"; }
 rss0_kb=$(rss)
 
+if [ "$STRANGERS" -gt 0 ]; then
+  python3 - "$STRANGERS" "$PORT" > "$work/strangers.log" <<'PY' &
+import select, socket, sys
+n, port = int(sys.argv[1]), int(sys.argv[2])
+held, reopened = [], 0
+def opened():
+    return socket.create_connection(("127.0.0.1", port))
+held = [opened() for _ in range(n)]
+print("holding", n, flush=True)
+while True:
+    ready, _, _ = select.select(held, [], [], 1.0)
+    for s in ready:
+        if not s.recv(64):
+            s.close()
+            held[held.index(s)] = opened()
+            reopened += 1
+            if reopened % 1000 == 0:
+                print("reopened", reopened, flush=True)
+PY
+  until grep -q holding "$work/strangers.log" 2>/dev/null; do sleep 0.2; done
+fi
 build/bin/heatlink sim --topology "$work/district.yaml" --server "127.0.0.1:$PORT" \
   --pace realtime 2> "$work/sim.log" &
 online() { tail -1 "$work/status.log" | sed -E 's/.*"online":([0-9]+).*/\1/'; }
@@ -59,7 +85,7 @@ sleep "$IDLE_SECONDS"
 t1=$(ticks)
 rss1_kb=$(rss)
 hz=$(getconf CLK_TCK)
-echo "dtus=$N online_after_s=$registered gateway_rss_mib=$(( rss1_kb / 1024 ))" \
+echo "dtus=$N strangers=$STRANGERS online_after_s=$registered gateway_rss_mib=$(( rss1_kb / 1024 ))" \
      "bytes_per_connection=$(( (rss1_kb - rss0_kb) * 1024 / N ))" \
      "cpu_percent_idle=$(awk -v d=$(( t1 - t0 )) -v hz="$hz" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f", 100 * d / hz / s}')" \
      "final=$(tail -1 "$work/status.log")"

@@ -71,6 +71,7 @@ void DtuConnection::identify() {
     // A key the registration carries after the ID: "ID#key".
     const auto key = config.keys.find(known->first);
     const std::size_t key_length = key == config.keys.end() ? 0 : 1 + key->second.size();
+    if (key_length > 0) keyed_id_ = known->first;
     attach_decoder(model->convention, length + key_length, model->heartbeat);
     return;
   }
@@ -135,11 +136,14 @@ void DtuConnection::decode(protocol::Bytes bytes, Micros now) {
 }
 
 void DtuConnection::on_registration(const std::string& registration) {
-  // "ID#key" from a DTU whose registration carries a key.
+  // "ID#key" from a DTU whose registration carries a key; a known ID with a key followed by
+  // anything else carries none.
   const auto separator = registration.find(dtu::kKeySeparator);
-  const std::string id = registration.substr(0, separator);
-  const std::string key =
-      separator == std::string::npos ? std::string() : registration.substr(separator + 1);
+  const bool keyless = !keyed_id_.empty() && separator != keyed_id_.size();
+  const std::string id = keyless ? keyed_id_ : registration.substr(0, separator);
+  const std::string key = keyless || separator == std::string::npos
+                              ? std::string()
+                              : registration.substr(separator + 1);
   if (const auto why = registry_.distrust(id, key, remote_); !why.empty())
     return shut("DTU " + printable({id.begin(), id.end()}) + " refused: " + why, false, true);
   bool parked = false;

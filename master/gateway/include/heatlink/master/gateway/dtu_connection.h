@@ -89,6 +89,7 @@ class DtuConnection {
   protocol::dtu::Profile profile_;  // how to wrap bytes sent down
   const DtuModel* model_ = nullptr;
   std::string id_;
+  std::string keyed_id_;  // the known ID with a key whose registration this is, if one
   bool registered_ = false;
   bool closed_ = false;
   Micros last_heard_ = 0;
