@@ -181,16 +181,20 @@ std::size_t LoginThrottle::recent(const std::string& key, EpochSeconds now) {
   return times.size();
 }
 
-EpochSeconds LoginThrottle::wait(const std::string& name, const std::string& peer,
-                                 EpochSeconds now) {
+bool LoginThrottle::trusted(const std::string& name, const std::string& peer) const {
+  const auto addresses = trusted_.find(name);
+  return addresses != trusted_.end() &&
+         std::find(addresses->second.begin(), addresses->second.end(), peer) !=
+             addresses->second.end();
+}
+
+EpochSeconds LoginThrottle::wait(const std::string& name, const std::string& peer, EpochSeconds now,
+                                 bool known) {
   std::lock_guard lock(mutex_);
   EpochSeconds wait = 0;
   if (recent("peer:" + peer, now) >= allowed_)
     wait = failures_["peer:" + peer].front() + window_s_ - now;
-  if (const auto trusted = trusted_.find(name);
-      trusted != trusted_.end() &&
-      std::find(trusted->second.begin(), trusted->second.end(), peer) != trusted->second.end())
-    return std::max<EpochSeconds>(wait, 0);
+  if (known || trusted(name, peer)) return std::max<EpochSeconds>(wait, 0);
   if (const std::size_t n = recent("user:" + name, now); n >= allowed_) {
     const std::size_t beyond = std::min<std::size_t>(n - allowed_, 20);
     const EpochSeconds backoff = std::min<EpochSeconds>(EpochSeconds{1} << beyond, window_s_);
@@ -199,10 +203,16 @@ EpochSeconds LoginThrottle::wait(const std::string& name, const std::string& pee
   return std::max<EpochSeconds>(wait, 0);
 }
 
-bool LoginThrottle::begin_check() {
+bool LoginThrottle::begin_check(const std::string& name, const std::string& peer, bool known) {
+  bool owner = known;
+  if (!owner) {
+    std::lock_guard lock(mutex_);
+    owner = trusted(name, peer);
+  }
+  const unsigned places = concurrent_ + (owner ? 1 : 0);
   unsigned busy = checking_.load();
   do {
-    if (busy >= concurrent_) return false;
+    if (busy >= places) return false;
   } while (!checking_.compare_exchange_weak(busy, busy + 1));
   return true;
 }

@@ -69,14 +69,19 @@ class LoginThrottle {
   // too, but only from addresses it never signed in from - with a backoff that doubles from a
   // second per failure beyond `allowed`, up to the window - so a spray from many addresses
   // slows the sprayers and never locks the owner out.
-  EpochSeconds wait(const std::string& name, const std::string& peer, EpochSeconds now);
+  // `known`: the caller holds a live session of the name (signing in again): it waits only
+  // as its address does.
+  EpochSeconds wait(const std::string& name, const std::string& peer, EpochSeconds now,
+                    bool known = false);
   void failed(const std::string& name, const std::string& peer, EpochSeconds now);
   // The owner signed in from `peer`: the address is trusted for the name from now on.
   void succeeded(const std::string& name, const std::string& peer);
   // A password check costs tens of milliseconds of a core by design: at most `concurrent` run
   // at once, so that a flood of logins leaves the API's other threads to everyone else
-  // (/health answered in seconds under a spray before). False: busy, answer 503.
-  bool begin_check();
+  // (/health answered in seconds under a spray before). False: busy, answer 503. The owner -
+  // from an address the name signed in from, or with a live session (`known`) - has a place
+  // of its own beyond them, which a spray from elsewhere never takes.
+  bool begin_check(const std::string& name, const std::string& peer, bool known = false);
   void end_check();
 
  private:
@@ -89,6 +94,7 @@ class LoginThrottle {
   std::mutex mutex_;
   std::map<std::string, Failures> failures_;                // "user:NAME", "peer:ADDR"
   std::map<std::string, std::deque<std::string>> trusted_;  // name -> addresses signed in from
+  bool trusted(const std::string& name, const std::string& peer) const;  // mutex_ held
 };
 
 }  // namespace heatlink::master::api

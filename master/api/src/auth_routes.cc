@@ -46,7 +46,10 @@ Response login(Call& call, LoginThrottle& throttle) {
   const std::string name = required_text(body, "name", 64);
   const std::string password = required_text(body, "password", 128);
   const EpochSeconds now = call.now();
-  if (const EpochSeconds wait = throttle.wait(name, call.request.peer, now); wait > 0) {
+  // Signing in again with a live session of the name: the owner, whatever its address.
+  const auto signed_in = authenticate(call.request, call.db, now);
+  const bool owner = signed_in && signed_in->principal.name == name;
+  if (const EpochSeconds wait = throttle.wait(name, call.request.peer, now, owner); wait > 0) {
     audit_login(call, name, "login refused", "throttled");
     Response r = json_response(Json{{"error",
                                      {{"code", "throttled"},
@@ -56,7 +59,7 @@ Response login(Call& call, LoginThrottle& throttle) {
     r.headers.emplace_back("Retry-After", std::to_string(wait));
     return r;
   }
-  if (!throttle.begin_check()) {
+  if (!throttle.begin_check(name, call.request.peer, owner)) {
     Response r = json_response(
         Json{{"error", {{"code", "busy"}, {"message", "too many logins at once; try again"}}}},
         503);

@@ -218,6 +218,12 @@ TEST_P(ApiAccessTest, ASprayFromManyAddressesSlowsTheSprayersAndNeverLocksTheOwn
   const Json right{{"name", "admin"}, {"password", admin_password_}};
   // The fixture signed in from 192.0.2.1, the owner's address.
   EXPECT_EQ(call("POST", "/api/v1/auth/login", right).status, 200);
+  // The owner with a live session, signing in again from an address of the day: let in.
+  const Credentials session = sign_in("admin", admin_password_);
+  EXPECT_EQ(call("POST", "/api/v1/auth/login", right, Credentials{"", session.session, ""}, "",
+                 "203.0.113.10")
+                .status,
+            200);
   const Answer stranger =
       call("POST", "/api/v1/auth/login", right, std::nullopt, "", "203.0.113.9");
   EXPECT_EQ(stranger.status, 429);
