@@ -51,19 +51,24 @@ rss0_kb=$(rss)
 
 if [ "$STRANGERS" -gt 0 ]; then
   python3 - "$STRANGERS" "$PORT" > "$work/strangers.log" <<'PY' &
-import select, socket, sys
+import selectors, socket, sys
 n, port = int(sys.argv[1]), int(sys.argv[2])
-held, reopened = [], 0
-def opened():
-    return socket.create_connection(("127.0.0.1", port))
-held = [opened() for _ in range(n)]
+watch, reopened = selectors.DefaultSelector(), 0
+def open_one():
+    watch.register(socket.create_connection(("127.0.0.1", port)), selectors.EVENT_READ)
+for _ in range(n):
+    open_one()
 print("holding", n, flush=True)
 while True:
-    ready, _, _ = select.select(held, [], [], 1.0)
-    for s in ready:
-        if not s.recv(64):
-            s.close()
-            held[held.index(s)] = opened()
+    for key, _ in watch.select(1.0):
+        try:
+            data = key.fileobj.recv(64)
+        except OSError:
+            data = b""
+        if not data:
+            watch.unregister(key.fileobj)
+            key.fileobj.close()
+            open_one()
             reopened += 1
             if reopened % 1000 == 0:
                 print("reopened", reopened, flush=True)
@@ -85,7 +90,7 @@ sleep "$IDLE_SECONDS"
 t1=$(ticks)
 rss1_kb=$(rss)
 hz=$(getconf CLK_TCK)
-echo "dtus=$N strangers=$STRANGERS online_after_s=$registered gateway_rss_mib=$(( rss1_kb / 1024 ))" \
+echo "dtus=$N strangers=$STRANGERS reopened=$(grep -c reopened "$work/strangers.log" 2>/dev/null || true)k online_after_s=$registered gateway_rss_mib=$(( rss1_kb / 1024 ))" \
      "bytes_per_connection=$(( (rss1_kb - rss0_kb) * 1024 / N ))" \
      "cpu_percent_idle=$(awk -v d=$(( t1 - t0 )) -v hz="$hz" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f", 100 * d / hz / s}')" \
      "final=$(tail -1 "$work/status.log")"

@@ -37,10 +37,6 @@ std::string host_of(const std::string& remote) {
   return colon == std::string::npos ? remote : remote.substr(0, colon);
 }
 
-}  // namespace
-
-namespace {
-
 // Compares in time independent of where the texts differ: a key is not guessed byte by byte.
 bool same_key(const std::string& a, const std::string& b) {
   unsigned char differ = a.size() == b.size() ? 0 : 1;
