@@ -5,6 +5,8 @@
 
 #include <map>
 
+#include "fast_dtu.h"
+
 namespace heatlink::sim {
 namespace {
 
@@ -35,14 +37,7 @@ struct RecordingServer final : ServerEnd {
   const Micros* now = nullptr;
 };
 
-DtuConfig fast_dtu() {
-  DtuConfig c;
-  c.profile = dtu::Profile{dtu::Convention::id_on_connect, "13800138000", "", ""};
-  c.heartbeat_interval = seconds(60);
-  c.attach_min = c.attach_max = seconds(5);
-  c.pdp_min = c.pdp_max = seconds(1);
-  return c;
-}
+using test::fast_dtu;
 
 class GprsLinkTest : public ::testing::Test {
  protected:

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <thread>
 
+#include "fast_dtu.h"
 #include "heatlink/sim/md109g.h"
 
 namespace heatlink::sim {
@@ -17,15 +18,7 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-DtuConfig fast_dtu() {
-  DtuConfig c;
-  c.profile =
-      protocol::dtu::Profile{protocol::dtu::Convention::id_on_connect, "13800138000", "", ""};
-  c.heartbeat_interval = seconds(60);
-  c.attach_min = c.attach_max = seconds(5);
-  c.pdp_min = c.pdp_max = seconds(1);
-  return c;
-}
+using test::fast_dtu;
 
 class TcpServerEndTest : public ::testing::Test {
  protected:

@@ -69,6 +69,28 @@ class ReadingEngineTest : public ::testing::Test {
                                  [this] { return kStart + district_->queue().now() / 1'000'000; });
   }
 
+  // An engine reading over the simulated line, its answers watched by `monitor`.
+  master::ReadingEngine engine_on_line(master::FaultMonitor& monitor) {
+    return master::ReadingEngine(
+        *storage_,
+        [this](const std::string&, auto procedure, auto done) {
+          line_->run(std::move(procedure), done);
+        },
+        [this] { return kStart + district_->queue().now() / 1'000'000; }, {}, &monitor);
+  }
+
+  // A read of one meter now, to its end: its statistics.
+  master::CycleStats read_now(master::ReadingEngine& e, std::int64_t meter) {
+    master::CycleRequest request;
+    request.concentrator = concentrator_;
+    request.only_meters = {meter};
+    request.slot = kStart + district_->queue().now() / 1'000'000;
+    std::optional<master::CycleStats> stats;
+    EXPECT_TRUE(e.read(request, [&](const master::CycleStats& s) { stats = s; }));
+    EXPECT_TRUE(stats.has_value());
+    return stats.value_or(master::CycleStats{});
+  }
+
   std::unique_ptr<sim::District> district_;
   std::unique_ptr<SimLine> line_;
   std::unique_ptr<master::Storage> storage_;
@@ -196,12 +218,7 @@ TEST_F(ReadingEngineTest, AnArchiveRequestListsTheConcentratorsArchiveInBaseInfo
 TEST_F(ReadingEngineTest, AnotherMetersAnswerIsKeptAsideUntilTheReplacementIsFiled) {
   master::FaultMonitor monitor(*storage_);
   ASSERT_FALSE(monitor.load());
-  master::ReadingEngine e(
-      *storage_,
-      [this](const std::string&, auto procedure, auto done) {
-        line_->run(std::move(procedure), done);
-      },
-      [this] { return kStart + district_->queue().now() / 1'000'000; }, {}, &monitor);
+  master::ReadingEngine e = engine_on_line(monitor);
   sim::SimulatedMeter& fitted = district_->meter(0);
   ASSERT_NE(fitted.kind(), sim::MeterKind::cjt188_heat);
   fitted.mbus().set_primary(5);  // the only meter at 5
@@ -210,16 +227,7 @@ TEST_F(ReadingEngineTest, AnotherMetersAnswerIsKeptAsideUntilTheReplacementIsFil
       storage_->database().query("UPDATE meter SET primary_address = 5 WHERE id = ?", {meter})));
   const std::string old_identity =
       std::get<std::optional<master::MeterRecord>>(storage_->meter(meter))->secondary_address;
-  master::CycleRequest request;
-  request.concentrator = concentrator_;
-  request.only_meters = {meter};
-  auto cycle = [&] {
-    std::optional<master::CycleStats> stats;
-    request.slot = kStart + district_->queue().now() / 1'000'000;
-    EXPECT_TRUE(e.read(request, [&](const master::CycleStats& s) { stats = s; }));
-    EXPECT_TRUE(stats.has_value());
-    return stats.value_or(master::CycleStats{});
-  };
+  auto cycle = [&] { return read_now(e, meter); };
 
   district_->queue().run_until(3'600'000'000);
   auto stats = cycle();
@@ -288,23 +296,10 @@ TEST_F(ReadingEngineTest, AnotherMetersAnswerIsKeptAsideUntilTheReplacementIsFil
 TEST_F(ReadingEngineTest, ARegisterNoMeterCouldReachIsKeptOutOfTheMetersReadings) {
   master::FaultMonitor monitor(*storage_);
   ASSERT_FALSE(monitor.load());
-  master::ReadingEngine e(
-      *storage_,
-      [this](const std::string&, auto procedure, auto done) {
-        line_->run(std::move(procedure), done);
-      },
-      [this] { return kStart + district_->queue().now() / 1'000'000; }, {}, &monitor);
+  master::ReadingEngine e = engine_on_line(monitor);
   sim::SimulatedMeter& m = district_->meter(3);
   const std::int64_t meter = meter_ids_[3];
-  master::CycleRequest request;
-  request.concentrator = concentrator_;
-  request.only_meters = {meter};
-  auto cycle = [&] {
-    std::optional<master::CycleStats> stats;
-    request.slot = kStart + district_->queue().now() / 1'000'000;
-    EXPECT_TRUE(e.read(request, [&](const master::CycleStats& s) { stats = s; }));
-    return stats.value_or(master::CycleStats{});
-  };
+  auto cycle = [&] { return read_now(e, meter); };
   auto latest = [&] { return *std::get<std::optional<master::Reading>>(storage_->latest(meter)); };
 
   district_->queue().run_until(3'600'000'000);
