@@ -94,7 +94,7 @@ void DtuConnection::attach_decoder(dtu::Convention convention, std::size_t id_le
 void DtuConnection::decode(protocol::Bytes bytes, Micros now) {
   for (dtu::Event& e : decoder_->feed(bytes)) {
     if (closed_) return;
-    if (!e.id.empty() && registered_ && e.id != decoder_->id() &&
+    if (!e.id.empty() && registered_ && e.id != registration_ &&
         e.kind != dtu::EventKind::invalid) {
       ++traffic_.garbage;  // a DDP packet naming another DTU
       continue;
@@ -105,6 +105,7 @@ void DtuConnection::decode(protocol::Bytes bytes, Micros now) {
           ++traffic_.heartbeats;  // registered again on this connection: a sign of life
           if (profile_.convention == dtu::Convention::ddp) send(dtu::registration_ack(profile_));
         } else {
+          registration_ = e.id;
           on_registration(e.id);
           start_next_job(now);
         }

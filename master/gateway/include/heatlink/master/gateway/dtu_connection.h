@@ -89,7 +89,8 @@ class DtuConnection {
   protocol::dtu::Profile profile_;  // how to wrap bytes sent down
   const DtuModel* model_ = nullptr;
   std::string id_;
-  std::string keyed_id_;  // the known ID with a key whose registration this is, if one
+  std::string keyed_id_;      // the known ID with a key whose registration this is, if one
+  std::string registration_;  // as the DTU registered: packets naming anything else are garbage
   bool registered_ = false;
   bool closed_ = false;
   Micros last_heard_ = 0;
