@@ -1,6 +1,5 @@
 // Reading a topology from YAML (yaml-cpp). Exceptions stay in this file: parse_topology()
 // returns a Topology or a TopologyError.
-#include <utf8cpp/utf8.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -110,14 +109,9 @@ void YamlReader::check_unique_keys(const YAML::Node& node) const {
 }
 
 YAML::Node YamlReader::load(std::string_view text) const {
-  const auto bad = utf8::find_invalid(text.begin(), text.end());
-  if (bad != text.end()) {
-    const auto at = protocol::position_of(text, static_cast<std::size_t>(bad - text.begin()));
-    char byte[40];
-    std::snprintf(byte, sizeof byte, "not UTF-8 (byte 0x%02X)",
-                  static_cast<unsigned>(static_cast<unsigned char>(*bad)));
-    throw YamlError{file_, static_cast<int>(at.line), static_cast<int>(at.column), "", byte};
-  }
+  if (const auto bad = protocol::invalid_utf8(text))
+    throw YamlError{file_, static_cast<int>(bad->at.line), static_cast<int>(bad->at.column), "",
+                    bad->what};
   YAML::Node root = YAML::Load(std::string(text));
   check_unique_keys(root);
   return root;

@@ -3,11 +3,9 @@
 // turns it - and yaml-cpp's own - into "file:line:column: key: what".
 #pragma once
 
-#include <utf8cpp/utf8.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -58,14 +56,10 @@ inline void check_unique_keys(const std::string& file, const YAML::Node& node, i
 // The text of `file` is UTF-8, else "file:line:column: not UTF-8 (byte 0xC3)" at the first
 // byte that is not (the column counts characters; the JSON the master serves could not carry it).
 inline void check_utf8(const std::string& file, std::string_view text) {
-  const auto bad = utf8::find_invalid(text.begin(), text.end());
-  if (bad == text.end()) return;
-  const auto at = protocol::position_of(text, static_cast<std::size_t>(bad - text.begin()));
-  char byte[8];
-  std::snprintf(byte, sizeof byte, "0x%02X",
-                static_cast<unsigned>(static_cast<unsigned char>(*bad)));
-  throw ConfigError{file + ":" + std::to_string(at.line) + ":" + std::to_string(at.column) +
-                    ": not UTF-8 (byte " + byte + ")"};
+  const auto bad = protocol::invalid_utf8(text);
+  if (!bad) return;
+  throw ConfigError{file + ":" + std::to_string(bad->at.line) + ":" +
+                    std::to_string(bad->at.column) + ": " + bad->what};
 }
 
 // YAML text of `file`: UTF-8, every mapping in it with each key once.
