@@ -2,6 +2,8 @@
 # A throwaway PostgreSQL cluster for the storage tests.
 #   scripts/pg-test-cluster.sh start DIR   - creates and starts it; prints a connection URI
 #   scripts/pg-test-cluster.sh stop DIR    - stops it and removes DIR
+#   scripts/pg-test-cluster.sh halt DIR    - stops the server, keeping its data (an outage)
+#   scripts/pg-test-cluster.sh resume DIR  - starts a halted server again
 # It listens on a Unix socket in DIR only (no TCP port). As root it runs as the `postgres`
 # user, which PostgreSQL's Debian package creates; initdb refuses to run as root. Tests run
 # with fsync off; PG_FSYNC=on gives a durable server (benchmarks).
@@ -29,6 +31,14 @@ case "$command" in
     "${as_owner[@]}" "$bin/createdb" -h "$dir" -p "$port" -U heatlink heatlink_test
     echo "postgresql://heatlink@/heatlink_test?host=$dir&port=$port"
     ;;
+  halt)
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    ;;
+  resume)
+    "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
+      -o "-k $dir -p $port -c listen_addresses='' -c fsync=${PG_FSYNC:-off}" start >/dev/null ||
+      { cat "$dir/server.log" >&2; exit 1; }
+    ;;
   stop)
     if [ -d "$dir/data" ]; then
       "${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
@@ -36,7 +46,7 @@ case "$command" in
     rm -rf "$dir"
     ;;
   *)
-    echo "pg-test-cluster: start or stop, not '$command'" >&2
+    echo "pg-test-cluster: start, stop, halt or resume, not '$command'" >&2
     exit 2
     ;;
 esac

@@ -8,8 +8,15 @@ operator needs to stay true under it and prints its figures (docs/BENCHMARKS.md)
   dtu-takeover       claims of a keyed DTU's ID without the key: refused, the DTU untouched
   park-flood         1,000 unknown IDs in park mode: at most max_parked kept, memory bounded
   password-spray     wrong passwords from 100 addresses for 4 s: /health answers, the owner signs in
+  sqlite-disk-full   the database file may not grow (RLIMIT_FSIZE) in mid-read, then may again
+  postgresql-stopped the master's own PostgreSQL cluster stopped in mid-read, then started again
+
+The storage outages run a second master with `heatlink sim` feeding it a district of 60
+meters: the master must live through them, say so (/health, /metrics), count the meters that
+answered as answered, show no database text, and store again once the database is back.
 
 usage: attack_suite.py HEATLINK_BINARY
+HEATLINK_ATTACKS=storage (or connections) runs one half.
 """
 import http.client
 import json
@@ -36,31 +43,44 @@ def free_port():
         return s.getsockname()[1]
 
 
-class Master:
-    def __init__(self, binary, directory):
-        self.gateway_port, self.api_port = free_port(), free_port()
-        with open(os.path.join(directory, "gateway.yaml"), "w") as f:
-            f.write(f"""listen: 127.0.0.1:{self.gateway_port}
+GATEWAY_YAML = """listen: 127.0.0.1:{gateway_port}
 models:
   - {{name: MD-109G, convention: id_on_connect, heartbeat_s: 60}}
 dtus:
-  - {{id: "{DTU}", model: MD-109G, key: "{KEY}"}}
+  - {{id: "{dtu}", model: MD-109G, key: "{key}"}}
 unknown_dtus: park
 unknown_model: MD-109G
-max_parked: {MAX_PARKED}
-max_unregistered: {MAX_UNREGISTERED}
+max_parked: {max_parked}
+max_unregistered: {max_unregistered}
 registration_timeout_s: 30
-""")
-        with open(os.path.join(directory, "master.yaml"), "w") as f:
-            f.write(f"""name: attacked
-database: "sqlite:{directory}/heatlink.db"
+"""
+
+MASTER_YAML = """name: attacked
+database: "{database}"
 gateway: gateway.yaml
-api: {{listen: "127.0.0.1:{self.api_port}", web: "off"}}
+api: {{listen: "127.0.0.1:{api_port}", web: "off"}}
 schedules:
-  - {{name: daily, every_s: 86400}}
-""")
+  - {schedule}
+"""
+
+
+class Master:
+    """A `heatlink master` in `directory` on `database` (default: a SQLite file there)."""
+
+    def __init__(self, binary, directory, database=None, extra="", schedule=None, **popen):
+        self.gateway_port, self.api_port = free_port(), free_port()
+        with open(os.path.join(directory, "gateway.yaml"), "w") as f:
+            f.write(GATEWAY_YAML.format(gateway_port=self.gateway_port, dtu=DTU, key=KEY,
+                                        max_parked=MAX_PARKED,
+                                        max_unregistered=MAX_UNREGISTERED))
+        with open(os.path.join(directory, "master.yaml"), "w") as f:
+            f.write(MASTER_YAML.format(database=database or f"sqlite:{directory}/heatlink.db",
+                                       api_port=self.api_port,
+                                       schedule=schedule or "{name: daily, every_s: 86400}")
+                    + extra)
         self.process = subprocess.Popen([binary, "master", "--config", f"{directory}/master.yaml"],
-                                        stderr=subprocess.PIPE, text=True)
+                                        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        text=True, **popen)
         self.password = None
         self.log = []
         deadline = time.time() + 60
@@ -77,7 +97,7 @@ schedules:
         threading.Thread(target=self._drain, daemon=True).start()
         if self.password is None:
             raise SystemExit("the master did not start:\n" + "".join(self.log))
-        self.cookie = self.sign_in(self.password)
+        self.cookie, self.csrf = self.sign_in(self.password)
 
     def _drain(self):
         for line in self.process.stderr:
@@ -88,6 +108,13 @@ schedules:
             return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 
     def request(self, method, path, body=None, headers=None, source="127.0.0.1", timeout=10):
+        """(status, Set-Cookie, body); status 0 when the master did not answer."""
+        try:
+            return self._request(method, path, body, headers, source, timeout)
+        except OSError as e:
+            return 0, None, str(e).encode()
+
+    def _request(self, method, path, body, headers, source, timeout):
         c = http.client.HTTPConnection("127.0.0.1", self.api_port, timeout=timeout,
                                        source_address=(source, 0))
         c.request(method, path, body=json.dumps(body) if body is not None else None,
@@ -98,10 +125,23 @@ schedules:
         return answer
 
     def sign_in(self, password, source="127.0.0.1"):
+        """The session cookie and CSRF token, or None when refused."""
         status, cookie, body = self.request("POST", "/api/v1/auth/login",
                                             {"name": "admin", "password": password},
                                             {"Content-Type": "application/json"}, source)
-        return cookie.split(";")[0] if status == 200 else None
+        if status != 200:
+            return None
+        return cookie.split(";")[0], json.loads(body)["csrf_token"]
+
+    def as_admin(self, method, path, body=None):
+        """(status, parsed JSON body or the raw bytes) of a request as the administrator."""
+        headers = {"Cookie": self.cookie, "X-CSRF-Token": self.csrf,
+                   "Content-Type": "application/json"}
+        status, _, raw = self.request(method, path, body, headers)
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw
 
     def dtus(self, query=""):
         status, _, body = self.request("GET", "/api/v1/system/dtus" + query,
@@ -287,13 +327,180 @@ def password_spray(m):
           f"{len(owner_mid_spray)} times")
 
 
-def main():
-    if len(sys.argv) != 2:
-        raise SystemExit(__doc__)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+TOPOLOGY = """seed: 5
+start: "{start}"
+stations:
+  - name: station-1
+    concentrators:
+      - name: hm660-attacked
+        rs232_baud: 9600
+        dtu: {{id: "{dtu}", key: "{key}", convention: id_on_connect, heartbeat_s: 20, link: good}}
+        channels:
+          - name: ch1
+            meters:
+              - mix: {{multical403: 50, sharky775: 50}}
+                count: {meters}
+                id: 10000001
+                primary: 1
+"""
+DISTRICT_METERS = 60
+# What no answer of the API may show: the database's words, its files.
+DATABASE_TEXT = re.compile(r"SELECT|INSERT|UPDATE|sqlite|postgres|heatlink\.db|/tmp/|constraint",
+                           re.IGNORECASE)
+
+
+class District:
+    """A master reading a simulated district of DISTRICT_METERS meters through one keyed DTU:
+    `heatlink sim --server` on the master's gateway, its meters' clocks at the heat company's
+    now (UTC+8), the master's one slot a day three hours ago (no cycle but the attack's)."""
+
+    def __init__(self, binary, directory, database=None, **popen):
+        local = time.time() + 8 * 3600
+        with open(os.path.join(directory, "district.yaml"), "w") as f:
+            f.write(TOPOLOGY.format(start=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(local)),
+                                    dtu=DTU, key=KEY, meters=DISTRICT_METERS))
+        subprocess.run([binary, "sim", "--topology", f"{directory}/district.yaml",
+                        "--write-base-information", f"{directory}/base.yaml"],
+                       check=True, capture_output=True)
+        slot = time.strftime("%H:%M", time.gmtime(local - 3 * 3600))
+        self.master = Master(binary, directory, database, extra="base_information: base.yaml\n",
+                             schedule=f'{{name: daily, daily_at: "{slot}"}}', **popen)
+        self.sim = subprocess.Popen([binary, "sim", "--topology", f"{directory}/district.yaml",
+                                     "--server", f"127.0.0.1:{self.master.gateway_port}",
+                                     "--pace", "x20"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_for(lambda: online(self.master, DTU), 60):
+            raise SystemExit("the simulated DTU never came online:\n" + "".join(self.master.log))
+
+    def start_read(self):
+        status, job = self.master.as_admin("POST", "/api/v1/read-jobs",
+                                           {"kind": "concentrator", "name": "hm660-attacked"})
+        assert status == 202, (status, job)
+        return job["id"]
+
+    def job(self, job):
+        status, body = self.master.as_admin("GET", f"/api/v1/read-jobs/{job}")
+        return body if status == 200 else {"status": f"HTTP {status}"}
+
+    def finished(self, job, timeout):
+        return wait_for(lambda: self.job(job)["status"] in ("done", "failed"), timeout)
+
+    def metrics(self):
+        status, _, body = self.master.request("GET", "/metrics")
+        series = {}
+        if status != 200:
+            return status, series
+        for line in body.decode().splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                series[name] = float(value)
+        return status, series
+
+    def stop(self):
+        self.sim.terminate()
+        self.sim.wait(30)
+        self.master.stop()
+
+
+def storage_outage(attack, district, cut, restore):
+    """The database fails (`cut`) while a read of the district runs, and comes back
+    (`restore`): what the master says and does meanwhile and after."""
+    m = district.master
+    first = district.start_read()
+    check(attack, district.finished(first, 90) and district.job(first)["status"] == "done",
+          "a read before the outage is done")
+    job = district.start_read()
+    wait_for(lambda: district.job(job)["status"] == "running", 30)
+    began = time.monotonic()
+    cut()
+    unstored = wait_for(lambda: district.metrics()[1].get("heatlink_readings_unstored_total", 0),
+                        90)
+    metrics_status, series = district.metrics()
+    health_status, _, health = m.request("GET", "/api/v1/health")
+    login_status, _, login = m.request("POST", "/api/v1/auth/login",
+                                       {"name": "admin", "password": m.password},
+                                       {"Content-Type": "application/json"})
+    read_status, read = m.as_admin("POST", "/api/v1/read-jobs",
+                                   {"kind": "meter", "meter_id": 1})
+    alive = m.process.poll() is None
+    if alive:
+        restore()
+    back = wait_for(lambda: m.request("GET", "/api/v1/health")[0] == 200, 60)
+    again = district.start_read() if back else None
+    stored_again = again is not None and district.finished(again, 90) and \
+        district.job(again)["status"] == "done"
+    district.finished(job, 90)
+    during = district.job(job)
+    detail = during.get("detail") or {}
+    figure(attack, meters=DISTRICT_METERS, unstored=unstored,
+           read_failures=series.get("heatlink_read_failures_total"),
+           storage_up=series.get("heatlink_storage_up"), metrics=metrics_status,
+           health=health_status, login=login_status, read_job=read_status,
+           job_during=during.get("status"), job_attempts=detail.get("attempts"),
+           recovered_s=round(time.monotonic() - began, 1))
+    check(attack, alive, "the master lives through the outage")
+    check(attack, metrics_status == 200, f"/metrics answers ({metrics_status})")
+    check(attack, unstored >= 1 and series.get("heatlink_read_failures_total") == 0,
+          f"the answered meters count as unstored ({unstored}), not as failed reads "
+          f"({series.get('heatlink_read_failures_total')})")
+    check(attack, health_status == 503 and b"storage" in health,
+          f"/health says the storage fails ({health_status} {health[:80]!r})")
+    answers = [("login", login_status, login), ("read job", read_status, json.dumps(read))]
+    check(attack, all(status >= 500 for _, status, _ in answers[:1]) and
+          not any(DATABASE_TEXT.search(str(body)) for _, _, body in answers),
+          "answers during the outage show no database text: " +
+          "; ".join(f"{what} {status}" for what, status, _ in answers))
+    check(attack, back, "/health is ok again once the database is back")
+    check(attack, stored_again, "a read after the outage is done and stored")
+    check(attack, during.get("status") == "done" and detail.get("stored") == DISTRICT_METERS and
+          detail.get("attempts", 0) >= 2,
+          f"the read in the outage was tried again and stored every meter "
+          f"({during.get('status')}, {detail.get('stored')} stored, attempts "
+          f"{detail.get('attempts')})")
+    return series
+
+
+def sqlite_disk_full(binary):
+    print("sqlite-disk-full")
+    with tempfile.TemporaryDirectory(prefix="heatlink-attack-disk-") as directory:
+        district = District(binary, directory)
+        pid = district.master.process.pid
+        limit = resource.prlimit(pid, resource.RLIMIT_FSIZE)
+        try:
+            # No file of the master's may grow past its first byte: the disk is full.
+            storage_outage("sqlite-disk-full", district,
+                           lambda: resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, limit[1])),
+                           lambda: resource.prlimit(pid, resource.RLIMIT_FSIZE, limit))
+        finally:
+            district.stop()
+
+
+def postgresql_stopped(binary):
+    print("postgresql-stopped")
+    cluster_script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                  "scripts", "pg-test-cluster.sh")
+    with tempfile.TemporaryDirectory(prefix="heatlink-attack-pg-") as directory:
+        os.chmod(directory, 0o755)  # as root the cluster runs as `postgres`, which must reach it
+        cluster = os.path.join(directory, "cluster")
+        url = subprocess.run(["bash", cluster_script, "start", cluster], check=True,
+                             capture_output=True, text=True).stdout.strip()
+        try:
+            district = District(binary, directory, url)
+            try:
+                storage_outage("postgresql-stopped", district,
+                               lambda: subprocess.run(["bash", cluster_script, "halt", cluster],
+                                                      check=True),
+                               lambda: subprocess.run(["bash", cluster_script, "resume", cluster],
+                                                      check=True))
+            finally:
+                district.stop()
+        finally:
+            subprocess.run(["bash", cluster_script, "stop", cluster])
+
+
+def connection_attacks(binary):
     with tempfile.TemporaryDirectory(prefix="heatlink-attack-") as directory:
-        m = Master(sys.argv[1], directory)
+        m = Master(binary, directory)
         try:
             api_idle_flood(m)
             real = gateway_flood(m)
@@ -306,6 +513,19 @@ def main():
         print("  " + (descriptors[0] if descriptors else "FAIL: no descriptor figure in the log"))
         if not descriptors:
             FAILURES.append("the master's log names no descriptor figure")
+
+
+def main():
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    only = os.environ.get("HEATLINK_ATTACKS", "connections,storage").split(",")
+    if "connections" in only:
+        connection_attacks(sys.argv[1])
+    if "storage" in only:
+        sqlite_disk_full(sys.argv[1])
+        postgresql_stopped(sys.argv[1])
     if FAILURES:
         print("FAILED: " + "; ".join(FAILURES))
         return 1

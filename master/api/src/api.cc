@@ -80,18 +80,26 @@ void add_security_headers(Response& r) {
 
 // Up and storing: the database answers, and the readings the meters gave were stored since
 // the last time the database refused them (a full disk answers reads and refuses writes).
+// Down or failing is 503 with the same body, which a load balancer and a person both read.
 Response health(Call& call) {
-  checked(call.storage.schema_version());
   Json body{{"status", "ok"}, {"version", call.env.version}};
+  bool failing = false;
   if (const MasterCounters* c = call.env.counters) {
     const EpochSeconds stored = c->last_stored_at, failed = c->last_store_failed_at;
     body["storage"] = {{"last_stored_at", stored == 0 ? Json() : Json(stored)},
                        {"last_store_failed_at", failed == 0 ? Json() : Json(failed)},
                        {"readings_unstored", c->readings_unstored.load()}};
-    if (failed != 0 && failed >= stored) {
-      body["status"] = "storage_failing";
-      return json_response(body, 503);
-    }
+    failing = failed != 0 && failed >= stored;
+  }
+  const auto answered = call.storage.schema_version();
+  if (const auto* e = std::get_if<StorageError>(&answered)) {
+    std::cerr << "heatlink master: API: health: the database failed: " << e->message << '\n';
+    body["status"] = "storage_down";
+    return json_response(body, 503);
+  }
+  if (failing) {
+    body["status"] = "storage_failing";
+    return json_response(body, 503);
   }
   return json_response(body);
 }

@@ -204,6 +204,12 @@ std::string metrics_text(Call& call) {
            c->readings_stored.load());
     metric("heatlink_readings_unstored_total", "counter",
            "readings meters gave that the database refused to store", c->readings_unstored.load());
+    metric("heatlink_storage_last_stored_timestamp_seconds", "gauge",
+           "when the database last took a cycle's readings (0: not since the start)",
+           c->last_stored_at.load());
+    metric("heatlink_storage_last_store_failed_timestamp_seconds", "gauge",
+           "when the database last refused a cycle's readings (0: not since the start)",
+           c->last_store_failed_at.load());
     metric("heatlink_cycle_overruns_total", "counter",
            "scheduled cycles that finished after their slot's time was up",
            c->cycle_overruns.load());

@@ -178,6 +178,10 @@ std::variant<std::shared_ptr<const master::api::WebFiles>, std::string> web_file
 }
 
 int run_master(const MasterArgs& args) {
+  // A file that may not grow (a file-size limit, RLIMIT_FSIZE) fails the write that tried, as
+  // a full disk does, instead of killing the master: the database says so, and the master
+  // stores again once it may.
+  std::signal(SIGXFSZ, SIG_IGN);
   auto opened = open_master("master", args.config);
   if (const int* code = std::get_if<int>(&opened)) return *code;
   const master::MasterConfig config = std::move(std::get<Opened>(opened).config);
