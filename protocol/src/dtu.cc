@@ -45,8 +45,8 @@ std::string Profile::problem() const {
   if (id.empty() || id.size() > kMaxIdLength) return "the ID must have 1 to 40 bytes";
   if (convention == Convention::ddp && id.size() != kDdpIdLength)
     return "a DDP ID has exactly 11 bytes";
-  if (!key.empty() && convention != Convention::id_on_connect)
-    return "a registration key is sent by id_on_connect DTUs only";
+  if (!key.empty() && convention == Convention::ddp)
+    return "a DDP registration carries no key (pin the DTU to its networks instead)";
   if (key.size() > kMaxKeyLength) return "a registration key has at most 64 bytes";
   if (id.find(kKeySeparator) != std::string::npos || key.find(kKeySeparator) != std::string::npos)
     return "'#' separates the ID from the key: neither may contain it";
@@ -79,9 +79,7 @@ std::vector<std::uint8_t> ddp_packet(std::uint8_t type, std::string_view id, Byt
 
 std::vector<std::uint8_t> registration(const Profile& profile, std::uint32_t ip,
                                        std::uint16_t port) {
-  if (profile.convention == Convention::id_on_connect && !profile.key.empty())
-    return bytes_of(profile.id + kKeySeparator + profile.key);
-  if (profile.convention != Convention::ddp) return bytes_of(profile.id);
+  if (profile.convention != Convention::ddp) return bytes_of(profile.registration_text());
   const std::uint8_t address[6] = {
       static_cast<std::uint8_t>(ip >> 24),  static_cast<std::uint8_t>(ip >> 16),
       static_cast<std::uint8_t>(ip >> 8),   static_cast<std::uint8_t>(ip),
@@ -94,7 +92,7 @@ std::vector<std::uint8_t> heartbeat(const Profile& profile) {
     case Convention::id_on_connect:
       return bytes_of(profile.heartbeat_bytes());
     case Convention::id_prefixed:
-      return bytes_of(profile.id);
+      return bytes_of(profile.registration_text());
     case Convention::ddp:
       return registration(profile);
   }
@@ -106,7 +104,7 @@ std::vector<std::uint8_t> data_packet(const Profile& profile, Bytes serial_bytes
     case Convention::id_on_connect:
       return {serial_bytes.begin(), serial_bytes.end()};
     case Convention::id_prefixed: {
-      std::vector<std::uint8_t> p = bytes_of(profile.id);
+      std::vector<std::uint8_t> p = bytes_of(profile.registration_text());
       p.insert(p.end(), serial_bytes.begin(), serial_bytes.end());
       return p;
     }

@@ -81,7 +81,7 @@ TEST(Dtu, ProfilesCheckTheirIds) {
 // The events of a stream, data merged between the other events, so that chunkings compare.
 std::vector<std::string> events_of(const Profile& p, const std::vector<std::uint8_t>& stream,
                                    std::size_t chunk) {
-  UpstreamDecoder decoder(p.convention, p.id.size(), p.heartbeat);
+  UpstreamDecoder decoder(p.convention, p.registration_text().size(), p.heartbeat);
   std::vector<std::string> out;
   for (std::size_t at = 0; at < stream.size(); at += chunk) {
     const Bytes piece = Bytes{stream}.subspan(at, std::min(chunk, stream.size() - at));
@@ -135,6 +135,24 @@ TEST(Dtu, DecodesAnIdPrefixedSession) {
   EXPECT_EQ(events[1], "heartbeat:860000000000001:");
   EXPECT_EQ(events[2], "data:860000000000001:680303680801727B16");
   EXPECT_EQ(events[5], "data:860000000000001:E5");
+}
+
+// An id_prefixed DTU with a key prefixes every packet with "ID#key": each packet carries it,
+// so a connection that knows only the ID cannot slip a packet in.
+TEST(Dtu, AKeyedIdPrefixedDtuPrefixesEveryPacketWithIdAndKey) {
+  const Profile keyed{Convention::id_prefixed, "860000000000001", "", "k3Y9"};
+  EXPECT_TRUE(keyed.problem().empty()) << keyed.problem();
+  EXPECT_EQ(to_hex(data_packet(keyed, hex("E5"))), to_hex(registration(keyed)) + "E5");
+  EXPECT_EQ(registration(keyed), heartbeat(keyed));
+  const std::string prefix = "860000000000001#k3Y9";
+  EXPECT_EQ(registration(keyed), std::vector<std::uint8_t>(prefix.begin(), prefix.end()));
+  const auto events = events_of(keyed, session(keyed), 1 << 20);
+  ASSERT_EQ(events.size(), 6u);
+  EXPECT_EQ(events[0], "registered:" + prefix + ":");
+  EXPECT_EQ(events[2], "data:" + prefix + ":680303680801727B16");
+  EXPECT_EQ(events[5], "data:" + prefix + ":E5");
+  const std::string ddp_problem = Profile{Convention::ddp, "13800138000", "", "k"}.problem();
+  EXPECT_NE(ddp_problem.find("DDP registration carries no key"), std::string::npos);
 }
 
 TEST(Dtu, GivesTheSameEventsWhateverTheChunking) {

@@ -65,8 +65,17 @@ std::string DtuRegistry::distrust(const std::string& id, const std::string& key,
     if (!inside) why = "connected from " + host + ", outside its networks";
   }
   if (why.empty()) return why;
+  // Counted on the DTU, also on one of the configuration not seen since the start: someone
+  // claims it before it ever came.
   std::lock_guard lock(mutex_);
-  if (const auto entry = dtus_.find(id); entry != dtus_.end()) {
+  auto entry = dtus_.find(id);
+  if (const auto listed = config_.dtus.find(id);
+      entry == dtus_.end() && listed != config_.dtus.end()) {
+    entry = dtus_.emplace(id, Entry{}).first;
+    entry->second.state.id = id;
+    entry->second.state.model = listed->second;
+  }
+  if (entry != dtus_.end()) {
     ++entry->second.state.refused_claims;
     entry->second.state.last_refused = remote + ": " + why;
   }

@@ -180,8 +180,9 @@ std::string GatewayConfig::problem() const {
   for (const auto& [id, key] : keys) {
     const auto dtu = dtus.find(id);
     if (dtu == dtus.end()) return "dtus: " + id + ": a key for a DTU not listed";
-    if (model(dtu->second)->convention != protocol::dtu::Convention::id_on_connect)
-      return "dtus: " + id + ": a registration key is sent by id_on_connect DTUs only";
+    if (model(dtu->second)->convention == protocol::dtu::Convention::ddp)
+      return "dtus: " + id +
+             ": a DDP registration carries no key (pin the DTU to its networks instead)";
     if (key.empty() || key.size() > protocol::dtu::kMaxKeyLength ||
         key.find(protocol::dtu::kKeySeparator) != std::string::npos)
       return "dtus: " + id + ": a key has 1-64 bytes and no '#'";

@@ -338,7 +338,9 @@ TEST(Gateway, AClaimWithoutTheDtusKeyOrFromOutsideItsNetworksIsRejected) {
     guess.send("13800000001#k3Y9-s3creT");
     EXPECT_TRUE(guess.closed_by_server(1s));
   }
-  EXPECT_FALSE(gateway->state("13800000001").has_value()) << "no session for the ID";
+  // No session for the ID; the claims are counted on it although it never came.
+  EXPECT_FALSE(gateway->state("13800000001")->online);
+  EXPECT_EQ(gateway->state("13800000001")->refused_claims, 1u);
   RawDtu real(gateway->port());
   real.send("13800000001#k3Y9-s3cret");
   ASSERT_TRUE(eventually([&] {
@@ -353,7 +355,7 @@ TEST(Gateway, AClaimWithoutTheDtusKeyOrFromOutsideItsNetworksIsRejected) {
   }
   real.send("HB");
   const auto s = gateway->state("13800000001");
-  EXPECT_EQ(s->refused_claims, 1u);
+  EXPECT_EQ(s->refused_claims, 2u);
   EXPECT_NE(s->last_refused.find("the key of its registration is wrong"), std::string::npos)
       << s->last_refused;
   EXPECT_EQ(s->contested_claims, 0u) << "never a contender";
@@ -362,13 +364,43 @@ TEST(Gateway, AClaimWithoutTheDtusKeyOrFromOutsideItsNetworksIsRejected) {
   RawDtu outside(gateway->port());  // from 127.0.0.1, not the carrier's 10.64.0.0/10
   outside.send("IMEI860000000000002");
   EXPECT_TRUE(outside.closed_by_server(1s));
-  EXPECT_FALSE(gateway->state("IMEI860000000000002").has_value());
+  EXPECT_FALSE(gateway->state("IMEI860000000000002")->online);
+  EXPECT_EQ(gateway->state("IMEI860000000000002")->refused_claims, 1u);
+}
+
+// An id_prefixed DTU with a key carries "ID#key" at the head of every packet: registered
+// with it, its answers pass; a connection with the ID alone, or another key, is closed.
+TEST(Gateway, AKeyedIdPrefixedDtuRegistersWithItsKeyAndOthersAreRejected) {
+  auto c = config();
+  c.keys["IMEI860000000000002"] = "k3Y9-s3cret";
+  RunningGateway gateway(c);
+  {
+    RawDtu bare(gateway->port());
+    bare.send("IMEI860000000000002\x10\x5B\xFE\x59\x16\x10\x5B\xFE\x59\x16\x10\x5B\xFE\x59\x16");
+    EXPECT_TRUE(bare.closed_by_server(300ms)) << "the ID and forged frames, no key";
+  }
+  {
+    RawDtu other(gateway->port());
+    other.send("IMEI860000000000002#k3Y9-s3creX");
+    EXPECT_TRUE(other.closed_by_server(300ms)) << "another key";
+  }
+  RawDtu real(gateway->port());
+  real.send("IMEI860000000000002#k3Y9-s3cret");
+  ASSERT_TRUE(eventually([&] {
+    const auto s = gateway->state("IMEI860000000000002");
+    return s && s->online;
+  }));
+  real.send("IMEI860000000000002#k3Y9-s3cret");  // a packet's head alone: a heartbeat
+  EXPECT_FALSE(real.closed_by_server(300ms));
+  const auto s = gateway->state("IMEI860000000000002");
+  EXPECT_EQ(s->refused_claims, 2u);
+  EXPECT_EQ(s->contested_claims, 0u);
 }
 
 TEST(GatewayConfigProblems, KeysAndNetworksAreChecked) {
   auto c = config();
   c.keys["13800000003"] = "k";  // a DDP DTU
-  EXPECT_NE(c.problem().find("id_on_connect DTUs only"), std::string::npos) << c.problem();
+  EXPECT_NE(c.problem().find("DDP registration carries no key"), std::string::npos) << c.problem();
   c = config();
   c.keys["13800000001"] = "a#b";
   EXPECT_NE(c.problem().find("no '#'"), std::string::npos) << c.problem();

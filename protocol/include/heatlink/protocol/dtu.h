@@ -34,9 +34,10 @@ inline constexpr std::uint8_t kDdpServerData = 0x89;
 inline constexpr std::uint8_t kDdpLogout = 0x82;
 inline constexpr std::size_t kDdpMaxPacket = 1024;
 
-// The MD-109G's custom registration packet carries a key after its ID (id_on_connect):
-// "13800000001#k3Y9...". The server checks it, so knowing a DTU's ID is not enough to speak
-// for it.
+// The MD-109G's custom registration packet carries a key after its ID: "13800000001#k3Y9..."
+// (id_on_connect: the registration and its heartbeat; id_prefixed: the prefix of every
+// packet). The server checks it, so knowing a DTU's ID is not enough to speak for it. DDP's
+// registration has no room for one.
 inline constexpr char kKeySeparator = '#';
 inline constexpr std::size_t kMaxKeyLength = 64;
 
@@ -44,14 +45,15 @@ struct Profile {
   Convention convention = Convention::id_on_connect;
   std::string id;         // 1-40 bytes (DDP: exactly 11, e.g. an 11-digit number)
   std::string heartbeat;  // id_on_connect: the heartbeat packet (empty: the registration)
-  std::string key;        // id_on_connect: sent after the ID in the registration (empty: none)
+  std::string key;        // sent after the ID, not by DDP DTUs (empty: none)
 
   // Empty when usable; otherwise what is wrong.
   std::string problem() const;
+  // What the DTU sends for its ID: the ID, or "ID#key".
+  std::string registration_text() const { return key.empty() ? id : id + kKeySeparator + key; }
   // The heartbeat packet: its own, or the registration packet again.
   std::string heartbeat_bytes() const {
-    if (!heartbeat.empty()) return heartbeat;
-    return key.empty() ? id : id + kKeySeparator + key;
+    return heartbeat.empty() ? registration_text() : heartbeat;
   }
 };
 
