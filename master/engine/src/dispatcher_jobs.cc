@@ -64,10 +64,33 @@ std::optional<StorageError> Dispatcher::poll_jobs(EpochSeconds now) {
     if (jobs_.count(job.id) > 0) continue;
     if (auto e = take_job(job, now, true)) return e;
   }
+  if (auto e = keep_jobs(now)) return e;
   auto queued = storage_.queued_read_jobs();
   if (auto* e = std::get_if<StorageError>(&queued)) return *e;
   for (const ReadJob& job : std::get<std::vector<ReadJob>>(queued)) {
     if (auto e = take_job(job, now, false)) return e;
+  }
+  return std::nullopt;
+}
+
+// Says this master is alive in its running jobs, and takes over those of a master that was
+// not for a job lease: they carry on as a restart of their master would carry them on.
+std::optional<StorageError> Dispatcher::keep_jobs(EpochSeconds now) {
+  if (now < next_job_lease_) return std::nullopt;
+  next_job_lease_ = now + std::max<EpochSeconds>(1, options_.job_lease_s / 5);
+  if (const auto kept = storage_.keep_read_jobs(options_.master, now);
+      std::holds_alternative<StorageError>(kept))
+    return std::get<StorageError>(kept);
+  const EpochSeconds before = now - options_.job_lease_s;
+  auto orphans = storage_.orphaned_read_jobs(options_.master, before);
+  if (auto* e = std::get_if<StorageError>(&orphans)) return *e;
+  for (const ReadJob& job : std::get<std::vector<ReadJob>>(orphans)) {
+    auto taken = storage_.take_over_read_job(job.id, options_.master, before, now);
+    if (auto* e = std::get_if<StorageError>(&taken)) return *e;
+    if (!std::get<bool>(taken)) continue;  // another master was quicker
+    log_("read job " + std::to_string(job.id) + " taken over from " + job.claimed_by +
+         ", silent since before " + std::to_string(before));
+    if (auto e = take_job(job, now, true)) return e;
   }
   return std::nullopt;
 }

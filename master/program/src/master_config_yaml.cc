@@ -125,14 +125,16 @@ void read_settings(const std::string& path, const YAML::Node& root, MasterConfig
     l.flat_min_kwh = value<double>(path, f, "flat_min_kwh", l.flat_min_kwh, "kWh");
   }
   if (const YAML::Node k = root["claims"]) {
-    check_keys(
-        path, k,
-        {"lease_s", "resume_after_s", "job_timeout_s", "scan_slice_probes", "archive_slice_frames"},
-        "claims");
+    check_keys(path, k,
+               {"lease_s", "resume_after_s", "job_timeout_s", "job_lease_s", "scan_slice_probes",
+                "archive_slice_frames"},
+               "claims");
     DispatcherOptions& d = c.dispatcher;
     d.lease_s = value<EpochSeconds>(path, k, "lease_s", d.lease_s, "seconds");
     d.resume_after_s = value<EpochSeconds>(path, k, "resume_after_s", d.resume_after_s, "seconds");
     d.job_timeout_s = value<EpochSeconds>(path, k, "job_timeout_s", d.job_timeout_s, "seconds");
+    d.job_lease_s = value<EpochSeconds>(path, k, "job_lease_s", d.job_lease_s, "seconds");
+    if (d.job_lease_s < 10) fail(path, k["job_lease_s"], "job_lease_s", "at least 10 seconds");
     d.scan_slice_probes = value<std::size_t>(path, k, "scan_slice_probes", d.scan_slice_probes,
                                              "a number of selections");
     if (d.scan_slice_probes < 1 || d.scan_slice_probes > 100000)

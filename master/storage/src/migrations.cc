@@ -268,6 +268,13 @@ constexpr const char* kTokenExpiry =
     "ALTER TABLE api_token ADD COLUMN expires_at {int};\n"
     "UPDATE api_token SET expires_at = created_at + 7776000;";
 
+// A running job says its master is alive (alive_at): another master takes over the jobs of
+// one silent for longer than the job lease.
+constexpr const char* kJobLiveness =
+    "ALTER TABLE read_job ADD COLUMN alive_at {int};\n"
+    "UPDATE read_job SET alive_at = started_at WHERE status = 'running';\n"
+    "CREATE INDEX read_job_running ON read_job (claimed_by) WHERE status = 'running';";
+
 // A migration's text in one dialect.
 std::string in_dialect(const char* sql, const char* id, const char* integer, const char* bytes,
                        const char* real) {
@@ -297,6 +304,8 @@ const std::string kSqliteMissedSlots = sqlite(kMissedSlots);
 const std::string kPostgresqlMissedSlots = postgresql(kMissedSlots);
 const std::string kSqliteTokenExpiry = sqlite(kTokenExpiry);
 const std::string kPostgresqlTokenExpiry = postgresql(kTokenExpiry);
+const std::string kSqliteJobLiveness = sqlite(kJobLiveness);
+const std::string kPostgresqlJobLiveness = postgresql(kJobLiveness);
 
 const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {2, "scheduling", kSqliteScheduling},
@@ -306,7 +315,8 @@ const Migration kSqlite[] = {{1, "base", kSqliteBase},
                              {6, "suspect consumption", kSqliteSuspect},
                              {7, "meter identity", kSqliteMeterIdentity.c_str()},
                              {8, "missed slots", kSqliteMissedSlots.c_str()},
-                             {9, "token expiry", kSqliteTokenExpiry.c_str()}};
+                             {9, "token expiry", kSqliteTokenExpiry.c_str()},
+                             {10, "job liveness", kSqliteJobLiveness.c_str()}};
 const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                  {2, "scheduling", kPostgresqlScheduling},
                                  {3, "latest values from readings", kDropLatestValue},
@@ -315,7 +325,8 @@ const Migration kPostgresql[] = {{1, "base", kPostgresqlBase},
                                  {6, "suspect consumption", kPostgresqlSuspect},
                                  {7, "meter identity", kPostgresqlMeterIdentity.c_str()},
                                  {8, "missed slots", kPostgresqlMissedSlots.c_str()},
-                                 {9, "token expiry", kPostgresqlTokenExpiry.c_str()}};
+                                 {9, "token expiry", kPostgresqlTokenExpiry.c_str()},
+                                 {10, "job liveness", kPostgresqlJobLiveness.c_str()}};
 
 }  // namespace
 

@@ -345,9 +345,31 @@ StorageResult<std::vector<ReadJob>> SqlStorage::running_read_jobs(const std::str
 StorageResult<bool> SqlStorage::claim_read_job(std::int64_t id, const std::string& master,
                                                EpochSeconds now) {
   return changed(
-      sql("UPDATE read_job SET status = 'running', started_at = ?, claimed_by = ? "
+      sql("UPDATE read_job SET status = 'running', started_at = ?, alive_at = ?, claimed_by = ? "
           "WHERE id = ? AND status = 'queued'",
-          {now, master, id}));
+          {now, now, master, id}));
+}
+
+StorageResult<bool> SqlStorage::keep_read_jobs(const std::string& master, EpochSeconds now) {
+  return changed(sql("UPDATE read_job SET alive_at = ? WHERE status = 'running' AND claimed_by = ?",
+                     {now, master}));
+}
+
+StorageResult<std::vector<ReadJob>> SqlStorage::orphaned_read_jobs(const std::string& master,
+                                                                   EpochSeconds before) {
+  return rows_of<ReadJob>(sql(std::string("SELECT ") + kJobColumns +
+                                  " FROM read_job WHERE status = 'running' AND claimed_by <> ? AND "
+                                  "coalesce(alive_at, started_at, requested_at) < ? ORDER BY id",
+                              {master, before}),
+                          job_of);
+}
+
+StorageResult<bool> SqlStorage::take_over_read_job(std::int64_t id, const std::string& master,
+                                                   EpochSeconds before, EpochSeconds now) {
+  return changed(
+      sql("UPDATE read_job SET claimed_by = ?, alive_at = ? WHERE id = ? AND status = 'running' "
+          "AND claimed_by <> ? AND coalesce(alive_at, started_at, requested_at) < ?",
+          {master, now, id, master, before}));
 }
 
 StorageResult<bool> SqlStorage::finish_read_job(std::int64_t id, const std::string& status,

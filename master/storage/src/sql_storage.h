@@ -105,6 +105,11 @@ class SqlStorage : public Storage, public SqlDatabase {
   StorageResult<std::int64_t> queue_read_job(const ReadJob& job) override;
   StorageResult<std::vector<ReadJob>> queued_read_jobs() override;
   StorageResult<std::vector<ReadJob>> running_read_jobs(const std::string& master) override;
+  StorageResult<bool> keep_read_jobs(const std::string& master, EpochSeconds now) override;
+  StorageResult<std::vector<ReadJob>> orphaned_read_jobs(const std::string& master,
+                                                         EpochSeconds before) override;
+  StorageResult<bool> take_over_read_job(std::int64_t id, const std::string& master,
+                                         EpochSeconds before, EpochSeconds now) override;
   StorageResult<bool> claim_read_job(std::int64_t id, const std::string& master,
                                      EpochSeconds now) override;
   StorageResult<bool> finish_read_job(std::int64_t id, const std::string& status,

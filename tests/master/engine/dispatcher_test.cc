@@ -69,7 +69,7 @@ class DispatcherTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     url_ = "sqlite:" + dir_ + "/heatlink.db";
     auto storage = ok(master::open_storage(url_));
-    ASSERT_EQ(ok(storage->migrate()), 9);
+    ASSERT_EQ(ok(storage->migrate()), 10);
     std::ofstream(dir_ + "/base.yaml") << sim::base_information_yaml(topology_, *district_);
     auto imported = master::import_base_information(dir_ + "/base.yaml", *storage);
     ASSERT_TRUE(std::holds_alternative<std::size_t>(imported)) << std::get<std::string>(imported);
@@ -517,6 +517,36 @@ TEST_F(DispatcherTest, AScanStoppedByARestartCarriesOnWhereItWas) {
   const std::size_t slices = d["scan"]["slices"], slices_before = before["slices"];
   EXPECT_EQ(job_cycles(*m), slices - slices_before) << "only the slices still to do ran again";
   EXPECT_GT(d["scan"]["probes"].get<std::size_t>(), before["probes"].get<std::size_t>());
+}
+
+// A master that dies for good in a job leaves it to the others: once it has been silent for
+// the job lease, another master sharing the database takes the job over and carries it on
+// from the progress it stored (before, the job stayed "running" for ever).
+TEST_F(DispatcherTest, AJobOfAMasterThatDiedForGoodIsTakenOverByAnother) {
+  masters_.clear();
+  district(HEATLINK_SOURCE_DIR "/scenarios/segment-300-secondary-scan.yaml", "topology");
+  master::DispatcherOptions options;
+  options.scan_slice_probes = 20;
+  Master* a = &add_master("master-a", options);
+  run_until(kStart + 3000);
+  const auto id = queue_job(*a, "scan");
+  const auto before = kill_after_slices(*a, id, "scan", 5, kStart + 4 * 3600);
+  ASSERT_FALSE(before.is_null()) << "five slices in four hours";
+  Master& b = add_master("master-b", options);
+  run_until(now() + options.job_lease_s - 120);
+  EXPECT_EQ(ok(b.storage->read_job(id))->claimed_by, "master-a") << "not within the lease";
+  run_until(now() + 4 * 3600);
+  const auto done = ok(b.storage->read_job(id));
+  ASSERT_EQ(done->status, "done") << done->detail;
+  EXPECT_EQ(done->claimed_by, "master-b");
+  const auto d = detail_of(*done);
+  for (const auto& meter : meters_) {
+    if (meter.protocol != master::MeterProtocol::mbus) continue;
+    EXPECT_NE(done->detail.find(meter.secondary_address.substr(0, 8)), std::string::npos)
+        << meter.secondary_address;
+  }
+  const std::size_t slices = d["scan"]["slices"], slices_before = before["slices"];
+  EXPECT_EQ(job_cycles(b), slices - slices_before) << "only the slices still to do ran";
 }
 
 // The HM-660's archive as the line reads it.

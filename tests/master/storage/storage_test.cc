@@ -46,7 +46,7 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
       url_ = heatlink::test::own_schema(url_, "test_" + std::to_string(::getpid()));
     storage_ = ok(master::open_storage(url_));
     ASSERT_TRUE(storage_);
-    ASSERT_EQ(ok(storage_->migrate()), 9);
+    ASSERT_EQ(ok(storage_->migrate()), 10);
     station_ = ok(storage_->add_station({0, "station-" + std::to_string(::getpid())}));
     concentrator_ = ok(storage_->add_concentrator(
         {0, station_, "hm660-" + std::to_string(::getpid()), "13800000001", std::nullopt}));
@@ -87,8 +87,8 @@ class StorageTest : public ::testing::TestWithParam<std::string> {
 constexpr master::EpochSeconds kDec1 = 1'796'083'200;  // 2026-12-01T00:00:00Z
 
 TEST_P(StorageTest, MigratesOnceAndKnowsItsVersion) {
-  EXPECT_EQ(ok(storage_->schema_version()), 9);
-  EXPECT_EQ(ok(storage_->migrate()), 9) << "a second migration is a no-op";
+  EXPECT_EQ(ok(storage_->schema_version()), 10);
+  EXPECT_EQ(ok(storage_->migrate()), 10) << "a second migration is a no-op";
   EXPECT_EQ(ok(storage_->meters_of(concentrator_)).size(), 1u);
   const auto concentrators = ok(storage_->concentrators());
   ASSERT_EQ(concentrators.size(), 1u);
@@ -236,6 +236,33 @@ TEST_P(StorageTest, AReadJobIsTakenByOneMaster) {
   EXPECT_EQ(done->claimed_by, "master-b");
   EXPECT_EQ(done->detail, R"({"read":1})");
   EXPECT_EQ(done->finished_at, kDec1 + 9);
+}
+
+// A running job whose master has not said it is alive since `before` is an orphan: one other
+// master takes it over; the master keeping its jobs alive keeps them.
+TEST_P(StorageTest, TheJobOfASilentMasterIsTakenOverByOneOther) {
+  auto b = ok(master::open_storage(url_));
+  auto c = ok(master::open_storage(url_));
+  master::ReadJob job;
+  job.kind = "scan";
+  job.target = "hm660";
+  job.requested_at = kDec1;
+  const auto id = ok(storage_->queue_read_job(job));
+  ASSERT_TRUE(ok(storage_->claim_read_job(id, "master-a", kDec1)));
+  EXPECT_TRUE(ok(storage_->keep_read_jobs("master-a", kDec1 + 60)));
+  EXPECT_TRUE(ok(b->orphaned_read_jobs("master-b", kDec1 + 60)).empty()) << "alive at +60";
+  EXPECT_FALSE(ok(b->take_over_read_job(id, "master-b", kDec1 + 60, kDec1 + 360)));
+  const auto orphans = ok(b->orphaned_read_jobs("master-b", kDec1 + 61));
+  ASSERT_EQ(orphans.size(), 1u);
+  EXPECT_EQ(orphans[0].claimed_by, "master-a");
+  EXPECT_TRUE(ok(storage_->orphaned_read_jobs("master-a", kDec1 + 61)).empty()) << "its own";
+  EXPECT_TRUE(ok(b->take_over_read_job(id, "master-b", kDec1 + 61, kDec1 + 361)));
+  EXPECT_FALSE(ok(c->take_over_read_job(id, "master-c", kDec1 + 61, kDec1 + 361)))
+      << "taken over once";
+  EXPECT_FALSE(ok(storage_->keep_read_jobs("master-a", kDec1 + 362))) << "no longer its job";
+  const auto running = ok(b->running_read_jobs("master-b"));
+  ASSERT_EQ(running.size(), 1u);
+  EXPECT_EQ(running[0].id, id);
 }
 
 TEST_P(StorageTest, FaultsRaiseOnceAndClear) {

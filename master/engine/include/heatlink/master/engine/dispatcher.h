@@ -33,6 +33,10 @@ struct DispatcherOptions {
   // was lost (a reconnect, a session replaced) is tried again on the DTU's next session until
   // then.
   EpochSeconds job_timeout_s = 600;
+  // A master says it is alive in its running jobs every fifth of this; the running jobs of a
+  // master silent for longer (it died for good, or lost the database) are taken over by
+  // another and carry on where they stopped (its restart under the same name takes them too).
+  EpochSeconds job_lease_s = 300;
   EpochSeconds refresh_s = 60;  // the base information is reloaded this often
   // The background jobs of commissioning run in slices, between which the concentrator's
   // scheduled cycles go first, so a scan of hours misses no slot: a secondary scan (a read job
@@ -93,6 +97,7 @@ class Dispatcher {
 
   std::optional<StorageError> refresh(EpochSeconds now);
   std::optional<StorageError> poll_jobs(EpochSeconds now);
+  std::optional<StorageError> keep_jobs(EpochSeconds now);
   // A queued job; or, `resumed`, one this master was running when it stopped (a restart):
   // taken again without a claim, a background job from the progress it stored.
   std::optional<StorageError> take_job(const ReadJob& job, EpochSeconds now, bool resumed);
@@ -131,6 +136,7 @@ class Dispatcher {
   std::map<std::int64_t, std::string> community_names_;
   EpochSeconds next_refresh_ = 0;
   EpochSeconds next_job_poll_ = 0;
+  EpochSeconds next_job_lease_ = 0;  // when this master next says it is alive in its jobs
   // (concentrator, slot) -> when to look at it again; never again once finished here.
   std::map<std::pair<std::int64_t, EpochSeconds>, EpochSeconds> attempts_;
   // The slot each concentrator was last due for (and whether it settles): when the next one

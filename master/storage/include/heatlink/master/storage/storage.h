@@ -321,6 +321,13 @@ class Storage {
   virtual StorageResult<std::vector<ReadJob>> running_read_jobs(const std::string& master) = 0;
   virtual StorageResult<bool> claim_read_job(std::int64_t id, const std::string& master,
                                              EpochSeconds now) = 0;
+  // A master says it is alive in the jobs it runs; the jobs of another master not alive since
+  // `before` (it died for good, or lost the database) are orphans another master takes over.
+  virtual StorageResult<bool> keep_read_jobs(const std::string& master, EpochSeconds now) = 0;
+  virtual StorageResult<std::vector<ReadJob>> orphaned_read_jobs(const std::string& master,
+                                                                 EpochSeconds before) = 0;
+  virtual StorageResult<bool> take_over_read_job(std::int64_t id, const std::string& master,
+                                                 EpochSeconds before, EpochSeconds now) = 0;
   virtual StorageResult<bool> finish_read_job(std::int64_t id, const std::string& status,
                                               const std::string& detail, EpochSeconds now) = 0;
   // A running job's progress (a scan's selections and meters found so far), in its detail.
