@@ -339,6 +339,56 @@ test('档案核对 writes the base information into the concentrator archive and
   assert.equal((await page.textContent('[data-test=archive-matched]')).trim(), `${meters} / ${meters}`)
 })
 
+test('基础信息: a meter read by primary address is edited, the tree narrows the meters, the valves are listed', async () => {
+  // A second station with its own concentrator and meter, the meter read by primary address.
+  const station = (await admin('POST', '/stations', { name: '南区热力站' })).body
+  const community = (await admin('POST', '/communities', { station_id: station.id, name: '湖畔小区' })).body
+  const hm = (await admin('POST', '/concentrators', { station_id: station.id, community_id: community.id, name: 'hm660-south' })).body
+  const made = await admin('POST', '/meters', { concentrator_id: hm.id, channel: 1, vendor: 'KAM', model: 'MULTICAL 403', protocol: 0, primary_address: 7 })
+  assert.equal(made.status, 201, JSON.stringify(made.body))
+  await page.goto(`${district.url}/base`)
+  await page.locator('[data-test=base-tree] .el-tree-node__label', { hasText: '南区热力站' }).click()
+  const meters = page.locator('[data-test=table-meters] tbody tr')
+  await until('the station narrows the meters', async () => ((await meters.count()) === 1 ? true : null))
+  // Edited and saved with no secondary address (before: "二次地址: required" on every such meter).
+  await meters.first().locator('button', { hasText: '编辑' }).click()
+  const form = page.locator('[data-test=form-meters]')
+  await form.waitFor()
+  await until('the protocol shown by name', async () => (/M-Bus/.test(await form.locator('[data-test=field-protocol]').innerText()) ? true : null))
+  await form.locator('.el-form-item', { hasText: '厂家' }).locator('input').fill('Kamstrup')
+  await page.click('[data-test=form-save]')
+  await until('the meter saved', async () => ((await admin('GET', `/meters/${made.body.id}`)).body.vendor === 'Kamstrup' ? true : null))
+  assert.equal(await form.locator('.el-form-item__error').count(), 0)
+  await page.waitForTimeout(500) // the dialog's fade-out
+  await shot(page, 'base-tree-station')
+  // 阀门: the CJ/T 188 meters' valves, with the state their meters reported.
+  await page.locator('.tree-head button', { hasText: '全部' }).click()
+  await page.click('.el-tabs__item:has-text("阀门")')
+  const valves = page.locator('[data-test=table-valves] tbody tr')
+  await until('the valves listed', async () => ((await valves.count()) >= 3 ? true : null))
+  assert.match(await valves.first().textContent(), /00000030000001/)
+  const reported = (await admin('GET', '/valves')).body.items[0].state
+  assert.equal(await valves.first().locator('[data-test=valve-state]').textContent(), { open: '开', closed: '关', fault: '故障', unknown: '未知' }[reported])
+  await shot(page, 'base-valves')
+})
+
+test('a user who may read but not see the base information still chooses a concentrator', async () => {
+  const role = await admin('POST', '/roles', { name: 'reader', description: 'reads meters', permissions: ['monitor.view', 'reading.manual'] })
+  assert.equal(role.status, 201)
+  assert.equal((await admin('POST', '/users', { name: 'reader', display_name: '抄表员', password: 'reader-password-1', roles: [role.body.id] })).status, 201)
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  const forbidden = []
+  context.on('response', (r) => { if (r.status() === 403) forbidden.push(r.url()) })
+  const reader = await signIn(context, 'reader', 'reader-password-1')
+  await reader.waitForSelector('[data-test=meters-table]')
+  await reader.goto(`${district.url}/reading`)
+  await reader.locator('[data-test=read-kind] label', { hasText: '集中器' }).click()
+  await reader.click('[data-test=read-concentrator]')
+  await reader.locator('.el-select-dropdown__item', { hasText: 'hm660-e2e' }).first().waitFor()
+  assert.deepEqual(forbidden, [], 'no drop-down asked for what the user may not see')
+  await context.close()
+})
+
 test('every page opens, with a screenshot kept', async () => {
   for (const [route, ready] of [
     ['faults', '[data-test=faults-table]'],

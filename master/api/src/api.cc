@@ -120,6 +120,7 @@ struct Api::Impl {
     add_base_routes(router);
     add_system_routes(router);
     add_access_routes(router);
+    add_valve_routes(router);
     router.add("GET", "/api/openapi.json", kPublic,
                [](Call&) { return json_response(openapi_document()); });
     router.add("GET", "/api/v1/health", kPublic, [](Call& call) { return health(call); });

@@ -99,14 +99,21 @@ void add_entities(Json& document) {
         operation("base", "List " + std::string(e.path) + " (filters, ?q=, pages)", "base.view");
     Json parameters = Json::array({schema_ref("#/components/parameters/page"),
                                    schema_ref("#/components/parameters/page_size")});
+    Json filters = Json::array();
     for (const Field& f : e.fields)
       if (f.filter)
-        parameters.push_back(Json{{"name", f.name}, {"in", "query"}, {"schema", field_schema(f)}});
+        filters.push_back(Json{{"name", f.name}, {"in", "query"}, {"schema", field_schema(f)}});
+    for (const Scope& s : e.scopes)
+      filters.push_back(Json{{"name", s.name},
+                             {"in", "query"},
+                             {"description", "only the records there"},
+                             {"schema", {{"type", "integer"}, {"minimum", 1}}}});
     if (e.search != nullptr)
-      parameters.push_back(Json{{"name", "q"},
-                                {"in", "query"},
-                                {"description", std::string("part of the ") + e.search},
-                                {"schema", {{"type", "string"}}}});
+      filters.push_back(Json{{"name", "q"},
+                             {"in", "query"},
+                             {"description", std::string("part of the ") + e.search},
+                             {"schema", {{"type", "string"}}}});
+    for (const Json& f : filters) parameters.push_back(f);
     list["parameters"] = parameters;
     list["responses"] = Json{{"200", {{"description", "a page of " + std::string(e.path)}}}};
     Json create = operation("base", "Create a " + label, "base.edit");
@@ -134,8 +141,9 @@ void add_entities(Json& document) {
     Json import = operation(
         "base",
         "Import " + std::string(e.path) +
-            " from CSV (a header row of field names); every row is checked and nothing is "
-            "written unless all are good",
+            " from CSV or XLSX (a header row of field names); every row is checked and nothing "
+            "is written unless all are good; a row with an id changes that record (an edited "
+            "export), a row without one adds a record",
         "base.import");
     import["requestBody"] = Json{{"required", true},
                                  { "content",
@@ -152,7 +160,7 @@ void add_entities(Json& document) {
     import["responses"] = Json{{"200",
                                 {
                                   { "description",
-                                    "{imported}" }
+                                    "{imported, added, updated}" }
                                 }},
                                { "400",
                                  {
@@ -160,11 +168,25 @@ void add_entities(Json& document) {
                                      "{error, rows: [{row, field, message}]}" }
                                  } }};
     document["paths"][base + "/import"] = Json{{"post", import}};
-    Json download =
-        operation("base", "Export " + std::string(e.path) + " as CSV or XLSX", "base.view");
-    download["parameters"] = Json::array({schema_ref("#/components/parameters/format")});
+    Json download = operation(
+        "base", "Export " + std::string(e.path) + " as CSV or XLSX, under the list's filters",
+        "base.view");
+    Json download_parameters = Json::array({schema_ref("#/components/parameters/format")});
+    for (const Json& f : filters) download_parameters.push_back(f);
+    download["parameters"] = download_parameters;
     download["responses"] = Json{{"200", schema_ref("#/components/responses/File")}};
     document["paths"][base + "/export"] = Json{{"get", download}};
+    if (e.search != nullptr && std::string(e.search) == "name") {
+      Json names = operation(
+          "base",
+          "Names of " + std::string(e.path) +
+              " to choose from (id, name, references; the list's filters), for any signed-in "
+              "user",
+          "");
+      names["parameters"] = parameters;
+      names["responses"] = Json{{"200", {{"description", "a page of {id, name, ...}"}}}};
+      document["paths"]["/api/v1/lookups/" + std::string(e.path)] = Json{{"get", names}};
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 #include "entities.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <sstream>
 
@@ -49,6 +51,42 @@ Field number(const char* name) {
   return field_of(name, FieldType::number);
 }
 
+// Where a meter is (as meter_scope.h says, without the table's alias): its building's
+// community, or - a meter without a building - its concentrator's.
+constexpr const char* kInStation =
+    "concentrator_id IN (SELECT id FROM concentrator WHERE station_id = ?)";
+constexpr const char* kInCommunity =
+    "(building_id IN (SELECT id FROM building WHERE community_id = ?) OR (building_id IS NULL "
+    "AND concentrator_id IN (SELECT id FROM concentrator WHERE community_id = ?)))";
+
+bool hex_digits(const std::string& text, std::size_t count) {
+  return text.size() == count && std::all_of(text.begin(), text.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+         });
+}
+
+// A CJ/T 188 meter is read by its 14-digit address; an M-Bus meter by its 16-digit secondary
+// address, or - without one - by a primary address from 1 to 250.
+void check_meter(const Json& m) {
+  const std::string secondary = m.value("secondary_address", Json("")).is_string()
+                                    ? m.value("secondary_address", std::string())
+                                    : std::string();
+  if (m.value("protocol", 0) == 1) {
+    if (!hex_digits(secondary, 14))
+      invalid("secondary_address", "a CJ/T 188 meter needs its 14-digit address");
+    return;
+  }
+  if (!secondary.empty()) {
+    if (!hex_digits(secondary, 16))
+      invalid("secondary_address", "16 hex digits, or empty for a meter read by primary address");
+    return;
+  }
+  const Json& primary = m.contains("primary_address") ? m["primary_address"] : Json();
+  if (!primary.is_number_integer() || primary.get<std::int64_t>() < 1)
+    invalid("primary_address",
+            "1 to 250 for a meter without a secondary address (it is read by this one)");
+}
+
 const std::vector<Entity>& entities() {
   static const std::vector<Entity> all = [] {
     std::vector<Entity> e;
@@ -59,24 +97,35 @@ const std::vector<Entity>& entities() {
                  {reference("station_id", "station", true), text("name", true)},
                  {},
                  "name"});
-    e.push_back({"buildings",
-                 "building",
-                 "building",
-                 {reference("community_id", "community", true), text("name", true)},
-                 {},
-                 "name"});
-    e.push_back({"units",
-                 "unit",
-                 "unit",
-                 {reference("building_id", "building", true), text("name", true)},
-                 {},
-                 "name"});
+    e.push_back(
+        {"buildings",
+         "building",
+         "building",
+         {reference("community_id", "community", true), text("name", true)},
+         {},
+         "name",
+         false,
+         {{"station_id", "community_id IN (SELECT id FROM community WHERE station_id = ?)"}}});
+    e.push_back(
+        {"units",
+         "unit",
+         "unit",
+         {reference("building_id", "building", true), text("name", true)},
+         {},
+         "name",
+         false,
+         {{"community_id", "building_id IN (SELECT id FROM building WHERE community_id = ?)"}}});
     e.push_back({"households",
                  "household",
                  "household",
                  {reference("unit_id", "unit", false), text("name", true), number("area_m2")},
                  {},
-                 "name"});
+                 "name",
+                 false,
+                 {{"building_id", "unit_id IN (SELECT id FROM unit WHERE building_id = ?)"},
+                  {"community_id",
+                   "unit_id IN (SELECT id FROM unit WHERE building_id IN "
+                   "(SELECT id FROM building WHERE community_id = ?))"}}});
     e.push_back({"customers",
                  "customer",
                  "customer",
@@ -92,7 +141,8 @@ const std::vector<Entity>& entities() {
                   reference("community_id", "community", false), integer("mode", 0, 1)},
                  {},
                  "name"});
-    Field secondary = text("secondary_address", true);
+    // An M-Bus meter read by primary address has no secondary address.
+    Field secondary = text("secondary_address");
     secondary.max_size = 16;
     e.push_back(
         {"meters",
@@ -105,13 +155,9 @@ const std::vector<Entity>& entities() {
           reference("building_id", "building", false), choice("kind", {"household", "building"})},
          {},
          "secondary_address",
-         true});
-    e.push_back({"valves",
-                 "valve",
-                 "valve",
-                 {reference("meter_id", "meter", true)},
-                 {"state", "changed_at"},
-                 nullptr});
+         true,
+         {{"station_id", kInStation}, {"community_id", kInCommunity, 2}},
+         check_meter});
     return e;
   }();
   return all;
@@ -135,11 +181,25 @@ const Entity* entity_named(const std::string& path) {
 
 namespace {
 
+// An optional field left out of a new record.
+SqlValue default_value(const Field& f) {
+  switch (f.type) {
+    case FieldType::text:
+      return f.allowed.empty() ? std::string() : f.allowed.front();
+    case FieldType::integer:
+      if (f.references != nullptr) return std::monostate{};
+      return f.min;
+    case FieldType::number:
+      return std::monostate{};
+  }
+  return std::monostate{};
+}
+
 SqlValue checked_value(const Field& field, const Json& value) {
   const std::string name = field.name;
   if (value.is_null()) {
     if (field.required) invalid(name, "required");
-    return std::monostate{};
+    return default_value(field);  // an empty cell or a cleared field
   }
   switch (field.type) {
     case FieldType::text: {
@@ -173,20 +233,6 @@ SqlValue checked_value(const Field& field, const Json& value) {
       if (!std::isfinite(d)) invalid(name, "expected a finite number");
       return d;
     }
-  }
-  return std::monostate{};
-}
-
-// An optional field left out of a new record.
-SqlValue default_value(const Field& f) {
-  switch (f.type) {
-    case FieldType::text:
-      return f.allowed.empty() ? std::string() : f.allowed.front();
-    case FieldType::integer:
-      if (f.references != nullptr) return std::monostate{};
-      return f.min;
-    case FieldType::number:
-      return std::monostate{};
   }
   return std::monostate{};
 }
@@ -265,13 +311,21 @@ Json record_json(const Entity& entity, const SqlRow& row) {
   return out;
 }
 
-Table export_table(SqlDatabase& db, const Entity& entity) {
+Json record_of(const FieldValues& values, Json base) {
+  for (std::size_t i = 0; i < values.columns.size(); ++i)
+    base[values.columns[i]] = sql_json(values.values[i]);
+  return base;
+}
+
+Table export_table(SqlDatabase& db, const Entity& entity, const std::string& where,
+                   const std::vector<SqlValue>& params) {
   Table table;
   table.header.push_back("id");
   for (const Field& f : entity.fields) table.header.push_back(f.name);
   for (const char* c : entity.read_only) table.header.push_back(c);
-  const auto rows = checked(
-      db.query("SELECT " + select_columns(entity) + " FROM " + entity.table + " ORDER BY id", {}));
+  const auto rows = checked(db.query(
+      "SELECT " + select_columns(entity) + " FROM " + entity.table + where + " ORDER BY id",
+      params));
   for (const auto& row : rows.rows) {
     std::vector<Cell> cells;
     for (const SqlValue& v : row) {

@@ -27,6 +27,14 @@ struct Field {
   bool filter = false;  // usable as ?name=value on the list
 };
 
+// A filter of a list by where its records are (?station_id=3 on the meters), beyond the
+// entity's own reference fields: `condition` takes the value `uses` times.
+struct Scope {
+  const char* name;
+  const char* condition;
+  int uses = 1;
+};
+
 struct Entity {
   const char* path;   // "stations": /api/v1/stations
   const char* table;  // "station"
@@ -35,6 +43,9 @@ struct Entity {
   std::vector<const char*> read_only;  // columns shown but not written ("state")
   const char* search = nullptr;        // the text column ?q= searches ...
   bool search_prefix = false;          // ... for its start (an index range), else anywhere
+  std::vector<Scope> scopes = {};
+  // Checks a whole record (fields that depend on each other): 400 naming the field.
+  void (*check)(const Json& record) = nullptr;
 };
 
 std::span<const Entity> base_entities();
@@ -56,7 +67,11 @@ void check_references(SqlDatabase& db, const Entity& entity, const FieldValues& 
 Json record_json(const Entity& entity, const SqlRow& row);
 std::string select_columns(const Entity& entity);
 
-// The entity's records as a table to export (the import's columns).
-Table export_table(SqlDatabase& db, const Entity& entity);
+// The entity's records under `where` (" WHERE ...", its `params`) as a table to export (the
+// import's columns).
+Table export_table(SqlDatabase& db, const Entity& entity, const std::string& where = "",
+                   const std::vector<SqlValue>& params = {});
+// The record `values` describe, over `base` (an update: the record as it is).
+Json record_of(const FieldValues& values, Json base = Json::object());
 
 }  // namespace heatlink::master::api

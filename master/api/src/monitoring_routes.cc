@@ -5,6 +5,7 @@
 #include "exports.h"
 #include "meter_scope.h"
 #include "router.h"
+#include "valve_state.h"
 
 namespace heatlink::master::api {
 
@@ -33,6 +34,15 @@ constexpr const char* kColumns =
 
 constexpr const char* kOpenFault =
     "EXISTS (SELECT 1 FROM fault_event f WHERE f.meter_id = m.id AND f.cleared_at IS NULL";
+
+// Each meter is in one state, as read_status() says: no reading yet (no_data) whatever its
+// faults; read, and silent since (failed: an open no_data fault); read, with another open
+// fault (fault); read, no open fault (ok). The four add up to the meters.
+const std::string kSilent = std::string(kOpenFault) + " AND f.code = 'no_data')";
+const std::string kStatusFailed = "r.meter_id IS NOT NULL AND " + kSilent;
+const std::string kStatusFault = "r.meter_id IS NOT NULL AND NOT " + kSilent + " AND " +
+                                 kOpenFault + " AND f.code <> 'no_data')";
+const std::string kStatusOk = std::string("r.meter_id IS NOT NULL AND NOT ") + kOpenFault + ")";
 
 // The filter of a monitoring query, from the query string.
 struct Filter {
@@ -65,9 +75,9 @@ Filter filter_of(const Call& call) {
   if (const auto status = call.choice("status", {"ok", "fault", "failed", "no_data"})) {
     f.needs_reading = true;
     if (*status == "no_data") c.add("r.meter_id IS NULL");
-    if (*status == "failed") c.add(std::string(kOpenFault) + " AND f.code = 'no_data')");
-    if (*status == "fault") c.add(std::string(kOpenFault) + " AND f.code <> 'no_data')");
-    if (*status == "ok") c.add(std::string("r.meter_id IS NOT NULL AND NOT ") + kOpenFault + ")");
+    if (*status == "failed") c.add(kStatusFailed);
+    if (*status == "fault") c.add(kStatusFault);
+    if (*status == "ok") c.add(kStatusOk);
   }
   return f;
 }
@@ -84,19 +94,10 @@ const char* read_status(const SqlRow& row) {
   return "ok";
 }
 
-// CJ/T 188 meters report their valve in ST1 bits 0-1; M-Bus heat meters have none.
+// CJ/T 188 meters report their valve in ST1; M-Bus heat meters have none.
 const char* valve_state(const SqlRow& row) {
   if (as_integer(row[4]) != 1 || std::holds_alternative<std::monostate>(row[25])) return "none";
-  switch (as_integer(row[25]) & 0x03) {
-    case 0:
-      return "open";
-    case 1:
-      return "closed";
-    case 3:
-      return "fault";
-    default:
-      return "unknown";
-  }
+  return valve_state_of(as_integer(row[25]));
 }
 
 const char* heating_state(const SqlRow& row) {
@@ -169,15 +170,14 @@ Response meters(Call& call) {
 
 Response summary(Call& call) {
   const Filter filter = filter_of(call);
-  const auto rows = checked(call.db.query(
-      std::string("SELECT count(*), count(r.meter_id), "
-                  "sum(CASE WHEN r.meter_id IS NOT NULL AND NOT ") +
-          kOpenFault + ") THEN 1 ELSE 0 END), sum(CASE WHEN " + kOpenFault +
-          " AND f.code = 'no_data') THEN 1 ELSE 0 END), sum(CASE WHEN " + kOpenFault +
-          " AND f.code <> 'no_data') THEN 1 ELSE 0 END), sum(r.energy_kwh), sum(r.volume_m3), "
-          "sum(r.power_kw), sum(r.flow_m3h), avg(r.supply_c), avg(r.return_c)" +
-          kFrom + filter.where(),
-      filter.params()));
+  const auto rows = checked(
+      call.db.query("SELECT count(*), count(r.meter_id), sum(CASE WHEN " + kStatusOk +
+                        " THEN 1 ELSE 0 END), sum(CASE WHEN " + kStatusFailed +
+                        " THEN 1 ELSE 0 END), sum(CASE WHEN " + kStatusFault +
+                        " THEN 1 ELSE 0 END), sum(r.energy_kwh), sum(r.volume_m3), "
+                        "sum(r.power_kw), sum(r.flow_m3h), avg(r.supply_c), avg(r.return_c)" +
+                        kFrom + filter.where(),
+                    filter.params()));
   const SqlRow& row = rows.rows.at(0);
   const std::int64_t meters = as_integer(row[0]);
   return json_response(Json{{"meters", meters},

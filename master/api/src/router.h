@@ -55,5 +55,6 @@ void add_replacement_routes(Router& router);
 void add_base_routes(Router& router);
 void add_system_routes(Router& router);
 void add_access_routes(Router& router);
+void add_valve_routes(Router& router);
 
 }  // namespace heatlink::master::api

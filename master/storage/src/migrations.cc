@@ -269,11 +269,12 @@ constexpr const char* kTokenExpiry =
     "UPDATE api_token SET expires_at = created_at + 7776000;";
 
 // A running job says its master is alive (alive_at): another master takes over the jobs of
-// one silent for longer than the job lease.
+// one silent for longer than the job lease. A meter's jobs (its valve's last command) by index.
 constexpr const char* kJobLiveness =
     "ALTER TABLE read_job ADD COLUMN alive_at {int};\n"
     "UPDATE read_job SET alive_at = started_at WHERE status = 'running';\n"
-    "CREATE INDEX read_job_running ON read_job (claimed_by) WHERE status = 'running';";
+    "CREATE INDEX read_job_running ON read_job (claimed_by) WHERE status = 'running';\n"
+    "CREATE INDEX read_job_target ON read_job (target, kind);";
 
 // A migration's text in one dialect.
 std::string in_dialect(const char* sql, const char* id, const char* integer, const char* bytes,

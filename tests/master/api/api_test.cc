@@ -176,12 +176,18 @@ TEST_P(ApiTest, AnImportWithABadRowImportsNothingAndNamesTheRow) {
   EXPECT_EQ(duplicate.body["rows"][0]["row"], 3);
   EXPECT_EQ(admin("GET", "/api/v1/stations?q=South").body["total"], 0);
 
+  // An id names the record a row changes: one that is not there is an error, not a new record.
+  const Answer unknown_id = call("POST", "/api/v1/meters/import", nullptr, admin_,
+                                 "id,concentrator_id,channel,vendor,secondary_address\n77," + cc +
+                                     ",1,KAM,20000001FFFF0104\n");
+  EXPECT_EQ(unknown_id.status, 400);
+  EXPECT_EQ(unknown_id.body["rows"][0]["field"], "id") << unknown_id.raw.body;
   const std::string good =
       "\xEF\xBB\xBFid,concentrator_id,channel,vendor,secondary_address,kind\n"
-      "77," +
+      "," +
       cc +
       ",1,KAM,20000001FFFF0104,household\n"
-      "78," +
+      "," +
       cc + ",2,\"HYD, Diehl\",20000002FFFF0104,building\n";
   const Answer imported = call("POST", "/api/v1/meters/import", nullptr, admin_, good);
   EXPECT_EQ(imported.status, 200) << imported.raw.body;
@@ -220,13 +226,14 @@ TEST_P(ApiTest, AnXlsxWorkbookImportsLikeACsvFile) {
   EXPECT_EQ(refused.body["rows"][0]["field"], "channel");
   EXPECT_EQ(ok(storage_->count_meters()), 3);
 
-  // Our own export imports back: the buildings, once more.
+  // Our own export imports back: the buildings, changed in place (their ids), not doubled.
   const Answer exported = admin("GET", "/api/v1/buildings/export?format=xlsx");
   const Answer imported =
       call("POST", "/api/v1/buildings/import", nullptr, admin_, exported.raw.body);
   EXPECT_EQ(imported.status, 200) << imported.raw.body;
   EXPECT_EQ(imported.body["imported"], 1);
-  EXPECT_EQ(admin("GET", "/api/v1/buildings?q=B1").body["total"], 2);
+  EXPECT_EQ(imported.body["updated"], 1);
+  EXPECT_EQ(admin("GET", "/api/v1/buildings?q=B1").body["total"], 1);
 
   const Answer broken = call("POST", "/api/v1/stations/import", nullptr, admin_,
                              std::string("PK\x03\x04"

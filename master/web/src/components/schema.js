@@ -12,7 +12,7 @@ export async function loadSchemas() {
 
 export const schemaNames = {
   stations: 'Station', communities: 'Community', buildings: 'Building', units: 'Unit', households: 'Household',
-  customers: 'Customer', dtus: 'DTU', concentrators: 'Concentrator', meters: 'Meter', valves: 'Valve',
+  customers: 'Customer', dtus: 'DTU', concentrators: 'Concentrator', meters: 'Meter',
 }
 
 // [{name, type, required, readOnly, maxLength, minimum, maximum, enum, references}]
@@ -31,6 +31,23 @@ export function fieldsOf(entity) {
     enum: p.enum,
     references: p.description?.startsWith('the id of a ') ? p.description.slice('the id of a '.length) : null,
   }))
+}
+
+// The filters a list takes besides its pages and search: its reference fields and where its
+// records are (the meters by station and community, ...), as the API documents them.
+export function filtersOf(entity) {
+  const list = document.value?.paths?.[`/api/v1/${entity}`]?.get
+  return (list?.parameters || []).map((p) => p.name).filter((name) => name && !['q', 'page', 'page_size'].includes(name))
+}
+
+// The kinds of record anyone signed in may choose by name (/api/v1/lookups/...).
+export const lookups = new Set(['stations', 'communities', 'buildings', 'units', 'households', 'customers', 'concentrators'])
+
+// Fields stored as codes, chosen and shown by name: a meter's protocol, a concentrator's mode.
+export function choicesOf(field, t) {
+  if (field === 'protocol') return [{ value: 0, label: 'M-Bus' }, { value: 1, label: 'CJ/T 188' }]
+  if (field === 'mode') return [{ value: 0, label: t('base.transparent') }, { value: 1, label: t('base.collect') }]
+  return null
 }
 
 // The list route of the entity a reference field points at ("concentrator" -> "concentrators").

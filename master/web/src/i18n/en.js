@@ -62,12 +62,13 @@ export default {
     customers: 'Customers', dtus: 'DTUs', concentrators: 'Concentrators', meters: 'Meters', valves: 'Valves',
     importTitle: 'Import', importHint: 'CSV (field names in the first row) or XLSX; nothing is written unless every row is good', importRejected: 'Import rejected: these rows have errors',
     row: 'Row', field: 'Field', message: 'Error', imported: '{n} rows imported', chooseFile: 'Choose file', valveOpen: 'Open valve', valveClose: 'Close valve',
-    confirmValve: '{action} the valve of meter {meter}?', valveDone: 'Valve: {action}', valveFailed: 'The valve command failed',
+    confirmValve: '{action} of meter {meter}?', valveDone: '{action}: done', valveFailed: 'The valve command failed',
+    valveState: 'Valve', stateAt: 'Reported at', lastCommand: 'Last command', transparent: 'Transparent', collect: 'Collect',
   },
   fields: {
     name: 'Name', station_id: 'Station', community_id: 'Community', building_id: 'Building', unit_id: 'Unit', household_id: 'Household',
-    area_m2: 'Area (m²)', phone: 'Phone', dtu_id: 'DTU ID', model: 'Model', mode: 'Mode (0 transparent, 1 collect)',
-    concentrator_id: 'Concentrator', channel: 'Channel', vendor: 'Vendor', protocol: 'Protocol (0 M-Bus, 1 CJ/T 188)',
+    area_m2: 'Area (m²)', phone: 'Phone', dtu_id: 'DTU ID', model: 'Model', mode: 'Mode',
+    concentrator_id: 'Concentrator', channel: 'Channel', vendor: 'Vendor', protocol: 'Protocol',
     primary_address: 'Primary address', secondary_address: 'Secondary address', kind: 'Kind', meter_id: 'Meter', state: 'State', changed_at: 'Changed at',
   },
   devices: {

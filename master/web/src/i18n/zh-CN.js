@@ -62,12 +62,13 @@ export default {
     customers: '用户', dtus: 'DTU', concentrators: '集中器', meters: '表计', valves: '阀门',
     importTitle: '导入', importHint: 'CSV（首行为字段名）或 XLSX；全部行无误才会写入', importRejected: '导入被拒绝：以下行有错误',
     row: '行', field: '字段', message: '错误', imported: '已导入 {n} 行', chooseFile: '选择文件', valveOpen: '开阀', valveClose: '关阀',
-    confirmValve: '确定要{action}表 {meter} 的阀门吗？', valveDone: '阀门已{action}', valveFailed: '阀门操作失败',
+    confirmValve: '确定对表 {meter} 执行{action}吗？', valveDone: '{action}完成', valveFailed: '阀门操作失败',
+    valveState: '阀门状态', stateAt: '状态时间', lastCommand: '最近操作', transparent: '透传', collect: '集抄',
   },
   fields: {
     name: '名称', station_id: '热力站', community_id: '小区', building_id: '楼栋', unit_id: '单元', household_id: '住户',
-    area_m2: '面积 (m²)', phone: '电话', dtu_id: 'DTU 编号', model: '型号', mode: '模式 (0 透传, 1 集抄)',
-    concentrator_id: '集中器', channel: '通道', vendor: '厂家', protocol: '协议 (0 M-Bus, 1 CJ/T 188)',
+    area_m2: '面积 (m²)', phone: '电话', dtu_id: 'DTU 编号', model: '型号', mode: '模式',
+    concentrator_id: '集中器', channel: '通道', vendor: '厂家', protocol: '协议',
     primary_address: '一次地址', secondary_address: '二次地址', kind: '类型', meter_id: '表号', state: '状态', changed_at: '变更时间',
   },
   devices: {
