@@ -74,6 +74,8 @@ clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
 
 # The README's main command: the master on SQLite with a simulated district feeding it, the
-# browser UI on http://127.0.0.1:8080/ (scripts/demo.sh); Ctrl-C stops it.
-demo: deps build
+# browser UI on http://127.0.0.1:8080/ (scripts/demo.sh); Ctrl-C stops it. It builds only
+# what it runs: `heatlink` and the UI (npm ci runs again only when the lock file changed).
+demo: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target heatlink web
 	@scripts/demo.sh
