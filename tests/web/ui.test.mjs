@@ -63,8 +63,12 @@ test('signing in opens the monitoring page with the simulated meters and their v
   const shown = Number((await page.locator('[data-test=meters-table] tbody tr').first().locator('[data-test=energy]').textContent()).replace(/,/g, ''))
   const held = (await simulated(1)).energy_kwh
   assert.ok(shown <= held + 0.5 && shown >= held - 50, `page ${shown} kWh, simulator ${held} kWh`)
-  assert.match(await page.textContent('[data-test=meters-table]'), /阳光小区/)
+  // Where the meter is, whose it is and what else it reports: in its row's details.
+  await page.locator('[data-test=meters-table] tbody tr').first().locator('.el-table__expand-icon').click()
+  await page.waitForSelector('[data-test=meter-details]')
+  assert.match(await page.textContent('[data-test=meter-details]'), /阳光小区/)
   await shot(page, 'monitoring')
+  await page.locator('[data-test=meters-table] tbody tr').first().locator('.el-table__expand-icon').click()
 })
 
 test('a manual read round-trips through the simulator and updates the page', async () => {
@@ -73,9 +77,10 @@ test('a manual read round-trips through the simulator and updates the page', asy
   await page.locator('.el-select-dropdown__item:visible', { hasText: 'CJ/T 188' }).click()
   await page.click('[data-test=search]')
   const rows = page.locator('[data-test=meters-table] tbody tr')
-  await until('the CJ/T 188 meters alone', async () => (await rows.count()) === 3 && (await rows.first().textContent()).includes('cjt188'))
-  const id = Number(await rows.last().locator('td').first().textContent())
-  const row = rows.filter({ has: page.locator('td:first-child', { hasText: new RegExp(`^${id}$`) }) })
+  await until('the CJ/T 188 meters alone', async () => (await rows.count()) === 3 && (await rows.first().textContent()).includes('00000030000001'))
+  const address = '00000030000003'
+  const id = (await admin('GET', `/monitoring/meters?q=${address}`)).body.items[0].meter_id
+  const row = rows.filter({ hasText: address })
   const before = await row.locator('[data-test=read-at]').textContent()
   await row.locator('[data-test=read-now]').click()
   await page.waitForSelector('[data-test=job-status-done]', { timeout: 90000 })
@@ -116,7 +121,7 @@ test('an XLSX export downloads and opens', async () => {
   await download.saveAs(file)
   const rows = execFileSync('/usr/bin/python3', ['-c', 'import openpyxl,sys; ws = openpyxl.load_workbook(sys.argv[1]).active; print(ws.max_row); print(",".join(str(c.value) for c in ws[1]))', file]).toString().split('\n')
   assert.equal(Number(rows[0]), 284, 'a header and 283 meters')
-  assert.match(rows[1], /meter_id/)
+  assert.match(rows[1], /^表号,二次地址,厂家,热力站/, 'the columns as the page names them')
 })
 
 test('an import with a bad row is refused with the row named, and nothing is written', async () => {
@@ -386,6 +391,22 @@ test('a user who may read but not see the base information still chooses a conce
   await reader.click('[data-test=read-concentrator]')
   await reader.locator('.el-select-dropdown__item', { hasText: 'hm660-e2e' }).first().waitFor()
   assert.deepEqual(forbidden, [], 'no drop-down asked for what the user may not see')
+  await context.close()
+})
+
+test('实时监测 fits a 1366-pixel screen: every column without a horizontal scroll', async () => {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 768 }, locale: 'zh-CN' })
+  const small = await signIn(context, 'admin', district.password)
+  await small.waitForSelector('[data-test=meters-table] tbody tr')
+  const overflow = await small.evaluate(() => {
+    const wrap = document.querySelector('[data-test=meters-table] .el-table__body-wrapper .el-scrollbar__wrap')
+    return wrap.scrollWidth - wrap.clientWidth
+  })
+  assert.ok(overflow <= 0, `the table is ${overflow} px wider than the page`)
+  const headers = (await small.locator('[data-test=meters-table] thead').first().innerText()).replace(/\s+/g, ' ')
+  for (const column of ['累计热量', '累计流量', '供/回水', '温差', '瞬时流量', '功率', '状态', '供热', '阀门', '住户'])
+    assert.ok(headers.includes(column), `${column} in: ${headers}`)
+  await small.screenshot({ path: path.join(artifacts, 'monitoring-1366.png') })
   await context.close()
 })
 

@@ -1,5 +1,6 @@
 // 基础信息 Base information: list, get, create, update, delete, import and export of every
 // kind of record in entities.cc.
+#include "columns.h"
 #include "conditions.h"
 #include "entities.h"
 #include "exports.h"
@@ -165,7 +166,8 @@ Response import(Call& call, const Entity& entity) {
   // Columns: the fields, `id`; read-only columns of an export are ignored.
   std::vector<const Field*> columns;
   std::optional<std::size_t> id_column;
-  for (const auto& name : table.header) {
+  for (const auto& title : table.header) {
+    const std::string name = column_key(title);  // a key, or a column's name in either language
     const Field* field = nullptr;
     for (const Field& f : entity.fields)
       if (name == f.name) field = &f;

@@ -1,9 +1,12 @@
 #include "exports.h"
 
+#include "columns.h"
+
 namespace heatlink::master::api {
 
-Response table_download(const Call& call, const Table& table, const std::string& name) {
+Response table_download(const Call& call, const Table& keyed, const std::string& name) {
   const std::string format = call.choice("format", {"csv", "xlsx"}).value_or("csv");
+  const Table table = readable(call, keyed);
   Response r;
   if (format == "xlsx") {
     r.body = to_xlsx(table, name.substr(0, 31));

@@ -7,6 +7,7 @@
 
 namespace heatlink::master::api {
 
+// `table` (its columns by key, times in epoch seconds) as ?format and ?lang ask (columns.h).
 Response table_download(const Call& call, const Table& table, const std::string& name);
 
 // The table an import's body holds: an XLSX workbook (a zip), else CSV. 400 naming where the

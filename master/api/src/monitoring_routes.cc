@@ -30,7 +30,11 @@ constexpr const char* kColumns =
     "r.delta_t_k, r.status_bits, r.error_bits, "
     "(SELECT count(*) FROM fault_event f WHERE f.meter_id = m.id AND f.cleared_at IS NULL), "
     "(SELECT count(*) FROM fault_event f WHERE f.meter_id = m.id AND f.cleared_at IS NULL "
-    "AND f.code = 'no_data')";
+    "AND f.code = 'no_data'), "
+    "(SELECT min(f.code) FROM fault_event f WHERE f.meter_id = m.id AND f.cleared_at IS NULL "
+    "AND f.code <> 'no_data'), "
+    "(SELECT h.name FROM household h WHERE h.id = m.household_id), "
+    "(SELECT min(cu.name) FROM customer cu WHERE cu.household_id = m.household_id)";
 
 constexpr const char* kOpenFault =
     "EXISTS (SELECT 1 FROM fault_event f WHERE f.meter_id = m.id AND f.cleared_at IS NULL";
@@ -113,31 +117,37 @@ Json meter_json(const SqlRow& row) {
     return Json{{"id", as_integer(row[id])}, {"name", as_text(row[name])}};
   };
   const auto read_at = as_optional_integer(row[16]);
-  return Json{{"meter_id", as_integer(row[0])},
-              {"secondary_address", as_text(row[1])},
-              {"vendor", as_text(row[2])},
-              {"model", as_text(row[3])},
-              {"protocol", as_integer(row[4]) == 1 ? "cjt188" : "mbus"},
-              {"kind", as_text(row[5])},
-              {"channel", as_integer(row[6])},
-              {"primary_address", as_integer(row[7])},
-              {"concentrator", named(8, 9)},
-              {"station", named(10, 11)},
-              {"community", named(12, 13)},
-              {"building", named(14, 15)},
-              {"read_at", read_at ? Json(*read_at) : Json()},
-              {"energy_kwh", optional_json(row[18])},
-              {"volume_m3", optional_json(row[19])},
-              {"power_kw", optional_json(row[20])},
-              {"flow_m3h", optional_json(row[21])},
-              {"supply_c", optional_json(row[22])},
-              {"return_c", optional_json(row[23])},
-              {"delta_t_k", optional_json(row[24])},
-              {"error_bits", as_integer(row[26])},
-              {"open_faults", as_integer(row[27])},
-              {"read_status", read_status(row)},
-              {"heating", heating_state(row)},
-              {"valve", valve_state(row)}};
+  return Json{
+      {"meter_id", as_integer(row[0])},
+      {"secondary_address", as_text(row[1])},
+      {"vendor", as_text(row[2])},
+      {"model", as_text(row[3])},
+      {"protocol", as_integer(row[4]) == 1 ? "cjt188" : "mbus"},
+      {"kind", as_text(row[5])},
+      {"channel", as_integer(row[6])},
+      {"primary_address", as_integer(row[7])},
+      {"concentrator", named(8, 9)},
+      {"station", named(10, 11)},
+      {"community", named(12, 13)},
+      {"building", named(14, 15)},
+      {"read_at", read_at ? Json(*read_at) : Json()},
+      {"energy_kwh", optional_json(row[18])},
+      {"volume_m3", optional_json(row[19])},
+      {"power_kw", optional_json(row[20])},
+      {"flow_m3h", optional_json(row[21])},
+      {"supply_c", optional_json(row[22])},
+      {"return_c", optional_json(row[23])},
+      {"delta_t_k", optional_json(row[24])},
+      {"error_bits", as_integer(row[26])},
+      {"open_faults", as_integer(row[27])},
+      {"fault", std::holds_alternative<std::monostate>(row[29]) ? Json() : Json(as_text(row[29]))},
+      {"household",
+       std::holds_alternative<std::monostate>(row[30]) ? Json() : Json(as_text(row[30]))},
+      {"customer",
+       std::holds_alternative<std::monostate>(row[31]) ? Json() : Json(as_text(row[31]))},
+      {"read_status", read_status(row)},
+      {"heating", heating_state(row)},
+      {"valve", valve_state(row)}};
 }
 
 // Two steps: the page's meter ids (the filter alone, cheap to sort), then the rows of just
@@ -222,15 +232,16 @@ Response export_meters(Call& call) {
   const auto rows = checked(call.db.query(
       std::string(kColumns) + kFrom + filter.where() + " ORDER BY m.id LIMIT ?", params));
   Table table;
-  table.header = {"meter_id",    "secondary_address", "vendor",   "station",    "community",
-                  "building",    "concentrator",      "read_at",  "energy_kwh", "volume_m3",
-                  "power_kw",    "flow_m3h",          "supply_c", "return_c",   "delta_t_k",
-                  "read_status", "heating",           "valve"};
+  table.header = {"meter_id",   "secondary_address", "vendor",      "station",      "community",
+                  "building",   "household",         "customer",    "concentrator", "read_at",
+                  "energy_kwh", "volume_m3",         "power_kw",    "flow_m3h",     "supply_c",
+                  "return_c",   "delta_t_k",         "read_status", "code",         "heating",
+                  "valve"};
   for (const auto& row : rows.rows) {
     const Json m = meter_json(row);
     std::vector<Cell> cells;
     for (const auto& column : table.header) {
-      Json v = m[column];
+      Json v = m[column == "code" ? "fault" : column];
       if (v.is_object()) v = v["name"];
       if (v.is_number()) {
         cells.push_back({v.dump(), v.get<double>()});

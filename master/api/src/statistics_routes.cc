@@ -158,7 +158,9 @@ Rows report(Call& call) {
   return r;
 }
 
-Response faults(Call& call) {
+// The fault events of ?from/?to (30 days), ?open, ?meter_id, ?concentrator_id, ?code, with the
+// names an operator knows them by (the concentrator's, the meter's address).
+Conditions fault_filter(const Call& call) {
   const auto [from, to] = span_of(call, 30 * 86400);
   Conditions c;
   c.add("f.raised_at >= ? AND f.raised_at < ?", {from, to});
@@ -167,17 +169,38 @@ Response faults(Call& call) {
   c.integer(call, "meter_id", "f.meter_id = ?");
   c.integer(call, "concentrator_id", "f.concentrator_id = ?");
   c.text(call, "code", "f.code = ?");
-  const std::vector<std::string> columns = {"id",       "meter_id",  "concentrator_id", "code",
-                                            "severity", "raised_at", "cleared_at",      "detail"};
-  return json_response(page_of_rows(
-      call,
-      "f.id, f.meter_id, f.concentrator_id, f.code, f.severity, f.raised_at, f.cleared_at, "
-      "f.detail",
-      "fault_event f", c, "f.raised_at DESC, f.id DESC", [&columns](const SqlRow& row) {
-        Json item = Json::object();
-        for (std::size_t i = 0; i < columns.size(); ++i) item[columns[i]] = sql_json(row[i]);
-        return item;
-      }));
+  return c;
+}
+
+constexpr const char* kFaultColumns =
+    "f.id, f.meter_id, m.secondary_address, f.concentrator_id, c.name, f.code, f.severity, "
+    "f.raised_at, f.cleared_at, f.detail";
+constexpr const char* kFaultFrom =
+    "fault_event f LEFT JOIN meter m ON m.id = f.meter_id "
+    "LEFT JOIN concentrator c ON c.id = f.concentrator_id";
+const std::vector<std::string> kFaultKeys = {
+    "id",   "meter_id", "secondary_address", "concentrator_id", "concentrator",
+    "code", "severity", "raised_at",         "cleared_at",      "detail"};
+
+Response faults(Call& call) {
+  return json_response(page_of_rows(call, kFaultColumns, kFaultFrom, fault_filter(call),
+                                    "f.raised_at DESC, f.id DESC", [](const SqlRow& row) {
+                                      Json item = Json::object();
+                                      for (std::size_t i = 0; i < kFaultKeys.size(); ++i)
+                                        item[kFaultKeys[i]] = sql_json(row[i]);
+                                      return item;
+                                    }));
+}
+
+Rows fault_rows(Call& call) {
+  const Conditions c = fault_filter(call);
+  std::vector<SqlValue> params = c.params();
+  params.emplace_back(std::int64_t{100'000});
+  return Rows{kFaultKeys,
+              checked(call.db.query(std::string("SELECT ") + kFaultColumns + " FROM " + kFaultFrom +
+                                        c.where() + " ORDER BY f.raised_at DESC, f.id DESC LIMIT ?",
+                                    params))
+                  .rows};
 }
 
 // Per concentrator: meters tried and failed in the cycles finished in [from, to), and the slots
@@ -243,6 +266,8 @@ void add_statistics_routes(Router& router) {
   add_table(router, "/api/v1/statistics/rollups", "rollups", rollups);
   add_table(router, "/api/v1/statistics/report", "report", report);
   router.add("GET", "/api/v1/statistics/faults", "faults.view", faults);
+  router.add("GET", "/api/v1/statistics/faults/export", "stats.export",
+             [](Call& c) { return table_download(c, rows_table(fault_rows(c)), "faults"); });
   router.add("GET", "/api/v1/statistics/failure-rates", "stats.view", failure_rates);
 }
 

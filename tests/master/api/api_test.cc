@@ -274,7 +274,7 @@ TEST_P(ApiTest, ExportedCellsThatASpreadsheetWouldRunAreNeutralised) {
       "import openpyxl,sys; ws=openpyxl.load_workbook(sys.argv[1]).active; "
       "print('|'.join(str(c.value) for c in ws['B']))";
   const std::string column = python(script, path);
-  EXPECT_NE(column.find("name|North station"), std::string::npos) << column;
+  EXPECT_NE(column.find("名称|North station"), std::string::npos) << column;
   EXPECT_NE(column.find("'=HYPERLINK"), std::string::npos) << column;
 }
 
@@ -602,8 +602,16 @@ TEST_P(ApiTest, StatisticsServeHistoryConsumptionAndFaults) {
   const Answer csv =
       admin("GET", "/api/v1/statistics/meters/" + m + "/consumption/export?period=day&from=" +
                        std::to_string(kNow - 5 * 86400) + "&to=" + std::to_string(kNow));
-  EXPECT_NE(csv.raw.body.find("period_start,energy_kwh,volume_m3,interpolated,suspect"),
-            std::string::npos);
+  // As the operator reads it: the UI's column names, local time (UTC+8), plain numbers.
+  EXPECT_NE(csv.raw.body.find("周期开始,累计热量 (kWh),累计流量 (m³),插值,存疑\r\n"
+                              "2026-11-30 08:00:00,12.5,0.1,0,0"),
+            std::string::npos)
+      << csv.raw.body;
+  const Answer english = admin(
+      "GET", "/api/v1/statistics/meters/" + m + "/consumption/export?lang=en&period=day&from=" +
+                 std::to_string(kNow - 5 * 86400) + "&to=" + std::to_string(kNow));
+  EXPECT_NE(english.raw.body.find("Period start,Energy (kWh),Volume (m³)"), std::string::npos)
+      << english.raw.body;
   const Json& settled = consumption.body["items"][0]["suspect"];
   EXPECT_TRUE(settled == false || settled == 0) << settled;
   // A day across a register's fall with no replacement filed says so.

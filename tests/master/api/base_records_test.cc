@@ -171,8 +171,7 @@ TEST_P(ApiTest, TheValvesAreTheCjt188MetersWithTheirStateAndLastCommand) {
   EXPECT_EQ(admin("GET", "/api/v1/valves?station_id=" + std::to_string(station_ + 1)).body["total"],
             0);
   const Answer csv = admin("GET", "/api/v1/valves/export");
-  EXPECT_NE(csv.raw.body.find("00000030000001,hm660-north,closed"), std::string::npos)
-      << csv.raw.body;
+  EXPECT_NE(csv.raw.body.find("00000030000001,hm660-north,关"), std::string::npos) << csv.raw.body;
 }
 
 }  // namespace heatlink::test

@@ -9,6 +9,7 @@ export default {
     loading: 'Loading…', none: 'None', id: 'ID', live: 'Live', paused: 'Paused', close: 'Close', enabled: 'Enabled',
   },
   meter: {
+    household: 'Household', customer: 'Customer', supplyReturn: 'Supply/return (°C)',
     id: 'Meter', address: 'Address', vendor: 'Vendor', model: 'Model', protocol: 'Protocol', kind: 'Kind', channel: 'Channel',
     primary: 'Primary address', concentrator: 'Concentrator', station: 'Station', community: 'Community', building: 'Building',
     readAt: 'Read at', energy: 'Energy', volume: 'Volume (m³)', power: 'Power (kW)', flow: 'Flow (m³/h)',
@@ -30,6 +31,7 @@ export default {
     energyCurve: 'Energy', powerCurve: 'Power', flowCurve: 'Flow', temperatureCurve: 'Temperatures', noData: 'No readings in this range',
     cycles: 'Cycles', read: 'Read', failed: 'Failed', failureRate: 'Failure rate', segment: 'Segment',
   },
+  faultCode: { no_data: 'No data', concentrator_failure_rate: 'Concentrator failure rate', cycle_overrun: 'Cycle overrun', supply_sensor: 'Supply sensor fault', return_sensor: 'Return sensor fault', flow_sensor: 'Flow sensor fault', calculator: 'Calculator fault', low_battery: 'Low battery', air: 'Air in the pipe', reverse_flow: 'Reverse flow', leak: 'Leak', burst: 'Burst', valve_fault: 'Valve fault', supply_below_return: 'Supply below return', low_delta_t: 'Low ΔT', flow_above_limit: 'Flow above limit', clock_drift: 'Clock drift', valve_mismatch: 'Valve mismatch', register_backwards: 'Register backwards', register_jump: 'Register jump', energy_flat: 'Energy flat', replacement_unfiled: 'Replacement not filed', meter_identity_mismatch: 'Meter identity mismatch', dtu_offline: 'DTU offline', dtu_id_conflict: 'DTU ID conflict' },
   faults: { code: 'Code', severity: 'Severity', raisedAt: 'Raised', clearedAt: 'Cleared', detail: 'Detail', open: 'Open only', meter: 'Meter' },
   reading: {
     tabManual: 'Manual read', tabJobs: 'Read jobs', tabGaps: 'Gaps', tabBuildings: 'Buildings', tabArchive: 'Archive check', tabIdentity: 'Identity mismatches', tabManualEntry: 'Manual entry', tabSchedules: 'Schedules',

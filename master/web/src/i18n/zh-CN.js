@@ -9,6 +9,7 @@ export default {
     loading: '加载中…', none: '无', id: '编号', live: '实时更新', paused: '已暂停', close: '关闭', enabled: '启用',
   },
   meter: {
+    household: '住户', customer: '用户', supplyReturn: '供/回水 (°C)',
     id: '表号', address: '地址', vendor: '厂家', model: '型号', protocol: '协议', kind: '类型', channel: '通道',
     primary: '一次地址', concentrator: '集中器', station: '热力站', community: '小区', building: '楼栋',
     readAt: '抄表时间', energy: '累计热量', volume: '累计流量 (m³)', power: '功率 (kW)', flow: '瞬时流量 (m³/h)',
@@ -30,7 +31,8 @@ export default {
     energyCurve: '热量', powerCurve: '功率', flowCurve: '流量', temperatureCurve: '温度', noData: '该时间段没有读数',
     cycles: '抄表轮次', read: '成功', failed: '失败', failureRate: '失败率', segment: '通道',
   },
-  faults: { code: '故障代码', severity: '级别', raisedAt: '发生时间', clearedAt: '恢复时间', detail: '详情', open: '仅未恢复', meter: '表号' },
+  faultCode: { no_data: '无数据', concentrator_failure_rate: '集中器抄表失败率高', cycle_overrun: '抄表周期超时', supply_sensor: '供水温度传感器故障', return_sensor: '回水温度传感器故障', flow_sensor: '流量传感器故障', calculator: '积算仪故障', low_battery: '电池电量低', air: '管道进气', reverse_flow: '反向流动', leak: '泄漏', burst: '爆管', valve_fault: '阀门故障', supply_below_return: '供水温度低于回水', low_delta_t: '温差过小', flow_above_limit: '流量超限', clock_drift: '表计时钟偏差', valve_mismatch: '阀门状态与指令不符', register_backwards: '表底回退', register_jump: '表底异常跳变', energy_flat: '热量不走字', replacement_unfiled: '未登记换表', meter_identity_mismatch: '表号不符', dtu_offline: 'DTU 离线', dtu_id_conflict: 'DTU 编号冲突' },
+  faults: { code: '故障', severity: '级别', raisedAt: '发生时间', clearedAt: '恢复时间', detail: '详情', open: '仅未恢复', meter: '表号' },
   reading: {
     tabManual: '手动抄表', tabJobs: '抄表任务', tabGaps: '缺数核对', tabBuildings: '楼栋对账', tabArchive: '档案核对', tabIdentity: '身份不符', tabManualEntry: '人工录入', tabSchedules: '抄表计划',
     target: '对象', meter: '单块表', concentrator: '集中器', community: '小区', start: '开始抄表', progress: '进度',
