@@ -1,5 +1,6 @@
 #include "heatlink/master/api/api.h"
 
+#include <algorithm>
 #include <iostream>
 #include <mutex>
 
@@ -105,6 +106,26 @@ Response health(Call& call) {
 }
 
 }  // namespace
+
+void RecentlyStored::add(EpochSeconds at, std::span<const std::int64_t> meters) {
+  std::lock_guard lock(mutex_);
+  for (const std::int64_t m : meters) entries_.emplace_back(at, m);
+  while (entries_.size() > limit_) {
+    forgotten_up_to_ = std::max(forgotten_up_to_, entries_.front().first);
+    entries_.pop_front();
+  }
+}
+
+std::optional<std::vector<std::int64_t>> RecentlyStored::since(EpochSeconds since) const {
+  std::lock_guard lock(mutex_);
+  if (since <= forgotten_up_to_) return std::nullopt;
+  std::vector<std::int64_t> meters;
+  for (auto e = entries_.rbegin(); e != entries_.rend() && e->first >= since; ++e)
+    meters.push_back(e->second);
+  std::sort(meters.begin(), meters.end());
+  meters.erase(std::unique(meters.begin(), meters.end()), meters.end());
+  return meters;
+}
 
 struct Api::Impl {
   explicit Impl(Environment e)

@@ -204,18 +204,30 @@ Response summary(Call& call) {
                             {"return_c_avg", optional_json(row[10])}});
 }
 
-// The meters whose values may have changed since `since`: those of concentrators with a cycle
-// finished since, and the targets of manual reads finished since. At most 2,000.
+// The meters whose values may have changed since `since`: those this master stored readings
+// of since (as they are stored), those of concentrators with a cycle finished since (another
+// master's), and the targets of manual reads finished since. At most 2,000.
 Response changes(Call& call) {
   const EpochSeconds now = call.now();
   const auto since = call.integer("since", 0, INT64_MAX);
   if (!since) invalid("since", "required: the `now` of the previous answer");
   Filter filter = filter_of(call);
+  std::string stored;
+  std::vector<SqlValue> values{*since, *since};
+  if (call.env.counters != nullptr) {
+    if (const auto meters = call.env.counters->recently_stored.since(*since)) {
+      for (std::size_t i = 0; i < meters->size() && i < 2000; ++i) {
+        stored += stored.empty() ? "?" : ", ?";
+        values.emplace_back((*meters)[i]);
+      }
+    }
+  }
   filter.conditions.add(
       "(m.concentrator_id IN (SELECT concentrator_id FROM cycle_claim WHERE finished_at >= ?) "
       "OR CAST(m.id AS TEXT) IN (SELECT target FROM read_job "
-      "WHERE finished_at >= ? AND kind IN ('meter', 'valve_open', 'valve_close')))",
-      {*since, *since});
+      "WHERE finished_at >= ? AND kind IN ('meter', 'valve_open', 'valve_close'))" +
+          (stored.empty() ? std::string() : " OR m.id IN (" + stored + ")") + ")",
+      std::move(values));
   std::vector<SqlValue> params = filter.params();
   params.push_back(std::int64_t{2000});
   const auto rows = checked(call.db.query(

@@ -370,6 +370,7 @@ void ReadingEngine::flush() {
     }
     return;
   }
+  if (stored_) stored_(readings);
   // Each cycle's readings, as stored (new, or there already: a re-read of the same values).
   std::map<Cycle*, std::vector<Reading>> by_cycle;
   for (std::size_t i = 0; i < readings.size(); ++i)

@@ -259,6 +259,13 @@ int run_master(const MasterArgs& args) {
       },
       now, config.reading, &monitor);
 
+  engine.on_stored([&counters, &now](std::span<const master::Reading> readings) {
+    std::vector<std::int64_t> meters;
+    meters.reserve(readings.size());
+    for (const master::Reading& r : readings) meters.push_back(r.meter_id);
+    counters.recently_stored.add(now(), meters);
+  });
+
   asio::signal_set stop_signals(io, SIGINT, SIGTERM);
   auto stop = [&] {
     gateway.stop();

@@ -75,4 +75,26 @@ TEST_P(ApiTest, MonitoringNamesTheHouseholdTheCustomerAndTheFault) {
   EXPECT_NE(csv.raw.body.find(",故障,电池电量低,"), std::string::npos) << csv.raw.body;
 }
 
+// An open monitoring page updates as readings are stored: the meters this master stored since
+// are changes at once, not when their cycle ends (before: only finished cycles and jobs).
+TEST_P(ApiTest, MetersStoredLatelyAreChangesBeforeTheirCycleEnds) {
+  const std::int64_t stored[] = {mbus_meter_};
+  counters_.recently_stored.add(now_ - 5, stored);
+  const Answer changes =
+      admin("GET", "/api/v1/monitoring/changes?since=" + std::to_string(now_ - 10));
+  ASSERT_EQ(changes.status, 200) << changes.raw.body;
+  ASSERT_EQ(changes.body["items"].size(), 1u) << changes.raw.body;
+  EXPECT_EQ(changes.body["items"][0]["meter_id"], mbus_meter_);
+  EXPECT_EQ(admin("GET", "/api/v1/monitoring/changes?since=" + std::to_string(now_ - 2))
+                .body["items"]
+                .size(),
+            0u);
+  master::api::RecentlyStored small(2);
+  const std::int64_t three[] = {1, 2, 3};
+  small.add(100, three);
+  EXPECT_FALSE(small.since(100).has_value()) << "no longer reaches back to 100";
+  small.add(200, std::span(three, 1));
+  EXPECT_EQ(small.since(150), (std::vector<std::int64_t>{1}));
+}
+
 }  // namespace heatlink::test

@@ -10,10 +10,13 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -39,6 +42,23 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  // beyond the content type
 };
 
+// The meters whose readings this master stored lately, so that an open monitoring page
+// updates as readings are stored, not when a whole cycle ends. Bounded: the newest `limit`.
+class RecentlyStored {
+ public:
+  explicit RecentlyStored(std::size_t limit = 100'000) : limit_(limit) {}
+  void add(EpochSeconds at, std::span<const std::int64_t> meters);
+  // The meters stored at or after `since` (each once); none when the list no longer reaches
+  // back that far (the caller looks elsewhere).
+  std::optional<std::vector<std::int64_t>> since(EpochSeconds since) const;
+
+ private:
+  std::size_t limit_;
+  mutable std::mutex mutex_;
+  std::deque<std::pair<EpochSeconds, std::int64_t>> entries_;
+  EpochSeconds forgotten_up_to_ = 0;  // entries up to this time were dropped
+};
+
 // What the master counts for /metrics, updated by the dispatcher's thread.
 struct MasterCounters {
   std::atomic<std::uint64_t> cycles{0};
@@ -53,6 +73,7 @@ struct MasterCounters {
   std::atomic<std::uint64_t> readings_unstored{0};
   std::atomic<EpochSeconds> last_stored_at{0};        // 0: nothing stored since the start
   std::atomic<EpochSeconds> last_store_failed_at{0};  // 0: no store failed since the start
+  RecentlyStored recently_stored;
 };
 
 // The running master as the API sees it; members may be left empty (tests, a database-only

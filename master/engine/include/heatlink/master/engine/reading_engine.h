@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -155,6 +156,10 @@ class ReadingEngine {
   bool make_way(std::int64_t concentrator_id);
   // Stores the waiting readings if the oldest has waited long enough.
   void flush_due();
+  // Called with each batch of readings once the database took it (live updates).
+  void on_stored(std::function<void(std::span<const Reading> readings)> stored) {
+    stored_ = std::move(stored);
+  }
 
  private:
   struct Cycle;
@@ -192,6 +197,7 @@ class ReadingEngine {
   Now now_;
   EngineOptions options_;
   FaultMonitor* monitor_;
+  std::function<void(std::span<const Reading>)> stored_;
   std::map<std::int64_t, std::shared_ptr<Cycle>> cycles_;
   std::vector<Reading> waiting_;                    // read, not yet stored
   std::vector<std::shared_ptr<Cycle>> waiting_of_;  // the cycle of each
