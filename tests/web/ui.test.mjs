@@ -410,6 +410,30 @@ test('实时监测 fits a 1366-pixel screen: every column without a horizontal s
   await context.close()
 })
 
+test('permissions, reading settings and form checks speak Chinese, not keys', async () => {
+  await page.goto(`${district.url}/system`)
+  await page.click('.el-tabs__item:has-text("角色")')
+  await page.locator('.el-tab-pane:visible .el-table tbody tr').first().waitFor()
+  const roles = await page.locator('.el-tab-pane:visible').innerText()
+  assert.match(roles, /实时监测/)
+  assert.doesNotMatch(roles, /monitor\.view|base\.edit/)
+  await page.goto(`${district.url}/reading`)
+  await page.click('.el-tabs__item:has-text("抄表计划")')
+  await page.waitForSelector('[data-test=schedules-table]')
+  const settings = await page.locator('.el-tab-pane:visible').innerText()
+  assert.match(settings, /重试次数/)
+  assert.doesNotMatch(settings, /flush_after_s|clock_sync_threshold_s|keep_raw/)
+  await page.goto(`${district.url}/base`)
+  await page.click('.el-tabs__item:has-text("热力站")')
+  await page.click('[data-test=add-stations]')
+  const form = page.locator('[data-test=form-stations]')
+  await form.waitFor()
+  await page.click('[data-test=form-save]')
+  await form.locator('.el-form-item__error').first().waitFor()
+  assert.equal((await form.locator('.el-form-item__error').first().innerText()).trim(), '名称：必填')
+  await page.keyboard.press('Escape')
+})
+
 test('every page opens, with a screenshot kept', async () => {
   for (const [route, ready] of [
     ['faults', '[data-test=faults-table]'],

@@ -47,6 +47,7 @@ export const lookups = new Set(['stations', 'communities', 'buildings', 'units',
 export function choicesOf(field, t) {
   if (field === 'protocol') return [{ value: 0, label: 'M-Bus' }, { value: 1, label: 'CJ/T 188' }]
   if (field === 'mode') return [{ value: 0, label: t('base.transparent') }, { value: 1, label: t('base.collect') }]
+  if (field === 'kind') return [{ value: 'household', label: t('kind.household') }, { value: 'building', label: t('kind.building') }]
   return null
 }
 
@@ -56,13 +57,13 @@ export const entityOf = {
   customer: 'customers', concentrator: 'concentrators', meter: 'meters',
 }
 
-// Element Plus form rules for a field, in the API's terms.
+// Element Plus form rules for a field, in the API's terms and the page's language.
 export function rulesOf(field, t) {
   const rules = []
   const label = t(`fields.${field.name}`)
-  if (field.required) rules.push({ required: true, message: `${label}: required`, trigger: 'blur' })
-  if (field.type === 'string' && field.maxLength) rules.push({ max: field.maxLength, message: `${label}: at most ${field.maxLength} characters`, trigger: 'blur' })
+  if (field.required) rules.push({ required: true, message: t('form.required', { label }), trigger: 'blur' })
+  if (field.type === 'string' && field.maxLength) rules.push({ max: field.maxLength, message: t('form.tooLong', { label, n: field.maxLength }), trigger: 'blur' })
   if (field.type === 'integer' && (field.minimum !== undefined || field.maximum !== undefined))
-    rules.push({ type: 'number', min: field.minimum, max: field.maximum, message: `${label}: ${field.minimum ?? ''} - ${field.maximum ?? ''}`, trigger: 'blur' })
+    rules.push({ type: 'number', min: field.minimum, max: field.maximum, message: t('form.range', { label, min: field.minimum ?? '', max: field.maximum ?? '' }), trigger: 'blur' })
   return rules
 }

@@ -32,6 +32,10 @@ export default {
     cycles: '抄表轮次', read: '成功', failed: '失败', failureRate: '失败率', segment: '通道',
   },
   faultCode: { no_data: '无数据', concentrator_failure_rate: '集中器抄表失败率高', cycle_overrun: '抄表周期超时', supply_sensor: '供水温度传感器故障', return_sensor: '回水温度传感器故障', flow_sensor: '流量传感器故障', calculator: '积算仪故障', low_battery: '电池电量低', air: '管道进气', reverse_flow: '反向流动', leak: '泄漏', burst: '爆管', valve_fault: '阀门故障', supply_below_return: '供水温度低于回水', low_delta_t: '温差过小', flow_above_limit: '流量超限', clock_drift: '表计时钟偏差', valve_mismatch: '阀门状态与指令不符', register_backwards: '表底回退', register_jump: '表底异常跳变', energy_flat: '热量不走字', replacement_unfiled: '未登记换表', meter_identity_mismatch: '表号不符', dtu_offline: 'DTU 离线', dtu_id_conflict: 'DTU 编号冲突' },
+  permission: { 'monitor_view': '实时监测', 'stats_view': '统计分析', 'stats_export': '导出报表', 'faults_view': '故障与故障规则查看', 'rules_edit': '编辑故障规则', 'reading_manual': '手动抄表', 'reading_reconcile': '抄表对账', 'reading_settings': '抄表设置', 'base_view': '基础信息查看', 'base_edit': '编辑基础信息', 'base_import': '导入基础信息', 'valve_command': '阀门控制', 'users_manage': '用户与角色管理', 'system_view': '系统与设备状态查看', 'system_edit': '修改系统参数', 'audit_view': '操作日志' },
+  ruleField: { energy_kwh: '累计热量 (kWh)', volume_m3: '累计流量 (m³)', power_kw: '功率 (kW)', flow_m3h: '瞬时流量 (m³/h)', supply_c: '供水温度 (°C)', return_c: '回水温度 (°C)', delta_t_k: '温差 (K)', operating_hours: '运行时间 (h)' },
+  setting: { batch: '批量写入条数', flush_after_s: '批量写入最长等待 (秒)', retries: '重试次数', failed_meter_passes: '失败表补抄轮数', clock_sync_threshold_s: '校时阈值 (秒)', keep_raw: '保存原始报文', meter_utc_offset_s: '表计时区偏移 (秒)' },
+  form: { required: '{label}：必填', tooLong: '{label}：最多 {n} 个字符', range: '{label}：{min} 至 {max}' },
   faults: { code: '故障', severity: '级别', raisedAt: '发生时间', clearedAt: '恢复时间', detail: '详情', open: '仅未恢复', meter: '表号' },
   reading: {
     tabManual: '手动抄表', tabJobs: '抄表任务', tabGaps: '缺数核对', tabBuildings: '楼栋对账', tabArchive: '档案核对', tabIdentity: '身份不符', tabManualEntry: '人工录入', tabSchedules: '抄表计划',
@@ -85,7 +89,7 @@ export default {
     tabRules: '故障规则', tabUsers: '用户', tabRoles: '角色与权限', tabParameters: '系统参数', tabAudit: '审计日志',
     field: '数据项', op: '条件', threshold: '阈值', persistence: '持续 (秒)', severity: '级别', displayName: '显示名称',
     roles: '角色', permissions: '权限', description: '说明', newPassword: '新密码 (至少 10 位)', companyName: '公司名称',
-    energyUnit: '能量单位', language: '语言', seasonStart: '采暖季开始 (MM-DD)', seasonEnd: '采暖季结束 (MM-DD)',
+    energyUnit: '能量单位', language: '语言', seasonStart: '采暖季开始（月-日）', seasonEnd: '采暖季结束（月-日）',
     actor: '操作人', action: '操作', at: '时间', detail: '详情',
   },
 }
