@@ -36,4 +36,10 @@ Json page_of_rows(Call& call, const std::string& columns, const std::string& fro
                   const Conditions& conditions, const std::string& order,
                   const std::function<Json(const SqlRow&)>& item);
 
+// A page of meters in two steps: the page's meter ids under `conditions` from `from` (the
+// meter table as `m`, and what the conditions join), cheap to sort; then `select` (a
+// statement a WHERE may follow) for just those meters, each made an item.
+Json meter_page(Call& call, const std::string& from, const Conditions& conditions,
+                const std::string& select, const std::function<Json(const SqlRow&)>& item);
+
 }  // namespace heatlink::master::api

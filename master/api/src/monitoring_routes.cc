@@ -55,10 +55,8 @@ struct Filter {
 
   const std::string& where() const { return conditions.where(); }
   const std::vector<SqlValue>& params() const { return conditions.params(); }
-  // Counting the meters it selects: the latest reading joined only when the filter needs it.
-  std::string count() const {
-    return std::string("SELECT count(*) FROM meter m") + (needs_reading ? kLatest : "") + where();
-  }
+  // The meters it selects: the latest reading joined only when the filter needs it.
+  std::string meters() const { return std::string("meter m") + (needs_reading ? kLatest : ""); }
 };
 
 Filter filter_of(const Call& call) {
@@ -150,32 +148,10 @@ Json meter_json(const SqlRow& row) {
       {"valve", valve_state(row)}};
 }
 
-// Two steps: the page's meter ids (the filter alone, cheap to sort), then the rows of just
-// those meters with their joins and latest readings.
 Response meters(Call& call) {
   const Filter filter = filter_of(call);
-  const Page page = page_of(call);
-  const auto total = checked(call.db.query(filter.count(), filter.params()));
-  std::vector<SqlValue> params = filter.params();
-  params.push_back(page.size);
-  params.push_back(page.offset());
-  const auto ids = checked(call.db.query(std::string("SELECT m.id FROM meter m") +
-                                             (filter.needs_reading ? kLatest : "") +
-                                             filter.where() + " ORDER BY m.id LIMIT ? OFFSET ?",
-                                         params));
-  Json items = Json::array();
-  if (!ids.rows.empty()) {
-    std::string list;
-    std::vector<SqlValue> page_ids;
-    for (const auto& row : ids.rows) {
-      list += list.empty() ? "?" : ", ?";
-      page_ids.push_back(row[0]);
-    }
-    const auto rows = checked(call.db.query(
-        std::string(kColumns) + kFrom + " WHERE m.id IN (" + list + ") ORDER BY m.id", page_ids));
-    for (const auto& row : rows.rows) items.push_back(meter_json(row));
-  }
-  return json_response(paged(std::move(items), page, as_integer(total.rows.at(0).at(0))));
+  return json_response(meter_page(call, filter.meters(), filter.conditions,
+                                  std::string(kColumns) + kFrom, meter_json));
 }
 
 Response summary(Call& call) {

@@ -51,29 +51,8 @@ Json valve_json(const SqlRow& row) {
               {"last_command", command}};
 }
 
-// Two steps, as the monitoring list: the page's meters (the filter alone), then their rows.
 Response valves(Call& call) {
-  const Conditions filter = valve_filter(call);
-  const Page page = page_of(call);
-  const auto total =
-      checked(call.db.query("SELECT count(*) FROM meter m" + filter.where(), filter.params()));
-  std::vector<SqlValue> params = filter.params();
-  params.insert(params.end(), {SqlValue{page.size}, SqlValue{page.offset()}});
-  const auto ids = checked(call.db.query(
-      "SELECT m.id FROM meter m" + filter.where() + " ORDER BY m.id LIMIT ? OFFSET ?", params));
-  Json items = Json::array();
-  if (!ids.rows.empty()) {
-    std::string list;
-    std::vector<SqlValue> page_ids;
-    for (const auto& row : ids.rows) {
-      list += list.empty() ? "?" : ", ?";
-      page_ids.push_back(row[0]);
-    }
-    const auto rows = checked(call.db.query(
-        std::string(kValveColumns) + " WHERE m.id IN (" + list + ") ORDER BY m.id", page_ids));
-    for (const auto& row : rows.rows) items.push_back(valve_json(row));
-  }
-  return json_response(paged(std::move(items), page, as_integer(total.rows.at(0).at(0))));
+  return json_response(meter_page(call, "meter m", valve_filter(call), kValveColumns, valve_json));
 }
 
 Response export_valves(Call& call) {

@@ -173,6 +173,10 @@ class DispatcherTest : public ::testing::Test {
     return at;
   }
 
+  // Scan job `id`, stopped with its progress `before`, was carried on by `m` to the end: every
+  // M-Bus meter found, and only the slices still to do run again.
+  void expect_scan_carried_on(Master& m, std::int64_t id, const nlohmann::json& before);
+
   sim::Topology topology_;
   std::unique_ptr<sim::District> district_;
   std::unique_ptr<heatlink::test::SimLine> line_;
@@ -493,6 +497,21 @@ std::size_t job_cycles(const Master& m) {
       std::count_if(m.cycles.begin(), m.cycles.end(), [](const auto& c) { return c.job != 0; }));
 }
 
+void DispatcherTest::expect_scan_carried_on(Master& m, std::int64_t id,
+                                            const nlohmann::json& before) {
+  const auto done = ok(m.storage->read_job(id));
+  ASSERT_EQ(done->status, "done") << done->detail;
+  const auto d = detail_of(*done);
+  for (const auto& meter : meters_) {
+    if (meter.protocol != master::MeterProtocol::mbus) continue;
+    EXPECT_NE(done->detail.find(meter.secondary_address.substr(0, 8)), std::string::npos)
+        << meter.secondary_address;
+  }
+  const std::size_t slices = d["scan"]["slices"], slices_before = before["slices"];
+  EXPECT_EQ(job_cycles(m), slices - slices_before) << "only the slices still to do ran again";
+  EXPECT_GT(d["scan"]["probes"].get<std::size_t>(), before["probes"].get<std::size_t>());
+}
+
 TEST_F(DispatcherTest, AScanStoppedByARestartCarriesOnWhereItWas) {
   masters_.clear();
   district(HEATLINK_SOURCE_DIR "/scenarios/segment-300-secondary-scan.yaml", "topology");
@@ -506,17 +525,7 @@ TEST_F(DispatcherTest, AScanStoppedByARestartCarriesOnWhereItWas) {
   EXPECT_EQ(ok(ok(master::open_storage(url_))->read_job(id))->status, "running");
   m = &add_master("master-a", options);  // the same master, started again
   run_until(now() + 4 * 3600);
-  const auto done = ok(m->storage->read_job(id));
-  ASSERT_EQ(done->status, "done") << done->detail;
-  const auto d = detail_of(*done);
-  for (const auto& meter : meters_) {
-    if (meter.protocol != master::MeterProtocol::mbus) continue;
-    EXPECT_NE(done->detail.find(meter.secondary_address.substr(0, 8)), std::string::npos)
-        << meter.secondary_address;
-  }
-  const std::size_t slices = d["scan"]["slices"], slices_before = before["slices"];
-  EXPECT_EQ(job_cycles(*m), slices - slices_before) << "only the slices still to do ran again";
-  EXPECT_GT(d["scan"]["probes"].get<std::size_t>(), before["probes"].get<std::size_t>());
+  expect_scan_carried_on(*m, id, before);
 }
 
 // A master that dies for good in a job leaves it to the others: once it has been silent for
@@ -536,17 +545,8 @@ TEST_F(DispatcherTest, AJobOfAMasterThatDiedForGoodIsTakenOverByAnother) {
   run_until(now() + options.job_lease_s - 120);
   EXPECT_EQ(ok(b.storage->read_job(id))->claimed_by, "master-a") << "not within the lease";
   run_until(now() + 4 * 3600);
-  const auto done = ok(b.storage->read_job(id));
-  ASSERT_EQ(done->status, "done") << done->detail;
-  EXPECT_EQ(done->claimed_by, "master-b");
-  const auto d = detail_of(*done);
-  for (const auto& meter : meters_) {
-    if (meter.protocol != master::MeterProtocol::mbus) continue;
-    EXPECT_NE(done->detail.find(meter.secondary_address.substr(0, 8)), std::string::npos)
-        << meter.secondary_address;
-  }
-  const std::size_t slices = d["scan"]["slices"], slices_before = before["slices"];
-  EXPECT_EQ(job_cycles(b), slices - slices_before) << "only the slices still to do ran";
+  expect_scan_carried_on(b, id, before);
+  EXPECT_EQ(ok(b.storage->read_job(id))->claimed_by, "master-b");
 }
 
 // The HM-660's archive as the line reads it.
