@@ -286,7 +286,7 @@ void add_base_routes(Router& router) {
                [entity](Call& c) { return import(c, *entity); });
     router.add("GET", base + "/export", "base.view",
                [entity](Call& c) { return export_records(c, *entity); });
-    if (e.search != nullptr && std::string(e.search) == "name")
+    if (has_lookup(e))
       router.add("GET", std::string("/api/v1/lookups/") + e.path, kSignedIn,
                  [entity](Call& c) { return lookup(c, *entity); });
   }

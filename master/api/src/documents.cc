@@ -176,7 +176,7 @@ void add_entities(Json& document) {
     download["parameters"] = download_parameters;
     download["responses"] = Json{{"200", schema_ref("#/components/responses/File")}};
     document["paths"][base + "/export"] = Json{{"get", download}};
-    if (e.search != nullptr && std::string(e.search) == "name") {
+    if (has_lookup(e)) {
       Json names = operation(
           "base",
           "Names of " + std::string(e.path) +

@@ -173,6 +173,12 @@ std::span<const Entity> base_entities() {
   return entities();
 }
 
+bool has_lookup(const Entity& entity) {
+  for (const char* path : {"stations", "communities", "buildings", "units", "concentrators"})
+    if (std::string(entity.path) == path) return true;
+  return false;
+}
+
 const Entity* entity_named(const std::string& path) {
   for (const Entity& e : entities())
     if (path == e.path) return &e;

@@ -49,6 +49,9 @@ struct Entity {
 };
 
 std::span<const Entity> base_entities();
+// Whether anyone signed in may choose records of `entity` by name (/api/v1/lookups/...): the
+// places - stations, communities, buildings, units, concentrators - not people.
+bool has_lookup(const Entity& entity);
 const Entity* entity_named(const std::string& path);
 
 // A record's field values as SQL parameters, checked against the entity: 400 naming the field.

@@ -148,6 +148,8 @@ TEST_P(ApiTest, NamesToChooseFromNeedNoBaseInformationRights) {
   ASSERT_EQ(narrowed.body["items"].size(), 1u) << narrowed.raw.body;
   EXPECT_EQ(narrowed.body["items"][0]["station_id"], station_);
   EXPECT_EQ(call("GET", "/api/v1/lookups/stations").status, 401) << "signed in only";
+  EXPECT_EQ(call("GET", "/api/v1/lookups/customers", nullptr, reader).status, 404)
+      << "people's names stay behind base.view";
 }
 
 // 阀门 lists the valves there are - the CJ/T 188 meters' - with the state the meter last

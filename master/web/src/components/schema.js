@@ -41,7 +41,7 @@ export function filtersOf(entity) {
 }
 
 // The kinds of record anyone signed in may choose by name (/api/v1/lookups/...).
-export const lookups = new Set(['stations', 'communities', 'buildings', 'units', 'households', 'customers', 'concentrators'])
+export const lookups = new Set(['stations', 'communities', 'buildings', 'units', 'concentrators'])
 
 // Fields stored as codes, chosen and shown by name: a meter's protocol, a concentrator's mode.
 export function choicesOf(field, t) {
