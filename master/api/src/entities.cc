@@ -68,10 +68,11 @@ bool hex_digits(const std::string& text, std::size_t count) {
 // A CJ/T 188 meter is read by its 14-digit address; an M-Bus meter by its 16-digit secondary
 // address, or - without one - by a primary address from 1 to 250.
 void check_meter(const Json& m) {
-  const std::string secondary = m.value("secondary_address", Json("")).is_string()
-                                    ? m.value("secondary_address", std::string())
-                                    : std::string();
-  if (m.value("protocol", 0) == 1) {
+  auto field = [&m](const char* name) { return m.contains(name) ? m[name] : Json(); };
+  const Json address = field("secondary_address"), protocol = field("protocol"),
+             primary = field("primary_address");
+  const std::string secondary = address.is_string() ? address.get<std::string>() : "";
+  if (protocol.is_number_integer() && protocol.get<std::int64_t>() == 1) {
     if (!hex_digits(secondary, 14))
       invalid("secondary_address", "a CJ/T 188 meter needs its 14-digit address");
     return;
@@ -81,7 +82,6 @@ void check_meter(const Json& m) {
       invalid("secondary_address", "16 hex digits, or empty for a meter read by primary address");
     return;
   }
-  const Json& primary = m.contains("primary_address") ? m["primary_address"] : Json();
   if (!primary.is_number_integer() || primary.get<std::int64_t>() < 1)
     invalid("primary_address",
             "1 to 250 for a meter without a secondary address (it is read by this one)");
