@@ -418,6 +418,11 @@ test('permissions, reading settings and form checks speak Chinese, not keys', as
   assert.match(roles, /实时监测/)
   assert.doesNotMatch(roles, /monitor\.view|base\.edit/)
   await page.goto(`${district.url}/reading`)
+  await page.click('.el-tabs__item:has-text("抄表任务")')
+  await page.locator('.el-tab-pane:visible .el-table tbody tr').first().waitFor()
+  const jobs = await page.locator('.el-tab-pane:visible .el-table').innerText()
+  assert.match(jobs, /单表抄读|开阀|关阀|写入集中器档案/)
+  assert.doesNotMatch(jobs, /(meter|valve_open|valve_close|archive_write)/)
   await page.click('.el-tabs__item:has-text("抄表计划")')
   await page.waitForSelector('[data-test=schedules-table]')
   const settings = await page.locator('.el-tab-pane:visible').innerText()
@@ -432,6 +437,18 @@ test('permissions, reading settings and form checks speak Chinese, not keys', as
   await form.locator('.el-form-item__error').first().waitFor()
   assert.equal((await form.locator('.el-form-item__error').first().innerText()).trim(), '名称：必填')
   await page.keyboard.press('Escape')
+})
+
+test('a first visit asks nothing it must be refused: no 401 before signing in', async () => {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, locale: 'zh-CN' })
+  const refused = []
+  context.on('response', (r) => { if (r.status() === 401) refused.push(r.url()) })
+  const visitor = await context.newPage()
+  await visitor.goto(`${district.url}/`)
+  await visitor.waitForSelector('[data-test=login-submit]')
+  await visitor.waitForTimeout(500)
+  assert.deepEqual(refused, [])
+  await context.close()
 })
 
 test('every page opens, with a screenshot kept', async () => {

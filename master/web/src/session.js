@@ -19,6 +19,13 @@ function applyCompanyDefaults() {
 }
 
 export async function loadSession() {
+  // No CSRF cookie: nobody signed in here, so no /auth/me to answer 401 on the first visit.
+  if (!document.cookie.includes('heatlink_csrf=')) {
+    session.user = null
+    session.permissions = []
+    session.checked = true
+    return null
+  }
   try {
     const me = await get('/auth/me')
     session.user = me

@@ -36,6 +36,7 @@ export default {
   ruleField: { energy_kwh: 'Energy (kWh)', volume_m3: 'Volume (m³)', power_kw: 'Power (kW)', flow_m3h: 'Flow (m³/h)', supply_c: 'Supply (°C)', return_c: 'Return (°C)', delta_t_k: 'ΔT (K)', operating_hours: 'Operating hours' },
   setting: { batch: 'Readings per batch', flush_after_s: 'Batch flush after (s)', retries: 'Retries', failed_meter_passes: 'Passes over failed meters', clock_sync_threshold_s: 'Clock sync threshold (s)', keep_raw: 'Keep raw telegrams', meter_utc_offset_s: 'Meter UTC offset (s)' },
   form: { required: '{label}: required', tooLong: '{label}: at most {n} characters', range: '{label}: {min} to {max}' },
+  jobKind: { meter: 'Meter read', concentrator: 'Concentrator read', community: 'Community read', valve_open: 'Open valve', valve_close: 'Close valve', archive: 'Archive read', archive_write: 'Archive write', scan: 'Secondary scan' },
   faults: { code: 'Code', severity: 'Severity', raisedAt: 'Raised', clearedAt: 'Cleared', detail: 'Detail', open: 'Open only', meter: 'Meter' },
   reading: {
     tabManual: 'Manual read', tabJobs: 'Read jobs', tabGaps: 'Gaps', tabBuildings: 'Buildings', tabArchive: 'Archive check', tabIdentity: 'Identity mismatches', tabManualEntry: 'Manual entry', tabSchedules: 'Schedules',

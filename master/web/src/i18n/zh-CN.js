@@ -36,6 +36,7 @@ export default {
   ruleField: { energy_kwh: '累计热量 (kWh)', volume_m3: '累计流量 (m³)', power_kw: '功率 (kW)', flow_m3h: '瞬时流量 (m³/h)', supply_c: '供水温度 (°C)', return_c: '回水温度 (°C)', delta_t_k: '温差 (K)', operating_hours: '运行时间 (h)' },
   setting: { batch: '批量写入条数', flush_after_s: '批量写入最长等待 (秒)', retries: '重试次数', failed_meter_passes: '失败表补抄轮数', clock_sync_threshold_s: '校时阈值 (秒)', keep_raw: '保存原始报文', meter_utc_offset_s: '表计时区偏移 (秒)' },
   form: { required: '{label}：必填', tooLong: '{label}：最多 {n} 个字符', range: '{label}：{min} 至 {max}' },
+  jobKind: { meter: '单表抄读', concentrator: '集中器抄读', community: '小区抄读', valve_open: '开阀', valve_close: '关阀', archive: '读取集中器档案', archive_write: '写入集中器档案', scan: '搜表' },
   faults: { code: '故障', severity: '级别', raisedAt: '发生时间', clearedAt: '恢复时间', detail: '详情', open: '仅未恢复', meter: '表号' },
   reading: {
     tabManual: '手动抄表', tabJobs: '抄表任务', tabGaps: '缺数核对', tabBuildings: '楼栋对账', tabArchive: '档案核对', tabIdentity: '身份不符', tabManualEntry: '人工录入', tabSchedules: '抄表计划',
