@@ -26,13 +26,16 @@ struct Rows {
   std::vector<SqlRow> rows;
 };
 
+// A row as an item: each column's value under its name.
+Json row_json(const std::vector<std::string>& columns, const SqlRow& row) {
+  Json item = Json::object();
+  for (std::size_t c = 0; c < columns.size(); ++c) item[columns[c]] = sql_json(row[c]);
+  return item;
+}
+
 Json rows_json(const Rows& r) {
   Json items = Json::array();
-  for (const auto& row : r.rows) {
-    Json item = Json::object();
-    for (std::size_t c = 0; c < r.columns.size(); ++c) item[r.columns[c]] = sql_json(row[c]);
-    items.push_back(std::move(item));
-  }
+  for (const auto& row : r.rows) items.push_back(row_json(r.columns, row));
   return items;
 }
 
@@ -184,12 +187,8 @@ const std::vector<std::string> kFaultKeys = {
 
 Response faults(Call& call) {
   return json_response(page_of_rows(call, kFaultColumns, kFaultFrom, fault_filter(call),
-                                    "f.raised_at DESC, f.id DESC", [](const SqlRow& row) {
-                                      Json item = Json::object();
-                                      for (std::size_t i = 0; i < kFaultKeys.size(); ++i)
-                                        item[kFaultKeys[i]] = sql_json(row[i]);
-                                      return item;
-                                    }));
+                                    "f.raised_at DESC, f.id DESC",
+                                    [](const SqlRow& row) { return row_json(kFaultKeys, row); }));
 }
 
 Rows fault_rows(Call& call) {
